@@ -1,0 +1,15 @@
+//! The service's contract: model, validation, signing and the client.
+
+pub mod client;
+pub mod error;
+pub mod model;
+pub mod sign;
+pub mod time;
+pub mod validate;
+
+pub use client::{Client, ClientConfig, ExportQuery, ListQuery, RetryPolicy};
+pub use error::{ApiError, StatusError};
+pub use model::{
+    ConflictStrategy, Customization, Page, Pin, PinState, PinType, Position, Summary, TargetType,
+};
+pub use sign::Secret;

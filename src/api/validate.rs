@@ -1,0 +1,458 @@
+//! The rules of `shared/API.md`, written once: the editor, the import, the CLI and the
+//! emulator all call [`validate`].
+//!
+//! Paths and messages follow the service's documented style: the path of the field
+//! (`pin_definitions[0].position`) and a message such as `Missing required field: position`
+//! or `Must be one of: item, criteria, all`. Nothing is allocated for a valid object.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::api::time::parse_rfc3339;
+
+/// One broken rule: the field's path and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// The `reason` of a 422 for a customization that breaks a rule.
+pub const INVALID_REASON: &str = "Invalid pin definition provided";
+
+pub const TARGET_TYPES_MSG: &str = "Must be one of: item, criteria, all";
+pub const PIN_TYPES_MSG: &str = "Must be one of: item, criteria";
+pub const POSITION_MSG: &str = "Must be -1 (global), 0 (block) or a slot number >= 1";
+pub const DATE_MSG: &str = "Must be an RFC 3339 date-time with offset, e.g. 2025-02-01T00:00:00Z";
+
+/// Groups violations as the service's `exception_details`: path -> messages, in order.
+pub fn to_details(violations: &[Violation]) -> Map<String, Value> {
+    let mut out = Map::new();
+    for v in violations {
+        let entry = out
+            .entry(v.path.clone())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(a) = entry {
+            a.push(Value::String(v.message.clone()));
+        }
+    }
+    out
+}
+
+struct Sink<'a> {
+    out: &'a mut Vec<Violation>,
+}
+
+impl Sink<'_> {
+    fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.out.push(Violation {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+}
+
+fn missing(field: &str) -> String {
+    format!("Missing required field: {field}")
+}
+
+/// Null counts as absent for every field.
+fn present<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    match m.get(key) {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v),
+    }
+}
+
+/// Validates one customization; an empty result means it is valid.
+pub fn validate(value: &Value) -> Vec<Violation> {
+    let mut out = Vec::new();
+    match value {
+        Value::Object(m) => validate_into(m, &mut out),
+        _ => out.push(Violation {
+            path: String::new(),
+            message: "Must be a JSON object".to_string(),
+        }),
+    }
+    out
+}
+
+/// Validates one customization given as an object.
+pub fn validate_map(m: &Map<String, Value>) -> Vec<Violation> {
+    let mut out = Vec::new();
+    validate_into(m, &mut out);
+    out
+}
+
+/// Appends the violations of `m` to `out`.
+pub fn validate_into(m: &Map<String, Value>, out: &mut Vec<Violation>) {
+    let mut sink = Sink { out };
+    let s = &mut sink;
+
+    match present(m, "model") {
+        None => s.push("model", missing("model")),
+        Some(Value::String(x)) if x.trim().is_empty() => s.push("model", "Must not be empty"),
+        Some(Value::String(_)) => {}
+        Some(_) => s.push("model", "Must be a string"),
+    }
+
+    let target_type = match present(m, "target_type") {
+        None => {
+            s.push("target_type", missing("target_type"));
+            None
+        }
+        Some(Value::String(t)) => match t.as_str() {
+            "item" | "criteria" | "all" => Some(t.as_str()),
+            _ => {
+                s.push("target_type", TARGET_TYPES_MSG);
+                None
+            }
+        },
+        Some(_) => {
+            s.push("target_type", TARGET_TYPES_MSG);
+            None
+        }
+    };
+
+    match present(m, "target_identity") {
+        None if target_type == Some("item") => {
+            s.push("target_identity", missing("target_identity"))
+        }
+        Some(Value::String(x)) if x.trim().is_empty() && target_type == Some("item") => {
+            s.push("target_identity", "Must not be empty")
+        }
+        None | Some(Value::String(_)) => {}
+        Some(_) => s.push("target_identity", "Must be a string"),
+    }
+
+    check_criteria(
+        s,
+        present(m, "target_criteria"),
+        target_type == Some("criteria"),
+        "target_criteria",
+        || "target_criteria".to_string(),
+    );
+
+    match present(m, "tags") {
+        None => {}
+        Some(Value::Array(tags)) => {
+            for (i, t) in tags.iter().enumerate() {
+                if !t.is_string() {
+                    s.push(format!("tags[{i}]"), "Must be a string");
+                }
+            }
+        }
+        Some(_) => s.push("tags", "Must be an array of strings"),
+    }
+
+    match present(m, "target_metadata") {
+        None | Some(Value::Object(_)) => {}
+        Some(_) => s.push("target_metadata", "Must be an object"),
+    }
+
+    match present(m, "pin_definitions") {
+        None => s.push("pin_definitions", missing("pin_definitions")),
+        Some(Value::Array(pins)) => {
+            for (i, pin) in pins.iter().enumerate() {
+                match pin {
+                    Value::Object(p) => validate_pin(s, i, p),
+                    _ => s.push(format!("pin_definitions[{i}]"), "Must be an object"),
+                }
+            }
+        }
+        Some(_) => s.push("pin_definitions", "Must be an array"),
+    }
+}
+
+fn check_criteria(
+    s: &mut Sink<'_>,
+    value: Option<&Value>,
+    required: bool,
+    field: &str,
+    path: impl Fn() -> String,
+) {
+    match value {
+        None if required => s.push(path(), missing(field)),
+        None => {}
+        Some(Value::Object(o)) if o.is_empty() && required => {
+            s.push(path(), "Must be a non-empty object")
+        }
+        Some(Value::Object(_)) => {}
+        Some(_) => s.push(path(), "Must be a non-empty object"),
+    }
+}
+
+fn validate_pin(s: &mut Sink<'_>, i: usize, p: &Map<String, Value>) {
+    let path = |field: &str| format!("pin_definitions[{i}].{field}");
+
+    let position = match present(p, "position") {
+        None => {
+            s.push(path("position"), missing("position"));
+            None
+        }
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(v) if v >= -1 => Some(v),
+            Some(_) => {
+                s.push(path("position"), POSITION_MSG);
+                None
+            }
+            None => {
+                s.push(path("position"), "Must be an integer");
+                None
+            }
+        },
+        Some(_) => {
+            s.push(path("position"), "Must be an integer");
+            None
+        }
+    };
+
+    let pin_type = match present(p, "pin_type") {
+        None => {
+            s.push(path("pin_type"), missing("pin_type"));
+            None
+        }
+        Some(Value::String(t)) if t == "item" || t == "criteria" => Some(t.as_str()),
+        Some(_) => {
+            s.push(path("pin_type"), PIN_TYPES_MSG);
+            None
+        }
+    };
+
+    match present(p, "pin_identity") {
+        None if pin_type == Some("item") => s.push(path("pin_identity"), missing("pin_identity")),
+        Some(Value::String(x)) if x.trim().is_empty() && pin_type == Some("item") => {
+            s.push(path("pin_identity"), "Must not be empty")
+        }
+        None | Some(Value::String(_)) => {}
+        Some(_) => s.push(path("pin_identity"), "Must be a string"),
+    }
+
+    check_criteria(
+        s,
+        present(p, "pin_criteria"),
+        pin_type == Some("criteria"),
+        "pin_criteria",
+        || path("pin_criteria"),
+    );
+
+    match present(p, "widget_id") {
+        None | Some(Value::String(_)) => {}
+        Some(_) => s.push(path("widget_id"), "Must be a string"),
+    }
+
+    let is_block = match present(p, "is_block_pin") {
+        None => Some(false),
+        Some(Value::Bool(b)) => Some(*b),
+        Some(_) => {
+            s.push(path("is_block_pin"), "Must be a boolean");
+            None
+        }
+    };
+    if let (Some(pos), Some(block)) = (position, is_block) {
+        if pos == 0 && !block {
+            s.push(
+                path("is_block_pin"),
+                "Must be true when position is 0 (block)",
+            );
+        } else if pos != 0 && block {
+            s.push(
+                path("is_block_pin"),
+                "Must be false unless position is 0 (block)",
+            );
+        }
+    }
+
+    match present(p, "is_bundle_pin") {
+        None | Some(Value::Bool(_)) => {}
+        Some(_) => s.push(path("is_bundle_pin"), "Must be a boolean"),
+    }
+
+    let mut date = |field: &str| match present(p, field) {
+        None => Ok(None),
+        Some(Value::String(x)) => match parse_rfc3339(x) {
+            Some(ts) => Ok(Some(ts)),
+            None => {
+                s.push(path(field), DATE_MSG);
+                Err(())
+            }
+        },
+        Some(_) => {
+            s.push(path(field), DATE_MSG);
+            Err(())
+        }
+    };
+    let from = date("active_from");
+    let to = date("active_to");
+    if let (Ok(Some(from)), Ok(Some(to))) = (from, to)
+        && from >= to
+    {
+        s.push(path("active_to"), "Must be later than active_from");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn errors(v: Value) -> Vec<String> {
+        validate(&v).iter().map(ToString::to_string).collect()
+    }
+
+    fn base() -> Value {
+        json!({
+            "model": "basket",
+            "target_type": "item",
+            "target_identity": "/p/123",
+            "tags": ["summer"],
+            "target_metadata": {"title": "Fender Telecaster"},
+            "pin_definitions": [
+                {"position": 1, "pin_type": "item", "pin_identity": "/p/555", "active_from": "2025-02-01T00:00:00Z"},
+                {"position": -1, "pin_type": "criteria", "pin_criteria": {"brand": "Fender"}, "widget_id": "w1", "is_bundle_pin": true},
+                {"position": 0, "pin_type": "item", "pin_identity": "/p/9", "is_block_pin": true,
+                 "active_from": "2025-02-01T00:00:00+01:00", "active_to": "2025-03-01T00:00:00Z"}
+            ]
+        })
+    }
+
+    #[test]
+    fn valid_objects_pass() {
+        assert!(errors(base()).is_empty());
+        assert!(errors(json!({"model":"m","target_type":"all","pin_definitions":[]})).is_empty());
+        assert!(
+            errors(json!({"model":"m","target_type":"criteria","target_criteria":{"a":1},"pin_definitions":[],"unknown":{"x":1}}))
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn the_documented_example() {
+        let v = json!({"model":"basket","target_type":"bogus","pin_definitions":[{"pin_type":"item","pin_identity":"1"}]});
+        assert_eq!(
+            errors(v),
+            [
+                "target_type: Must be one of: item, criteria, all",
+                "pin_definitions[0].position: Missing required field: position",
+            ]
+        );
+    }
+
+    #[test]
+    fn required_fields() {
+        assert_eq!(
+            errors(json!({})),
+            [
+                "model: Missing required field: model",
+                "target_type: Missing required field: target_type",
+                "pin_definitions: Missing required field: pin_definitions",
+            ]
+        );
+        assert_eq!(
+            errors(json!({"model":"m","target_type":"item","pin_definitions":[]})),
+            ["target_identity: Missing required field: target_identity"]
+        );
+        assert_eq!(
+            errors(
+                json!({"model":"m","target_type":"criteria","target_criteria":{},"pin_definitions":[]})
+            ),
+            ["target_criteria: Must be a non-empty object"]
+        );
+        assert_eq!(
+            errors(json!({"model":"","target_type":"criteria","pin_definitions":{}})),
+            [
+                "model: Must not be empty",
+                "target_criteria: Missing required field: target_criteria",
+                "pin_definitions: Must be an array",
+            ]
+        );
+        assert_eq!(errors(json!([1])), ["Must be a JSON object"]);
+    }
+
+    #[test]
+    fn pin_rules() {
+        let v = json!({"model":"m","target_type":"all","pin_definitions":[
+            {"position": -2, "pin_type": "item", "pin_identity": ""},
+            {"position": 1.5, "pin_type": "thing"},
+            {"position": 0, "pin_type": "criteria"},
+            {"position": 2, "pin_type": "item", "pin_identity": "x", "is_block_pin": true, "is_bundle_pin": "yes", "widget_id": 3},
+            {"position": 3, "pin_type": "item", "pin_identity": "x", "active_from": "2025-03-01T00:00:00Z", "active_to": "2025-03-01T00:00:00Z"},
+            {"position": 4, "pin_type": "item", "pin_identity": "x", "active_from": "2025-03-01", "active_to": 5},
+            7
+        ]});
+        assert_eq!(
+            errors(v),
+            [
+                "pin_definitions[0].position: Must be -1 (global), 0 (block) or a slot number >= 1",
+                "pin_definitions[0].pin_identity: Must not be empty",
+                "pin_definitions[1].position: Must be an integer",
+                "pin_definitions[1].pin_type: Must be one of: item, criteria",
+                "pin_definitions[2].pin_criteria: Missing required field: pin_criteria",
+                "pin_definitions[2].is_block_pin: Must be true when position is 0 (block)",
+                "pin_definitions[3].widget_id: Must be a string",
+                "pin_definitions[3].is_block_pin: Must be false unless position is 0 (block)",
+                "pin_definitions[3].is_bundle_pin: Must be a boolean",
+                "pin_definitions[4].active_to: Must be later than active_from",
+                "pin_definitions[5].active_from: Must be an RFC 3339 date-time with offset, e.g. 2025-02-01T00:00:00Z",
+                "pin_definitions[5].active_to: Must be an RFC 3339 date-time with offset, e.g. 2025-02-01T00:00:00Z",
+                "pin_definitions[6]: Must be an object",
+            ]
+        );
+    }
+
+    #[test]
+    fn tags_and_metadata_types() {
+        let v = json!({"model":"m","target_type":"all","pin_definitions":[],"tags":["a",1],"target_metadata":[]});
+        assert_eq!(
+            errors(v),
+            [
+                "tags[1]: Must be a string",
+                "target_metadata: Must be an object"
+            ]
+        );
+        let v = json!({"model":"m","target_type":"all","pin_definitions":[],"tags":"a"});
+        assert_eq!(errors(v), ["tags: Must be an array of strings"]);
+    }
+
+    #[test]
+    fn nulls_are_absent() {
+        let v = json!({"model":"m","target_type":"all","pin_definitions":[{"position":1,"pin_type":"item","pin_identity":"x","widget_id":null,"active_to":null}],"tags":null});
+        assert!(errors(v).is_empty());
+        let v = json!({"model":null,"target_type":"all","pin_definitions":[]});
+        assert_eq!(errors(v), ["model: Missing required field: model"]);
+    }
+
+    #[test]
+    fn details_group_by_path() {
+        let v = vec![
+            Violation {
+                path: "a".into(),
+                message: "x".into(),
+            },
+            Violation {
+                path: "b".into(),
+                message: "y".into(),
+            },
+            Violation {
+                path: "a".into(),
+                message: "z".into(),
+            },
+        ];
+        assert_eq!(
+            Value::Object(to_details(&v)),
+            json!({"a":["x","z"],"b":["y"]})
+        );
+    }
+}

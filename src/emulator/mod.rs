@@ -1,0 +1,3 @@
+//! A faithful local emulator of the customizations API.
+
+pub mod serve;

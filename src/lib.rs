@@ -1,0 +1,9 @@
+//! pinscope: Luigi's Box recommendation customizations ("pin scopes") from the terminal.
+//!
+//! The library holds everything; `main.rs` is a thin shell. Modules:
+//! - [`api`]: the contract (model, validation, signing, client);
+//! - [`emulator`]: a faithful local stand-in for the service (`pinscope serve`).
+
+pub mod api;
+pub mod cli;
+pub mod emulator;
