@@ -41,9 +41,6 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Serve(args)) => crate::emulator::serve::run(args),
-        None => {
-            eprintln!("the terminal UI is not built yet; see `pinscope --help`");
-            ExitCode::from(exit::USAGE)
-        }
+        None => crate::tui::launch_default(),
     }
 }
