@@ -6,5 +6,6 @@
 
 pub mod api;
 pub mod cli;
-pub mod emulator;
 pub mod config;
+pub mod emulator;
+pub mod when;
