@@ -7,6 +7,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod diff;
 pub mod emulator;
 pub mod tui;
 pub mod when;
