@@ -65,6 +65,19 @@ actions! {
     CopyJson = "copy_json", "copy the JSON (OSC 52)", ["Y"];
     RawJson = "raw_json", "show the raw JSON", ["o"];
     Delete = "delete", "delete (asks for the id's first 8 characters)", ["d"];
+    New = "new", "create a new customization", ["n"];
+    Edit = "edit", "edit this customization", ["e"];
+    Duplicate = "duplicate", "duplicate it as a new customization", ["N"];
+    Save = "save", "save (an edit is reviewed before it is sent)", ["ctrl-s"];
+    ExternalEditor = "external_editor", "edit all of it as JSON in $VISUAL / $EDITOR", ["E", "ctrl-o"];
+    AddPin = "add_pin", "add a pin", ["a", "insert"];
+    DuplicatePin = "duplicate_pin", "duplicate the selected pin", ["c"];
+    DeletePin = "delete_pin", "delete the selected pin", ["x", "delete"];
+    MoveUp = "move_up", "move the selected pin up", ["K", "alt-up"];
+    MoveDown = "move_down", "move the selected pin down", ["J", "alt-down"];
+    Restore = "restore", "restore the draft", ["r"];
+    Discard = "discard", "discard the changes", ["d"];
+    KeepDraft = "keep_draft", "leave, keeping the changes as a draft", ["k"];
 }
 
 /// A set of actions that are understood together: one per screen or mode.
@@ -86,6 +99,22 @@ pub enum Context {
     Pager,
     Help,
     FirstRun,
+    /// The editor's form, focus on a choice, a flag or the pins table.
+    Editor,
+    /// The editor's form with a text field focused.
+    EditorText,
+    /// The form of one pin, focus on a choice or a flag.
+    PinForm,
+    /// The form of one pin with a text field focused.
+    PinFormText,
+    /// The editor asking what to do with unsaved changes.
+    EditorLeave,
+    /// The editor offering to restore a draft.
+    EditorRestore,
+    /// The editor showing what a save would change, before sending it.
+    EditorReview,
+    /// The editor listing what must be fixed before saving.
+    EditorProblems,
 }
 
 impl Context {
@@ -101,6 +130,14 @@ impl Context {
         Context::Pager,
         Context::Help,
         Context::FirstRun,
+        Context::Editor,
+        Context::EditorText,
+        Context::PinForm,
+        Context::PinFormText,
+        Context::EditorLeave,
+        Context::EditorRestore,
+        Context::EditorReview,
+        Context::EditorProblems,
     ];
 
     /// The actions of this context, in the order help lists them.
@@ -124,6 +161,7 @@ impl Context {
                 Sort,
                 ClearFilters,
                 Refresh,
+                New,
             ],
             Context::BrowseSearch => &[Back, Confirm, Up, Down, PageUp, PageDown],
             Context::Filter => &[
@@ -139,13 +177,47 @@ impl Context {
             Context::FilterText => &[Back, Confirm, NextField, PrevField],
             Context::Detail => &[
                 Back, Up, Down, PageUp, PageDown, Top, Bottom, CopyId, CopyJson, RawJson, Delete,
-                Refresh, Lookup,
+                Refresh, Lookup, Edit, Duplicate,
             ],
             Context::ConfirmDelete => &[Back, Confirm],
             Context::Lookup => &[Back, Confirm, Up, Down],
             Context::Pager => &[Back, Up, Down, PageUp, PageDown, Top, Bottom, CopyJson],
             Context::Help => &[Back, Help, Up, Down, PageUp, PageDown, Top, Bottom],
             Context::FirstRun => &[Quit, Back],
+            Context::Editor => &[
+                Back,
+                Save,
+                NextField,
+                PrevField,
+                Up,
+                Down,
+                Toggle,
+                Open,
+                AddPin,
+                DuplicatePin,
+                DeletePin,
+                MoveUp,
+                MoveDown,
+                ExternalEditor,
+            ],
+            Context::EditorText => &[Back, Save, NextField, PrevField, Up, Down, ExternalEditor],
+            Context::PinForm => &[
+                Back,
+                Save,
+                NextField,
+                PrevField,
+                Up,
+                Down,
+                Toggle,
+                DuplicatePin,
+                DeletePin,
+                ExternalEditor,
+            ],
+            Context::PinFormText => &[Back, Save, NextField, PrevField, Up, Down, ExternalEditor],
+            Context::EditorLeave => &[Back, Discard, KeepDraft],
+            Context::EditorRestore => &[Restore, Confirm, Discard, Back],
+            Context::EditorReview => &[Confirm, Back, Up, Down, PageUp, PageDown],
+            Context::EditorProblems => &[Back, Confirm, Up, Down],
         }
     }
 
@@ -159,6 +231,8 @@ impl Context {
                 | Context::ConfirmDelete
                 | Context::Lookup
                 | Context::Help
+                | Context::EditorText
+                | Context::PinFormText
         )
     }
 
@@ -166,7 +240,12 @@ impl Context {
     pub fn is_text(self) -> bool {
         matches!(
             self,
-            Context::BrowseSearch | Context::FilterText | Context::ConfirmDelete | Context::Lookup
+            Context::BrowseSearch
+                | Context::FilterText
+                | Context::ConfirmDelete
+                | Context::Lookup
+                | Context::EditorText
+                | Context::PinFormText
         )
     }
 }

@@ -65,6 +65,8 @@ use crate::api::Client;
 use crate::config::Session;
 
 pub mod app;
+pub mod drafts;
+pub mod external;
 pub mod fmt;
 pub mod keys;
 pub mod msg;
@@ -105,17 +107,22 @@ struct TerminalGuard;
 impl TerminalGuard {
     fn enter() -> std::io::Result<TerminalGuard> {
         install_panic_hook();
-        enable_raw_mode()?;
-        TERMINAL_ACTIVE.store(true, Ordering::SeqCst);
         let guard = TerminalGuard;
-        execute!(
-            std::io::stdout(),
-            EnterAlternateScreen,
-            EnableMouseCapture,
-            EnableBracketedPaste
-        )?;
+        take_terminal()?;
         Ok(guard)
     }
+}
+
+/// Raw mode, the alternate screen, mouse and bracketed paste; [`restore_terminal`] undoes it.
+fn take_terminal() -> std::io::Result<()> {
+    enable_raw_mode()?;
+    TERMINAL_ACTIVE.store(true, Ordering::SeqCst);
+    execute!(
+        std::io::stdout(),
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        EnableBracketedPaste
+    )
 }
 
 impl Drop for TerminalGuard {
@@ -140,16 +147,88 @@ fn install_panic_hook() {
     }));
 }
 
+/// The terminal's events, with a switch to let go of the terminal's input while another
+/// program (the user's editor) reads it: crossterm reads the terminal on a thread of its
+/// own while a stream is alive, so the stream itself is dropped, then made anew.
+#[derive(Clone, Default)]
+struct InputSwitch {
+    events: Arc<std::sync::Mutex<Option<EventStream>>>,
+    waker: Arc<std::sync::Mutex<Option<std::task::Waker>>>,
+}
+
+impl InputSwitch {
+    fn new() -> Self {
+        let s = InputSwitch::default();
+        s.resume();
+        s
+    }
+
+    fn pause(&self) {
+        let stream = self.events.lock().map(|mut e| e.take());
+        drop(stream);
+    }
+
+    fn resume(&self) {
+        if let Ok(mut e) = self.events.lock() {
+            *e = Some(EventStream::new());
+        }
+        if let Some(w) = self.waker.lock().ok().and_then(|mut w| w.take()) {
+            w.wake();
+        }
+    }
+}
+
+impl Stream for InputSwitch {
+    type Item = std::io::Result<crossterm::event::Event>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let Ok(mut events) = self.events.lock() else {
+            return std::task::Poll::Ready(None);
+        };
+        match events.as_mut() {
+            Some(s) => s.poll_next_unpin(cx),
+            None => {
+                if let Ok(mut w) = self.waker.lock() {
+                    *w = Some(cx.waker().clone());
+                }
+                std::task::Poll::Pending
+            }
+        }
+    }
+}
+
+/// Gives the terminal to the user's editor on `text` and takes it back: the input is let
+/// go, raw mode and the alternate screen are left; afterwards both are set up again and
+/// whatever was typed meanwhile is dropped, so no stray key reaches the app.
+fn hand_over(input: &InputSwitch, text: &str) -> Result<String, String> {
+    input.pause();
+    restore_terminal();
+    let result = external::edit_with(&external::editor_command(), text);
+    let back = take_terminal();
+    while crossterm::event::poll(std::time::Duration::ZERO).unwrap_or(false) {
+        if crossterm::event::read().is_err() {
+            break;
+        }
+    }
+    input.resume();
+    back.map_err(|e| format!("cannot take the terminal back: {e}"))?;
+    result
+}
+
 /// Terminal events as [`Msg`]s, plus SIGTERM and SIGHUP as [`Msg::Terminate`].
-fn terminal_input() -> impl Stream<Item = Msg> + Unpin {
-    let events = EventStream::new().filter_map(|r| async move {
+fn terminal_input() -> (impl Stream<Item = Msg> + Unpin, InputSwitch) {
+    let switch = InputSwitch::new();
+    let events = switch.clone().filter_map(|r| async move {
         match r {
             Ok(ev) => Msg::from_event(ev),
             // The terminal is gone: nothing more can be read or shown.
             Err(_) => Some(Msg::Terminate),
         }
     });
-    Box::pin(futures::stream::select(events, signals()))
+    (Box::pin(futures::stream::select(events, signals())), switch)
 }
 
 #[cfg(unix)]
@@ -209,17 +288,20 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
         now: Timestamp::now(),
         size: (size.width, size.height),
     });
+    app.set_drafts_dir(crate::config::data_dir().map(|d| d.join("drafts")));
     app.open_boxed(root);
+    let (input, switch) = terminal_input();
     let result = run(
         &mut terminal,
         &mut app,
-        terminal_input(),
+        input,
         worker,
         RunOptions {
             clock: Arc::new(Timestamp::now),
             clipboard: Box::new(osc52_clipboard),
             on_frame: None,
             recent_file,
+            external_editor: Some(Box::new(move |text| hand_over(&switch, text))),
         },
     )
     .await;

@@ -452,6 +452,16 @@ impl Screen for Detail {
             Action::Bottom => self.scroll_by(isize::MAX / 2, ctx),
             Action::Refresh => self.get(ctx),
             Action::Lookup => ctx.push(crate::tui::screens::lookup::Lookup::new()),
+            Action::Edit if self.shown.is_some() => {
+                if let Some(c) = self.shown.clone() {
+                    ctx.push(crate::tui::screens::editor::Editor::edit(c));
+                }
+            }
+            Action::Duplicate => {
+                if let Some(c) = &self.shown {
+                    ctx.push(crate::tui::screens::editor::Editor::duplicate(c));
+                }
+            }
             Action::CopyId => ctx.copy(self.id.clone(), "the id"),
             Action::CopyJson if self.shown.is_some() => ctx.copy(self.pretty_json(), "the JSON"),
             Action::RawJson if self.shown.is_some() => ctx.push(Pager::new(
@@ -501,6 +511,13 @@ impl Screen for Detail {
                 Ok(_) => self.fetch = Remote::Idle,
                 Err(e) => self.fetch = Remote::Failed(e.clone()),
             }
+            return;
+        }
+        // Saved by the editor: show the new version.
+        if let Ok(ApiReply::Updated(id)) = &ev.result
+            && *id == self.id
+        {
+            self.get(ctx);
             return;
         }
         if let Some(confirm) = &mut self.confirm
