@@ -194,10 +194,10 @@ impl PinEdit {
         let mut widget = TextField::new("any widget");
         widget.set_value(&p.get("widget_id").map(show_value).unwrap_or_default());
         widget.set_focused(false);
-        let mut from = DateField::new("open (e.g. 2025-02-01, +7d, tomorrow)");
+        let mut from = DateField::new("open; e.g. 2025-02-01, now");
         from.set_stored(p.get("active_from"), now, tz);
         from.set_focused(false);
-        let mut to = DateField::new("open (e.g. 2025-03-01 14:00)");
+        let mut to = DateField::new("open; e.g. +7d, tomorrow");
         to.set_stored(p.get("active_to"), now, tz);
         to.set_focused(false);
         PinEdit {

@@ -380,7 +380,7 @@ impl Editor {
                 Field::MetaOther => {
                     let h = f.meta_other.line_count().clamp(1, JSON_MAX) as u16;
                     labelled(
-                        "Metadata",
+                        "Other meta",
                         focused,
                         h,
                         Box::new(move |fr, r| f.meta_other.render(fr, r)),
@@ -713,7 +713,7 @@ impl Editor {
                 format!("→ {} · sent as {send}", describe(*at, &env.tz)),
                 Style::new().fg(theme::ACCENT),
             )),
-            DateState::Empty => Some(Line::styled("open: no bound", theme::muted())),
+            DateState::Empty => None,
             DateState::Invalid(e) => {
                 let mut lines = error_lines(std::slice::from_ref(e), ew);
                 let first = lines.remove(0);
@@ -859,7 +859,7 @@ impl Editor {
                         ));
                         lines.extend(r.server_changed.iter().map(|c| change_line(c, tw)));
                         lines.push(Line::styled(
-                            "  Sending replaces the whole customization: those changes are undone unless the form has them.",
+                            "  Saving now undoes them, unless the form has the same.",
                             Style::new().fg(theme::WARN),
                         ));
                         lines.push(Line::raw(""));
