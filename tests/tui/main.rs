@@ -1,6 +1,7 @@
 //! The terminal UI: rendered frames (insta snapshots built by feeding messages), the real
 //! loop driven by a channel of keys against a server, and the real binary under tmux.
 
+mod demo_data;
 mod harness;
 mod loop_basics;
 mod snapshots;
