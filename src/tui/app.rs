@@ -259,10 +259,11 @@ impl App {
         self.with_top(|s, ctx| s.on_mouse(ev, ctx));
     }
 
+    /// Every screen sends again what failed (a screen may still show a failure after a
+    /// later request succeeded and cleared the status bar).
     fn retry(&mut self) {
-        if self.trouble.take().is_some() {
-            self.for_each_screen(|s, ctx| s.on_retry(ctx));
-        }
+        self.trouble = None;
+        self.for_each_screen(|s, ctx| s.on_retry(ctx));
     }
 
     fn on_api(&mut self, ev: ApiEvent) {
