@@ -93,7 +93,7 @@ fn help_on_browse() {
 }
 
 use pinscope::api::ApiError;
-use pinscope::tui::msg::{ApiReply, ApiRequest};
+use pinscope::tui::msg::ApiRequest;
 
 use pinscope::tui::screens::detail::Detail;
 use pinscope::tui::screens::first_run::FirstRun;
