@@ -485,10 +485,7 @@ where
             }
         }
         if PANICKED.load(Ordering::SeqCst) {
-            return Ok(Exit {
-                reason: ExitReason::Panicked,
-                message: None,
-            });
+            return Ok(panicked());
         }
         if app.should_quit() {
             return Ok(Exit {
@@ -526,7 +523,7 @@ where
             }
             () = PANIC_NOTICE.notified() => {
                 if PANICKED.load(Ordering::SeqCst) {
-                    return Ok(Exit { reason: ExitReason::Panicked, message: None });
+                    return Ok(panicked());
                 }
                 continue;
             }
@@ -540,6 +537,13 @@ where
                 message: None,
             });
         }
+    }
+}
+
+fn panicked() -> Exit {
+    Exit {
+        reason: ExitReason::Panicked,
+        message: Some("pinscope stopped after an internal error (reported above)".to_string()),
     }
 }
 

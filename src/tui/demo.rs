@@ -34,6 +34,10 @@ pub struct DemoArgs {
     /// Open the demo as a read-only profile (writes are refused).
     #[arg(long)]
     pub read_only: bool,
+    /// Panic in a background task once the UI is up, to check that the terminal is
+    /// restored (used by the tests).
+    #[arg(long, hide = true)]
+    pub crash_after_start: bool,
 }
 
 /// Whole days from the anchor to `now` (never negative).
@@ -124,6 +128,12 @@ async fn demo(args: DemoArgs) -> Result<crate::tui::Exit, String> {
         session,
         recent_file: recent::default_path(),
     };
+    if args.crash_after_start {
+        tokio::spawn(async {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            panic!("deliberate crash (pinscope demo --crash-after-start)");
+        });
+    }
     let result = open(launch, Box::new(Browse::new())).await;
     running.shutdown().await;
     result

@@ -2,6 +2,8 @@
 //! loop driven by a channel of keys against a server, and the real binary under tmux.
 
 mod demo_data;
+mod full_loop;
 mod harness;
 mod loop_basics;
 mod snapshots;
+mod tmux;
