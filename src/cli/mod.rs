@@ -31,9 +31,12 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run the local emulator of the customizations API.
     Serve(crate::emulator::serve::ServeArgs),
+    /// Open the terminal UI on a built-in emulator with a sample shop (no account needed).
+    Demo(crate::tui::demo::DemoArgs),
 }
 
 /// Parses the command line and runs it.
@@ -41,6 +44,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Serve(args)) => crate::emulator::serve::run(args),
+        Some(Command::Demo(args)) => crate::tui::demo::run(args),
         None => crate::tui::launch_default(),
     }
 }

@@ -290,10 +290,11 @@ impl App {
         self.with_top(|s, ctx| s.on_mouse(ev, ctx));
     }
 
+    /// Every screen sends again what failed (a screen may still show a failure after a
+    /// later request succeeded and cleared the status bar).
     fn retry(&mut self) {
-        if self.trouble.take().is_some() {
-            self.for_each_screen(|s, ctx| s.on_retry(ctx));
-        }
+        self.trouble = None;
+        self.for_each_screen(|s, ctx| s.on_retry(ctx));
     }
 
     fn on_api(&mut self, ev: ApiEvent) {
@@ -547,10 +548,7 @@ where
             }
         }
         if PANICKED.load(Ordering::SeqCst) {
-            return Ok(Exit {
-                reason: ExitReason::Panicked,
-                message: None,
-            });
+            return Ok(panicked());
         }
         if app.should_quit() {
             return Ok(Exit {
@@ -588,7 +586,7 @@ where
             }
             () = PANIC_NOTICE.notified() => {
                 if PANICKED.load(Ordering::SeqCst) {
-                    return Ok(Exit { reason: ExitReason::Panicked, message: None });
+                    return Ok(panicked());
                 }
                 continue;
             }
@@ -632,6 +630,13 @@ fn carry_out(effect: Effect, app: &mut App, opts: &mut RunOptions) {
             }
         }
         Effect::Send(..) | Effect::ExternalEdit(_) | Effect::Quit => {}
+    }
+}
+
+fn panicked() -> Exit {
+    Exit {
+        reason: ExitReason::Panicked,
+        message: Some("pinscope stopped after an internal error (reported above)".to_string()),
     }
 }
 

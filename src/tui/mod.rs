@@ -65,6 +65,7 @@ use crate::api::Client;
 use crate::config::Session;
 
 pub mod app;
+pub mod demo;
 pub mod drafts;
 pub mod external;
 pub mod fmt;

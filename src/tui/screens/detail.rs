@@ -178,7 +178,7 @@ impl Detail {
         let mut out: Vec<Line<'static>> = Vec::new();
         let field = |name: &str, value: String| -> Line<'static> {
             Line::from(vec![
-                Span::styled(format!(" {name:<11}"), theme::label()),
+                Span::styled(format!(" {name:<10} "), theme::label()),
                 Span::raw(value),
             ])
         };
@@ -345,7 +345,7 @@ fn push_json(out: &mut Vec<Line<'static>>, name: &str, v: &Value) {
     for (i, l) in text.lines().enumerate() {
         out.push(Line::from(vec![
             Span::styled(
-                format!(" {:<11}", if i == 0 { name } else { "" }),
+                format!(" {:<10} ", if i == 0 { name } else { "" }),
                 theme::label(),
             ),
             Span::raw(l.to_string()),
@@ -402,7 +402,8 @@ pub fn timeline(pins: &[Pin], now: Timestamp, tz: &TimeZone, width: u16) -> Vec<
     let now_label = "▲ now";
     let now_at = 11 + now_col as usize;
     let right_at = 11 + width as usize - right.chars().count();
-    if axis.chars().count() + 1 < now_at && now_at + now_label.chars().count() + 1 < right_at {
+    let now_fits = axis.chars().count() < now_at && now_at + now_label.chars().count() < right_at;
+    if now_fits {
         let pad = now_at - axis.chars().count();
         axis.push_str(&" ".repeat(pad));
         axis.push_str(now_label);
@@ -411,6 +412,16 @@ pub fn timeline(pins: &[Pin], now: Timestamp, tz: &TimeZone, width: u16) -> Vec<
     axis.push_str(&" ".repeat(pad));
     axis.push_str(&right);
     out.push(Line::styled(axis, theme::muted()));
+    if !now_fits {
+        // Under the now column on a line of its own, or to its left near the right edge.
+        let label = "▲ now";
+        let at = if now_at + label.chars().count() <= 11 + width as usize {
+            now_at
+        } else {
+            now_at.saturating_sub(4)
+        };
+        out.push(Line::styled(format!("{:at$}{label}", ""), theme::muted()));
+    }
     out
 }
 

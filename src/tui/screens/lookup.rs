@@ -92,10 +92,7 @@ impl Lookup {
                 return Line::raw(format!("{} fetching {}…", env.spinner_glyph(), self.asked));
             }
             Remote::Failed(e) if e.status() == Some(404) => {
-                return Line::styled(
-                    format!("No customization with id {}", self.asked),
-                    theme::error(),
-                );
+                return Line::styled("✗ No customization has this id (404)", theme::error());
             }
             Remote::Failed(e) => {
                 return Line::styled(truncate(&e.to_string(), 120), theme::error());
