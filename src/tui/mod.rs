@@ -208,7 +208,11 @@ fn hand_over(input: &InputSwitch, text: &str) -> Result<String, String> {
     input.pause();
     restore_terminal();
     let result = external::edit_with(&external::editor_command(), text);
+    // Keys typed while the editor ran and that it did not read are still queued in the
+    // terminal: drop them, then anything crossterm had buffered before the hand-over.
+    flush_terminal_input();
     let back = take_terminal();
+    flush_terminal_input();
     while crossterm::event::poll(std::time::Duration::ZERO).unwrap_or(false) {
         if crossterm::event::read().is_err() {
             break;
@@ -218,6 +222,17 @@ fn hand_over(input: &InputSwitch, text: &str) -> Result<String, String> {
     back.map_err(|e| format!("cannot take the terminal back: {e}"))?;
     result
 }
+
+/// Discards input the terminal has received but nobody has read.
+#[cfg(unix)]
+fn flush_terminal_input() {
+    if let Ok(tty) = std::fs::File::open("/dev/tty") {
+        let _ = rustix::termios::tcflush(&tty, rustix::termios::QueueSelector::IFlush);
+    }
+}
+
+#[cfg(not(unix))]
+fn flush_terminal_input() {}
 
 /// Terminal events as [`Msg`]s, plus SIGTERM and SIGHUP as [`Msg::Terminate`].
 fn terminal_input() -> (impl Stream<Item = Msg> + Unpin, InputSwitch) {

@@ -4,6 +4,7 @@
 mod demo_data;
 mod editor_loop;
 mod editor_snapshots;
+mod editor_tmux;
 mod full_loop;
 mod harness;
 mod loop_basics;
