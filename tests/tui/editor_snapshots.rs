@@ -208,6 +208,47 @@ fn editor_diff_before_save() {
 }
 
 #[test]
+fn esc_stops_waiting_for_the_review_but_not_for_a_write() {
+    let mut app = open(100, 26, Editor::edit(docs_customization()));
+    feed(&mut app, typed("x"));
+    let effects = feed(&mut app, [ctrl('s')]);
+    let (id, req) = requests(&effects)[0].clone();
+    assert!(draw(&app).contains("fetching the service's version"));
+    feed(&mut app, [code(KeyCode::Esc)]);
+    let text = draw(&app);
+    assert!(text.contains("Stopped: nothing was sent"), "{text}");
+    // The late answer opens no review.
+    feed(
+        &mut app,
+        [event(
+            id,
+            &req,
+            Ok(ApiReply::Customization(docs_customization())),
+        )],
+    );
+    assert!(!draw(&app).contains("Review:"));
+    // Reviewed and sent: Esc does not pretend to stop the write.
+    let effects = feed(&mut app, [ctrl('s')]);
+    let (id, req) = requests(&effects)[0].clone();
+    feed(
+        &mut app,
+        [event(
+            id,
+            &req,
+            Ok(ApiReply::Customization(docs_customization())),
+        )],
+    );
+    let effects = feed(&mut app, [code(KeyCode::Enter)]);
+    assert!(matches!(
+        sent(&effects).as_slice(),
+        [ApiRequest::Update { .. }]
+    ));
+    feed(&mut app, [code(KeyCode::Esc)]);
+    assert!(draw(&app).contains("saving…"));
+    assert_eq!(app.screen_names(), ["editor"]);
+}
+
+#[test]
 fn review_without_changes_sends_nothing() {
     let mut app = open(100, 26, Editor::edit(docs_customization()));
     feed(&mut app, typed("x"));

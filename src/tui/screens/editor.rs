@@ -1019,9 +1019,18 @@ impl Screen for Editor {
             self.overlay_input(input, ctx);
             return;
         }
-        if self.saving != Saving::Idle {
-            // Waiting for the service; only leaving the pin form is allowed.
-            return;
+        match self.saving {
+            Saving::Idle => {}
+            // Only a read is in flight: Esc stops waiting for it (its answer is ignored).
+            Saving::Fetching(_) => {
+                if input == Input::Action(Action::Back) {
+                    self.saving = Saving::Idle;
+                    self.banner = Some((Tone::Info, "Stopped: nothing was sent".into()));
+                }
+                return;
+            }
+            // A write is in flight: wait for its answer, whatever it is.
+            Saving::Creating(_) | Saving::Updating(_) => return,
         }
         match self.view {
             View::Main => self.main_input(input, ctx),
@@ -1118,6 +1127,13 @@ impl Screen for Editor {
                 }
             }
             _ => {}
+        }
+    }
+
+    fn on_retry(&mut self, ctx: &mut Ctx) {
+        if matches!(self.summary, Remote::Failed(_)) {
+            let id = ctx.request(ApiRequest::Summary);
+            self.summary = Remote::Loading(id);
         }
     }
 

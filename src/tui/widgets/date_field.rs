@@ -38,10 +38,14 @@ pub fn interpret(text: &str, now: Timestamp, tz: &TimeZone) -> DateState {
         };
     }
     match parse_input(t, now, tz) {
-        Ok(at) => DateState::Ok {
-            at,
-            send: format_local(at, tz),
-        },
+        Ok(at) => {
+            // `now` and `+7d` carry the clock's fraction of a second: not worth sending.
+            let at = Timestamp::from_second(at.as_second()).unwrap_or(at);
+            DateState::Ok {
+                at,
+                send: format_local(at, tz),
+            }
+        }
         Err(e) => DateState::Invalid(e),
     }
 }
@@ -151,6 +155,14 @@ mod tests {
             }
         );
         assert_eq!(interpret("  ", now, &prague), DateState::Empty);
+        let odd: Timestamp = "2025-06-15T10:00:00.123456789Z".parse().expect("ts");
+        assert_eq!(
+            interpret("+7d", odd, &prague),
+            DateState::Ok {
+                at: ts("2025-06-22T10:00:00Z"),
+                send: "2025-06-22T12:00:00+02:00".into()
+            }
+        );
         assert!(matches!(
             interpret("soon", now, &prague),
             DateState::Invalid(m) if m.contains("expected a date")

@@ -870,9 +870,12 @@ impl Editor {
                         ));
                     } else {
                         lines.push(Line::raw(format!(
-                            "Sending replaces the whole customization. On the service, {} field{} change:",
-                            r.changes.len(),
-                            if r.changes.len() == 1 { "" } else { "s" }
+                            "Sending replaces the whole customization. On the service, {}:",
+                            if r.changes.len() == 1 {
+                                "1 field changes".to_string()
+                            } else {
+                                format!("{} fields change", r.changes.len())
+                            }
                         )));
                         lines.extend(r.changes.iter().map(|c| change_line(c, tw)));
                     }
