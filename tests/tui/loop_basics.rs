@@ -220,3 +220,27 @@ fn key_overrides_from_the_config_apply() {
     assert_eq!(effects, [pinscope::tui::Effect::Quit]);
     assert!(app.should_quit());
 }
+
+#[test]
+fn narrowing_as_you_type_matches_narrowing_at_once() {
+    let data = sample(200);
+    let shown = |msgs: Vec<Msg>| {
+        let (mut app, effects) = app_with(options(120, 60), Browse::new());
+        answer_all(&mut app, effects, serve(&data));
+        feed(&mut app, msgs);
+        draw(&app)
+    };
+    let mut typed_msgs = vec![key('/')];
+    typed_msgs.extend(typed("sm58"));
+    let pasted = vec![key('/'), Msg::Paste("sm58".into())];
+    let a = shown(typed_msgs);
+    let b = shown(pasted);
+    assert!(a.contains("Shure SM58"), "{a}");
+    assert!(!a.contains("Yamaha"), "{a}");
+    assert_eq!(a, b);
+    // Deleting a character widens again.
+    let mut back = vec![key('/')];
+    back.extend(typed("sm58x"));
+    back.push(code(KeyCode::Backspace));
+    assert_eq!(shown(back), a);
+}

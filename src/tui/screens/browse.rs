@@ -6,12 +6,12 @@ use std::collections::HashSet;
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use jiff::tz::TimeZone;
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
-use nucleo_matcher::{Config, Matcher, Utf32Str};
+use nucleo_matcher::{Config, Matcher, Utf32String};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Cell, Clear, Paragraph, Row as TableRow, Table};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
 use crate::api::{Customization, ListQuery, Summary, TargetType};
 use crate::tui::fmt;
@@ -47,8 +47,8 @@ pub struct Row {
     pub pins: usize,
     pub tags: String,
     pub created: String,
-    /// What `/` matches against.
-    haystack: String,
+    /// What `/` matches against, converted once.
+    haystack: Utf32String,
 }
 
 impl Row {
@@ -69,7 +69,9 @@ impl Row {
             .created_at_ts()
             .map(|t| fmt::date(t, tz))
             .unwrap_or_default();
-        let haystack = format!("{id} {model} {target} {tags}");
+        let haystack = Utf32String::from(
+            format!("{id} {model} {} {tags}", target.replace(" · ", " ")).as_str(),
+        );
         Row {
             pins: c.pin_count(),
             c,
@@ -177,6 +179,8 @@ pub struct Browse {
     search: TextField,
     /// Indices into `rows`, best match first, while `/` narrows.
     narrowed: Option<Vec<u32>>,
+    /// The query `narrowed` was computed for.
+    narrowed_for: String,
     scroll: Scroll,
     mode: Mode,
     matcher: Matcher,
@@ -203,6 +207,7 @@ impl Browse {
             sort: 0,
             search: TextField::new("type to narrow the loaded rows"),
             narrowed: None,
+            narrowed_for: String::new(),
             scroll: Scroll::default(),
             mode: Mode::Table,
             matcher: Matcher::new(Config::DEFAULT),
@@ -311,9 +316,21 @@ impl Browse {
         self.after_move(ctx);
     }
 
+    /// Narrows all loaded rows again (rows arrived or went).
     fn renarrow(&mut self) {
-        let query = self.search.value().trim();
+        self.narrow(false);
+    }
+
+    /// Narrows after the user typed: may look only at the rows that matched before.
+    fn renarrow_typed(&mut self) {
+        self.narrow(true);
+    }
+
+    fn narrow(&mut self, incremental: bool) {
+        let query = self.search.value().trim().to_string();
+        let query = query.as_str();
         if query.is_empty() {
+            self.narrowed_for.clear();
             self.narrowed = if matches!(self.mode, Mode::Search) {
                 Some((0..self.rows.len() as u32).collect())
             } else {
@@ -321,17 +338,31 @@ impl Browse {
             };
             return;
         }
+        // Typing on extends the query: only the rows that matched before can match now
+        // (unless the query uses the pattern syntax, where that need not hold).
+        let extends = incremental
+            && !self.narrowed_for.is_empty()
+            && query.starts_with(self.narrowed_for.as_str())
+            && !query.contains(['!', '^', '$', '\'', '\\']);
+        let candidates: Vec<u32> = match (&self.narrowed, extends) {
+            (Some(n), true) => {
+                let mut c = n.clone();
+                c.sort_unstable();
+                c
+            }
+            _ => (0..self.rows.len() as u32).collect(),
+        };
         let pattern = Pattern::parse(query, CaseMatching::Ignore, Normalization::Smart);
-        let mut buf = Vec::new();
         let mut hits: Vec<(u32, u32)> = Vec::new();
-        for (i, row) in self.rows.iter().enumerate() {
-            if let Some(score) =
-                pattern.score(Utf32Str::new(&row.haystack, &mut buf), &mut self.matcher)
+        for i in candidates {
+            if let Some(row) = self.rows.get(i as usize)
+                && let Some(score) = pattern.score(row.haystack.slice(..), &mut self.matcher)
             {
-                hits.push((score, i as u32));
+                hits.push((score, i));
             }
         }
-        hits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        hits.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        self.narrowed_for = query.to_string();
         self.narrowed = Some(hits.into_iter().map(|(_, i)| i).collect());
     }
 
@@ -419,7 +450,7 @@ impl Browse {
             }
             Input::Key(k) => {
                 if self.search.input(k) {
-                    self.renarrow();
+                    self.renarrow_typed();
                     self.scroll = Scroll::default();
                 }
             }
@@ -671,11 +702,16 @@ impl Browse {
         if !narrow {
             cols.push(("CREATED", Constraint::Length(10)));
         }
-        let header = TableRow::new(cols.iter().map(|(h, _)| Cell::from(*h))).style(theme::header());
-        frame.render_widget(
-            Table::new(Vec::<TableRow>::new(), cols.iter().map(|(_, c)| *c)).header(header),
-            a.header,
-        );
+        // Cells are written straight into the buffer: no widget per cell, and only the
+        // visible rows are touched.
+        let col_rects = Layout::horizontal(cols.iter().map(|(_, c)| *c))
+            .spacing(1)
+            .split(Rect::new(a.body.x, 0, a.body.width, 1));
+        let buf = frame.buffer_mut();
+        buf.set_style(a.header, theme::header());
+        for ((h, _), r) in cols.iter().zip(col_rects.iter()) {
+            buf.set_stringn(r.x, a.header.y, h, r.width as usize, Style::new());
+        }
 
         if shown == 0 {
             let msg = self.empty_message(env);
@@ -685,45 +721,66 @@ impl Browse {
             );
             return;
         }
-        let mut rows: Vec<TableRow> = Vec::with_capacity(range.len());
-        for i in range {
+        let buf = frame.buffer_mut();
+        let active_style = Style::new().fg(theme::OK);
+        let mut number = String::with_capacity(16);
+        for (line, i) in range.enumerate() {
             let Some(r) = self.row_at(i) else { continue };
+            let y = a.body.y + line as u16;
+            let selected = i == self.scroll.selected;
+            if selected {
+                buf.set_style(Rect::new(a.body.x, y, a.body.width, 1), theme::selected());
+            }
             let active = r.c.active_pins_at(env.now);
             let id = if wide {
                 r.id.as_str()
             } else {
                 r.id.get(..8).unwrap_or(&r.id)
             };
-            let mark = if i == self.scroll.selected { "›" } else { "" };
-            let mut cells: Vec<Cell> = vec![Cell::from(mark), Cell::from(id)];
+            let mut col = col_rects.iter();
+            let mut put = |text: &str, style: Style, right: bool| {
+                if let Some(rect) = col.next() {
+                    let w = rect.width as usize;
+                    let len = text.chars().count();
+                    let x = if right && len < w {
+                        rect.x + (w - len) as u16
+                    } else {
+                        rect.x
+                    };
+                    buf.set_stringn(x, y, text, w, style);
+                }
+            };
+            put(if selected { "›" } else { "" }, Style::new(), false);
+            put(id, Style::new(), false);
             if !narrow {
-                cells.push(Cell::from(r.model.as_str()));
+                put(&r.model, Style::new(), false);
             }
-            cells.push(Cell::from(r.target.as_str()));
+            put(&r.target, Style::new(), false);
+            number.clear();
             if narrow {
-                cells.push(Cell::from(format!("{active}/{}", r.pins)));
+                use std::fmt::Write as _;
+                let _ = write!(number, "{active}/{}", r.pins);
+                put(&number, Style::new(), false);
             } else {
-                cells.push(Cell::from(format!("{:>4}", r.pins)));
+                use std::fmt::Write as _;
+                let _ = write!(number, "{}", r.pins);
+                put(&number, Style::new(), true);
+                number.clear();
+                let _ = write!(number, "{active}");
                 let style = if active > 0 {
-                    Style::new().fg(theme::OK)
+                    active_style
                 } else {
                     theme::muted()
                 };
-                cells.push(Cell::from(Span::styled(format!("{active:>6}"), style)));
+                put(&number, style, true);
             }
             if width >= 100 {
-                cells.push(Cell::from(r.tags.as_str()));
+                put(&r.tags, Style::new(), false);
             }
             if !narrow {
-                cells.push(Cell::from(r.created.as_str()));
+                put(&r.created, Style::new(), false);
             }
-            let mut row = TableRow::new(cells);
-            if i == self.scroll.selected {
-                row = row.style(theme::selected());
-            }
-            rows.push(row);
         }
-        frame.render_widget(Table::new(rows, cols.iter().map(|(_, c)| *c)), a.body);
     }
 
     fn empty_message(&self, env: &Env) -> Vec<Line<'static>> {
@@ -875,7 +932,7 @@ impl Screen for Browse {
     fn on_paste(&mut self, text: &str, _ctx: &mut Ctx) {
         match &mut self.mode {
             Mode::Search if self.search.paste(text) => {
-                self.renarrow();
+                self.renarrow_typed();
                 self.scroll = Scroll::default();
             }
             Mode::Filter(p) if p.section == 3 => {
