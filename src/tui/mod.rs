@@ -40,6 +40,11 @@
 //!    sends. Compute layouts with a function shared by `render` and `on_mouse`.
 //! 6. Test it by feeding [`Msg`]s to an [`App`] and snapshotting the frame (see
 //!    `tests/tui/`).
+//! 7. Need a timer (a debounce)? [`screens::Ctx::wake_at`], then [`screens::Screen::on_timer`].
+//!    A file written safely? [`screens::Ctx::save_draft`]. The terminal for another program?
+//!    [`screens::Ctx::external_edit`], answered in [`screens::Screen::on_external_edit`]. Work
+//!    that must not be lost when the app ends goes in [`screens::Screen::on_quit`]. The
+//!    editor (`screens/editor.rs`) uses all four.
 
 use std::io::Write as _;
 use std::path::PathBuf;

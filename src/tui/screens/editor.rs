@@ -144,9 +144,9 @@ impl Editor {
     pub const NAME: &'static str = "editor";
 
     fn with(mode: Mode, obj: Customization, base: Option<Customization>) -> Editor {
-        let now = Timestamp::UNIX_EPOCH;
-        let tz = jiff::tz::TimeZone::UTC;
-        let form = Form::new(obj.clone(), now, &tz);
+        // A stand-in until `on_open`, which builds the form again with the user's zone and
+        // the current time (dates typed as `+7d` need both).
+        let form = Form::new(obj.clone(), Timestamp::UNIX_EPOCH, &jiff::tz::TimeZone::UTC);
         Editor {
             mode,
             form,
@@ -524,10 +524,19 @@ impl Editor {
                     s.status, s.reason
                 ),
             ));
-            if let View::Pin(_) = self.view {
-            } else if let Some(Place::Pin(i, _)) =
-                self.form.server_errors().first().map(|(p, _)| place_of(p))
+            // On the main form, point the pin table at the first pin the service named.
+            let first_pin = self
+                .form
+                .server_errors()
+                .iter()
+                .find_map(|(p, _)| match place_of(p) {
+                    Place::Pin(i, _) => Some(i),
+                    _ => None,
+                });
+            if self.view == View::Main
+                && let Some(i) = first_pin
             {
+                self.set_focus_flag(false);
                 self.focus = Field::Pins;
                 self.pins_scroll.select(i, self.form.pins.len(), PIN_ROWS);
             }
