@@ -6,5 +6,5 @@
 
 pub mod api;
 pub mod cli;
-pub mod emulator;
 pub mod config;
+pub mod emulator;
