@@ -497,3 +497,65 @@ fn key_near_finds_keys() {
     assert_eq!(key_near(text, 2).as_deref(), Some("profiles.\"my prod\""));
     assert_eq!(key_near(text, 5).as_deref(), Some("profiles.\"my prod\".x"));
 }
+
+/// Every key the file format accepts, so the example cannot fall behind.
+const PROFILE_FIELDS: [&str; 14] = [
+    "host",
+    "tracker_id",
+    "private_key_env",
+    "private_key_cmd",
+    "private_key_file",
+    "private_key",
+    "read_only",
+    "label",
+    "color",
+    "production",
+    "allow_insecure_http",
+    "connect_timeout_secs",
+    "request_timeout_secs",
+    "retries",
+];
+
+#[test]
+fn the_example_config_parses_and_documents_every_setting() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let text = std::fs::read_to_string(&path).expect("config.example.toml");
+    let cfg = parse(&path, &text).expect("the example parses");
+    assert!(cfg.warnings.is_empty(), "{:?}", cfg.warnings);
+    assert_eq!(cfg.default_profile.as_deref(), Some("staging"));
+    let sources: Vec<&KeySource> = cfg.profiles.values().map(|p| &p.key_source).collect();
+    assert!(sources.iter().any(|s| matches!(s, KeySource::Env(_))));
+    assert!(sources.iter().any(|s| matches!(s, KeySource::Command(_))));
+    assert!(sources.iter().any(|s| matches!(s, KeySource::File(_))));
+    assert!(cfg.profiles.values().any(|p| p.read_only));
+    assert!(cfg.profiles.values().any(|p| p.production));
+    assert!(!cfg.keys.is_empty());
+    for field in ["default_profile", "[keys]"]
+        .into_iter()
+        .chain(PROFILE_FIELDS)
+    {
+        assert!(
+            text.contains(&format!("\n{field} ="))
+                || text.contains(&format!("# {field} ="))
+                || text.contains(&format!("\n{field}\n")),
+            "config.example.toml does not document {field}"
+        );
+    }
+    // Each documented profile key is one the parser knows.
+    for field in PROFILE_FIELDS {
+        let value = match field {
+            "private_key_cmd" => "[\"x\"]",
+            "read_only" | "production" | "allow_insecure_http" => "false",
+            "connect_timeout_secs" | "request_timeout_secs" | "retries" => "3",
+            "host" => "\"https://x.example\"",
+            "color" => "\"red\"",
+            _ => "\"x\"",
+        };
+        let text = if field == "tracker_id" {
+            format!("[profiles.a]\ntracker_id = {value}\n")
+        } else {
+            format!("[profiles.a]\ntracker_id = \"t\"\n{field} = {value}\n")
+        };
+        parse(&p(), &text).unwrap_or_else(|e| panic!("{field}: {e}"));
+    }
+}
