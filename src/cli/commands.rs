@@ -175,7 +175,18 @@ pub fn list(g: &GlobalArgs, a: ListArgs) -> Outcome {
                     ..q.clone()
                 })
                 .await
-                .map_err(|e| Failure::api(&e))?;
+                .map_err(|e| {
+                    let mut f = Failure::api(&e);
+                    if out.count() > 0 {
+                        f.code = exit::PARTIAL;
+                        f.message.push_str(&format!(
+                            "\n  partly done: {} customizations were written before the error; \
+                             `--all --offset {offset}` continues from there",
+                            out.count()
+                        ));
+                    }
+                    f
+                })?;
             let n = page.results.len() as u64;
             for c in &page.results {
                 let fresh = c.id().is_none_or(|id| seen.insert(id.to_string()));
