@@ -325,12 +325,16 @@ pub fn delete(g: &GlobalArgs, a: DeleteArgs) -> Outcome {
     let conn = target.connect()?;
     if !a.yes {
         let current = block_on(conn.client.get(&a.id))?.map_err(|e| Failure::api(&e))?;
+        let target = match current.target_type() {
+            Some(crate::api::TargetType::All) | None => current.target_label(),
+            Some(t) => format!("{t} {}", current.target_label()),
+        };
+        let pins = current.pin_count();
         note(&format!(
-            "{}: {} {}, {} pin(s), on {} ({})",
+            "{}: model {}, target {target}, {pins} pin{}; profile {} ({})",
             a.id,
             current.model().unwrap_or("?"),
-            current.target_label(),
-            current.pin_count(),
+            if pins == 1 { "" } else { "s" },
             conn.session.label,
             conn.session.client.host
         ));

@@ -134,10 +134,10 @@ impl Env {
         std::fs::write(&self.config, text).expect("write config");
     }
 
-    /// The binary with a clean environment pointing into the temp dir, and the key of the
+    /// `program` with a clean environment pointing into the temp dir, and the key of the
     /// `emu` profile in `TEST_KEY`.
-    pub fn cmd(&self) -> assert_cmd::Command {
-        let mut c = assert_cmd::Command::new(env!("CARGO_BIN_EXE_pinscope"));
+    pub fn std_cmd(&self, program: &str) -> std::process::Command {
+        let mut c = std::process::Command::new(program);
         for v in VARS {
             c.env_remove(v);
         }
@@ -145,9 +145,44 @@ impl Env {
             .env("PINSCOPE_CONFIG", &self.config)
             .env("PINSCOPE_DATA_DIR", &self.data)
             .env("TEST_KEY", KEY)
-            .current_dir(self.dir.path())
-            .timeout(Duration::from_secs(60));
+            .current_dir(self.dir.path());
         c
+    }
+
+    /// The binary, as [`Env::std_cmd`] sets it up.
+    pub fn cmd(&self) -> assert_cmd::Command {
+        let mut c = assert_cmd::Command::from_std(self.std_cmd(env!("CARGO_BIN_EXE_pinscope")));
+        c.timeout(Duration::from_secs(60));
+        c
+    }
+
+    /// Runs the binary on a pseudo-terminal (util-linux `script`), typing `input`; stdout
+    /// and stderr come back mixed in `stdout`. `None` when `script` is not installed.
+    pub fn run_tty(&self, args: &[&str], input: &str) -> Option<Run> {
+        let has_script = std::process::Command::new("script")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !has_script {
+            eprintln!("skipped: util-linux `script` is not installed");
+            return None;
+        }
+        let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+        let line = std::iter::once(env!("CARGO_BIN_EXE_pinscope"))
+            .chain(args.iter().copied())
+            .map(quote)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut c = self.std_cmd("script");
+        c.args(["-qec", &line, "/dev/null"]);
+        let out = assert_cmd::Command::from_std(c)
+            .timeout(Duration::from_secs(60))
+            .write_stdin(input.to_string())
+            .output()
+            .expect("runs");
+        let mut r = Run::from(out);
+        r.stdout = r.stdout.replace("\r\n", "\n");
+        Some(r)
     }
 
     /// Runs with these arguments.

@@ -10,3 +10,4 @@ mod commands;
 mod config;
 mod inputs;
 mod secrets;
+mod terminal;
