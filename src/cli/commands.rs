@@ -46,6 +46,18 @@ pub struct ListArgs {
     /// Every page, not just one
     #[arg(long)]
     pub all: bool,
+    /// Only customizations whose target_criteria hold every key of this JSON object with
+    /// an equal value (repeat for any of several), e.g. '{"brand": "Acme"}'
+    #[arg(long = "criteria", value_name = "JSON", value_parser = parse_criteria)]
+    pub criteria: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+fn parse_criteria(s: &str) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    match serde_json::from_str(s) {
+        Ok(serde_json::Value::Object(m)) => Ok(m),
+        Ok(_) => Err("must be a JSON object".into()),
+        Err(e) => Err(format!("not JSON: {e}")),
+    }
 }
 
 fn parse_sort(s: &str) -> Result<String, String> {
@@ -144,7 +156,7 @@ pub fn list(g: &GlobalArgs, a: ListArgs) -> Outcome {
         sort: a.sort,
         limit: a.limit,
         offset: a.offset,
-        criteria: Vec::new(),
+        criteria: a.criteria,
     };
     let mut out = Ndjson::stdout();
     if !a.all {
@@ -412,6 +424,16 @@ mod tests {
         assert!(parse_sort("model").is_err());
         assert!(parse_sort("title:asc").is_err());
         assert!(parse_sort("model:up").is_err());
+    }
+
+    #[test]
+    fn criteria_values() {
+        assert_eq!(
+            parse_criteria(r#"{"brand": "Acme"}"#).expect("object")["brand"],
+            "Acme"
+        );
+        assert!(parse_criteria("[1]").is_err());
+        assert!(parse_criteria("{").is_err());
     }
 
     #[test]

@@ -153,6 +153,26 @@ fn list_pages_filters_and_sorts() {
     expect.sort_unstable();
     assert_eq!(models, expect);
 
+    // Criteria in the body.
+    let mut crit = item("basket", "/x", &[]);
+    crit["target_type"] = json!("criteria");
+    crit.as_object_mut()
+        .expect("object")
+        .remove("target_identity");
+    crit["target_criteria"] = json!({"brand": "Acme", "color": "red"});
+    env.run_stdin(&["create"], &crit.to_string()).ok();
+    let found = env
+        .run(&["list", "--criteria", r#"{"brand": "Acme"}"#])
+        .ndjson();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["target_criteria"]["color"], "red");
+    assert!(
+        env.run(&["list", "--criteria", r#"{"brand": "Other"}"#])
+            .ndjson()
+            .is_empty()
+    );
+    env.run(&["list", "--criteria", "[]"]).code(2);
+
     // Usage errors, caught before anything is sent.
     env.run(&["list", "--limit", "0"]).code(2);
     env.run(&["list", "--limit", "1001"]).code(2);

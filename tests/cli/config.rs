@@ -69,6 +69,26 @@ fn config_path_and_check() {
     assert!(r.stdout.contains("key from environment variable TEST_KEY"));
     assert!(!r.stdout.contains(KEY) && !r.stderr.contains(KEY));
 
+    // Online: signs in to the tracker.
+    let r = env.run(&["config", "check", "--online"]);
+    r.ok();
+    assert!(
+        r.stdout.contains("signed in (0 customizations)"),
+        "{}",
+        r.stdout
+    );
+    let wrong = Run::from(
+        env.cmd()
+            .args(["config", "check", "--online"])
+            .env("TEST_KEY", "not-the-key")
+            .output()
+            .expect("runs"),
+    );
+    wrong
+        .code(1)
+        .stderr_has("error: profile emu (default): 401")
+        .stderr_has("1 profile could not sign in");
+
     // A profile whose key cannot be found: exit 2, and the others are still checked.
     std::fs::write(
         &env.config,
