@@ -58,6 +58,7 @@ pub struct Cli {
 
 /// Options every subcommand takes, before or after its name.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// The config file [default: the platform config dir, e.g. ~/.config/pinscope/config.toml]
     #[arg(
