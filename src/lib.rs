@@ -2,10 +2,15 @@
 //!
 //! The library holds everything; `main.rs` is a thin shell. Modules:
 //! - [`api`]: the contract (model, validation, signing, client);
-//! - [`emulator`]: a faithful local stand-in for the service (`pinscope serve`).
+//! - [`emulator`]: a faithful local stand-in for the service (`pinscope serve`);
+//! - [`config`]: the config file, profiles and key sources;
+//! - [`cli`]: the scripting subcommands;
+//! - [`diff`]: field-level differences between two customizations.
 
 pub mod api;
 pub mod cli;
 pub mod config;
 pub mod emulator;
 pub mod when;
+pub mod diff;
+pub mod emulator;
