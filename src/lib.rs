@@ -10,7 +10,6 @@
 pub mod api;
 pub mod cli;
 pub mod config;
-pub mod emulator;
-pub mod when;
 pub mod diff;
 pub mod emulator;
+pub mod when;
