@@ -2,9 +2,11 @@
 //!
 //! The library holds everything; `main.rs` is a thin shell. Modules:
 //! - [`api`]: the contract (model, validation, signing, client);
-//! - [`emulator`]: a faithful local stand-in for the service (`pinscope serve`).
+//! - [`emulator`]: a faithful local stand-in for the service (`pinscope serve`);
+//! - [`import`]: the bulk import engine (validate, chunk, send, journal, report).
 
 pub mod api;
 pub mod cli;
-pub mod emulator;
 pub mod config;
+pub mod emulator;
+pub mod import;

@@ -164,11 +164,11 @@ fn explain_401(s: &StatusError) -> String {
     let local = httpdate::fmt_http_date(std::time::SystemTime::now());
     match &s.server_date {
         Some(server) => {
-            let skew = httpdate::parse_http_date(server).ok().and_then(|t| {
+            let skew = httpdate::parse_http_date(server).ok().map(|t| {
                 let now = std::time::SystemTime::now();
                 match now.duration_since(t) {
-                    Ok(d) => Some(d.as_secs() as i64),
-                    Err(e) => Some(-(e.duration().as_secs() as i64)),
+                    Ok(d) => d.as_secs() as i64,
+                    Err(e) => -(e.duration().as_secs() as i64),
                 }
             });
             out.push_str(&format!(
