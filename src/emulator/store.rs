@@ -1,0 +1,1172 @@
+//! The in-memory store of one tracker's customizations.
+//!
+//! Each row keeps its JSON text (the object without `available`, which depends on the
+//! clock and is spliced in when the row is sent) next to the few fields queries need:
+//! interned model and tags, target type and identity, the conflict key, the criteria and
+//! the pins' windows. Indexes: by id, by conflict key, and by `(created_at, id)` for the
+//! default order, so a page of the default list is one ordered scan with no sort.
+//!
+//! Work that needs no lock (parsing, validation, serializing a body) is done before the
+//! store is touched, in [`Prepared`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::api::model::{
+    ConflictKey, ConflictStrategy, Customization, PinState, PinType, SERVER_FIELDS, TargetType,
+};
+use crate::api::time::{format_utc, parse_rfc3339};
+use crate::api::validate::{Violation, validate_map};
+
+/// A pin's active window; a missing bound is open.
+type Window = (Option<Timestamp>, Option<Timestamp>);
+
+/// The `creator` of anything created through the API.
+pub const API_CREATOR: &str = "api";
+
+/// A valid customization, parsed and serialized, ready to be stored. Built outside the
+/// store's lock.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The object's fields without the server-set ones, as JSON without the outer braces.
+    inner: String,
+    key: ConflictKey,
+    target_identity: Option<String>,
+    tags: Vec<String>,
+    criteria: Option<Map<String, Value>>,
+    windows: Vec<Window>,
+    /// Server-set fields kept from a loaded line or the data file.
+    id: Option<Uuid>,
+    created_at: Option<(Timestamp, String)>,
+    creator: Option<String>,
+}
+
+fn violation(path: &str, message: &str) -> Violation {
+    Violation {
+        path: path.to_string(),
+        message: message.to_string(),
+    }
+}
+
+impl Prepared {
+    /// A body sent to create, update or bulk create: server-set fields in it are ignored.
+    pub fn from_body(m: Map<String, Value>) -> Result<Prepared, Vec<Violation>> {
+        let violations = validate_map(&m);
+        if !violations.is_empty() {
+            return Err(violations);
+        }
+        Prepared::build(m)
+    }
+
+    /// A stored object (a `--load` line, the data file, a preloaded value): `id`,
+    /// `created_at` and `creator` are kept when present; `available` is recomputed.
+    pub fn from_stored(m: Map<String, Value>) -> Result<Prepared, Vec<Violation>> {
+        let mut violations = validate_map(&m);
+        let id = match m.get("id") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => match Uuid::parse_str(s) {
+                Ok(u) => Some(u),
+                Err(_) => {
+                    violations.push(violation("id", "Must be a UUID"));
+                    None
+                }
+            },
+            Some(_) => {
+                violations.push(violation("id", "Must be a UUID"));
+                None
+            }
+        };
+        let created_at = match m.get("created_at") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => match parse_rfc3339(s) {
+                Some(ts) => Some((ts, s.clone())),
+                None => {
+                    violations.push(violation("created_at", crate::api::validate::DATE_MSG));
+                    None
+                }
+            },
+            Some(_) => {
+                violations.push(violation("created_at", crate::api::validate::DATE_MSG));
+                None
+            }
+        };
+        let creator = match m.get("creator") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => {
+                violations.push(violation("creator", "Must be a string"));
+                None
+            }
+        };
+        if !violations.is_empty() {
+            return Err(violations);
+        }
+        let mut p = Prepared::build(m)?;
+        p.id = id;
+        p.created_at = created_at;
+        p.creator = creator;
+        Ok(p)
+    }
+
+    /// Builds from an object that passed validation.
+    fn build(mut m: Map<String, Value>) -> Result<Prepared, Vec<Violation>> {
+        for k in SERVER_FIELDS {
+            m.shift_remove(k);
+        }
+        let c = Customization(m);
+        let Some(key) = c.conflict_key() else {
+            return Err(vec![violation("", "Must name a model and a target")]);
+        };
+        let target_identity = c.target_identity().map(str::to_string);
+        let tags = c.tags().map(str::to_string).collect();
+        let criteria = c.target_criteria().cloned();
+        let windows = c.pins().map(|p| (p.active_from(), p.active_to())).collect();
+        let text = serde_json::to_string(&c.0)
+            .map_err(|e| vec![violation("", &format!("Cannot be stored: {e}"))])?;
+        // `{...}` -> `...`
+        let inner = text[1..text.len() - 1].to_string();
+        Ok(Prepared {
+            inner,
+            key,
+            target_identity,
+            tags,
+            criteria,
+            windows,
+            id: None,
+            created_at: None,
+            creator: None,
+        })
+    }
+
+    pub fn key(&self) -> &ConflictKey {
+        &self.key
+    }
+
+    /// The id kept from a stored object, if any.
+    pub fn id(&self) -> Option<Uuid> {
+        self.id
+    }
+}
+
+/// One stored customization.
+#[derive(Debug)]
+pub struct Row {
+    id: Uuid,
+    created: Timestamp,
+    /// `created_at` as written (kept verbatim from a loaded object).
+    created_at: Box<str>,
+    creator: Box<str>,
+    model: u32,
+    target_type: TargetType,
+    target_identity: Option<Box<str>>,
+    tags: Box<[u32]>,
+    key: ConflictKey,
+    criteria: Option<Map<String, Value>>,
+    windows: Box<[Window]>,
+    /// The object without `available`: `{"id":...,"created_at":...,...,"creator":...}`.
+    json: Arc<str>,
+}
+
+impl Row {
+    pub fn id(&self) -> Uuid {
+        self.id
+    }
+
+    pub fn created(&self) -> Timestamp {
+        self.created
+    }
+
+    pub fn conflict_key(&self) -> &ConflictKey {
+        &self.key
+    }
+
+    /// The stored object as JSON, without `available`.
+    pub fn stored_json(&self) -> &Arc<str> {
+        &self.json
+    }
+
+    /// Whether at least one pin is active at `now` (a missing bound is open).
+    pub fn is_available_at(&self, now: Timestamp) -> bool {
+        self.windows
+            .iter()
+            .any(|&(from, to)| PinState::of_window(from, to, now) == PinState::Active)
+    }
+
+    /// Appends the object as the API sends it: the stored JSON with `available` last.
+    pub fn write_json(&self, now: Timestamp, out: &mut String) {
+        let j = &*self.json;
+        out.push_str(&j[..j.len() - 1]);
+        out.push_str(if self.is_available_at(now) {
+            ",\"available\":true}"
+        } else {
+            ",\"available\":false}"
+        });
+    }
+
+    /// The object as the API sends it.
+    pub fn to_json(&self, now: Timestamp) -> String {
+        let mut s = String::with_capacity(self.json.len() + 20);
+        self.write_json(now, &mut s);
+        s
+    }
+}
+
+/// Appends `s` as a JSON string.
+fn push_json_str(out: &mut String, s: &str) {
+    if s.bytes()
+        .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x7f)
+    {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&Value::String(s.to_string()).to_string());
+    }
+}
+
+fn compose(id: Uuid, created_at: &str, inner: &str, creator: &str) -> String {
+    let mut s = String::with_capacity(inner.len() + 110);
+    s.push_str("{\"id\":\"");
+    let mut buf = Uuid::encode_buffer();
+    s.push_str(id.hyphenated().encode_lower(&mut buf));
+    s.push_str("\",\"created_at\":");
+    push_json_str(&mut s, created_at);
+    if !inner.is_empty() {
+        s.push(',');
+        s.push_str(inner);
+    }
+    s.push_str(",\"creator\":");
+    push_json_str(&mut s, creator);
+    s.push('}');
+    s
+}
+
+/// A fresh random (v4) id.
+pub fn new_id() -> Uuid {
+    uuid::Builder::from_random_bytes(rand::random()).into_uuid()
+}
+
+/// Now, to the whole second, as the service writes `created_at`.
+pub fn now_seconds() -> Timestamp {
+    let now = Timestamp::now();
+    Timestamp::from_second(now.as_second()).unwrap_or(now)
+}
+
+#[derive(Debug, Default)]
+struct Interner {
+    map: HashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+}
+
+impl Interner {
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&n) = self.map.get(s) {
+            return n;
+        }
+        let n = self.names.len() as u32;
+        self.names.push(s.into());
+        self.map.insert(s.into(), n);
+        n
+    }
+
+    fn lookup(&self, s: &str) -> Option<u32> {
+        self.map.get(s).copied()
+    }
+
+    fn name(&self, n: u32) -> &str {
+        self.names.get(n as usize).map_or("", |s| s)
+    }
+}
+
+/// Which field a list is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortField {
+    CreatedAt,
+    Model,
+    TargetType,
+}
+
+/// A list order: a field and a direction; ties are broken by `id` in the same direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+impl Default for Sort {
+    /// `created_at:desc`.
+    fn default() -> Self {
+        Sort {
+            field: SortField::CreatedAt,
+            descending: true,
+        }
+    }
+}
+
+impl Sort {
+    /// `field`, `field:asc` or `field:desc` (a bare field sorts ascending).
+    pub fn parse(s: &str) -> Option<Sort> {
+        let (field, dir) = match s.split_once(':') {
+            Some((f, d)) => (f, d),
+            None => (s, "asc"),
+        };
+        let field = match field {
+            "created_at" => SortField::CreatedAt,
+            "model" => SortField::Model,
+            "target_type" => SortField::TargetType,
+            _ => return None,
+        };
+        let descending = match dir {
+            "asc" => false,
+            "desc" => true,
+            _ => return None,
+        };
+        Some(Sort { field, descending })
+    }
+}
+
+/// List filters: repeated values of one field are OR-ed, fields are AND-ed; an empty field
+/// does not filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    pub models: Vec<String>,
+    /// A customization matches when it has any of these tags.
+    pub tags: Vec<String>,
+    pub target_types: Vec<TargetType>,
+    pub target_identities: Vec<String>,
+    /// The list body's `criteria`: a customization matches when its `target_criteria`
+    /// holds every key of at least one element, with an equal value.
+    pub criteria: Vec<Map<String, Value>>,
+}
+
+struct Compiled<'a> {
+    models: Option<Vec<u32>>,
+    tags: Option<Vec<u32>>,
+    target_types: &'a [TargetType],
+    identities: &'a [String],
+    criteria: &'a [Map<String, Value>],
+}
+
+impl Compiled<'_> {
+    fn is_empty(&self) -> bool {
+        self.models.is_none()
+            && self.tags.is_none()
+            && self.target_types.is_empty()
+            && self.identities.is_empty()
+            && self.criteria.is_empty()
+    }
+
+    fn matches(&self, r: &Row) -> bool {
+        if let Some(models) = &self.models
+            && !models.contains(&r.model)
+        {
+            return false;
+        }
+        if !self.target_types.is_empty() && !self.target_types.contains(&r.target_type) {
+            return false;
+        }
+        if let Some(tags) = &self.tags
+            && !r.tags.iter().any(|t| tags.contains(t))
+        {
+            return false;
+        }
+        if !self.identities.is_empty() {
+            match &r.target_identity {
+                Some(id) if self.identities.iter().any(|x| x.as_str() == &**id) => {}
+                _ => return false,
+            }
+        }
+        if !self.criteria.is_empty() {
+            let Some(have) = &r.criteria else {
+                return false;
+            };
+            if !self
+                .criteria
+                .iter()
+                .any(|want| want.iter().all(|(k, v)| have.get(k) == Some(v)))
+            {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Export filters (single-valued) and options.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExportFilter {
+    pub model: Option<String>,
+    pub tag: Option<String>,
+    pub target_type: Option<TargetType>,
+    pub target_identity: Option<String>,
+    /// Leave out pins whose window has ended.
+    pub remove_expired_pins: bool,
+    /// Leave out item pins that point at an item the tracker knows nothing of; see
+    /// [`Store::export`].
+    pub remove_nonexisting_item_pins: bool,
+}
+
+/// What a bulk create did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BulkReport {
+    pub created: usize,
+    pub replaced: usize,
+    pub ignored: usize,
+}
+
+/// The store of one tracker.
+#[derive(Debug, Default)]
+pub struct Store {
+    slots: Vec<Option<Row>>,
+    free: Vec<u32>,
+    by_id: HashMap<Uuid, u32>,
+    by_key: HashMap<ConflictKey, Vec<u32>>,
+    by_created: BTreeMap<(Timestamp, Uuid), u32>,
+    syms: Interner,
+}
+
+impl Store {
+    pub fn new() -> Self {
+        Store::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    fn row(&self, slot: u32) -> Option<&Row> {
+        self.slots.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    pub fn get(&self, id: &Uuid) -> Option<&Row> {
+        self.by_id.get(id).and_then(|&s| self.row(s))
+    }
+
+    /// Rows in `(created_at, id)` order, oldest first.
+    pub fn rows(&self) -> impl DoubleEndedIterator<Item = &Row> + '_ {
+        self.by_created.values().filter_map(|&s| self.row(s))
+    }
+
+    /// The ids of stored rows with this conflict key (single create does not check
+    /// conflicts, so there may be several).
+    pub fn ids_with_key(&self, key: &ConflictKey) -> Vec<Uuid> {
+        self.by_key
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter_map(|&s| self.row(s).map(Row::id))
+            .collect()
+    }
+
+    fn make_row(
+        &mut self,
+        p: Prepared,
+        id: Uuid,
+        created: Timestamp,
+        created_at: &str,
+        creator: &str,
+    ) -> Row {
+        let json = compose(id, created_at, &p.inner, creator);
+        let model = self.syms.intern(&p.key.model);
+        let tags = p.tags.iter().map(|t| self.syms.intern(t)).collect();
+        Row {
+            id,
+            created,
+            created_at: created_at.into(),
+            creator: creator.into(),
+            model,
+            target_type: p.key.target_type,
+            target_identity: p.target_identity.map(String::into_boxed_str),
+            tags,
+            key: p.key,
+            criteria: p.criteria,
+            windows: p.windows.into_boxed_slice(),
+            json: Arc::from(json),
+        }
+    }
+
+    /// Stores a new row: the id, `created_at` and `creator` kept in `p` or fresh ones
+    /// (`created_at` given as `now`, `creator` `"api"`). A kept id that is already stored
+    /// replaces that row entirely (a later `--load` line wins).
+    pub fn insert(&mut self, p: Prepared, now: Timestamp) -> Uuid {
+        let id = p.id.unwrap_or_else(new_id);
+        if self.by_id.contains_key(&id) {
+            self.remove(&id);
+        }
+        let (created, created_at) = match p.created_at.clone() {
+            Some(c) => c,
+            None => (now, format_utc(now)),
+        };
+        let creator = p.creator.clone().unwrap_or_else(|| API_CREATOR.to_string());
+        let row = self.make_row(p, id, created, &created_at, &creator);
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(None);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.by_id.insert(id, slot);
+        self.by_key.entry(row.key.clone()).or_default().push(slot);
+        self.by_created.insert((created, id), slot);
+        self.slots[slot as usize] = Some(row);
+        id
+    }
+
+    fn unlink_key(&mut self, key: &ConflictKey, slot: u32) {
+        if let Some(v) = self.by_key.get_mut(key) {
+            v.retain(|&s| s != slot);
+            if v.is_empty() {
+                self.by_key.remove(key);
+            }
+        }
+    }
+
+    fn replace_slot(&mut self, slot: u32, p: Prepared) {
+        let Some(old) = self.slots.get_mut(slot as usize).and_then(Option::take) else {
+            return;
+        };
+        let new_key = p.key.clone();
+        if new_key != old.key {
+            self.unlink_key(&old.key, slot);
+            self.by_key.entry(new_key).or_default().push(slot);
+        }
+        let row = self.make_row(p, old.id, old.created, &old.created_at, &old.creator);
+        self.slots[slot as usize] = Some(row);
+    }
+
+    /// Replaces the definition of a stored row, keeping its id, `created_at` and `creator`
+    /// (update). `false` when there is no such row.
+    pub fn replace(&mut self, id: &Uuid, p: Prepared) -> bool {
+        match self.by_id.get(id) {
+            Some(&slot) => {
+                self.replace_slot(slot, p);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Deletes a row; `false` when there is no such row.
+    pub fn remove(&mut self, id: &Uuid) -> bool {
+        let Some(slot) = self.by_id.remove(id) else {
+            return false;
+        };
+        if let Some(row) = self.slots.get_mut(slot as usize).and_then(Option::take) {
+            self.unlink_key(&row.key, slot);
+            self.by_created.remove(&(row.created, row.id));
+        }
+        self.free.push(slot);
+        true
+    }
+
+    /// Bulk create, all or nothing. `items` are `(line number, customization)`.
+    ///
+    /// - `raise`: a line whose key is stored, or repeats an earlier line's key, is a
+    ///   conflict; the `Err` holds `exception_details` (`"line N"` -> messages naming the
+    ///   existing ids and the earlier line) and nothing is written.
+    /// - `ignore`: such lines are skipped (the first of duplicate lines is kept).
+    /// - `override`: the stored rows with the key get the line's definition in place,
+    ///   keeping their id, `created_at` and `creator`; of duplicate lines the last wins.
+    ///   When single creates left several rows with one key, each of them is replaced.
+    pub fn bulk(
+        &mut self,
+        items: Vec<(usize, Prepared)>,
+        strategy: ConflictStrategy,
+        now: Timestamp,
+    ) -> Result<BulkReport, Map<String, Value>> {
+        let mut report = BulkReport::default();
+        match strategy {
+            ConflictStrategy::Raise => {
+                let mut details = Map::new();
+                {
+                    let mut first: HashMap<&ConflictKey, usize> =
+                        HashMap::with_capacity(items.len());
+                    for (line, p) in &items {
+                        let mut msgs = Vec::new();
+                        for id in self.ids_with_key(&p.key) {
+                            msgs.push(Value::String(format!(
+                                "Conflicts with existing customization {id}"
+                            )));
+                        }
+                        match first.get(&p.key) {
+                            Some(earlier) => msgs.push(Value::String(format!(
+                                "Conflicts with line {earlier} (same model, target_type and target)"
+                            ))),
+                            None => {
+                                first.insert(&p.key, *line);
+                            }
+                        }
+                        if !msgs.is_empty() {
+                            details.insert(format!("line {line}"), Value::Array(msgs));
+                        }
+                    }
+                }
+                if !details.is_empty() {
+                    return Err(details);
+                }
+                for (_, p) in items {
+                    self.insert(p, now);
+                    report.created += 1;
+                }
+            }
+            ConflictStrategy::Ignore => {
+                for (_, p) in items {
+                    if self.by_key.contains_key(&p.key) {
+                        report.ignored += 1;
+                    } else {
+                        self.insert(p, now);
+                        report.created += 1;
+                    }
+                }
+            }
+            ConflictStrategy::Override => {
+                let mut winner = vec![false; items.len()];
+                {
+                    let mut last: HashMap<&ConflictKey, usize> =
+                        HashMap::with_capacity(items.len());
+                    for (i, (_, p)) in items.iter().enumerate() {
+                        last.insert(&p.key, i);
+                    }
+                    for i in last.into_values() {
+                        winner[i] = true;
+                    }
+                }
+                for (i, (_, p)) in items.into_iter().enumerate() {
+                    if !winner[i] {
+                        report.ignored += 1;
+                        continue;
+                    }
+                    match self.by_key.get(&p.key).cloned() {
+                        Some(slots) => {
+                            for slot in slots {
+                                self.replace_slot(slot, p.clone());
+                                report.replaced += 1;
+                            }
+                        }
+                        None => {
+                            self.insert(p, now);
+                            report.created += 1;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    fn compile<'a>(&self, f: &'a Filter) -> Compiled<'a> {
+        let syms = |values: &[String]| {
+            if values.is_empty() {
+                None
+            } else {
+                Some(
+                    values
+                        .iter()
+                        .filter_map(|v| self.syms.lookup(v))
+                        .collect::<Vec<_>>(),
+                )
+            }
+        };
+        Compiled {
+            models: syms(&f.models),
+            tags: syms(&f.tags),
+            target_types: &f.target_types,
+            identities: &f.target_identities,
+            criteria: &f.criteria,
+        }
+    }
+
+    /// One page of a list: the number of matching rows and the rows from `offset`, at most
+    /// `limit` of them.
+    pub fn list(&self, f: &Filter, sort: Sort, offset: usize, limit: usize) -> (usize, Vec<&Row>) {
+        let c = self.compile(f);
+        let mut page = Vec::with_capacity(limit.min(self.len()));
+        match sort.field {
+            SortField::CreatedAt => {
+                let mut rows: Box<dyn Iterator<Item = &Row>> = if sort.descending {
+                    Box::new(self.rows().rev())
+                } else {
+                    Box::new(self.rows())
+                };
+                if c.is_empty() {
+                    page.extend(rows.skip(offset).take(limit));
+                    return (self.len(), page);
+                }
+                let mut total = 0;
+                let end = offset.saturating_add(limit);
+                for r in rows.by_ref() {
+                    if c.matches(r) {
+                        if total >= offset && total < end {
+                            page.push(r);
+                        }
+                        total += 1;
+                    }
+                }
+                (total, page)
+            }
+            SortField::Model | SortField::TargetType => {
+                let mut all: Vec<&Row> = self
+                    .slots
+                    .iter()
+                    .flatten()
+                    .filter(|r| c.matches(r))
+                    .collect();
+                let total = all.len();
+                match sort.field {
+                    SortField::Model => all.sort_unstable_by(|a, b| {
+                        (self.syms.name(a.model), a.id).cmp(&(self.syms.name(b.model), b.id))
+                    }),
+                    _ => all.sort_unstable_by(|a, b| {
+                        (a.target_type.as_str(), a.id).cmp(&(b.target_type.as_str(), b.id))
+                    }),
+                }
+                if sort.descending {
+                    all.reverse();
+                }
+                page.extend(all.into_iter().skip(offset).take(limit));
+                (total, page)
+            }
+        }
+    }
+
+    /// `{"pagination": {"total": N}, "results": [...]}` for one page.
+    pub fn list_json(
+        &self,
+        f: &Filter,
+        sort: Sort,
+        offset: usize,
+        limit: usize,
+        now: Timestamp,
+    ) -> String {
+        let (total, rows) = self.list(f, sort, offset, limit);
+        let size: usize = rows.iter().map(|r| r.json.len() + 20).sum();
+        let mut out = String::with_capacity(size + 64);
+        out.push_str("{\"pagination\":{\"total\":");
+        out.push_str(&total.to_string());
+        out.push_str("},\"results\":[");
+        for (i, r) in rows.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            r.write_json(now, &mut out);
+        }
+        out.push_str("]}");
+        out
+    }
+
+    /// `{"scope_counts": {model: count}, "user_tags": [...]}`: models and tags in
+    /// alphabetical order.
+    pub fn summary_json(&self) -> String {
+        let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut tags: BTreeSet<&str> = BTreeSet::new();
+        for r in self.slots.iter().flatten() {
+            *counts.entry(self.syms.name(r.model)).or_default() += 1;
+            for &t in r.tags.iter() {
+                tags.insert(self.syms.name(t));
+            }
+        }
+        let counts: Map<String, Value> = counts
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), Value::from(v)))
+            .collect();
+        let tags: Vec<Value> = tags.into_iter().map(Value::from).collect();
+        serde_json::json!({"scope_counts": counts, "user_tags": tags}).to_string()
+    }
+
+    /// `{"results": [...]}`: every matching row, oldest first (`created_at`, then `id`), so
+    /// that replaying an export creates in the original order.
+    ///
+    /// `remove_expired_pins` leaves out pins whose window has ended at `now`.
+    ///
+    /// `remove_nonexisting_item_pins`: the emulator has no product catalogue, so an item
+    /// "exists" when it is the `target_identity` of some `item` customization of this
+    /// tracker (whatever the filters). Item pins (`pin_type: item`) whose `pin_identity` is
+    /// not such an identity are left out; criteria pins are kept.
+    ///
+    /// `available` is computed from the pins that are sent.
+    pub fn export_json(&self, f: &ExportFilter, now: Timestamp) -> String {
+        let filter = Filter {
+            models: f.model.iter().cloned().collect(),
+            tags: f.tag.iter().cloned().collect(),
+            target_types: f.target_type.into_iter().collect(),
+            target_identities: f.target_identity.iter().cloned().collect(),
+            criteria: Vec::new(),
+        };
+        let c = self.compile(&filter);
+        let known: Option<HashSet<&str>> = f.remove_nonexisting_item_pins.then(|| {
+            self.slots
+                .iter()
+                .flatten()
+                .filter(|r| r.target_type == TargetType::Item)
+                .filter_map(|r| r.target_identity.as_deref())
+                .collect()
+        });
+        let rewrite = f.remove_expired_pins || known.is_some();
+        let mut out = String::from("{\"results\":[");
+        let mut first = true;
+        for r in self.rows().filter(|r| c.matches(r)) {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            if !rewrite {
+                r.write_json(now, &mut out);
+                continue;
+            }
+            let Ok(mut m) = serde_json::from_str::<Map<String, Value>>(&r.json) else {
+                r.write_json(now, &mut out);
+                continue;
+            };
+            if let Some(Value::Array(pins)) = m.get_mut("pin_definitions") {
+                pins.retain(|p| {
+                    let Some(obj) = p.as_object() else {
+                        return true;
+                    };
+                    let pin = crate::api::model::Pin(obj);
+                    if f.remove_expired_pins && pin.state_at(now) == PinState::Expired {
+                        return false;
+                    }
+                    if let Some(known) = &known
+                        && pin.pin_type() == Some(PinType::Item)
+                        && !pin.identity().is_some_and(|i| known.contains(i))
+                    {
+                        return false;
+                    }
+                    true
+                });
+            }
+            let c = Customization(m);
+            let available = c.is_available_at(now);
+            let mut m = c.0;
+            m.insert("available".to_string(), Value::Bool(available));
+            out.push_str(&Value::Object(m).to_string());
+        }
+        out.push_str("]}");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn prep(v: Value) -> Prepared {
+        match v {
+            Value::Object(m) => Prepared::from_body(m).expect("valid"),
+            _ => panic!("not an object"),
+        }
+    }
+
+    fn item(model: &str, identity: &str) -> Prepared {
+        prep(
+            json!({"model": model, "target_type": "item", "target_identity": identity,
+                    "pin_definitions": [{"position": 1, "pin_type": "item", "pin_identity": "x"}]}),
+        )
+    }
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().expect("timestamp")
+    }
+
+    #[test]
+    fn stored_json_keeps_order_and_server_fields_lead() {
+        let mut s = Store::new();
+        let p = prep(
+            json!({"zeta": 1, "model": "m", "id": "ignored", "target_type": "all",
+                            "pin_definitions": [], "alpha": {"b": 1, "a": 2}}),
+        );
+        let id = s.insert(p, ts("2025-01-02T03:04:05Z"));
+        let row = s.get(&id).expect("stored");
+        assert_eq!(
+            row.to_json(ts("2025-01-02T03:04:05Z")),
+            format!(
+                r#"{{"id":"{id}","created_at":"2025-01-02T03:04:05Z","zeta":1,"model":"m","target_type":"all","pin_definitions":[],"alpha":{{"b":1,"a":2}},"creator":"api","available":false}}"#
+            )
+        );
+    }
+
+    #[test]
+    fn stored_fields_are_kept_from_loaded_objects() {
+        let mut s = Store::new();
+        let v = json!({"id": "199620b4-df1a-46e8-ab59-9e9ed9af7106", "created_at": "2025-01-22T08:49:58+01:00",
+                       "creator": "a \"quoted\" name", "available": false, "model": "m", "target_type": "all",
+                       "pin_definitions": [{"position": 1, "pin_type": "item", "pin_identity": "x"}]});
+        let Value::Object(m) = v else { unreachable!() };
+        let p = Prepared::from_stored(m).expect("valid");
+        let id = s.insert(p, Timestamp::now());
+        assert_eq!(id.to_string(), "199620b4-df1a-46e8-ab59-9e9ed9af7106");
+        let out: Value = serde_json::from_str(&s.get(&id).expect("row").to_json(Timestamp::now()))
+            .expect("json");
+        assert_eq!(out["created_at"], "2025-01-22T08:49:58+01:00");
+        assert_eq!(out["creator"], "a \"quoted\" name");
+        assert_eq!(out["available"], true);
+
+        let bad = json!({"id": "nope", "created_at": "yesterday", "creator": 5, "model": "m", "target_type": "all", "pin_definitions": []});
+        let Value::Object(m) = bad else {
+            unreachable!()
+        };
+        let errs: Vec<String> = Prepared::from_stored(m)
+            .expect_err("invalid")
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        assert!(errs[0].starts_with("id: Must be a UUID"));
+    }
+
+    #[test]
+    fn update_keeps_id_created_at_and_moves_the_key() {
+        let mut s = Store::new();
+        let id = s.insert(item("m", "a"), ts("2025-01-01T00:00:00Z"));
+        assert!(s.replace(&id, item("m", "b")));
+        assert!(s.ids_with_key(item("m", "a").key()).is_empty());
+        assert_eq!(s.ids_with_key(item("m", "b").key()), [id]);
+        let row = s.get(&id).expect("row");
+        assert!(
+            row.stored_json()
+                .contains("\"created_at\":\"2025-01-01T00:00:00Z\"")
+        );
+        assert!(row.stored_json().contains("\"target_identity\":\"b\""));
+        assert!(!s.replace(&new_id(), item("m", "c")));
+        assert!(s.remove(&id));
+        assert!(!s.remove(&id));
+        assert!(s.is_empty());
+        assert_eq!(s.rows().count(), 0);
+    }
+
+    #[test]
+    fn bulk_strategies() {
+        let now = ts("2025-01-01T00:00:00Z");
+        let mut s = Store::new();
+        let existing = s.insert(item("m", "a"), now);
+
+        let err = s
+            .bulk(
+                vec![
+                    (1, item("m", "a")),
+                    (2, item("m", "b")),
+                    (4, item("m", "b")),
+                ],
+                ConflictStrategy::Raise,
+                now,
+            )
+            .expect_err("conflict");
+        assert_eq!(
+            Value::Object(err),
+            json!({"line 1": [format!("Conflicts with existing customization {existing}")],
+                   "line 4": ["Conflicts with line 2 (same model, target_type and target)"]})
+        );
+        assert_eq!(s.len(), 1);
+
+        let r = s
+            .bulk(
+                vec![
+                    (1, item("m", "a")),
+                    (2, item("m", "b")),
+                    (3, item("m", "b")),
+                ],
+                ConflictStrategy::Ignore,
+                now,
+            )
+            .expect("ok");
+        assert_eq!(
+            r,
+            BulkReport {
+                created: 1,
+                replaced: 0,
+                ignored: 2
+            }
+        );
+        assert_eq!(s.len(), 2);
+
+        let last = prep(
+            json!({"model": "m", "target_type": "item", "target_identity": "a", "pin_definitions": [], "v": 2}),
+        );
+        let r = s
+            .bulk(
+                vec![(1, item("m", "a")), (2, last), (3, item("m", "c"))],
+                ConflictStrategy::Override,
+                now,
+            )
+            .expect("ok");
+        assert_eq!(
+            r,
+            BulkReport {
+                created: 1,
+                replaced: 1,
+                ignored: 1
+            }
+        );
+        let row = s.get(&existing).expect("kept id");
+        assert!(row.stored_json().ends_with(",\"v\":2,\"creator\":\"api\"}"));
+        assert_eq!(s.len(), 3);
+    }
+
+    #[test]
+    fn list_filters_sort_and_pages() {
+        let mut s = Store::new();
+        let mut ids = Vec::new();
+        for i in 0..30 {
+            let model = ["basket", "home", "detail"][i % 3];
+            let tags = if i % 2 == 0 {
+                json!(["even"])
+            } else {
+                json!(["odd", "x"])
+            };
+            let v = json!({"model": model, "target_type": if i % 5 == 0 {"all"} else {"item"},
+                           "target_identity": format!("/p/{i}"), "tags": tags, "pin_definitions": []});
+            let now = Timestamp::from_second(1_700_000_000 + (i as i64 / 4)).expect("ts");
+            ids.push(s.insert(prep(v), now));
+        }
+        let f = Filter {
+            models: vec!["basket".into(), "home".into(), "unknown".into()],
+            tags: vec!["even".into()],
+            ..Filter::default()
+        };
+        let (total, page) = s.list(&f, Sort::default(), 0, 100);
+        assert_eq!(total, 10);
+        assert_eq!(page.len(), 10);
+        // Newest first, ties by id descending.
+        for w in page.windows(2) {
+            assert!((w[0].created, w[0].id) > (w[1].created, w[1].id));
+        }
+        // Every row exactly once across pages.
+        let mut seen = Vec::new();
+        for off in (0..30).step_by(7) {
+            let (t, p) = s.list(&Filter::default(), Sort::default(), off, 7);
+            assert_eq!(t, 30);
+            seen.extend(p.iter().map(|r| r.id));
+        }
+        seen.sort();
+        let mut want = ids.clone();
+        want.sort();
+        assert_eq!(seen, want);
+
+        let (total, page) = s.list(
+            &Filter::default(),
+            Sort::parse("model:asc").expect("sort"),
+            0,
+            30,
+        );
+        assert_eq!(total, 30);
+        let names: Vec<&str> = page.iter().map(|r| s.syms.name(r.model)).collect();
+        assert!(names.windows(2).all(|w| w[0] <= w[1]));
+        let (_, page) = s.list(
+            &Filter::default(),
+            Sort::parse("target_type:desc").expect("sort"),
+            0,
+            1,
+        );
+        assert_eq!(page[0].target_type, TargetType::Item);
+
+        let f = Filter {
+            target_types: vec![TargetType::All],
+            target_identities: vec!["/p/0".into(), "/p/5".into(), "/p/6".into()],
+            ..Filter::default()
+        };
+        assert_eq!(s.list(&f, Sort::default(), 0, 10).0, 2);
+        let f = Filter {
+            models: vec!["nothing".into()],
+            ..Filter::default()
+        };
+        assert_eq!(s.list(&f, Sort::default(), 0, 10).0, 0);
+        assert_eq!(Sort::parse("created_at:up"), None);
+        assert_eq!(Sort::parse("id"), None);
+    }
+
+    #[test]
+    fn criteria_filter() {
+        let mut s = Store::new();
+        let now = Timestamp::now();
+        s.insert(prep(json!({"model": "m", "target_type": "criteria", "target_criteria": {"brand": "Fender", "kind": "guitar"}, "pin_definitions": []})), now);
+        s.insert(prep(json!({"model": "m", "target_type": "criteria", "target_criteria": {"brand": "Gibson"}, "pin_definitions": []})), now);
+        s.insert(item("m", "a"), now);
+        let count = |c: Vec<Value>| {
+            let f = Filter {
+                criteria: c
+                    .into_iter()
+                    .filter_map(|v| v.as_object().cloned())
+                    .collect(),
+                ..Filter::default()
+            };
+            s.list(&f, Sort::default(), 0, 10).0
+        };
+        assert_eq!(count(vec![json!({"brand": "Fender"})]), 1);
+        assert_eq!(count(vec![json!({"brand": "Fender", "kind": "bass"})]), 0);
+        assert_eq!(
+            count(vec![json!({"brand": "Fender"}), json!({"brand": "Gibson"})]),
+            2
+        );
+        assert_eq!(count(vec![json!({})]), 2);
+    }
+
+    #[test]
+    fn summary_and_export() {
+        let mut s = Store::new();
+        let now = ts("2025-06-01T00:00:00Z");
+        s.insert(prep(json!({"model": "home", "target_type": "item", "target_identity": "/p/1", "tags": ["b", "a"],
+            "pin_definitions": [
+                {"position": 1, "pin_type": "item", "pin_identity": "/p/2", "active_to": "2025-05-01T00:00:00Z"},
+                {"position": 2, "pin_type": "item", "pin_identity": "/p/1"},
+                {"position": 3, "pin_type": "criteria", "pin_criteria": {"c": 1}},
+                {"position": 4, "pin_type": "item", "pin_identity": "/p/404", "active_from": "2025-07-01T00:00:00Z"}
+            ]})), now);
+        s.insert(item("basket", "/p/2"), now);
+        s.insert(
+            prep(json!({"model": "basket", "target_type": "all", "tags": ["c"], "pin_definitions": []})),
+            now,
+        );
+        assert_eq!(
+            s.summary_json(),
+            r#"{"scope_counts":{"basket":2,"home":1},"user_tags":["a","b","c"]}"#
+        );
+
+        let pins = |f: &ExportFilter| -> Vec<Vec<String>> {
+            let v: Value = serde_json::from_str(&s.export_json(f, now)).expect("json");
+            v["results"]
+                .as_array()
+                .expect("results")
+                .iter()
+                .map(|r| {
+                    r["pin_definitions"]
+                        .as_array()
+                        .expect("pins")
+                        .iter()
+                        .map(|p| p["position"].to_string())
+                        .collect()
+                })
+                .collect()
+        };
+        let home = ExportFilter {
+            model: Some("home".into()),
+            ..ExportFilter::default()
+        };
+        assert_eq!(pins(&home), [["1", "2", "3", "4"]]);
+        let f = ExportFilter {
+            remove_expired_pins: true,
+            ..home.clone()
+        };
+        assert_eq!(pins(&f), [["2", "3", "4"]]);
+        let f = ExportFilter {
+            remove_nonexisting_item_pins: true,
+            ..home.clone()
+        };
+        assert_eq!(pins(&f), [["1", "2", "3"]]);
+        let f = ExportFilter {
+            tag: Some("c".into()),
+            ..ExportFilter::default()
+        };
+        assert_eq!(pins(&f).len(), 1);
+        assert_eq!(pins(&ExportFilter::default()).len(), 3);
+    }
+}
