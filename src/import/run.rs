@@ -12,7 +12,7 @@ use futures::StreamExt;
 use crate::api::client::{Client, RetryPolicy};
 use crate::api::model::{ConflictKey, ConflictStrategy, Customization, SERVER_FIELDS};
 use crate::api::{ApiError, StatusError};
-use crate::import::event::{CancelToken, Event, Progress};
+use crate::import::event::{CancelToken, Event, ExistingMode, Progress};
 use crate::import::journal::{self, Header, Journal, JournalError, Loaded, Record};
 use crate::import::lookup::{self, Existing, StoredCounts};
 use crate::import::reader::strip_range;
@@ -77,6 +77,10 @@ pub enum ImportError {
     Unfinished(PathBuf),
     #[error("cannot write the report {}: {source}", path.display())]
     Report { path: PathBuf, source: io::Error },
+    #[error("cannot read {name}: {source}")]
+    Input { name: String, source: io::Error },
+    #[error("{}", .0.explain())]
+    Api(#[from] ApiError),
 }
 
 /// What a run ends with.
@@ -164,6 +168,57 @@ struct Ctx<'a> {
     retries: AtomicU64,
 }
 
+/// Reads the chunk's pending lines; lines with server-set fields lose them.
+fn prepare(plan: &Plan, initial: &[u8], spec: &ChunkSpec) -> io::Result<Prepared> {
+    let offsets = &plan.offsets;
+    let mut buf = Vec::with_capacity(spec.bytes as usize);
+    let mut lines = Vec::with_capacity(spec.lines as usize);
+    let mut l = spec.first as usize;
+    let last = spec.last as usize;
+    while l <= last {
+        if initial[l - 1] != state::PENDING {
+            l += 1;
+            continue;
+        }
+        let mut e = l;
+        while e < last && initial[e] == state::PENDING {
+            e += 1;
+        }
+        let base = offsets[l - 1];
+        let raw = plan.read_range(base, offsets[e])?;
+        for n in l..=e {
+            let (s, t) = (
+                (offsets[n - 1] - base) as usize,
+                (offsets[n] - base) as usize,
+            );
+            let r = strip_range(&raw[s..t], offsets[n - 1] == 0);
+            let text = &raw[s + r.start..s + r.end];
+            let start = buf.len();
+            let mut key = None;
+            if plan.codes[n - 1] & code::STRIP != 0 {
+                let mut c: Customization = serde_json::from_slice(text)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                key = c.conflict_key();
+                for f in SERVER_FIELDS {
+                    c.remove(f);
+                }
+                serde_json::to_writer(&mut buf, &c)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            } else {
+                buf.extend_from_slice(text);
+            }
+            lines.push(Line {
+                line: n as u32,
+                start,
+                end: buf.len(),
+                key,
+            });
+        }
+        l = e + 1;
+    }
+    Ok(Prepared { buf, lines })
+}
+
 /// Whether a failure is worth another try (the bulk endpoint is not retried by the client).
 fn retryable(e: &ApiError) -> bool {
     e.is_transient() || matches!(e.status(), Some(500 | 504))
@@ -238,55 +293,8 @@ impl Ctx<'_> {
         }
     }
 
-    /// Reads the chunk's pending lines; lines with server-set fields lose them.
     fn prepare(&self, spec: &ChunkSpec) -> io::Result<Prepared> {
-        let offsets = &self.plan.offsets;
-        let mut buf = Vec::with_capacity(spec.bytes as usize);
-        let mut lines = Vec::with_capacity(spec.lines as usize);
-        let mut l = spec.first as usize;
-        let last = spec.last as usize;
-        while l <= last {
-            if self.initial[l - 1] != state::PENDING {
-                l += 1;
-                continue;
-            }
-            let mut e = l;
-            while e < last && self.initial[e] == state::PENDING {
-                e += 1;
-            }
-            let base = offsets[l - 1];
-            let raw = self.plan.read_range(base, offsets[e])?;
-            for n in l..=e {
-                let (s, t) = (
-                    (offsets[n - 1] - base) as usize,
-                    (offsets[n] - base) as usize,
-                );
-                let r = strip_range(&raw[s..t], offsets[n - 1] == 0);
-                let text = &raw[s + r.start..s + r.end];
-                let start = buf.len();
-                let mut key = None;
-                if self.plan.codes[n - 1] & code::STRIP != 0 {
-                    let mut c: Customization = serde_json::from_slice(text)
-                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-                    key = c.conflict_key();
-                    for f in SERVER_FIELDS {
-                        c.remove(f);
-                    }
-                    serde_json::to_writer(&mut buf, &c)
-                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-                } else {
-                    buf.extend_from_slice(text);
-                }
-                lines.push(Line {
-                    line: n as u32,
-                    start,
-                    end: buf.len(),
-                    key,
-                });
-            }
-            l = e + 1;
-        }
-        Ok(Prepared { buf, lines })
+        prepare(self.plan, self.initial, spec)
     }
 
     /// Runs `f` until it succeeds, retrying transient failures with backoff.
@@ -898,6 +906,87 @@ pub async fn run(
         progress.emit(Event::ReportWritten { path: path.clone() });
     }
     Ok(ImportResult { summary, outcomes })
+}
+
+/// What sending would do, found without writing anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Preview {
+    /// Every non-blank line's expected outcome (`not_sent` stays 0).
+    pub counts: Counts,
+    /// Lines to send whose target is stored already.
+    pub stored_targets: u64,
+    pub to_send: u64,
+    pub chunks: usize,
+    pub existing: ExistingMode,
+}
+
+/// Looks up which of the plan's targets are stored and tells what `run` would do with
+/// `strategy` (barring changes on the server meanwhile). Reads only.
+pub async fn preview(
+    plan: &Plan,
+    client: &Client,
+    strategy: ConflictStrategy,
+    chunk_size: usize,
+) -> Result<Preview, ImportError> {
+    let initial = plan.classify(strategy);
+    let specs = plan.chunks(&initial, chunk_size, DEFAULT_MAX_CHUNK_BYTES);
+    let mut counts = Counts::default();
+    for s in &initial {
+        match *s {
+            state::INVALID | state::DUP_REJECTED => counts.rejected += 1,
+            state::DUP_SKIPPED => counts.skipped += 1,
+            _ => {}
+        }
+    }
+    let (existing, stored, _) = if specs.is_empty() {
+        (Existing::Empty, StoredCounts::new(), 0)
+    } else {
+        lookup::choose(client, plan.models()).await?
+    };
+    let mut stored_targets = 0u64;
+    let mut to_send = 0u64;
+    for spec in &specs {
+        let mut p = prepare(plan, &initial, spec).map_err(|source| ImportError::Input {
+            name: plan.input_name().to_string(),
+            source,
+        })?;
+        let n = p.lines.len() as u64;
+        to_send += n;
+        let hit = match &existing {
+            Existing::Empty => 0,
+            Existing::Snapshot(set) => {
+                p.ensure_keys();
+                p.lines
+                    .iter()
+                    .filter(|l| l.key.as_ref().is_some_and(|k| set.contains(&key_hash(k))))
+                    .count() as u64
+            }
+            Existing::PerChunk => {
+                p.ensure_keys();
+                let keys: Vec<&ConflictKey> =
+                    p.lines.iter().filter_map(|l| l.key.as_ref()).collect();
+                lookup::lookup(client, &keys, &stored)
+                    .await?
+                    .into_iter()
+                    .filter(|f| *f)
+                    .count() as u64
+            }
+        };
+        stored_targets += hit;
+        counts.created += n - hit;
+        match strategy {
+            ConflictStrategy::Raise => counts.rejected += hit,
+            ConflictStrategy::Ignore => counts.skipped += hit,
+            ConflictStrategy::Override => counts.replaced += hit,
+        }
+    }
+    Ok(Preview {
+        counts,
+        stored_targets,
+        to_send,
+        chunks: specs.len(),
+        existing: existing.mode(),
+    })
 }
 
 /// Outcomes when nothing is sent (a dry run, or a refusal): local verdicts only, every line

@@ -490,6 +490,11 @@ impl Plan {
         &self.input.name
     }
 
+    /// Renames the input in messages and reports (a temporary file's name means nothing).
+    pub fn set_input_name(&mut self, name: &str) {
+        self.input.name = name.to_string();
+    }
+
     /// The input's absolute path (`None` for stdin).
     pub fn input_path(&self) -> Option<&Path> {
         self.input.path.as_deref()
