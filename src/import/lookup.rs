@@ -41,10 +41,12 @@ impl Existing {
 /// hold none).
 pub(crate) type StoredCounts = HashMap<String, u64>;
 
-/// Reads the summary and picks the cheapest way to know what is stored for `models`.
+/// Reads the summary and picks the cheapest way to know what is stored for `models`, to be
+/// sent in `chunks` requests.
 pub(crate) async fn choose(
     client: &Client,
     models: &HashMap<String, ModelStats>,
+    chunks: usize,
 ) -> Result<(Existing, StoredCounts, u64), ApiError> {
     let summary = client.summary().await?;
     let mut stored: StoredCounts = HashMap::new();
@@ -66,7 +68,9 @@ pub(crate) async fn choose(
                 + s.criteria.min(n.div_ceil(u64::from(MAX_PAGE)))
                 + u64::from(s.all > 0)
         })
-        .sum();
+        .sum::<u64>()
+        // Each chunk asks at least once.
+        .max(chunks as u64);
     if snapshot_requests <= lookup_requests && total <= SNAPSHOT_MAX {
         let mut set = HashSet::with_capacity(total as usize);
         let mut names: Vec<&String> = stored.keys().collect();

@@ -775,7 +775,7 @@ pub async fn run(
     let mut stored = StoredCounts::new();
     let mut early_stop: Option<(String, bool)> = None;
     if !todo.is_empty() && !cancel.is_cancelled() {
-        match lookup::choose(client, plan.models()).await {
+        match lookup::choose(client, plan.models(), todo.len()).await {
             Ok((e, s, total)) => {
                 progress.emit(Event::CheckingTargets {
                     mode: e.mode(),
@@ -941,7 +941,7 @@ pub async fn preview(
     let (existing, stored, _) = if specs.is_empty() {
         (Existing::Empty, StoredCounts::new(), 0)
     } else {
-        lookup::choose(client, plan.models()).await?
+        lookup::choose(client, plan.models(), specs.len()).await?
     };
     let mut stored_targets = 0u64;
     let mut to_send = 0u64;
