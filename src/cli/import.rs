@@ -204,9 +204,6 @@ impl Watch {
                 self.bar.set_position(lines_done);
                 self.bar.set_message(String::new());
             }
-            Event::Stopping { reason } => {
-                self.bar.suspend(|| note(&format!("stopping: {reason}")));
-            }
             _ => {}
         }
     }
@@ -328,18 +325,37 @@ fn print_summary(plan: &Plan, r: &ImportResult) {
         );
     }
     let mut shown = 0;
-    for outcome in [LineOutcome::Rejected, LineOutcome::NotSent] {
-        let total = match outcome {
-            LineOutcome::Rejected => c.rejected,
-            _ => c.not_sent,
-        };
-        for line in r.outcomes.lines_with(outcome).take(SHOWN) {
-            let reason = r.outcomes.reason(plan, line).unwrap_or_default();
-            let _ = writeln!(err, "{}:{line}: {outcome}: {reason}", s.input);
-            shown += 1;
+    for line in r.outcomes.lines_with(LineOutcome::Rejected).take(SHOWN) {
+        let reason = r.outcomes.reason(plan, line).unwrap_or_default();
+        let _ = writeln!(err, "{}:{line}: rejected: {reason}", s.input);
+        shown += 1;
+    }
+    if c.rejected > SHOWN as u64 {
+        let _ = writeln!(
+            err,
+            "... and {} more rejected lines",
+            c.rejected - SHOWN as u64
+        );
+    }
+    // Lines not sent mostly share a reason: one line per reason.
+    let mut groups: Vec<(String, u64, u64)> = Vec::new();
+    for line in r.outcomes.lines_with(LineOutcome::NotSent) {
+        let reason = r.outcomes.reason(plan, line).unwrap_or_default();
+        match groups.iter_mut().find(|g| g.0 == reason) {
+            Some(g) => g.2 += 1,
+            None => groups.push((reason, line, 1)),
         }
-        if total > SHOWN as u64 {
-            let _ = writeln!(err, "... and {} more {outcome} lines", total - SHOWN as u64);
+    }
+    for (reason, first, count) in groups.iter().take(SHOWN) {
+        shown += 1;
+        if *count == 1 {
+            let _ = writeln!(err, "{}:{first}: not sent: {reason}", s.input);
+        } else {
+            let _ = writeln!(
+                err,
+                "{}: {count} lines not sent, from line {first}: {reason}",
+                s.input
+            );
         }
     }
     if let Some(stopped) = &s.stopped {

@@ -148,6 +148,13 @@ struct ChunkResult {
     end: End,
 }
 
+/// A new journal is created on its first record, so a run that sends nothing leaves none.
+enum JournalState {
+    None,
+    Pending(PathBuf, Box<Header>),
+    Open(Journal),
+}
+
 struct Ctx<'a> {
     plan: &'a Plan,
     initial: &'a [u8],
@@ -155,14 +162,15 @@ struct Ctx<'a> {
     strategy: ConflictStrategy,
     existing: Existing,
     stored: StoredCounts,
-    journal: Mutex<Option<Journal>>,
+    journal: Mutex<JournalState>,
     /// Chunks an earlier run had sent without settling: their `existed` lists.
     in_flight: HashMap<usize, Vec<u32>>,
     progress: &'a Progress,
     cancel: &'a CancelToken,
     retry: RetryPolicy,
     /// Set when a failure no retry can fix stops the run.
-    abort: Mutex<Option<Arc<str>>>,
+    /// The short reason lines get, and the full explanation for the summary.
+    abort: Mutex<Option<(Arc<str>, String)>>,
     service_failed: AtomicBool,
     requests: AtomicU64,
     retries: AtomicU64,
@@ -261,7 +269,7 @@ fn named_lines(e: &StatusError, body_lines: usize) -> Vec<(usize, String)> {
 
 impl Ctx<'_> {
     fn stopped(&self) -> Option<Arc<str>> {
-        if let Some(r) = self.abort.lock().ok().and_then(|a| a.clone()) {
+        if let Some((r, _)) = self.abort.lock().ok().and_then(|a| a.clone()) {
             return Some(r);
         }
         self.cancel
@@ -269,27 +277,31 @@ impl Ctx<'_> {
             .then(|| Arc::from("cancelled before it was sent"))
     }
 
-    fn stop(&self, reason: String, service: bool) -> Arc<str> {
-        let reason: Arc<str> = Arc::from(reason);
+    /// Stops the run: no chunk starts any more. `short` is what the lines get, `full` the
+    /// explanation the summary gives.
+    fn stop(&self, short: String, full: String, service: bool) -> Arc<str> {
+        let short: Arc<str> = Arc::from(short);
         if let Ok(mut a) = self.abort.lock()
             && a.is_none()
         {
-            *a = Some(reason.clone());
-            self.progress.emit(Event::Stopping {
-                reason: reason.to_string(),
-            });
+            *a = Some((short.clone(), full.clone()));
+            self.progress.emit(Event::Stopping { reason: full });
             if service {
                 self.service_failed.store(true, Ordering::SeqCst);
             }
         }
-        reason
+        short
     }
 
     fn journal(&self, r: &Record) -> Result<(), String> {
         let mut guard = self.journal.lock().map_err(|_| "journal lock poisoned")?;
-        match guard.as_mut() {
-            Some(j) => j.append(r).map_err(|e| e.to_string()),
-            None => Ok(()),
+        if let JournalState::Pending(path, header) = &*guard {
+            let j = Journal::create(path, (**header).clone()).map_err(|e| e.to_string())?;
+            *guard = JournalState::Open(j);
+        }
+        match &mut *guard {
+            JournalState::Open(j) => j.append(r).map_err(|e| e.to_string()),
+            _ => Ok(()),
         }
     }
 
@@ -364,7 +376,11 @@ impl Ctx<'_> {
 
     fn fail(&self, e: &ApiError) -> Arc<str> {
         let service = matches!(e, ApiError::Status(_) | ApiError::Connect { .. });
-        self.stop(format!("the import stopped: {}", e.explain()), service)
+        self.stop(
+            format!("the import stopped: {e}"),
+            format!("the import stopped: {}", e.explain()),
+            service,
+        )
     }
 
     async fn process(&self, spec: ChunkSpec) -> ChunkResult {
@@ -389,9 +405,8 @@ impl Ctx<'_> {
         let mut p = match self.prepare(&spec) {
             Ok(p) => p,
             Err(e) => {
-                result.end = End::NotSent(
-                    self.stop(format!("cannot read {}: {e}", self.plan.input.name), false),
-                );
+                let why = format!("cannot read {}: {e}", self.plan.input.name);
+                result.end = End::NotSent(self.stop(why.clone(), why, false));
                 return result;
             }
         };
@@ -414,7 +429,7 @@ impl Ctx<'_> {
                     existed: existed.clone(),
                 };
                 if let Err(e) = self.journal(&rec) {
-                    result.end = End::NotSent(self.stop(e, false));
+                    result.end = End::NotSent(self.stop(e.clone(), e, false));
                     return result;
                 }
                 existed
@@ -539,10 +554,11 @@ impl Ctx<'_> {
         let base: Arc<str> = if self.cancel.is_cancelled() {
             Arc::from("cancelled")
         } else if retryable(e) {
+            let n = self.retry.max_retries;
             self.stop(
+                format!("the import stopped: gave up after {n} retries: {e}"),
                 format!(
-                    "the import stopped: gave up after {} retries: {}",
-                    self.retry.max_retries,
+                    "the import stopped: gave up after {n} retries: {}",
                     e.explain()
                 ),
                 true,
@@ -683,7 +699,7 @@ pub async fn run(
     // The journal: continue it, or start a new one.
     let mut in_flight: HashMap<usize, Vec<u32>> = HashMap::new();
     let mut done: HashMap<usize, Vec<(u32, String)>> = HashMap::new();
-    let mut journal: Option<Journal> = None;
+    let mut journal = JournalState::None;
     let mut finished_before = false;
     if opts.resume {
         let path = opts
@@ -719,7 +735,7 @@ pub async fn run(
             };
             settle(strategy, &initial, &mut states, &mut reasons, &r);
         }
-        journal = Some(j);
+        journal = JournalState::Open(j);
     } else if let Some(path) = &opts.journal
         && !specs.is_empty()
     {
@@ -736,9 +752,9 @@ pub async fn run(
         };
         // Standard input cannot be resumed, so it gets no journal.
         if let Some(input) = input {
-            journal = Some(Journal::create(
-                path,
-                Header {
+            journal = JournalState::Pending(
+                path.clone(),
+                Box::new(Header {
                     version: journal::VERSION,
                     input,
                     plan: journal::plan_digest(plan),
@@ -747,11 +763,10 @@ pub async fn run(
                     chunk_size: opts.chunk_size,
                     max_chunk_bytes: opts.max_chunk_bytes,
                     chunks: specs.len(),
-                },
-            )?);
+                }),
+            );
         }
     }
-    let journal_path = journal.as_ref().map(|j| j.path().to_path_buf());
 
     let todo: Vec<ChunkSpec> = specs
         .iter()
@@ -773,7 +788,7 @@ pub async fn run(
     // What is stored already (not needed when nothing is left to send).
     let mut existing = Existing::Empty;
     let mut stored = StoredCounts::new();
-    let mut early_stop: Option<(String, bool)> = None;
+    let mut early_stop: Option<ApiError> = None;
     if !todo.is_empty() && !cancel.is_cancelled() {
         match lookup::choose(client, plan.models(), todo.len()).await {
             Ok((e, s, total)) => {
@@ -792,7 +807,7 @@ pub async fn run(
                     stored: 0,
                 });
             }
-            Err(e) => early_stop = Some((format!("the import stopped: {}", e.explain()), true)),
+            Err(e) => early_stop = Some(e),
         }
     }
     let existing_mode = (!todo.is_empty()).then(|| existing.mode());
@@ -814,8 +829,8 @@ pub async fn run(
         requests: AtomicU64::new(0),
         retries: AtomicU64::new(0),
     };
-    if let Some((reason, service)) = early_stop {
-        ctx.stop(reason, service);
+    if let Some(e) = early_stop {
+        ctx.fail(&e);
     }
 
     let send_started = Instant::now();
@@ -863,7 +878,8 @@ pub async fn run(
         journal_error = Some(e);
     }
     if let Some(e) = journal_error {
-        ctx.stop(format!("the journal could not be written: {e}"), false);
+        let why = format!("the journal could not be written: {e}");
+        ctx.stop(why.clone(), why, false);
     }
 
     let winners = plan.duplicate_winners(strategy);
@@ -877,7 +893,11 @@ pub async fn run(
         .abort
         .lock()
         .ok()
-        .and_then(|a| a.as_ref().map(|r| r.to_string()));
+        .and_then(|a| a.as_ref().map(|(_, full)| full.clone()));
+    let journal_path = match ctx.journal.lock().as_deref() {
+        Ok(JournalState::Open(j)) => Some(j.path().to_path_buf()),
+        _ => None,
+    };
     let cancelled = cancel.is_cancelled() && !all_done;
     let stopped = stopped.or_else(|| cancelled.then(|| "cancelled".to_string()));
     let counts = outcomes.counts();

@@ -5,4 +5,4 @@ mod cli;
 mod engine;
 mod helpers;
 mod resume;
-mod roundtrip;
+pub mod roundtrip;
