@@ -5,11 +5,13 @@
 //! - [`emulator`]: a faithful local stand-in for the service (`pinscope serve`);
 //! - [`config`]: the config file, profiles and key sources;
 //! - [`cli`]: the scripting subcommands;
-//! - [`diff`]: field-level differences between two customizations.
+//! - [`diff`]: field-level differences between two customizations;
+//! - [`import`]: the bulk import engine (validate, chunk, send, journal, report).
 
 pub mod api;
 pub mod cli;
 pub mod config;
 pub mod diff;
 pub mod emulator;
+pub mod import;
 pub mod when;

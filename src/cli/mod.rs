@@ -20,6 +20,7 @@ use crate::config::{self, Choice, Config, ConfigError, Selected, Session};
 
 pub mod commands;
 pub mod config_cmd;
+pub mod import;
 pub mod input;
 pub mod logging;
 pub mod output;
@@ -138,6 +139,11 @@ pub enum Command {
     Config(config_cmd::ConfigCommand),
     /// Run the local emulator of the customizations API.
     Serve(crate::emulator::serve::ServeArgs),
+    /// Import an NDJSON file of customizations: validated first, sent in chunks, every line
+    /// accounted for
+    Import(import::ImportArgs),
+    /// Copy customizations from one profile's tracker into another's
+    Copy(import::CopyArgs),
 }
 
 /// Parses the command line and runs it.
@@ -169,6 +175,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Validate(a)) => input::validate_cmd(a),
         Some(Command::Completions(a)) => commands::completions(a),
         Some(Command::Config(c)) => config_cmd::run(g, c),
+        Some(Command::Import(a)) => import::import(g, a),
+        Some(Command::Copy(a)) => import::copy(g, a),
         None => Err(Failure::usage(
             "the terminal UI is not built yet; see `pinscope --help` for the subcommands",
         )),
