@@ -14,4 +14,5 @@ pub mod config;
 pub mod diff;
 pub mod emulator;
 pub mod import;
+pub mod tui;
 pub mod when;

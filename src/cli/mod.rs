@@ -115,6 +115,7 @@ impl GlobalArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Print one customization as JSON
     Get(commands::GetArgs),
@@ -144,15 +145,18 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Copy customizations from one profile's tracker into another's
     Copy(import::CopyArgs),
+    /// Open the terminal UI on a built-in emulator with a sample shop (no account needed).
+    Demo(crate::tui::demo::DemoArgs),
 }
 
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The emulator logs requests to stderr itself; it writes a log file only when asked,
-    // so that running it (in tests too) never touches the user's data dir.
-    let serve = matches!(cli.command, Some(Command::Serve(_)));
-    if (!serve || cli.global.log_file.is_some())
+    // The emulator logs requests to stderr itself, and the demo keeps its promise to write
+    // nothing but recent lookups: both write a log file only when asked, so running them
+    // (in tests too) never touches the user's data dir.
+    let quiet = matches!(cli.command, Some(Command::Serve(_) | Command::Demo(_)));
+    if (!quiet || cli.global.log_file.is_some())
         && let Err(f) = logging::init(cli.global.log_file.as_deref())
     {
         return finish(Err(f));
@@ -177,9 +181,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Config(c)) => config_cmd::run(g, c),
         Some(Command::Import(a)) => import::import(g, a),
         Some(Command::Copy(a)) => import::copy(g, a),
-        None => Err(Failure::usage(
-            "the terminal UI is not built yet; see `pinscope --help` for the subcommands",
-        )),
+        Some(Command::Demo(a)) => return crate::tui::demo::run(a),
+        None => return crate::tui::launch_default(),
     };
     finish(result)
 }

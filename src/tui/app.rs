@@ -1,0 +1,558 @@
+//! The app: one owner of all UI state, changed only by [`App::update`], and the loop that
+//! feeds it ([`run`]).
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crossterm::event::{KeyEvent, MouseEvent};
+use futures::{Stream, StreamExt};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use ratatui::Frame;
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+
+use crate::api::ApiError;
+use crate::tui::keys::{Action, Keymap, is_ctrl_c};
+use crate::tui::msg::{ApiEvent, ApiRequest, CallInfo, Msg, ReqId};
+use crate::tui::screens::help::Help;
+use crate::tui::screens::{Command, Ctx, Env, Input, Profile, Screen, Tone};
+use crate::tui::widgets::status::{self, StatusLine};
+use crate::tui::worker::WorkerHandle;
+
+/// How long a toast stays.
+const TOAST_FOR: SignedDuration = SignedDuration::from_secs(3);
+/// The spinner's frame time, while a request is in flight.
+const SPINNER_EVERY: Duration = Duration::from_millis(100);
+/// How many recent lookups are kept.
+const RECENT_MAX: usize = 20;
+
+/// Set by the panic hook: the terminal is already restored, the loop must stop drawing.
+pub static PANICKED: AtomicBool = AtomicBool::new(false);
+/// Wakes the loop after a panic in another task.
+pub static PANIC_NOTICE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// What the loop must do after an update: the only way state reaches the outside.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Hand a request to the worker.
+    Send(ReqId, ApiRequest),
+    /// Put text on the clipboard (OSC 52).
+    Copy(String),
+    /// Persist the recent lookups.
+    SaveRecent(Vec<String>),
+    Quit,
+}
+
+/// A short message at the bottom of the screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toast {
+    pub tone: Tone,
+    pub text: String,
+    pub until: Timestamp,
+}
+
+/// A failure the status bar shows until the next success (network, 5xx, 429).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trouble {
+    pub call: CallInfo,
+    pub error: ApiError,
+}
+
+/// Everything the app needs that does not come from the service.
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    pub profile: Profile,
+    pub keymap: Keymap,
+    pub tz: TimeZone,
+    pub recent: Vec<String>,
+    /// The time to start with; the loop sends the real one before the first message.
+    pub now: Timestamp,
+    /// The terminal's size to start with; the loop sends the real one.
+    pub size: (u16, u16),
+}
+
+/// All UI state.
+pub struct App {
+    stack: Vec<Box<dyn Screen>>,
+    env: Env,
+    next_id: u64,
+    in_flight: HashSet<ReqId>,
+    last_call: Option<CallInfo>,
+    trouble: Option<Trouble>,
+    toast: Option<Toast>,
+    effects: Vec<Effect>,
+    dirty: bool,
+    quit: bool,
+}
+
+impl App {
+    pub fn new(opts: AppOptions) -> App {
+        App {
+            stack: Vec::new(),
+            env: Env {
+                now: opts.now,
+                tz: opts.tz,
+                keymap: opts.keymap,
+                profile: opts.profile,
+                recent: opts.recent,
+                size: Rect::new(0, 0, opts.size.0, opts.size.1),
+                spinner: 0,
+            },
+            next_id: 0,
+            in_flight: HashSet::new(),
+            last_call: None,
+            trouble: None,
+            toast: None,
+            effects: Vec::new(),
+            dirty: true,
+            quit: false,
+        }
+    }
+
+    pub fn env(&self) -> &Env {
+        &self.env
+    }
+
+    /// The names of the screens on the stack, bottom first (for tests).
+    pub fn screen_names(&self) -> Vec<&'static str> {
+        self.stack.iter().map(|s| s.name()).collect()
+    }
+
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    /// Whether anything changed since the last frame.
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    pub fn toast(&self) -> Option<&Toast> {
+        self.toast.as_ref()
+    }
+
+    pub fn trouble(&self) -> Option<&Trouble> {
+        self.trouble.as_ref()
+    }
+
+    /// Effects produced outside [`App::update`] (by [`App::open`]).
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    /// The area screens are drawn in: everything but the status line.
+    pub fn main_area(&self) -> Rect {
+        let [main, _] = split(self.env.size);
+        main
+    }
+
+    /// Opens a screen on top (the first one is the home screen).
+    pub fn open(&mut self, screen: impl Screen + 'static) {
+        self.open_boxed(Box::new(screen));
+    }
+
+    pub fn open_boxed(&mut self, screen: Box<dyn Screen>) {
+        self.push_boxed(screen);
+        self.dirty = true;
+    }
+
+    fn push_boxed(&mut self, mut screen: Box<dyn Screen>) {
+        let index = self.stack.len();
+        let mut commands = Vec::new();
+        let area = self.main_area();
+        let mut ctx = Ctx::new(&self.env, area, index, &mut self.next_id, &mut commands);
+        screen.on_open(&mut ctx);
+        self.stack.push(screen);
+        self.apply(commands);
+    }
+
+    /// How long until the app wants a [`Msg::Tick`]: the spinner while a request is in
+    /// flight, the toast's end. `None` when idle: no timer, no wake-ups.
+    pub fn next_wake(&self) -> Option<Duration> {
+        if !self.in_flight.is_empty() {
+            return Some(SPINNER_EVERY);
+        }
+        self.toast.as_ref().map(|t| {
+            let left = t.until.duration_since(self.env.now);
+            Duration::try_from(left).unwrap_or(Duration::ZERO)
+        })
+    }
+
+    /// Handles one message; returns what the loop must do.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Clock(now) => {
+                self.env.now = now;
+            }
+            Msg::Tick => {
+                if !self.in_flight.is_empty() {
+                    self.env.spinner = self.env.spinner.wrapping_add(1);
+                    self.dirty = true;
+                }
+                if self.toast.as_ref().is_some_and(|t| t.until <= self.env.now) {
+                    self.toast = None;
+                    self.dirty = true;
+                }
+            }
+            Msg::Resize(w, h) => {
+                self.env.size = Rect::new(0, 0, w, h);
+                self.dirty = true;
+                self.for_each_screen(|s, ctx| s.on_resize(ctx));
+            }
+            Msg::Key(key) => {
+                self.dirty = true;
+                self.on_key(key);
+            }
+            Msg::Mouse(ev) => {
+                self.dirty = true;
+                self.on_mouse(ev);
+            }
+            Msg::Paste(text) => {
+                self.dirty = true;
+                self.with_top(|s, ctx| s.on_paste(&text, ctx));
+            }
+            Msg::Api(ev) => {
+                self.dirty = true;
+                self.on_api(*ev);
+            }
+            Msg::Terminate => {
+                self.quit = true;
+                self.effects.push(Effect::Quit);
+            }
+        }
+        std::mem::take(&mut self.effects)
+    }
+
+    fn on_key(&mut self, key: KeyEvent) {
+        if is_ctrl_c(&key) {
+            self.quit = true;
+            self.effects.push(Effect::Quit);
+            return;
+        }
+        let Some(top) = self.stack.last() else {
+            return;
+        };
+        let context = top.context();
+        let name = top.name();
+        match self.env.keymap.resolve(context, &key) {
+            Some(Action::Help) if name != Help::NAME => {
+                let help = Help::new(name, context, &self.env.keymap);
+                self.push_boxed(Box::new(help));
+            }
+            Some(Action::Retry) => self.retry(),
+            Some(action) => self.with_top(|s, ctx| s.on_input(Input::Action(action), ctx)),
+            None => self.with_top(|s, ctx| s.on_input(Input::Key(key), ctx)),
+        }
+    }
+
+    fn on_mouse(&mut self, ev: MouseEvent) {
+        self.with_top(|s, ctx| s.on_mouse(ev, ctx));
+    }
+
+    /// Every screen sends again what failed (a screen may still show a failure after a
+    /// later request succeeded and cleared the status bar).
+    fn retry(&mut self) {
+        self.trouble = None;
+        self.for_each_screen(|s, ctx| s.on_retry(ctx));
+    }
+
+    fn on_api(&mut self, ev: ApiEvent) {
+        self.in_flight.remove(&ev.id);
+        self.last_call = Some(ev.call.clone());
+        match &ev.result {
+            Ok(_) => self.trouble = None,
+            Err(e) if is_trouble(e) => {
+                self.trouble = Some(Trouble {
+                    call: ev.call.clone(),
+                    error: e.clone(),
+                })
+            }
+            Err(_) => {}
+        }
+        self.for_each_screen(|s, ctx| s.on_api(&ev, ctx));
+    }
+
+    fn with_top(&mut self, f: impl FnOnce(&mut dyn Screen, &mut Ctx)) {
+        let area = self.main_area();
+        let index = self.stack.len().saturating_sub(1);
+        let mut commands = Vec::new();
+        if let Some(top) = self.stack.last_mut() {
+            let mut ctx = Ctx::new(&self.env, area, index, &mut self.next_id, &mut commands);
+            f(top.as_mut(), &mut ctx);
+        }
+        self.apply(commands);
+    }
+
+    fn for_each_screen(&mut self, mut f: impl FnMut(&mut dyn Screen, &mut Ctx)) {
+        let area = self.main_area();
+        let mut commands = Vec::new();
+        for (index, s) in self.stack.iter_mut().enumerate() {
+            let mut ctx = Ctx::new(&self.env, area, index, &mut self.next_id, &mut commands);
+            f(s.as_mut(), &mut ctx);
+        }
+        self.apply(commands);
+    }
+
+    fn apply(&mut self, commands: Vec<Command>) {
+        for c in commands {
+            match c {
+                Command::Send(id, req) => {
+                    self.in_flight.insert(id);
+                    self.effects.push(Effect::Send(id, req));
+                }
+                Command::Push(screen) => self.push_boxed(screen),
+                Command::Close(index) => self.stack.truncate(index),
+                Command::Toast(tone, text) => self.show_toast(tone, text),
+                Command::Copy { text, what } => {
+                    self.effects.push(Effect::Copy(text));
+                    self.show_toast(Tone::Info, format!("Copied {what} to the clipboard"));
+                }
+                Command::RememberLookup(id) => {
+                    self.env.recent.retain(|r| *r != id);
+                    self.env.recent.insert(0, id);
+                    self.env.recent.truncate(RECENT_MAX);
+                    self.effects
+                        .push(Effect::SaveRecent(self.env.recent.clone()));
+                }
+                Command::Quit => {
+                    self.quit = true;
+                    self.effects.push(Effect::Quit);
+                }
+            }
+        }
+        if self.stack.is_empty() && !self.quit {
+            self.quit = true;
+            self.effects.push(Effect::Quit);
+        }
+    }
+
+    fn show_toast(&mut self, tone: Tone, text: String) {
+        self.toast = Some(Toast {
+            tone,
+            text,
+            until: self
+                .env
+                .now
+                .saturating_add(TOAST_FOR)
+                .unwrap_or(self.env.now),
+        });
+    }
+
+    /// Draws everything. Reads only.
+    pub fn render(&self, frame: &mut Frame) {
+        let [main, bar] = split(frame.area());
+        let base = self
+            .stack
+            .iter()
+            .rposition(|s| !s.is_overlay())
+            .unwrap_or(0);
+        for s in self.stack.iter().skip(base) {
+            s.render(frame, main, &self.env);
+        }
+        if let Some(t) = &self.toast {
+            status::render_toast(frame, main, t.tone, &t.text);
+        }
+        let counts = self.stack.iter().rev().find_map(|s| s.counts());
+        StatusLine {
+            env: &self.env,
+            counts: counts.as_deref(),
+            busy: !self.in_flight.is_empty(),
+            last_call: self.last_call.as_ref(),
+            trouble: self.trouble.as_ref(),
+        }
+        .render(frame, bar);
+    }
+
+    /// Called by the loop after a frame was drawn.
+    pub fn mark_drawn(&mut self) {
+        self.dirty = false;
+    }
+}
+
+/// Errors the status bar keeps until the next success, with a retry key: the network or
+/// the service having trouble, not an answer about the request itself.
+fn is_trouble(e: &ApiError) -> bool {
+    match e {
+        ApiError::Connect { .. } | ApiError::Timeout { .. } | ApiError::Network { .. } => true,
+        ApiError::Status(s) => s.status == 429 || s.status >= 500,
+        _ => false,
+    }
+}
+
+fn split(area: Rect) -> [Rect; 2] {
+    Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area)
+}
+
+/// Why [`run`] returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExitReason {
+    /// The user quit.
+    Quit,
+    /// SIGTERM (or [`Msg::Terminate`]).
+    Terminated,
+    /// The worker stopped (a panic in it, say).
+    WorkerGone,
+    /// The input stream ended.
+    InputClosed,
+    /// A task panicked; the panic hook already restored the terminal.
+    Panicked,
+}
+
+/// How [`run`] ended; `message` is for stderr after the terminal is restored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exit {
+    pub reason: ExitReason,
+    pub message: Option<String>,
+}
+
+/// Sees each frame once drawn.
+pub type FrameHook = Box<dyn FnMut(&Buffer) + Send>;
+
+/// Hooks for the outside world, so tests can run the real loop without a terminal.
+pub struct RunOptions {
+    /// Reads the clock; called once per message.
+    pub clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
+    /// Writes to the clipboard (OSC 52 on a real terminal).
+    pub clipboard: Box<dyn FnMut(&str) + Send>,
+    /// Sees every frame after it is drawn (tests read the screen from here).
+    pub on_frame: Option<FrameHook>,
+    /// Where the recent lookups are saved; `None` keeps them in memory.
+    pub recent_file: Option<PathBuf>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            clock: Arc::new(Timestamp::now),
+            clipboard: Box::new(|_| {}),
+            on_frame: None,
+            recent_file: None,
+        }
+    }
+}
+
+/// Runs the app until it quits: draws when something changed, waits for the next input,
+/// worker answer or timer, and hands it to [`App::update`]. No fixed tick: with nothing in
+/// flight and no toast it sleeps until the next input.
+pub async fn run<B, S>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    mut input: S,
+    worker: WorkerHandle,
+    mut opts: RunOptions,
+) -> std::io::Result<Exit>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    S: Stream<Item = Msg> + Unpin,
+{
+    let WorkerHandle {
+        requests,
+        mut events,
+    } = worker;
+    let size = terminal.size().map_err(std::io::Error::other)?;
+    let mut effects = app.take_effects();
+    effects.extend(app.update(Msg::Clock((opts.clock)())));
+    effects.extend(app.update(Msg::Resize(size.width, size.height)));
+    let mut deadline: Option<tokio::time::Instant> = None;
+    loop {
+        for effect in effects.drain(..) {
+            match effect {
+                Effect::Send(id, req) => {
+                    if requests.send((id, req)).is_err() {
+                        return Ok(worker_gone());
+                    }
+                }
+                Effect::Copy(text) => (opts.clipboard)(&text),
+                Effect::SaveRecent(list) => {
+                    if let Some(path) = &opts.recent_file
+                        && let Err(e) = crate::tui::recent::save(path, &list)
+                    {
+                        tracing::warn!(path = %path.display(), error = %e, "cannot save recent lookups");
+                    }
+                }
+                Effect::Quit => {}
+            }
+        }
+        if PANICKED.load(Ordering::SeqCst) {
+            return Ok(panicked());
+        }
+        if app.should_quit() {
+            return Ok(Exit {
+                reason: ExitReason::Quit,
+                message: None,
+            });
+        }
+        if app.is_dirty() {
+            let frame = terminal
+                .draw(|f| app.render(f))
+                .map_err(std::io::Error::other)?;
+            if let Some(hook) = opts.on_frame.as_mut() {
+                hook(frame.buffer);
+            }
+            app.mark_drawn();
+        }
+        if let Some(wait) = app.next_wake() {
+            let at = tokio::time::Instant::now() + wait;
+            deadline = Some(deadline.map_or(at, |d| d.min(at)));
+        }
+        let msg = tokio::select! {
+            m = input.next() => match m {
+                Some(m) => m,
+                None => return Ok(Exit { reason: ExitReason::InputClosed, message: None }),
+            },
+            ev = events.recv() => match ev {
+                Some(ev) => Msg::Api(Box::new(ev)),
+                None => return Ok(worker_gone()),
+            },
+            () = tokio::time::sleep_until(deadline.unwrap_or_else(tokio::time::Instant::now)),
+                if deadline.is_some() =>
+            {
+                deadline = None;
+                Msg::Tick
+            }
+            () = PANIC_NOTICE.notified() => {
+                if PANICKED.load(Ordering::SeqCst) {
+                    return Ok(panicked());
+                }
+                continue;
+            }
+        };
+        let terminate = msg == Msg::Terminate;
+        effects.extend(app.update(Msg::Clock((opts.clock)())));
+        effects.extend(app.update(msg));
+        if terminate {
+            return Ok(Exit {
+                reason: ExitReason::Terminated,
+                message: None,
+            });
+        }
+    }
+}
+
+fn panicked() -> Exit {
+    Exit {
+        reason: ExitReason::Panicked,
+        message: Some("pinscope stopped after an internal error (reported above)".to_string()),
+    }
+}
+
+fn worker_gone() -> Exit {
+    Exit {
+        reason: ExitReason::WorkerGone,
+        message: Some(
+            "the task that talks to the service stopped unexpectedly; pinscope has ended"
+                .to_string(),
+        ),
+    }
+}

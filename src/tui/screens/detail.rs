@@ -1,0 +1,588 @@
+//! One customization: every field, its pins in words and on a timeline; copy, raw JSON and
+//! delete.
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+use serde_json::Value;
+
+use crate::api::model::{Pin, PinState};
+use crate::api::{Customization, TargetType};
+use crate::tui::fmt;
+use crate::tui::keys::{Action, Context};
+use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, Remote};
+use crate::tui::screens::pager::Pager;
+use crate::tui::screens::{Ctx, Env, Input, Screen};
+use crate::tui::widgets::list::Scroll;
+use crate::tui::widgets::text_field::TextField;
+use crate::tui::widgets::{centered, theme, truncate};
+
+/// Fields shown in their own rows; anything else is listed under "other fields".
+const KNOWN: [&str; 11] = [
+    "id",
+    "model",
+    "target_type",
+    "target_identity",
+    "target_criteria",
+    "target_metadata",
+    "tags",
+    "pin_definitions",
+    "created_at",
+    "creator",
+    "available",
+];
+
+const KNOWN_PIN: [&str; 10] = [
+    "position",
+    "pin_type",
+    "pin_identity",
+    "pin_criteria",
+    "widget_id",
+    "is_block_pin",
+    "is_bundle_pin",
+    "active_from",
+    "active_to",
+    "id",
+];
+
+/// How many characters of the id must be typed to delete.
+const CONFIRM_CHARS: usize = 8;
+
+struct ConfirmDelete {
+    field: TextField,
+    delete: Remote<()>,
+    mismatch: bool,
+}
+
+/// The detail screen.
+pub struct Detail {
+    id: String,
+    /// What is shown (from the list, the lookup or the last GET).
+    shown: Option<Customization>,
+    fetch: Remote<()>,
+    fetch_on_open: bool,
+    scroll: Scroll,
+    confirm: Option<ConfirmDelete>,
+}
+
+impl Detail {
+    pub const NAME: &'static str = "detail";
+
+    /// Shows a row from the list at once and fetches the current version.
+    pub fn from_list(c: Customization) -> Detail {
+        Detail {
+            id: c.id().unwrap_or("").to_string(),
+            shown: Some(c),
+            fetch: Remote::Idle,
+            fetch_on_open: true,
+            scroll: Scroll::default(),
+            confirm: None,
+        }
+    }
+
+    /// Shows a customization that was just fetched.
+    pub fn loaded(c: Customization) -> Detail {
+        Detail {
+            fetch_on_open: false,
+            ..Detail::from_list(c)
+        }
+    }
+
+    /// Fetches the customization with this id.
+    pub fn fetch(id: impl Into<String>) -> Detail {
+        Detail {
+            id: id.into(),
+            shown: None,
+            fetch: Remote::Idle,
+            fetch_on_open: true,
+            scroll: Scroll::default(),
+            confirm: None,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// What is shown, if anything.
+    pub fn customization(&self) -> Option<&Customization> {
+        self.shown.as_ref()
+    }
+
+    fn get(&mut self, ctx: &mut Ctx) {
+        let id = ctx.request(ApiRequest::Get(self.id.clone()));
+        self.fetch = Remote::Loading(id);
+    }
+
+    fn short_id(&self) -> &str {
+        self.id.get(..CONFIRM_CHARS).unwrap_or(&self.id)
+    }
+
+    fn pretty_json(&self) -> String {
+        self.shown
+            .as_ref()
+            .and_then(|c| serde_json::to_string_pretty(c).ok())
+            .unwrap_or_default()
+    }
+
+    fn body_height(area: Rect) -> usize {
+        area.height.saturating_sub(2) as usize
+    }
+
+    fn scroll_by(&mut self, delta: isize, ctx: &Ctx) {
+        let len = self.lines(ctx.env, ctx.area.width).len();
+        let h = Detail::body_height(ctx.area);
+        self.scroll.scroll_by(delta, len, h);
+    }
+
+    fn on_confirm_input(&mut self, input: Input, ctx: &mut Ctx) {
+        let Some(confirm) = &mut self.confirm else {
+            return;
+        };
+        if confirm.delete.is_loading() {
+            return;
+        }
+        match input {
+            Input::Action(Action::Back) => self.confirm = None,
+            Input::Action(Action::Confirm) => {
+                let typed = confirm.field.value().trim().to_ascii_lowercase();
+                let short = self.id.get(..CONFIRM_CHARS).unwrap_or(&self.id);
+                if typed == short {
+                    let id = ctx.request(ApiRequest::Delete(self.id.clone()));
+                    confirm.delete = Remote::Loading(id);
+                    confirm.mismatch = false;
+                } else {
+                    confirm.mismatch = true;
+                }
+            }
+            Input::Key(k) => {
+                if confirm.field.input(k) {
+                    confirm.mismatch = false;
+                    confirm.delete = Remote::Idle;
+                }
+            }
+            Input::Action(_) => {}
+        }
+    }
+
+    /// Every line of the body, for the current width.
+    fn lines(&self, env: &Env, width: u16) -> Vec<Line<'static>> {
+        let Some(c) = &self.shown else {
+            return Vec::new();
+        };
+        let tz = &env.tz;
+        let mut out: Vec<Line<'static>> = Vec::new();
+        let field = |name: &str, value: String| -> Line<'static> {
+            Line::from(vec![
+                Span::styled(format!(" {name:<10} "), theme::label()),
+                Span::raw(value),
+            ])
+        };
+        out.push(field("id", self.id.clone()));
+        out.push(field("model", c.model().unwrap_or("").to_string()));
+        let tt = c.target_type();
+        out.push(field(
+            "target",
+            match tt {
+                Some(TargetType::Item) => {
+                    format!("item {}", c.target_identity().unwrap_or(""))
+                }
+                Some(TargetType::Criteria) => "criteria".to_string(),
+                Some(TargetType::All) => "all (every page)".to_string(),
+                None => format!(
+                    "{} (unknown target type)",
+                    c.get("target_type")
+                        .map(Value::to_string)
+                        .unwrap_or_default()
+                ),
+            },
+        ));
+        if let Some(crit) = c.get("target_criteria") {
+            push_json(&mut out, "criteria", crit);
+        }
+        if let Some(meta) = c.target_metadata() {
+            if meta.is_empty() {
+                out.push(field("metadata", "{}".into()));
+            }
+            for (i, (k, v)) in meta.iter().enumerate() {
+                let value = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                out.push(field(
+                    if i == 0 { "metadata" } else { "" },
+                    format!("{k}: {value}"),
+                ));
+            }
+        }
+        let tags: Vec<&str> = c.tags().collect();
+        out.push(field(
+            "tags",
+            if tags.is_empty() {
+                "none".to_string()
+            } else {
+                tags.join(", ")
+            },
+        ));
+        let created = match c.created_at_ts() {
+            Some(t) => fmt::date_time(t, tz),
+            None => c.created_at().unwrap_or("unknown").to_string(),
+        };
+        let by = c.creator().map(|b| format!(" by {b}")).unwrap_or_default();
+        out.push(field("created", format!("{created}{by}")));
+        let active = c.active_pins_at(env.now);
+        out.push(field(
+            "active now",
+            if active > 0 {
+                format!("yes ({active} of {} pins)", c.pin_count())
+            } else {
+                format!("no (0 of {} pins)", c.pin_count())
+            },
+        ));
+        for (k, v) in c.as_map() {
+            if !KNOWN.contains(&k.as_str()) {
+                push_json(&mut out, k, v);
+            }
+        }
+
+        let mut pins: Vec<Pin> = c.pins().collect();
+        pins.sort_by_key(|p| p.position().map(|p| p.sort_key()).unwrap_or((3, 0)));
+        out.push(Line::raw(""));
+        out.push(Line::styled(
+            format!(" Pins ({})", pins.len()),
+            theme::title(),
+        ));
+        if pins.is_empty() {
+            out.push(Line::styled("  no pins", theme::muted()));
+        }
+        for p in &pins {
+            let state = p.state_at(env.now);
+            let pos = p
+                .position()
+                .map_or_else(|| "?".to_string(), |p| p.to_string());
+            out.push(Line::from(vec![
+                Span::raw(format!("  {pos:<9}")),
+                Span::styled(format!("{:<10}", state.as_str()), state_style(state)),
+                Span::raw(fmt::pin_sentence(p, tz)),
+            ]));
+            for (k, v) in p.raw() {
+                if !KNOWN_PIN.contains(&k.as_str()) {
+                    out.push(Line::styled(format!("{:21}{k}: {v}", ""), theme::muted()));
+                }
+            }
+        }
+        if pins
+            .iter()
+            .any(|p| p.active_from().is_some() || p.active_to().is_some())
+        {
+            out.push(Line::raw(""));
+            out.push(Line::styled(" Timeline", theme::title()));
+            out.extend(timeline(&pins, env.now, tz, width.saturating_sub(16)));
+        }
+        out
+    }
+
+    fn render_confirm(&self, frame: &mut Frame, area: Rect, confirm: &ConfirmDelete, env: &Env) {
+        let rect = centered(area, 64, 8);
+        frame.render_widget(Clear, rect);
+        let block = Block::bordered()
+            .border_type(BorderType::Rounded)
+            .border_style(Style::new().fg(theme::ERROR))
+            .title(Span::styled(" Delete this customization? ", theme::error()))
+            .title_bottom(
+                Line::from(format!(
+                    " {} delete · {} cancel ",
+                    env.keymap.hint(Action::Confirm),
+                    env.keymap.hint(Action::Back)
+                ))
+                .right_aligned(),
+            );
+        let inner = block.inner(rect);
+        frame.render_widget(block, rect);
+        let [text, field, feedback] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Length(3),
+            Constraint::Length(1),
+        ])
+        .areas(inner);
+        frame.render_widget(
+            Paragraph::new(vec![
+                Line::raw(format!(
+                    "It cannot be undone. Type {} (the id's",
+                    self.short_id()
+                )),
+                Line::raw(format!("first {CONFIRM_CHARS} characters) to delete it.")),
+            ]),
+            text,
+        );
+        confirm.field.render(frame, field, Some(Block::bordered()));
+        let line = match &confirm.delete {
+            Remote::Loading(_) => Line::raw(format!("{} deleting…", env.spinner_glyph())),
+            Remote::Failed(e) => Line::styled(truncate(&e.to_string(), 60), theme::error()),
+            _ if confirm.mismatch => {
+                Line::styled(format!("That is not {}", self.short_id()), theme::error())
+            }
+            _ => Line::raw(""),
+        };
+        frame.render_widget(Paragraph::new(line), feedback);
+    }
+}
+
+fn state_style(state: PinState) -> Style {
+    match state {
+        PinState::Active => Style::new().fg(theme::OK).add_modifier(Modifier::BOLD),
+        PinState::Scheduled => Style::new().fg(theme::WARN),
+        PinState::Expired => theme::muted(),
+    }
+}
+
+fn push_json(out: &mut Vec<Line<'static>>, name: &str, v: &Value) {
+    let text = serde_json::to_string_pretty(v).unwrap_or_default();
+    for (i, l) in text.lines().enumerate() {
+        out.push(Line::from(vec![
+            Span::styled(
+                format!(" {:<10} ", if i == 0 { name } else { "" }),
+                theme::label(),
+            ),
+            Span::raw(l.to_string()),
+        ]));
+    }
+}
+
+/// One bar per pin across the span of all their windows (and now), with now marked.
+pub fn timeline(pins: &[Pin], now: Timestamp, tz: &TimeZone, width: u16) -> Vec<Line<'static>> {
+    let width = width.clamp(10, 80) as i64;
+    let mut lo = now;
+    let mut hi = now;
+    for p in pins {
+        for t in [p.active_from(), p.active_to()].into_iter().flatten() {
+            lo = lo.min(t);
+            hi = hi.max(t);
+        }
+    }
+    let span = (hi.as_second() - lo.as_second()).max(86_400);
+    // A margin so that open ends and now are not on the very edge.
+    let margin = span / 20;
+    let start = lo.as_second() - margin;
+    let total = span + 2 * margin;
+    let col =
+        |t: Timestamp| -> i64 { ((t.as_second() - start) * width / total).clamp(0, width - 1) };
+    let now_col = col(now);
+    let mut out = Vec::new();
+    for p in pins {
+        let from = p.active_from().map_or(0, col);
+        let to = p
+            .active_to()
+            .map_or(width - 1, |t| col(t).saturating_sub(1).max(from));
+        let state = p.state_at(now);
+        let mut bar = String::new();
+        for c in 0..width {
+            let inside = c >= from && c <= to;
+            bar.push(match (c == now_col, inside) {
+                (true, _) => '│',
+                (false, true) => '━',
+                (false, false) => '·',
+            });
+        }
+        let pos = p
+            .position()
+            .map_or_else(|| "?".to_string(), |p| p.to_string());
+        out.push(Line::from(vec![
+            Span::raw(format!("  {pos:<9}")),
+            Span::styled(bar, state_style(state)),
+        ]));
+    }
+    let left = fmt::short(Timestamp::from_second(start).unwrap_or(lo), tz);
+    let right = fmt::short(Timestamp::from_second(start + total).unwrap_or(hi), tz);
+    let mut axis = format!("{:11}{left}", "");
+    let now_label = "▲ now";
+    let now_at = 11 + now_col as usize;
+    let right_at = 11 + width as usize - right.chars().count();
+    let now_fits = axis.chars().count() < now_at && now_at + now_label.chars().count() < right_at;
+    if now_fits {
+        let pad = now_at - axis.chars().count();
+        axis.push_str(&" ".repeat(pad));
+        axis.push_str(now_label);
+    }
+    let pad = right_at.saturating_sub(axis.chars().count()).max(1);
+    axis.push_str(&" ".repeat(pad));
+    axis.push_str(&right);
+    out.push(Line::styled(axis, theme::muted()));
+    if !now_fits {
+        // Under the now column on a line of its own, or to its left near the right edge.
+        let label = "▲ now";
+        let at = if now_at + label.chars().count() <= 11 + width as usize {
+            now_at
+        } else {
+            now_at.saturating_sub(4)
+        };
+        out.push(Line::styled(format!("{:at$}{label}", ""), theme::muted()));
+    }
+    out
+}
+
+impl Screen for Detail {
+    fn name(&self) -> &'static str {
+        Detail::NAME
+    }
+
+    fn context(&self) -> Context {
+        if self.confirm.is_some() {
+            Context::ConfirmDelete
+        } else {
+            Context::Detail
+        }
+    }
+
+    fn on_open(&mut self, ctx: &mut Ctx) {
+        if self.fetch_on_open {
+            self.get(ctx);
+        }
+    }
+
+    fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
+        if self.confirm.is_some() {
+            self.on_confirm_input(input, ctx);
+            return;
+        }
+        let h = Detail::body_height(ctx.area) as isize;
+        let Input::Action(action) = input else {
+            return;
+        };
+        match action {
+            Action::Back => ctx.close(),
+            Action::Up => self.scroll_by(-1, ctx),
+            Action::Down => self.scroll_by(1, ctx),
+            Action::PageUp => self.scroll_by(-h, ctx),
+            Action::PageDown => self.scroll_by(h, ctx),
+            Action::Top => self.scroll_by(isize::MIN / 2, ctx),
+            Action::Bottom => self.scroll_by(isize::MAX / 2, ctx),
+            Action::Refresh => self.get(ctx),
+            Action::Lookup => ctx.push(crate::tui::screens::lookup::Lookup::new()),
+            Action::CopyId => ctx.copy(self.id.clone(), "the id"),
+            Action::CopyJson if self.shown.is_some() => ctx.copy(self.pretty_json(), "the JSON"),
+            Action::RawJson if self.shown.is_some() => ctx.push(Pager::new(
+                format!("JSON of {}", self.id),
+                &self.pretty_json(),
+                "the JSON",
+            )),
+            Action::Delete => {
+                if ctx.env.profile.read_only {
+                    ctx.toast_error("This profile is read-only: deleting is off");
+                } else if self.shown.is_some() {
+                    let mut field = TextField::new("first 8 characters of the id");
+                    field.set_focused(true);
+                    self.confirm = Some(ConfirmDelete {
+                        field,
+                        delete: Remote::Idle,
+                        mismatch: false,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_paste(&mut self, text: &str, _ctx: &mut Ctx) {
+        if let Some(c) = &mut self.confirm {
+            c.field.paste(text);
+        }
+    }
+
+    fn on_mouse(&mut self, ev: crossterm::event::MouseEvent, ctx: &mut Ctx) {
+        use crossterm::event::MouseEventKind;
+        match ev.kind {
+            MouseEventKind::ScrollDown => self.scroll_by(3, ctx),
+            MouseEventKind::ScrollUp => self.scroll_by(-3, ctx),
+            _ => {}
+        }
+    }
+
+    fn on_api(&mut self, ev: &ApiEvent, ctx: &mut Ctx) {
+        if self.fetch.waits_for(ev.id) {
+            match &ev.result {
+                Ok(ApiReply::Customization(c)) => {
+                    self.shown = Some(c.clone());
+                    self.fetch = Remote::Ready(());
+                }
+                Ok(_) => self.fetch = Remote::Idle,
+                Err(e) => self.fetch = Remote::Failed(e.clone()),
+            }
+            return;
+        }
+        if let Some(confirm) = &mut self.confirm
+            && confirm.delete.waits_for(ev.id)
+        {
+            match &ev.result {
+                Ok(_) => {
+                    ctx.toast(format!("Deleted {}", self.id));
+                    ctx.close();
+                }
+                Err(e) => confirm.delete = Remote::Failed(e.clone()),
+            }
+        }
+    }
+
+    fn on_retry(&mut self, ctx: &mut Ctx) {
+        if matches!(self.fetch, Remote::Failed(_)) {
+            self.get(ctx);
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, env: &Env) {
+        let k = &env.keymap;
+        let hints = if area.width >= 80 {
+            format!(
+                " {} copy id · {} copy JSON · {} raw · {} delete · {} back ",
+                k.hint(Action::CopyId),
+                k.hint(Action::CopyJson),
+                k.hint(Action::RawJson),
+                k.hint(Action::Delete),
+                k.hint(Action::Back)
+            )
+        } else {
+            format!(" {} back ", k.hint(Action::Back))
+        };
+        let mut title = vec![Span::styled(" Customization ", theme::title())];
+        if let Some(c) = &self.shown
+            && let Some(t) = c.title()
+        {
+            title.push(Span::raw(format!("{t} ")));
+        }
+        if self.fetch.is_loading() {
+            title.push(Span::raw(format!("{} ", env.spinner_glyph())));
+        }
+        let block = Block::bordered()
+            .border_type(BorderType::Rounded)
+            .title(Line::from(title))
+            .title_bottom(Line::from(hints).right_aligned());
+        let inner = block.inner(area);
+        frame.render_widget(Clear, area);
+        frame.render_widget(block, area);
+        let mut lines = self.lines(env, inner.width);
+        if let Some(e) = self.fetch.error() {
+            let text = if e.status() == Some(404) {
+                format!("No customization with id {} (deleted?)", self.id)
+            } else {
+                format!("Could not load it: {}", truncate(&e.to_string(), 160))
+            };
+            lines.insert(0, Line::styled(format!(" {text}"), theme::error()));
+        } else if self.shown.is_none() {
+            lines.push(Line::raw(format!(
+                " {} Loading {}…",
+                env.spinner_glyph(),
+                self.id
+            )));
+        }
+        let range = self.scroll.visible(lines.len(), inner.height as usize);
+        let visible: Vec<Line> = lines.drain(range).collect();
+        frame.render_widget(Paragraph::new(visible), inner);
+        if let Some(confirm) = &self.confirm {
+            self.render_confirm(frame, area, confirm, env);
+        }
+    }
+}

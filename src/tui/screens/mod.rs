@@ -1,0 +1,225 @@
+//! Screens: each owns its state, its key handling and its render.
+//!
+//! A screen implements [`Screen`] and lives on the app's stack; the top one gets the input,
+//! every one gets every [`ApiEvent`]. Screens talk to the rest of the app only through the
+//! [`Ctx`] they are handed: send requests, push and close screens, show toasts, copy text.
+
+use crossterm::event::{KeyEvent, MouseEvent};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+
+use crate::config::Session;
+use crate::tui::keys::{Action, Context, Keymap};
+use crate::tui::msg::{ApiEvent, ApiRequest, ReqId};
+
+pub mod browse;
+pub mod detail;
+pub mod first_run;
+pub mod help;
+pub mod lookup;
+pub mod pager;
+
+/// The profile as the screens see it: no key, nothing secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    pub label: String,
+    pub color: Option<Color>,
+    pub production: bool,
+    pub read_only: bool,
+    pub tracker: String,
+    pub host: String,
+}
+
+impl Profile {
+    pub fn from_session(s: &Session) -> Profile {
+        Profile {
+            label: s.label.clone(),
+            color: s.color.as_deref().and_then(|c| c.parse::<Color>().ok()),
+            production: s.production,
+            read_only: s.read_only,
+            tracker: s.client.tracker_id.clone(),
+            host: s.client.host.clone(),
+        }
+    }
+}
+
+/// What every screen may read: the clock (as last told), the time zone, the keymap, the
+/// profile, recent lookups, the terminal's size and the spinner's frame.
+#[derive(Debug, Clone)]
+pub struct Env {
+    /// The time, as the last [`crate::tui::msg::Msg::Clock`] said.
+    pub now: Timestamp,
+    /// The user's time zone: dates and pin states are shown in it.
+    pub tz: TimeZone,
+    pub keymap: Keymap,
+    pub profile: Profile,
+    /// Recently looked-up ids, newest first.
+    pub recent: Vec<String>,
+    /// The whole terminal.
+    pub size: Rect,
+    /// Advances while a request is in flight.
+    pub spinner: usize,
+}
+
+impl Env {
+    /// The spinner's current glyph.
+    pub fn spinner_glyph(&self) -> &'static str {
+        const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+        FRAMES[self.spinner % FRAMES.len()]
+    }
+}
+
+/// A key, as a screen receives it: a named action, or the raw key when it means no action
+/// there (typed into a focused text field, or ignored).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Input {
+    Action(Action),
+    Key(KeyEvent),
+}
+
+/// Info or error, for toasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Info,
+    Error,
+}
+
+/// What a screen asks the app to do.
+pub enum Command {
+    Send(ReqId, ApiRequest),
+    Push(Box<dyn Screen>),
+    /// Closes the screen at this stack index and every screen above it.
+    Close(usize),
+    Toast(Tone, String),
+    /// Puts text on the clipboard (OSC 52); `what` names it in the confirmation.
+    Copy {
+        text: String,
+        what: String,
+    },
+    RememberLookup(String),
+    Quit,
+}
+
+/// A screen's handle on the app, for one call.
+pub struct Ctx<'a> {
+    pub env: &'a Env,
+    /// The area the screen is drawn in.
+    pub area: Rect,
+    index: usize,
+    next_id: &'a mut u64,
+    commands: &'a mut Vec<Command>,
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(
+        env: &'a Env,
+        area: Rect,
+        index: usize,
+        next_id: &'a mut u64,
+        commands: &'a mut Vec<Command>,
+    ) -> Self {
+        Ctx {
+            env,
+            area,
+            index,
+            next_id,
+            commands,
+        }
+    }
+
+    /// Sends a request to the worker; its [`ApiEvent`] will carry the returned id.
+    pub fn request(&mut self, req: ApiRequest) -> ReqId {
+        *self.next_id += 1;
+        let id = ReqId(*self.next_id);
+        self.commands.push(Command::Send(id, req));
+        id
+    }
+
+    /// Opens a screen on top of the stack.
+    pub fn push(&mut self, screen: impl Screen + 'static) {
+        self.commands.push(Command::Push(Box::new(screen)));
+    }
+
+    /// Closes this screen (and anything opened above it).
+    pub fn close(&mut self) {
+        self.commands.push(Command::Close(self.index));
+    }
+
+    /// Closes this screen and opens another in its place.
+    pub fn replace(&mut self, screen: impl Screen + 'static) {
+        self.close();
+        self.push(screen);
+    }
+
+    /// A short message at the bottom that goes away by itself.
+    pub fn toast(&mut self, text: impl Into<String>) {
+        self.commands.push(Command::Toast(Tone::Info, text.into()));
+    }
+
+    pub fn toast_error(&mut self, text: impl Into<String>) {
+        self.commands.push(Command::Toast(Tone::Error, text.into()));
+    }
+
+    /// Copies to the clipboard and says so.
+    pub fn copy(&mut self, text: impl Into<String>, what: impl Into<String>) {
+        self.commands.push(Command::Copy {
+            text: text.into(),
+            what: what.into(),
+        });
+    }
+
+    /// Adds an id to the recent lookups (kept between runs).
+    pub fn remember_lookup(&mut self, id: impl Into<String>) {
+        self.commands.push(Command::RememberLookup(id.into()));
+    }
+
+    pub fn quit(&mut self) {
+        self.commands.push(Command::Quit);
+    }
+}
+
+/// One screen of the app.
+pub trait Screen: Send {
+    /// A short name for help's title and for tests (`browse`, `detail`).
+    fn name(&self) -> &'static str;
+
+    /// The actions it understands right now (a screen may change mode).
+    fn context(&self) -> Context;
+
+    /// Drawn over the screen below it instead of replacing it (dialogs).
+    fn is_overlay(&self) -> bool {
+        false
+    }
+
+    /// Called once, when the screen is pushed: send the first requests here.
+    fn on_open(&mut self, _ctx: &mut Ctx) {}
+
+    /// A key, already resolved against the keymap with [`Screen::context`].
+    fn on_input(&mut self, input: Input, ctx: &mut Ctx);
+
+    /// The user asked to retry after a network error: send again what failed.
+    fn on_retry(&mut self, _ctx: &mut Ctx) {}
+
+    /// Pasted text.
+    fn on_paste(&mut self, _text: &str, _ctx: &mut Ctx) {}
+
+    /// A mouse event; `ctx.area` is where the screen is drawn.
+    fn on_mouse(&mut self, _ev: MouseEvent, _ctx: &mut Ctx) {}
+
+    /// Every answer from the worker, whoever asked.
+    fn on_api(&mut self, _ev: &ApiEvent, _ctx: &mut Ctx) {}
+
+    /// Called after the terminal changed size (`ctx.area` is the new area).
+    fn on_resize(&mut self, _ctx: &mut Ctx) {}
+
+    /// Counts for the status bar (`312 of 312`), from the topmost screen that has some.
+    fn counts(&self) -> Option<String> {
+        None
+    }
+
+    /// Draws the screen. Reads only: no IO, no clock, no sends.
+    fn render(&self, frame: &mut Frame, area: Rect, env: &Env);
+}

@@ -1,0 +1,108 @@
+//! A one-line text field on ratatui-textarea.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::widgets::Block;
+use ratatui_textarea::TextArea;
+
+/// One line of editable text.
+#[derive(Debug, Clone)]
+pub struct TextField {
+    area: TextArea<'static>,
+}
+
+impl Default for TextField {
+    fn default() -> Self {
+        TextField::new("")
+    }
+}
+
+impl TextField {
+    pub fn new(placeholder: &str) -> Self {
+        let mut area = TextArea::default();
+        area.set_cursor_line_style(Style::new());
+        area.set_placeholder_text(placeholder);
+        area.set_cursor_style(Style::new().add_modifier(Modifier::REVERSED));
+        TextField { area }
+    }
+
+    /// The text.
+    pub fn value(&self) -> &str {
+        self.area.lines().first().map_or("", String::as_str)
+    }
+
+    pub fn set_value(&mut self, text: &str) {
+        self.area.select_all();
+        self.area.cut();
+        self.area.insert_str(one_line(text));
+    }
+
+    pub fn clear(&mut self) {
+        self.set_value("");
+    }
+
+    /// Feeds a key; returns whether the text changed. Enter and Tab are not typed.
+    pub fn input(&mut self, key: KeyEvent) -> bool {
+        if matches!(key.code, KeyCode::Enter | KeyCode::Tab | KeyCode::BackTab)
+            || (key.code == KeyCode::Char('m') && key.modifiers.contains(KeyModifiers::CONTROL))
+        {
+            return false;
+        }
+        self.area.input(key)
+    }
+
+    /// Inserts pasted text (line breaks become spaces, surrounding blanks go).
+    pub fn paste(&mut self, text: &str) -> bool {
+        self.area.insert_str(one_line(text))
+    }
+
+    /// Hides the cursor (the field is not focused).
+    pub fn set_focused(&mut self, focused: bool) {
+        let style = if focused {
+            Style::new().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::new()
+        };
+        self.area.set_cursor_style(style);
+    }
+
+    pub fn render(&self, frame: &mut Frame, area: Rect, block: Option<Block<'static>>) {
+        match block {
+            Some(b) => {
+                let inner = b.inner(area);
+                frame.render_widget(b, area);
+                frame.render_widget(&self.area, inner);
+            }
+            None => frame.render_widget(&self.area, area),
+        }
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.trim()
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_and_pastes_one_line() {
+        let mut f = TextField::new("id");
+        for c in "abc".chars() {
+            f.input(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+        assert!(!f.input(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+        f.input(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
+        assert_eq!(f.value(), "ab");
+        f.paste("  x\ny \n");
+        assert_eq!(f.value(), "abx y");
+        f.set_value("new");
+        assert_eq!(f.value(), "new");
+    }
+}

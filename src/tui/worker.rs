@@ -1,0 +1,92 @@
+//! The one task that owns the [`Client`] (and so the private key). The app sends it
+//! `(ReqId, ApiRequest)` pairs; it runs them concurrently on its own task and sends back one
+//! [`ApiEvent`] each. It never touches UI state.
+
+use std::time::Instant;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use tokio::sync::mpsc;
+
+use crate::api::Client;
+use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, ReqId};
+
+/// The app's end of the worker: requests out, events in.
+#[derive(Debug)]
+pub struct WorkerHandle {
+    pub requests: mpsc::UnboundedSender<(ReqId, ApiRequest)>,
+    pub events: mpsc::UnboundedReceiver<ApiEvent>,
+}
+
+/// Starts the worker on the current tokio runtime. It ends when the app drops its
+/// [`WorkerHandle`] and the requests in flight are done.
+pub fn spawn(client: Client) -> WorkerHandle {
+    let (req_tx, req_rx) = mpsc::unbounded_channel();
+    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+    tokio::spawn(work(client, req_rx, ev_tx));
+    WorkerHandle {
+        requests: req_tx,
+        events: ev_rx,
+    }
+}
+
+async fn work(
+    client: Client,
+    mut requests: mpsc::UnboundedReceiver<(ReqId, ApiRequest)>,
+    events: mpsc::UnboundedSender<ApiEvent>,
+) {
+    let mut in_flight = FuturesUnordered::new();
+    let mut open = true;
+    loop {
+        tokio::select! {
+            next = requests.recv(), if open => match next {
+                Some((id, req)) => in_flight.push(call(&client, id, req)),
+                None => open = false,
+            },
+            Some(ev) = in_flight.next(), if !in_flight.is_empty() => {
+                if events.send(ev).is_err() {
+                    return;
+                }
+            }
+            else => return,
+        }
+    }
+}
+
+/// Runs one request and describes it.
+pub async fn call(client: &Client, id: ReqId, req: ApiRequest) -> ApiEvent {
+    let method = req.method();
+    let path = client.path(&req.sub_path());
+    let ok_status = req.success_status();
+    let started = Instant::now();
+    let result = match req {
+        ApiRequest::List(q) => client.list(&q).await.map(ApiReply::Page),
+        ApiRequest::Get(id) => client.get(&id).await.map(ApiReply::Customization),
+        ApiRequest::Summary => client.summary().await.map(ApiReply::Summary),
+        ApiRequest::Create(c) => client.create(&c).await.map(ApiReply::Created),
+        ApiRequest::Update { id, body } => client
+            .update(&id, &body)
+            .await
+            .map(|()| ApiReply::Updated(id)),
+        ApiRequest::Delete(id) => client.delete(&id).await.map(|()| ApiReply::Deleted(id)),
+        ApiRequest::BulkCreate { ndjson, strategy } => client
+            .bulk_create(ndjson, strategy)
+            .await
+            .map(|()| ApiReply::BulkDone),
+        ApiRequest::Export(q) => client.export(&q).await.map(ApiReply::Exported),
+    };
+    let status = match &result {
+        Ok(_) => Some(ok_status),
+        Err(e) => e.status(),
+    };
+    ApiEvent {
+        id,
+        call: CallInfo {
+            method,
+            path,
+            status,
+            latency: started.elapsed(),
+        },
+        result,
+    }
+}

@@ -1,0 +1,227 @@
+//! The real binary in a real terminal: tmux on a private socket (`tmux -L`), read back
+//! with `capture-pane`. Skipped, with the reason printed, when tmux is not installed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_pinscope");
+
+fn tmux_missing() -> bool {
+    match Command::new("tmux").arg("-V").output() {
+        Ok(o) if o.status.success() => false,
+        _ => {
+            eprintln!("skipped: tmux is not installed (the CI installs it)");
+            true
+        }
+    }
+}
+
+/// One tmux server of our own, killed on drop.
+struct Tmux {
+    socket: String,
+    dir: TempDir,
+}
+
+impl Tmux {
+    /// Starts `pinscope ARGS` in a 120x32 pane, with its data and config dirs in a temp
+    /// dir. After pinscope exits, the shell prints its status and whether the terminal is
+    /// back in canonical mode, and keeps the pane open.
+    fn start(name: &str, args: &str) -> Tmux {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = format!("pinscope-test-{}-{name}", std::process::id());
+        let data = dir.path().join("data");
+        let config = dir.path().join("config.toml");
+        let script = format!(
+            "env PINSCOPE_DATA_DIR='{}' PINSCOPE_CONFIG='{}' TZ=UTC RUST_BACKTRACE=0 '{BIN}' {args}; \
+             echo \"exit-status=$?\"; stty -a | tr ' ' '\\n' | grep -x -- '-\\{{0,1\\}}icanon'; \
+             echo shell-done; sleep 120",
+            data.display(),
+            config.display()
+        );
+        let t = Tmux { socket, dir };
+        t.tmux(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "32",
+            "sh",
+            "-c",
+            &script,
+        ]);
+        t
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p"])
+    }
+
+    fn alternate_on(&self) -> bool {
+        self.tmux(&["display-message", "-p", "#{alternate_on}"])
+            .trim()
+            == "1"
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys"];
+        args.extend_from_slice(keys);
+        self.tmux(&args);
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.screen();
+            if s.contains(needle) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {needle:?}; the pane shows:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// pinscope's pid: the child of the pane's shell.
+    fn pinscope_pid(&self) -> u32 {
+        let shell = self.tmux(&["display-message", "-p", "#{pane_pid}"]);
+        let shell = shell.trim();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mut children = String::new();
+            if let Ok(tasks) = std::fs::read_dir(format!("/proc/{shell}/task")) {
+                for t in tasks.flatten() {
+                    children.push_str(
+                        &std::fs::read_to_string(t.path().join("children")).unwrap_or_default(),
+                    );
+                }
+            }
+            if let Some(pid) = children.split_whitespace().next() {
+                return pid.parse().expect("pid");
+            }
+            assert!(Instant::now() < deadline, "pinscope did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.tmux(&["kill-server"]);
+    }
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn demo_shows_the_list_and_quits_cleanly() {
+    if tmux_missing() {
+        return;
+    }
+    let t = Tmux::start("quit", "demo");
+    let screen = t.wait_for("Customizations 340");
+    assert!(screen.contains("100 of 340 loaded"), "{screen}");
+    assert!(screen.contains(" demo "), "{screen}");
+    assert!(t.alternate_on(), "the UI runs in the alternate screen");
+    // Open the first row and come back, then quit.
+    t.keys(&["Enter"]);
+    t.wait_for("Pins (");
+    t.keys(&["Escape"]);
+    t.wait_for("Customizations 340");
+    t.keys(&["q"]);
+    let screen = t.wait_for("shell-done");
+    assert!(screen.contains("exit-status=0"), "{screen}");
+    assert!(!t.alternate_on(), "the alternate screen is left:\n{screen}");
+    assert!(
+        screen.lines().any(|l| l.trim() == "icanon"),
+        "the terminal is back in canonical mode:\n{screen}"
+    );
+    assert!(
+        files_in(&t.data_dir()).is_empty(),
+        "the demo wrote nothing: {:?}",
+        files_in(&t.data_dir())
+    );
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    if tmux_missing() {
+        return;
+    }
+    let t = Tmux::start("term", "demo");
+    t.wait_for("Customizations 340");
+    let pid = t.pinscope_pid();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let screen = t.wait_for("shell-done");
+    assert!(screen.contains("exit-status=0"), "{screen}");
+    assert!(!t.alternate_on(), "{screen}");
+    assert!(screen.lines().any(|l| l.trim() == "icanon"), "{screen}");
+}
+
+#[test]
+fn a_panic_in_a_task_restores_the_terminal_then_reports() {
+    if tmux_missing() {
+        return;
+    }
+    let t = Tmux::start("panic", "demo --crash-after-start");
+    let screen = t.wait_for("shell-done");
+    assert!(!t.alternate_on(), "{screen}");
+    assert!(screen.lines().any(|l| l.trim() == "icanon"), "{screen}");
+    assert!(
+        screen.contains("deliberate crash"),
+        "the panic is printed:\n{screen}"
+    );
+    assert!(screen.contains("internal error"), "{screen}");
+    assert!(screen.contains("exit-status=1"), "{screen}");
+}
+
+#[test]
+fn lookup_in_the_demo_is_remembered_in_the_data_dir() {
+    if tmux_missing() {
+        return;
+    }
+    let t = Tmux::start("lookup", "demo");
+    t.wait_for("Customizations 340");
+    t.keys(&["g"]);
+    t.wait_for("Go to customization");
+    t.keys(&["-l", "199620b4-df1a-46e8-ab59-9e9ed9af7106"]);
+    t.keys(&["Enter"]);
+    t.wait_for("/p/555 pinned at slot 1 from 1 Feb 2025, no end");
+    t.keys(&["C-c"]);
+    let screen = t.wait_for("shell-done");
+    assert!(screen.contains("exit-status=0"), "{screen}");
+    let saved = std::fs::read_to_string(t.data_dir().join("recent_lookups")).expect("saved");
+    assert_eq!(saved.trim(), "199620b4-df1a-46e8-ab59-9e9ed9af7106");
+}
