@@ -165,8 +165,7 @@ fn explain_401(s: &StatusError) -> String {
     match &s.server_date {
         Some(server) => {
             let skew = httpdate::parse_http_date(server).ok().map(|t| {
-                let now = std::time::SystemTime::now();
-                match now.duration_since(t) {
+                match std::time::SystemTime::now().duration_since(t) {
                     Ok(d) => d.as_secs() as i64,
                     Err(e) => -(e.duration().as_secs() as i64),
                 }
