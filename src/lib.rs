@@ -2,12 +2,17 @@
 //!
 //! The library holds everything; `main.rs` is a thin shell. Modules:
 //! - [`api`]: the contract (model, validation, signing, client);
-//! - [`emulator`]: a faithful local stand-in for the service (`pinscope serve`).
+//! - [`emulator`]: a faithful local stand-in for the service (`pinscope serve`);
+//! - [`config`]: the config file, profiles and key sources;
+//! - [`cli`]: the scripting subcommands;
+//! - [`diff`]: field-level differences between two customizations;
+//! - [`import`]: the bulk import engine (validate, chunk, send, journal, report).
 
 pub mod api;
 pub mod cli;
 pub mod config;
 pub mod diff;
 pub mod emulator;
+pub mod import;
 pub mod tui;
 pub mod when;

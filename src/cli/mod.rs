@@ -1,10 +1,29 @@
 //! The command line: parsing, and the subcommands that need no terminal UI.
 //!
 //! stdout carries data, stderr carries words for people. Exit codes are in [`exit`].
+//!
+//! A subcommand is a variant of [`Command`] and one arm in [`run`]; it takes the
+//! [`GlobalArgs`] and returns an [`Outcome`]. [`Target::open`] picks the profile,
+//! [`Target::refuse_writes`] stops a write on a read-only profile, and [`Target::connect`]
+//! resolves the key and builds the client.
 
+use std::future::Future;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+
+use crate::api::{ApiError, Client};
+use crate::config::{self, Choice, Config, ConfigError, Selected, Session};
+
+pub mod commands;
+pub mod config_cmd;
+pub mod import;
+pub mod input;
+pub mod logging;
+pub mod output;
 
 /// Exit codes shared by every subcommand.
 pub mod exit {
@@ -23,18 +42,109 @@ pub mod exit {
 #[command(
     name = "pinscope",
     version,
-    about = "Luigi's Box pin scopes from the terminal"
+    about = "Luigi's Box pin scopes from the terminal",
+    long_about = "Luigi's Box pin scopes from the terminal.\n\n\
+        Without a subcommand, opens the terminal UI on the default profile. The subcommands \
+        print data (JSON, or NDJSON one customization a line) on stdout and messages on \
+        stderr.\n\n\
+        Exit codes: 0 ok, 1 API or network error, 2 usage or config error, 3 the input \
+        failed local validation (nothing was sent), 4 partly done."
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// Options every subcommand takes, before or after its name.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// The config file [default: the platform config dir, e.g. ~/.config/pinscope/config.toml]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "PINSCOPE_CONFIG",
+        hide_env_values = true
+    )]
+    pub config: Option<PathBuf>,
+    /// The profile to use [default: default_profile in the config]
+    #[arg(
+        long,
+        short = 'p',
+        global = true,
+        value_name = "NAME",
+        env = "PINSCOPE_PROFILE",
+        hide_env_values = true
+    )]
+    pub profile: Option<String>,
+    /// The service's host; with --tracker-id and no profile, an ad hoc session whose key is
+    /// in PINSCOPE_PRIVATE_KEY
+    #[arg(long, global = true, value_name = "URL")]
+    pub host: Option<String>,
+    /// The tracker (site) id; without --profile, an ad hoc session
+    #[arg(long, global = true, value_name = "ID")]
+    pub tracker_id: Option<String>,
+    /// Where to write the log [default: pinscope.log in the data dir]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+}
+
+impl GlobalArgs {
+    /// What the options ask for.
+    pub fn choice(&self) -> Choice {
+        let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
+        Choice {
+            profile: nonempty(&self.profile),
+            host: nonempty(&self.host),
+            tracker_id: nonempty(&self.tracker_id),
+        }
+    }
+
+    /// Loads the config (`--config`, `PINSCOPE_CONFIG` or the platform path) and prints its
+    /// warnings on stderr.
+    pub fn load_config(&self) -> Result<Config, Failure> {
+        let cfg = config::load_default(self.config.as_deref())?;
+        for w in &cfg.warnings {
+            warn(w);
+        }
+        Ok(cfg)
+    }
 }
 
 #[derive(Debug, Subcommand)]
 #[allow(clippy::large_enum_variant)]
 pub enum Command {
+    /// Print one customization as JSON
+    Get(commands::GetArgs),
+    /// List customizations, one JSON object a line (NDJSON)
+    List(commands::ListArgs),
+    /// Create a customization from a JSON file (or stdin) and print it with its id
+    Create(commands::CreateArgs),
+    /// Replace a customization's whole definition with a JSON file (or stdin)
+    Update(commands::UpdateArgs),
+    /// Delete a customization
+    Delete(commands::DeleteArgs),
+    /// Print the counts per model and the tags in use, as JSON
+    Summary,
+    /// Export customizations as NDJSON, one a line
+    Export(commands::ExportArgs),
+    /// Check a JSON or NDJSON file against the API's rules, offline
+    Validate(input::ValidateArgs),
+    /// Print a shell completion script
+    Completions(commands::CompletionsArgs),
+    /// Show or check the config
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCommand),
     /// Run the local emulator of the customizations API.
     Serve(crate::emulator::serve::ServeArgs),
+    /// Import an NDJSON file of customizations: validated first, sent in chunks, every line
+    /// accounted for
+    Import(import::ImportArgs),
+    /// Copy customizations from one profile's tracker into another's
+    Copy(import::CopyArgs),
     /// Open the terminal UI on a built-in emulator with a sample shop (no account needed).
     Demo(crate::tui::demo::DemoArgs),
 }
@@ -42,9 +152,272 @@ pub enum Command {
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Some(Command::Serve(args)) => crate::emulator::serve::run(args),
-        Some(Command::Demo(args)) => crate::tui::demo::run(args),
-        None => crate::tui::launch_default(),
+    // The emulator logs requests to stderr itself, and the demo keeps its promise to write
+    // nothing but recent lookups: both write a log file only when asked, so running them
+    // (in tests too) never touches the user's data dir.
+    let quiet = matches!(cli.command, Some(Command::Serve(_) | Command::Demo(_)));
+    if (!quiet || cli.global.log_file.is_some())
+        && let Err(f) = logging::init(cli.global.log_file.as_deref())
+    {
+        return finish(Err(f));
+    }
+    run(cli)
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> ExitCode {
+    let g = &cli.global;
+    let result = match cli.command {
+        Some(Command::Serve(args)) => return crate::emulator::serve::run(args),
+        Some(Command::Get(a)) => commands::get(g, a),
+        Some(Command::List(a)) => commands::list(g, a),
+        Some(Command::Create(a)) => commands::create(g, a),
+        Some(Command::Update(a)) => commands::update(g, a),
+        Some(Command::Delete(a)) => commands::delete(g, a),
+        Some(Command::Summary) => commands::summary(g),
+        Some(Command::Export(a)) => commands::export(g, a),
+        Some(Command::Validate(a)) => input::validate_cmd(a),
+        Some(Command::Completions(a)) => commands::completions(a),
+        Some(Command::Config(c)) => config_cmd::run(g, c),
+        Some(Command::Import(a)) => import::import(g, a),
+        Some(Command::Copy(a)) => import::copy(g, a),
+        Some(Command::Demo(a)) => return crate::tui::demo::run(a),
+        None => return crate::tui::launch_default(),
+    };
+    finish(result)
+}
+
+/// Why a command stopped, and the exit code to stop with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub code: u8,
+    /// Printed after `error: `; empty when everything was already said.
+    pub message: String,
+}
+
+/// What a subcommand returns.
+pub type Outcome = Result<(), Failure>;
+
+impl Failure {
+    pub fn new(code: u8, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A wrong command line or config (exit 2).
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure::new(exit::USAGE, message)
+    }
+
+    /// The input failed local validation; nothing was sent (exit 3).
+    pub fn invalid(message: impl Into<String>) -> Failure {
+        Failure::new(exit::INVALID, message)
+    }
+
+    /// Stop with `code` and say nothing more.
+    pub fn quiet(code: u8) -> Failure {
+        Failure::new(code, "")
+    }
+
+    /// An API or network error (exit 1), explained: details one a line, a 401's causes.
+    /// A client that could not be set up (bad host) is a config error (exit 2).
+    pub fn api(e: &ApiError) -> Failure {
+        let code = match e {
+            ApiError::Config(_) => exit::USAGE,
+            _ => exit::API,
+        };
+        Failure::new(code, e.explain())
+    }
+}
+
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Failure {
+        Failure::usage(e.to_string())
+    }
+}
+
+/// Prints the failure (if any) on stderr, logs it, and turns it into the exit code.
+pub fn finish(result: Outcome) -> ExitCode {
+    match result {
+        Ok(()) => {
+            tracing::info!("done");
+            ExitCode::from(exit::OK)
+        }
+        Err(f) => {
+            if !f.message.is_empty() {
+                tracing::warn!(code = f.code, error = %f.message, "failed");
+                let mut err = std::io::stderr().lock();
+                let _ = writeln!(err, "error: {}", f.message);
+            } else {
+                tracing::info!(code = f.code, "stopped");
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+/// A warning for people, on stderr (and in the log).
+pub fn warn(message: &str) {
+    tracing::warn!("{message}");
+    let _ = writeln!(std::io::stderr().lock(), "warning: {message}");
+}
+
+/// A note for people, on stderr (and in the log).
+pub fn note(message: &str) {
+    tracing::info!("{message}");
+    let _ = writeln!(std::io::stderr().lock(), "{message}");
+}
+
+/// Whether a person is at the keyboard: stdin and stderr are terminals.
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Runs a future to completion on a runtime of its own.
+pub fn block_on<F: Future>(f: F) -> Result<F::Output, Failure> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(exit::API, format!("cannot start the async runtime: {e}")))?;
+    Ok(rt.block_on(f))
+}
+
+/// A few words for a retry note: `503 Service Unavailable`, `cannot connect to URL`.
+pub fn short_error(e: &ApiError) -> String {
+    match e {
+        ApiError::Status(s) => format!("{} {}", s.status, s.reason),
+        ApiError::Connect { url, .. } => format!("cannot connect to {url}"),
+        ApiError::Timeout { after, .. } => format!("no answer in {}s", after.as_secs_f32()),
+        ApiError::Network { .. } => "the connection broke".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The profile a command runs against, before its key is resolved.
+#[derive(Debug)]
+pub struct Target {
+    pub config: Config,
+    pub selected: Selected,
+}
+
+/// A session with its client.
+#[derive(Debug)]
+pub struct Connection {
+    pub session: Session,
+    pub client: Client,
+}
+
+impl Target {
+    /// Loads the config and picks the profile the options ask for.
+    pub fn open(g: &GlobalArgs) -> Result<Target, Failure> {
+        let config = g.load_config()?;
+        let selected = config.select(&g.choice())?;
+        tracing::info!(
+            profile = %selected.profile.name,
+            host = %selected.profile.host,
+            tracker = %selected.profile.tracker_id,
+            "profile chosen"
+        );
+        Ok(Target { config, selected })
+    }
+
+    /// Loads the config and picks the profile `name` (for commands that take profiles by
+    /// name, such as a copy between two trackers).
+    pub fn open_profile(g: &GlobalArgs, name: &str) -> Result<Target, Failure> {
+        let config = g.load_config()?;
+        let selected = config.select(&Choice {
+            profile: Some(name.to_string()),
+            ..Choice::default()
+        })?;
+        Ok(Target { config, selected })
+    }
+
+    /// Refuses `action` (`create`, `delete`...) on a read-only profile (exit 2).
+    pub fn refuse_writes(&self, action: &str) -> Outcome {
+        if self.selected.profile.read_only {
+            return Err(Failure::usage(format!(
+                "profile {:?} is read-only: refusing to {action}",
+                self.selected.profile.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// Resolves the key and builds a client whose retries are noted on stderr.
+    pub fn connect(&self) -> Result<Connection, Failure> {
+        let resolved = self.selected.resolve()?;
+        for w in &resolved.warnings {
+            warn(w);
+        }
+        tracing::info!(key_source = %resolved.key_source, "key resolved");
+        let max = resolved.session.client.retry.max_retries;
+        let client = Client::new(resolved.session.client.clone())
+            .map_err(|e| Failure::api(&e))?
+            .with_retry_hook(Arc::new(move |attempt, delay, err| {
+                note(&format!(
+                    "note: {}; retrying in {:.1}s (retry {attempt} of {max})",
+                    short_error(err),
+                    delay.as_secs_f32()
+                ));
+            }));
+        Ok(Connection {
+            session: resolved.session,
+            client,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_go_before_or_after_the_subcommand() {
+        let a = Cli::try_parse_from(["pinscope", "--profile", "x", "get", "id"]).expect("parse");
+        let b = Cli::try_parse_from(["pinscope", "get", "id", "--profile", "x"]).expect("parse");
+        assert_eq!(a.global.profile.as_deref(), Some("x"));
+        assert_eq!(b.global.profile.as_deref(), Some("x"));
+        let c = Cli::try_parse_from([
+            "pinscope",
+            "list",
+            "--host",
+            "http://127.0.0.1:1",
+            "--tracker-id",
+            "t",
+        ])
+        .expect("parse");
+        assert_eq!(
+            c.global.choice(),
+            Choice {
+                profile: None,
+                host: Some("http://127.0.0.1:1".into()),
+                tracker_id: Some("t".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn failures_map_to_exit_codes() {
+        let e = ApiError::Connect {
+            url: "u".into(),
+            message: "refused".into(),
+        };
+        assert_eq!(Failure::api(&e).code, exit::API);
+        assert_eq!(
+            Failure::api(&ApiError::Config("bad host".into())).code,
+            exit::USAGE
+        );
+        assert_eq!(
+            Failure::from(ConfigError::Usage("x".into())).code,
+            exit::USAGE
+        );
     }
 }

@@ -13,7 +13,7 @@ use crate::api::{ClientConfig, Customization, Secret};
 use crate::config::Session;
 use crate::emulator::{EmulatorConfig, start};
 use crate::tui::screens::browse::Browse;
-use crate::tui::{Launch, finish, open, recent, runtime};
+use crate::tui::{Launch, finish, open, recent, runtime, system_time_zone};
 
 /// The sample data, in export format (`cargo run --example gen_demo` writes it).
 pub const DATA: &str = include_str!("../../assets/demo.ndjson");
@@ -101,6 +101,7 @@ pub fn run(args: DemoArgs) -> ExitCode {
 }
 
 async fn demo(args: DemoArgs) -> Result<crate::tui::Exit, String> {
+    let tz = system_time_zone();
     // A fresh key each run: the emulator and the client share it and nobody else does.
     let key: String = {
         let mut rng = rand::rng();
@@ -127,6 +128,7 @@ async fn demo(args: DemoArgs) -> Result<crate::tui::Exit, String> {
     let launch = Launch {
         session,
         recent_file: recent::default_path(),
+        tz,
     };
     if args.crash_after_start {
         tokio::spawn(async {

@@ -282,6 +282,14 @@ pub struct Launch {
     pub session: Session,
     /// `None` keeps recent lookups in memory only.
     pub recent_file: Option<PathBuf>,
+    /// The user's time zone, being worked out (see [`system_time_zone`]).
+    pub tz: std::thread::JoinHandle<TimeZone>,
+}
+
+/// Starts working out the system's time zone on a thread of its own: finding its name
+/// can mean listing the whole zoneinfo directory, which need not hold up start-up.
+pub fn system_time_zone() -> std::thread::JoinHandle<TimeZone> {
+    std::thread::spawn(TimeZone::system)
 }
 
 /// Runs the TUI on the current tokio runtime with `root` as the home screen, on the real
@@ -290,6 +298,7 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
     let Launch {
         session,
         recent_file,
+        tz,
     } = launch;
     let keymap = keys::Keymap::with_overrides(&session.keys).map_err(|e| e.to_string())?;
     let client = Client::new(session.client.clone()).map_err(|e| e.to_string())?;
@@ -297,6 +306,7 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
     drop(session);
     let recent = recent_file.as_deref().map(recent::load).unwrap_or_default();
     let worker = worker::spawn(client);
+    let tz = tz.join().unwrap_or(TimeZone::UTC);
     let guard = TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))
         .map_err(|e| format!("cannot set up the terminal: {e}"))?;
@@ -304,7 +314,7 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
     let mut app = App::new(AppOptions {
         profile,
         keymap,
-        tz: TimeZone::system(),
+        tz,
         recent,
         now: Timestamp::now(),
         size: (size.width, size.height),
@@ -372,6 +382,7 @@ pub fn launch(session: Session) -> ExitCode {
     let launch = Launch {
         session,
         recent_file: recent::default_path(),
+        tz: system_time_zone(),
     };
     finish(rt.block_on(open(launch, Box::new(Browse::new()))))
 }
@@ -402,6 +413,7 @@ pub fn launch_first_run(config_path: String) -> ExitCode {
     let launch = Launch {
         session,
         recent_file: None,
+        tz: system_time_zone(),
     };
     finish(rt.block_on(open(launch, Box::new(FirstRun::new(config_path)))))
 }

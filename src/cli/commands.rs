@@ -1,0 +1,444 @@
+//! get, list, create, update, delete, summary, export, completions.
+
+use std::collections::HashSet;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args, CommandFactory};
+
+use super::output::{Ndjson, print_lines, print_object};
+use super::{Cli, Failure, GlobalArgs, Outcome, Target, block_on, exit, input, interactive, note};
+use crate::api::client::MAX_PAGE;
+use crate::api::{ApiError, ExportQuery, ListQuery};
+
+const TARGET_TYPES: [&str; 3] = ["item", "criteria", "all"];
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The customization's id (a UUID)
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only this model (repeat for any of several)
+    #[arg(long = "model", value_name = "M")]
+    pub models: Vec<String>,
+    /// Only customizations with this tag (repeat for any of several)
+    #[arg(long = "tag", value_name = "T")]
+    pub tags: Vec<String>,
+    /// Only this target type (repeat for any of several)
+    #[arg(long = "target-type", value_name = "T", value_parser = TARGET_TYPES)]
+    pub target_types: Vec<String>,
+    /// Only this target identity (repeat for any of several)
+    #[arg(long = "target-identity", value_name = "I")]
+    pub target_identities: Vec<String>,
+    /// FIELD:asc|desc, FIELD one of created_at, model, target_type [server default:
+    /// created_at:desc]
+    #[arg(long, value_name = "S", value_parser = parse_sort)]
+    pub sort: Option<String>,
+    /// Rows in the page, 1 to 1000 [server default: 10]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_PAGE)), conflicts_with = "all")]
+    pub limit: Option<u32>,
+    /// Rows to skip
+    #[arg(long, value_name = "N")]
+    pub offset: Option<u64>,
+    /// Every page, not just one
+    #[arg(long)]
+    pub all: bool,
+    /// Only customizations whose target_criteria hold every key of this JSON object with
+    /// an equal value (repeat for any of several), e.g. '{"brand": "Acme"}'
+    #[arg(long = "criteria", value_name = "JSON", value_parser = parse_criteria)]
+    pub criteria: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+fn parse_criteria(s: &str) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    match serde_json::from_str(s) {
+        Ok(serde_json::Value::Object(m)) => Ok(m),
+        Ok(_) => Err("must be a JSON object".into()),
+        Err(e) => Err(format!("not JSON: {e}")),
+    }
+}
+
+fn parse_sort(s: &str) -> Result<String, String> {
+    let (field, dir) = s
+        .split_once(':')
+        .ok_or_else(|| "expected FIELD:asc or FIELD:desc".to_string())?;
+    if !["created_at", "model", "target_type"].contains(&field) {
+        return Err(format!(
+            "unknown field {field:?}: use created_at, model or target_type"
+        ));
+    }
+    if !["asc", "desc"].contains(&dir) {
+        return Err(format!("unknown direction {dir:?}: use asc or desc"));
+    }
+    Ok(s.to_string())
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// A JSON file holding one customization; `-` or nothing reads stdin
+    #[arg(value_name = "FILE|-", default_value = "-")]
+    pub file: String,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The customization's id
+    pub id: String,
+    /// A JSON file holding the whole new definition; `-` or nothing reads stdin
+    #[arg(value_name = "FILE|-", default_value = "-")]
+    pub file: String,
+    /// Print the field-level difference from the server's current version first (on a
+    /// terminal, then ask before replacing)
+    #[arg(long)]
+    pub diff: bool,
+    /// Do not ask for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The customization's id
+    pub id: String,
+    /// Do not ask for confirmation (required when stdin is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Only this model
+    #[arg(long, value_name = "M")]
+    pub model: Option<String>,
+    /// Only customizations with this tag
+    #[arg(long, value_name = "T")]
+    pub tag: Option<String>,
+    /// Only this target type
+    #[arg(long, value_name = "T", value_parser = TARGET_TYPES)]
+    pub target_type: Option<String>,
+    /// Only this target identity
+    #[arg(long, value_name = "I")]
+    pub target_identity: Option<String>,
+    /// Leave out pins whose window has ended
+    #[arg(long)]
+    pub remove_expired_pins: bool,
+    /// Leave out pins of items that no longer exist in the catalog
+    #[arg(long)]
+    pub remove_nonexisting_item_pins: bool,
+    /// Write to FILE (whole or not at all) instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// bash, zsh, fish, elvish or powershell
+    pub shell: clap_complete::Shell,
+}
+
+/// `pinscope get ID`.
+pub fn get(g: &GlobalArgs, a: GetArgs) -> Outcome {
+    let conn = Target::open(g)?.connect()?;
+    let c = block_on(conn.client.get(&a.id))?.map_err(|e| Failure::api(&e))?;
+    print_object(&c)
+}
+
+/// `pinscope list`: one page, or every page with `--all`, as NDJSON written as it comes.
+pub fn list(g: &GlobalArgs, a: ListArgs) -> Outcome {
+    let conn = Target::open(g)?.connect()?;
+    let q = ListQuery {
+        models: a.models,
+        tags: a.tags,
+        target_types: a.target_types,
+        target_identities: a.target_identities,
+        sort: a.sort,
+        limit: a.limit,
+        offset: a.offset,
+        criteria: a.criteria,
+    };
+    let mut out = Ndjson::stdout();
+    if !a.all {
+        let page = block_on(conn.client.list(&q))?.map_err(|e| Failure::api(&e))?;
+        for c in &page.results {
+            out.write(c)?;
+        }
+        let shown = out.finish()?;
+        if std::io::stderr().is_terminal() {
+            let from = q.offset.unwrap_or(0);
+            note(&format!(
+                "{shown} of {} (from offset {from}); --all for every page",
+                page.total
+            ));
+        }
+        return Ok(());
+    }
+    // Every page, each row once even if rows move between pages.
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut offset = q.offset.unwrap_or(0);
+    block_on(async {
+        loop {
+            let page = conn
+                .client
+                .list(&ListQuery {
+                    limit: Some(MAX_PAGE),
+                    offset: Some(offset),
+                    ..q.clone()
+                })
+                .await
+                .map_err(|e| {
+                    let mut f = Failure::api(&e);
+                    if out.count() > 0 {
+                        f.code = exit::PARTIAL;
+                        f.message.push_str(&format!(
+                            "\n  partly done: {} customizations were written before the error; \
+                             `--all --offset {offset}` continues from there",
+                            out.count()
+                        ));
+                    }
+                    f
+                })?;
+            let n = page.results.len() as u64;
+            for c in &page.results {
+                let fresh = c.id().is_none_or(|id| seen.insert(id.to_string()));
+                if fresh {
+                    out.write(c)?;
+                }
+            }
+            offset += n;
+            if n < u64::from(MAX_PAGE) || offset >= page.total {
+                return Ok::<(), Failure>(());
+            }
+        }
+    })??;
+    let shown = out.finish()?;
+    if std::io::stderr().is_terminal() {
+        note(&format!("{shown} customizations"));
+    }
+    Ok(())
+}
+
+/// Says that a create that failed this way may still have happened.
+fn maybe_applied(e: &ApiError, what: &str) -> Failure {
+    let mut f = Failure::api(e);
+    if e.may_have_been_applied() {
+        f.message.push_str(&format!(
+            "\n  the {what} may have been applied although no answer came; check before \
+             trying again"
+        ));
+    }
+    f
+}
+
+/// `pinscope create [FILE|-]`.
+pub fn create(g: &GlobalArgs, a: CreateArgs) -> Outcome {
+    let target = Target::open(g)?;
+    target.refuse_writes("create")?;
+    let c = input::read_one(&a.file)?;
+    let conn = target.connect()?;
+    let created = block_on(conn.client.create(&c))?.map_err(|e| maybe_applied(&e, "create"))?;
+    tracing::info!(id = created.id().unwrap_or("?"), "created");
+    print_object(&created)
+}
+
+/// Asks a yes/no question on stderr; reads the answer from stdin.
+fn confirm(question: &str) -> Result<bool, Failure> {
+    let answer = ask(&format!("{question} [y/N] "))?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+fn ask(prompt: &str) -> Result<String, Failure> {
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{prompt}");
+    let _ = err.flush();
+    drop(err);
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Failure::usage(format!("cannot read the answer: {e}")))?;
+    Ok(line)
+}
+
+/// The first 8 characters of an id, which a production profile wants typed.
+fn id_prefix(id: &str) -> String {
+    id.chars().take(8).collect()
+}
+
+/// On a production profile: the user types the id's first characters.
+fn confirm_production(id: &str, action: &str, profile: &str) -> Result<bool, Failure> {
+    let prefix = id_prefix(id);
+    let answer = ask(&format!(
+        "profile {profile:?} is production: type the first {} characters of the id to {action} it: ",
+        prefix.chars().count()
+    ))?;
+    Ok(answer.trim() == prefix)
+}
+
+/// `pinscope update ID [FILE|-] [--diff]`.
+pub fn update(g: &GlobalArgs, a: UpdateArgs) -> Outcome {
+    let target = Target::open(g)?;
+    target.refuse_writes("update")?;
+    let c = input::read_one(&a.file)?;
+    if let Some(file_id) = c.id()
+        && file_id != a.id
+    {
+        return Err(Failure::usage(format!(
+            "{} has id {file_id} but the command names {}; refusing to replace one with the other",
+            input::source_name(&a.file),
+            a.id
+        )));
+    }
+    let conn = target.connect()?;
+    let production = conn.session.production;
+    let ask_first = !a.yes && interactive() && (a.diff || production);
+    if a.diff {
+        let current = block_on(conn.client.get(&a.id))?.map_err(|e| Failure::api(&e))?;
+        let changes = crate::diff::diff(
+            &serde_json::Value::Object(current.0),
+            &serde_json::Value::Object(c.0.clone()),
+        );
+        if changes.is_empty() {
+            note("no field differs from the server's version");
+        }
+        print_lines(changes.iter().map(ToString::to_string))?;
+    }
+    if ask_first {
+        let ok = if production {
+            confirm_production(&a.id, "replace", &conn.session.profile_name)?
+        } else {
+            confirm(&format!("replace {}?", a.id))?
+        };
+        if !ok {
+            note("not replaced");
+            return Err(Failure::quiet(exit::USAGE));
+        }
+    }
+    block_on(conn.client.update(&a.id, &c))?.map_err(|e| Failure::api(&e))?;
+    tracing::info!(id = %a.id, "updated");
+    note(&format!("updated {}", a.id));
+    Ok(())
+}
+
+/// `pinscope delete ID [--yes]`.
+pub fn delete(g: &GlobalArgs, a: DeleteArgs) -> Outcome {
+    let target = Target::open(g)?;
+    target.refuse_writes("delete")?;
+    if !a.yes && !interactive() {
+        return Err(Failure::usage(format!(
+            "refusing to delete {} without confirmation: not a terminal; pass --yes",
+            a.id
+        )));
+    }
+    let conn = target.connect()?;
+    if !a.yes {
+        let current = block_on(conn.client.get(&a.id))?.map_err(|e| Failure::api(&e))?;
+        let target = match current.target_type() {
+            Some(crate::api::TargetType::All) | None => current.target_label(),
+            Some(t) => format!("{t} {}", current.target_label()),
+        };
+        let pins = current.pin_count();
+        note(&format!(
+            "{}: model {}, target {target}, {pins} pin{}; profile {} ({})",
+            a.id,
+            current.model().unwrap_or("?"),
+            if pins == 1 { "" } else { "s" },
+            conn.session.label,
+            conn.session.client.host
+        ));
+        let ok = if conn.session.production {
+            confirm_production(&a.id, "delete", &conn.session.profile_name)?
+        } else {
+            confirm(&format!("delete {}?", a.id))?
+        };
+        if !ok {
+            note("not deleted");
+            return Err(Failure::quiet(exit::USAGE));
+        }
+    }
+    block_on(conn.client.delete(&a.id))?.map_err(|e| Failure::api(&e))?;
+    tracing::info!(id = %a.id, "deleted");
+    note(&format!("deleted {}", a.id));
+    Ok(())
+}
+
+/// `pinscope summary`.
+pub fn summary(g: &GlobalArgs) -> Outcome {
+    let conn = Target::open(g)?.connect()?;
+    let s = block_on(conn.client.summary())?.map_err(|e| Failure::api(&e))?;
+    print_object(&s)
+}
+
+/// `pinscope export`: NDJSON to stdout or, atomically, to a file.
+pub fn export(g: &GlobalArgs, a: ExportArgs) -> Outcome {
+    let conn = Target::open(g)?.connect()?;
+    let mut out = match &a.output {
+        Some(p) => Ndjson::file(p)?,
+        None => Ndjson::stdout(),
+    };
+    let q = ExportQuery {
+        model: a.model,
+        tag: a.tag,
+        target_type: a.target_type,
+        target_identity: a.target_identity,
+        remove_expired_pins: a.remove_expired_pins,
+        remove_nonexisting_item_pins: a.remove_nonexisting_item_pins,
+    };
+    let rows = block_on(conn.client.export(&q))?.map_err(|e| Failure::api(&e))?;
+    for c in &rows {
+        out.write(c)?;
+    }
+    let n = out.finish()?;
+    match &a.output {
+        Some(p) => note(&format!("exported {n} customizations to {}", p.display())),
+        None if std::io::stderr().is_terminal() => note(&format!("exported {n} customizations")),
+        None => {}
+    }
+    Ok(())
+}
+
+/// `pinscope completions SHELL`.
+pub fn completions(a: CompletionsArgs) -> Outcome {
+    let mut cmd = Cli::command();
+    let mut out = Vec::new();
+    clap_complete::generate(a.shell, &mut cmd, "pinscope", &mut out);
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(&out)
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Failure::new(exit::API, format!("cannot write to stdout: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_values() {
+        assert!(parse_sort("created_at:desc").is_ok());
+        assert!(parse_sort("model:asc").is_ok());
+        assert!(parse_sort("model").is_err());
+        assert!(parse_sort("title:asc").is_err());
+        assert!(parse_sort("model:up").is_err());
+    }
+
+    #[test]
+    fn criteria_values() {
+        assert_eq!(
+            parse_criteria(r#"{"brand": "Acme"}"#).expect("object")["brand"],
+            "Acme"
+        );
+        assert!(parse_criteria("[1]").is_err());
+        assert!(parse_criteria("{").is_err());
+    }
+
+    #[test]
+    fn id_prefixes() {
+        assert_eq!(id_prefix("0f8fad5b-d9cb-469f"), "0f8fad5b");
+        assert_eq!(id_prefix("abc"), "abc");
+    }
+}

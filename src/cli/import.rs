@@ -1,0 +1,772 @@
+//! `pinscope import` and `pinscope copy`: the bulk import engine ([`crate::import`]) on the
+//! command line, with a progress bar on stderr when it is a terminal.
+//!
+//! Invalid lines: every line is validated before anything is sent. When some are invalid
+//! (or, under `raise`, repeat an earlier line's target), the import sends nothing and exits 3
+//! after listing them as `FILE:LINE: field: message`, unless `--skip-invalid` asks to send
+//! the valid ones anyway (the others are then `rejected`, and the exit is 4).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::{Failure, GlobalArgs, Outcome, Target, block_on, exit, interactive, note, warn};
+use crate::api::model::ConflictStrategy;
+use crate::api::validate::Violation;
+use crate::api::{Client, ExportQuery};
+use crate::import::{
+    self, CancelToken, Event, ImportError, ImportResult, Outcome as LineOutcome, Plan, PlanCounts,
+    Progress, RunOptions, Source, journal,
+};
+
+const STRATEGIES: [&str; 3] = ["raise", "ignore", "override"];
+const TARGET_TYPES: [&str; 3] = ["item", "criteria", "all"];
+/// How many bad lines are listed on stderr (the report has them all).
+const SHOWN: usize = 20;
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// NDJSON file, one customization a line (blank lines skipped); `-` reads stdin
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// What happens to a line whose target is already stored: raise (it is rejected), ignore
+    /// (the stored one is kept), override (it is replaced) [default: raise; with --resume,
+    /// the journal's]
+    #[arg(long, value_name = "S", value_parser = STRATEGIES)]
+    pub conflict_strategy: Option<String>,
+    /// Lines per request, 1 to 5000 [default: 5000; with --resume, the journal's]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=5000))]
+    pub chunk_size: Option<u16>,
+    /// Validate and print the plan; send nothing (no profile needed)
+    #[arg(long, conflicts_with = "resume")]
+    pub dry_run: bool,
+    /// Write one JSON object per non-blank line: {"line", "outcome", "target", "reason"};
+    /// `-` for stdout
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Continue an interrupted import of FILE from its journal: settled chunks are not sent
+    /// again, the one in flight is checked on the server first
+    #[arg(long)]
+    pub resume: bool,
+    /// Send the valid lines even when some are invalid (those are reported as rejected)
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Requests in flight at once (chunks never share a target, so the result is the same)
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub jobs: u8,
+    /// The journal [default: REPORT.journal beside --report, else in the data dir]
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Do not ask before importing into a production profile
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// The profile to export from
+    #[arg(long, value_name = "PROFILE")]
+    pub from: String,
+    /// The profile to import into
+    #[arg(long, value_name = "PROFILE")]
+    pub to: String,
+    /// Only this model
+    #[arg(long, value_name = "M")]
+    pub model: Option<String>,
+    /// Only customizations with this tag
+    #[arg(long, value_name = "T")]
+    pub tag: Option<String>,
+    /// Only this target type
+    #[arg(long, value_name = "T", value_parser = TARGET_TYPES)]
+    pub target_type: Option<String>,
+    /// Only this target identity
+    #[arg(long, value_name = "I")]
+    pub target_identity: Option<String>,
+    /// Leave out pins whose window has ended
+    #[arg(long)]
+    pub remove_expired_pins: bool,
+    /// What happens to a target already stored in the destination
+    #[arg(long, value_name = "S", value_parser = STRATEGIES, default_value = "raise")]
+    pub conflict_strategy: String,
+    /// Lines per request, 1 to 5000
+    #[arg(long, value_name = "N", default_value_t = 5000, value_parser = clap::value_parser!(u16).range(1..=5000))]
+    pub chunk_size: u16,
+    /// Export and count what would be created, replaced, skipped or rejected; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write the per-line report of the import (lines of the exported file); `-` for stdout
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Requests in flight at once
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub jobs: u8,
+    /// Do not ask before writing into a production profile
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+fn strategy(s: &str) -> ConflictStrategy {
+    ConflictStrategy::parse(s).unwrap_or_default()
+}
+
+/// A bad line and why.
+type BadLine = (u64, Vec<Violation>);
+
+/// Progress on stderr: bars on a terminal, nothing otherwise; keeps the first bad lines.
+#[derive(Clone)]
+struct Watch {
+    bar: ProgressBar,
+    shown: Arc<Mutex<Vec<BadLine>>>,
+}
+
+impl Watch {
+    fn new() -> Watch {
+        let bar = if std::io::stderr().is_terminal() {
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+        } else {
+            ProgressBar::hidden()
+        };
+        Watch {
+            bar,
+            shown: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    fn progress(&self) -> Progress {
+        let w = self.clone();
+        Progress::new(move |e| w.on(e))
+    }
+
+    fn on(&self, e: Event) {
+        match e {
+            Event::Validating {
+                lines,
+                bytes,
+                total_bytes,
+                lines_per_sec,
+            } => {
+                if self.bar.length().is_none() || self.bar.position() == 0 {
+                    let style = match total_bytes {
+                        Some(t) => {
+                            self.bar.set_length(t);
+                            ProgressStyle::with_template(
+                                "validating {bar:30} {bytes}/{total_bytes} {msg}",
+                            )
+                        }
+                        None => ProgressStyle::with_template("validating {spinner} {bytes} {msg}"),
+                    };
+                    if let Ok(s) = style {
+                        self.bar.set_style(s);
+                    }
+                }
+                self.bar.set_position(bytes);
+                self.bar
+                    .set_message(format!("{lines} lines, {:.0} lines/s", lines_per_sec));
+            }
+            Event::Invalid { line, reasons, .. } => {
+                if let Ok(mut s) = self.shown.lock()
+                    && s.len() < SHOWN
+                {
+                    s.push((line, reasons));
+                }
+            }
+            Event::Validated(_) => self.bar.finish_and_clear(),
+            Event::Sending {
+                lines,
+                chunks,
+                already_done,
+            } => {
+                self.bar.reset();
+                self.bar.set_length(lines);
+                self.bar.set_position(already_done);
+                if let Ok(s) = ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} lines, {per_sec}, ETA {eta} {msg}",
+                ) {
+                    self.bar.set_style(s);
+                }
+                self.bar.set_message(format!("({chunks} requests)"));
+                self.bar.reset_eta();
+            }
+            Event::Retry {
+                chunk,
+                delay,
+                error,
+                ..
+            } => self.bar.set_message(format!(
+                "chunk {}: {error}; retrying in {:.1}s",
+                chunk + 1,
+                delay.as_secs_f32()
+            )),
+            Event::ChunkDone { lines_done, .. } => {
+                self.bar.set_position(lines_done);
+                self.bar.set_message(String::new());
+            }
+            _ => {}
+        }
+    }
+
+    fn shown(&self) -> Vec<BadLine> {
+        self.shown.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+/// `FILE:LINE: field: message` for each violation.
+fn print_bad_lines(name: &str, bad: &[BadLine], total_bad: u64) {
+    let mut err = std::io::stderr().lock();
+    for (line, reasons) in bad {
+        for v in reasons {
+            let _ = writeln!(err, "{name}:{line}: {v}");
+        }
+    }
+    if total_bad > bad.len() as u64 {
+        let _ = writeln!(
+            err,
+            "... and {} more invalid lines (--report FILE lists every line)",
+            total_bad - bad.len() as u64
+        );
+    }
+}
+
+/// Runs pass 1, printing nothing but the bar.
+fn validate(source: Source, watch: &Watch) -> Result<Plan, Failure> {
+    let plan = import::scan(source, &watch.progress(), &CancelToken::new()).map_err(|e| {
+        watch.bar.finish_and_clear();
+        match e {
+            import::ScanError::Io { .. } | import::ScanError::TooManyLines { .. } => {
+                Failure::usage(e.to_string())
+            }
+            import::ScanError::Cancelled => Failure::quiet(exit::USAGE),
+        }
+    })?;
+    watch.bar.finish_and_clear();
+    Ok(plan)
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The plan, for people.
+fn describe_plan(name: &str, c: &PlanCounts, strategy: ConflictStrategy, chunks: usize) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "{name}: {} ({} blank), read at {:.0} lines/s",
+        plural(c.lines, "line", "lines"),
+        c.blank,
+        c.lines_per_sec()
+    );
+    let _ = writeln!(err, "  valid: {}, invalid: {}", c.valid, c.invalid);
+    if c.duplicate_targets > 0 {
+        let what = match strategy {
+            ConflictStrategy::Raise => "rejected (raise sends the first)",
+            ConflictStrategy::Ignore => "skipped (ignore sends the first)",
+            ConflictStrategy::Override => "skipped (override sends the last)",
+        };
+        let _ = writeln!(
+            err,
+            "  duplicate targets: {} on {}; {} {what}",
+            c.duplicate_targets,
+            plural(c.duplicate_targets + c.duplicate_lines, "line", "lines"),
+            c.duplicate_lines,
+        );
+    }
+    let _ = writeln!(
+        err,
+        "  to send: {} in {} (conflict_strategy={strategy})",
+        plural(c.to_send(), "line", "lines"),
+        plural(chunks as u64, "request", "requests"),
+    );
+}
+
+/// The duplicate groups, for people (the first few).
+fn print_duplicates(name: &str, plan: &Plan) {
+    let mut err = std::io::stderr().lock();
+    let groups: Vec<&[u32]> = plan.duplicate_groups().take(SHOWN).collect();
+    for g in &groups {
+        let lines: Vec<String> = g.iter().take(10).map(|l| l.to_string()).collect();
+        let more = if g.len() > 10 { ", ..." } else { "" };
+        let _ = writeln!(
+            err,
+            "{name}:{}: the same target is on lines {}{more}",
+            g[0],
+            lines.join(", ")
+        );
+    }
+}
+
+/// The summary on stderr, with the first lines that did not go as asked.
+fn print_summary(plan: &Plan, r: &ImportResult) {
+    let s = &r.summary;
+    let c = &s.counts;
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "{}: {}: {} created, {} replaced, {} skipped, {} rejected, {} not sent ({:.1}s, {}, {})",
+        s.input,
+        plural(s.lines, "line", "lines"),
+        c.created,
+        c.replaced,
+        c.skipped,
+        c.rejected,
+        c.not_sent,
+        s.elapsed.as_secs_f64(),
+        plural(s.requests, "request", "requests"),
+        plural(s.retries, "retry", "retries"),
+    );
+    if s.resumed_lines > 0 {
+        let _ = writeln!(
+            err,
+            "  {} had been settled by the earlier run",
+            plural(s.resumed_lines, "line", "lines")
+        );
+    }
+    let mut shown = 0;
+    for line in r.outcomes.lines_with(LineOutcome::Rejected).take(SHOWN) {
+        let reason = r.outcomes.reason(plan, line).unwrap_or_default();
+        let _ = writeln!(err, "{}:{line}: rejected: {reason}", s.input);
+        shown += 1;
+    }
+    if c.rejected > SHOWN as u64 {
+        let _ = writeln!(
+            err,
+            "... and {} more rejected lines",
+            c.rejected - SHOWN as u64
+        );
+    }
+    // Lines not sent mostly share a reason: one line per reason.
+    let mut groups: Vec<(String, u64, u64)> = Vec::new();
+    for line in r.outcomes.lines_with(LineOutcome::NotSent) {
+        let reason = r.outcomes.reason(plan, line).unwrap_or_default();
+        match groups.iter_mut().find(|g| g.0 == reason) {
+            Some(g) => g.2 += 1,
+            None => groups.push((reason, line, 1)),
+        }
+    }
+    for (reason, first, count) in groups.iter().take(SHOWN) {
+        shown += 1;
+        if *count == 1 {
+            let _ = writeln!(err, "{}:{first}: not sent: {reason}", s.input);
+        } else {
+            let _ = writeln!(
+                err,
+                "{}: {count} lines not sent, from line {first}: {reason}",
+                s.input
+            );
+        }
+    }
+    if let Some(stopped) = &s.stopped {
+        let _ = writeln!(err, "stopped: {stopped}");
+    }
+    if let Some(p) = &s.report {
+        let _ = writeln!(err, "report: {}", p.display());
+    } else if shown > 0 {
+        let _ = writeln!(err, "(--report FILE writes every line's outcome)");
+    }
+    if let Some(j) = &s.journal
+        && !c.all_ok()
+        && (s.cancelled || s.stopped.is_some())
+    {
+        let _ = writeln!(
+            err,
+            "journal: {} (run the same command with --resume to continue)",
+            j.display()
+        );
+    }
+}
+
+fn exit_for(r: &ImportResult) -> Outcome {
+    if r.summary.counts.all_ok() {
+        Ok(())
+    } else if r.summary.service_failed {
+        Err(Failure::quiet(exit::API))
+    } else {
+        Err(Failure::quiet(exit::PARTIAL))
+    }
+}
+
+fn import_error(e: ImportError) -> Failure {
+    match e {
+        ImportError::Api(e) => Failure::api(&e),
+        ImportError::Report { .. } | ImportError::Input { .. } => {
+            Failure::new(exit::API, e.to_string())
+        }
+        other => Failure::usage(other.to_string()),
+    }
+}
+
+/// Asks on a terminal before writing into a production profile; refuses without --yes when
+/// nobody can be asked.
+fn confirm_production(profile: &str, lines: u64, yes: bool) -> Outcome {
+    if yes {
+        return Ok(());
+    }
+    if !interactive() {
+        return Err(Failure::usage(format!(
+            "profile {profile:?} is production: refusing to import without confirmation; \
+             pass --yes"
+        )));
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = write!(
+        err,
+        "profile {profile:?} is production: type the number of lines to send ({lines}) to go on: "
+    );
+    let _ = err.flush();
+    drop(err);
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Failure::usage(format!("cannot read the answer: {e}")))?;
+    if answer.trim() == lines.to_string() {
+        Ok(())
+    } else {
+        note("nothing was sent");
+        Err(Failure::quiet(exit::USAGE))
+    }
+}
+
+/// Ctrl-C once: finish the requests in flight and stop; twice: quit at once (the journal
+/// lets --resume continue either way).
+fn watch_ctrl_c(cancel: CancelToken, bar: ProgressBar) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        cancel.cancel();
+        bar.suspend(|| {
+            note("cancelling: finishing the requests in flight (Ctrl-C again to quit now)")
+        });
+        if tokio::signal::ctrl_c().await.is_ok() {
+            std::process::exit(130);
+        }
+    });
+}
+
+/// Sends a validated plan and reports.
+fn send(
+    plan: &Plan,
+    client: &Client,
+    opts: &RunOptions,
+    watch: &Watch,
+) -> Result<ImportResult, Failure> {
+    let cancel = CancelToken::new();
+    let progress = watch.progress();
+    let bar = watch.bar.clone();
+    let result = block_on(async {
+        watch_ctrl_c(cancel.clone(), bar);
+        import::run(plan, client, opts, &progress, &cancel).await
+    })?;
+    watch.bar.finish_and_clear();
+    result.map_err(import_error)
+}
+
+/// `pinscope import FILE|-`.
+pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
+    let stdin = a.file == "-";
+    if stdin && a.resume {
+        return Err(Failure::usage(
+            "--resume needs a file: standard input cannot be read again",
+        ));
+    }
+    let input_path =
+        (!stdin).then(|| std::path::absolute(&a.file).unwrap_or(a.file.clone().into()));
+    let journal_path = match (&a.journal, &input_path) {
+        (Some(j), _) => Some(j.clone()),
+        (None, Some(p)) => journal::default_path(p, a.report.as_deref()),
+        (None, None) => None,
+    };
+
+    // Settings: the command line, or on resume the journal's.
+    let mut strategy_choice = a.conflict_strategy.as_deref().map(strategy);
+    let mut chunk_size = a.chunk_size.map(usize::from);
+    if a.resume {
+        let Some(jp) = &journal_path else {
+            return Err(Failure::usage(
+                "no journal location (set PINSCOPE_DATA_DIR or --journal)",
+            ));
+        };
+        let loaded = journal::peek(jp)
+            .map_err(|e| Failure::usage(e.to_string()))?
+            .ok_or_else(|| {
+                Failure::usage(format!(
+                    "nothing to resume: no journal at {} (pass the same --report or --journal \
+                     as the interrupted run)",
+                    jp.display()
+                ))
+            })?;
+        let h = &loaded.header;
+        if strategy_choice.is_some_and(|s| s != h.strategy)
+            || chunk_size.is_some_and(|c| c != h.chunk_size)
+        {
+            return Err(Failure::usage(format!(
+                "the interrupted import used --conflict-strategy {} --chunk-size {}; resume \
+                 with the same (or leave them out)",
+                h.strategy, h.chunk_size
+            )));
+        }
+        strategy_choice = Some(h.strategy);
+        chunk_size = Some(h.chunk_size);
+    }
+    let strategy = strategy_choice.unwrap_or_default();
+    let chunk_size = chunk_size.unwrap_or(import::MAX_CHUNK_LINES);
+
+    let source = match &input_path {
+        Some(p) => Source::Path(p.clone()),
+        None => Source::stdin(),
+    };
+    let watch = Watch::new();
+    let mut plan = validate(source, &watch)?;
+    let name = super::input::source_name(&a.file);
+    plan.set_input_name(&name);
+    let c = plan.counts();
+    let chunks = plan.chunk_count(strategy, chunk_size);
+    print_bad_lines(&name, &watch.shown(), c.invalid);
+    if c.non_blank() == 0 {
+        return Err(Failure::invalid(format!("{name} holds no customization")));
+    }
+    let blocking = c.rejected_locally(strategy);
+
+    if a.dry_run {
+        describe_plan(&name, &c, strategy, chunks);
+        print_duplicates(&name, &plan);
+        if let Some(r) = &a.report {
+            let outcomes = import::unsent(&plan, strategy, "dry run: not sent");
+            import::write_report(&plan, &outcomes, r).map_err(|e| {
+                Failure::new(
+                    exit::API,
+                    format!("cannot write the report {}: {e}", r.display()),
+                )
+            })?;
+            note(&format!("report: {}", r.display()));
+        }
+        if blocking > 0 {
+            return Err(Failure::invalid(format!(
+                "{} would be rejected; nothing was sent (dry run)",
+                plural(blocking, "line", "lines")
+            )));
+        }
+        note("dry run: nothing was sent");
+        return Ok(());
+    }
+
+    if blocking > 0 && !a.skip_invalid && !a.resume {
+        if c.duplicate_lines > 0 && strategy == ConflictStrategy::Raise {
+            print_duplicates(&name, &plan);
+        }
+        if let Some(r) = &a.report {
+            let outcomes = import::unsent(&plan, strategy, "not sent: the file has invalid lines");
+            import::write_report(&plan, &outcomes, r).map_err(|e| {
+                Failure::new(
+                    exit::API,
+                    format!("cannot write the report {}: {e}", r.display()),
+                )
+            })?;
+        }
+        let dups = if strategy == ConflictStrategy::Raise && c.duplicate_lines > 0 {
+            format!(
+                " ({} invalid, {} repeating an earlier line's target under raise)",
+                c.invalid, c.duplicate_lines
+            )
+        } else {
+            String::new()
+        };
+        return Err(Failure::invalid(format!(
+            "{} of {} would be rejected{dups}; nothing was sent. Fix them, or pass \
+             --skip-invalid to send the {} others",
+            plural(blocking, "line", "lines"),
+            c.non_blank(),
+            c.to_send()
+        )));
+    }
+
+    let target = Target::open(g)?;
+    target.refuse_writes("import")?;
+    let conn = target.connect()?;
+    if conn.session.production && !a.resume {
+        confirm_production(&conn.session.profile_name, c.to_send(), a.yes)?;
+    }
+    let opts = RunOptions {
+        strategy,
+        chunk_size,
+        concurrency: usize::from(a.jobs),
+        journal: journal_path,
+        resume: a.resume,
+        report: a.report.clone(),
+        ..RunOptions::default()
+    };
+    let r = send(&plan, &conn.client, &opts, &watch)?;
+    print_summary(&plan, &r);
+    exit_for(&r)
+}
+
+/// `pinscope copy --from A --to B`.
+pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
+    let from = Target::open_profile(g, &a.from)?;
+    let to = Target::open_profile(g, &a.to)?;
+    let same = |t: &Target| {
+        (
+            t.selected.profile.host.trim_end_matches('/').to_string(),
+            t.selected.profile.tracker_id.clone(),
+        )
+    };
+    if same(&from) == same(&to) {
+        return Err(Failure::usage(format!(
+            "--from {} and --to {} are the same tracker",
+            a.from, a.to
+        )));
+    }
+    if !a.dry_run {
+        to.refuse_writes("copy into it")?;
+    }
+    let src = from.connect()?;
+    let dst = to.connect()?;
+    let strategy = strategy(&a.conflict_strategy);
+    let q = ExportQuery {
+        model: a.model.clone(),
+        tag: a.tag.clone(),
+        target_type: a.target_type.clone(),
+        target_identity: a.target_identity.clone(),
+        remove_expired_pins: a.remove_expired_pins,
+        remove_nonexisting_item_pins: false,
+    };
+    let rows = block_on(src.client.export(&q))?.map_err(|e| Failure::api(&e))?;
+    note(&format!(
+        "exported {} from {}",
+        plural(rows.len() as u64, "customization", "customizations"),
+        a.from
+    ));
+    // The export, without server-set fields, as the file the import reads.
+    let mut tmp = tempfile::NamedTempFile::new()
+        .map_err(|e| Failure::new(exit::API, format!("cannot create a temporary file: {e}")))?;
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        for c in &rows {
+            serde_json::to_writer(&mut w, &c.without_server_fields())
+                .map_err(|e| Failure::new(exit::API, format!("cannot write the export: {e}")))?;
+            w.write_all(b"\n")
+                .map_err(|e| Failure::new(exit::API, format!("cannot write the export: {e}")))?;
+        }
+        w.flush()
+            .map_err(|e| Failure::new(exit::API, format!("cannot write the export: {e}")))?;
+    }
+    drop(rows);
+    let name = format!("export of {}", a.from);
+    let watch = Watch::new();
+    let mut plan = validate(Source::Path(tmp.path().to_path_buf()), &watch)?;
+    plan.set_input_name(&name);
+    let c = plan.counts();
+    print_bad_lines(&name, &watch.shown(), c.invalid);
+    let chunk_size = usize::from(a.chunk_size);
+    if a.dry_run {
+        let p = block_on(import::preview(&plan, &dst.client, strategy, chunk_size))?
+            .map_err(import_error)?;
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "copy {} -> {} (conflict_strategy={strategy}): {} to send in {}; {} already stored in {}",
+            a.from,
+            a.to,
+            plural(p.to_send, "customization", "customizations"),
+            plural(p.chunks as u64, "request", "requests"),
+            p.stored_targets,
+            a.to
+        );
+        let _ = writeln!(
+            err,
+            "  would be: {} created, {} replaced, {} skipped, {} rejected",
+            p.counts.created, p.counts.replaced, p.counts.skipped, p.counts.rejected
+        );
+        let _ = writeln!(err, "dry run: nothing was written");
+        return Ok(());
+    }
+    if dst.session.production {
+        confirm_production(&dst.session.profile_name, c.to_send(), a.yes)?;
+    }
+    let opts = RunOptions {
+        strategy,
+        chunk_size,
+        concurrency: usize::from(a.jobs),
+        journal: None,
+        resume: false,
+        report: a.report.clone(),
+        ..RunOptions::default()
+    };
+    let r = send(&plan, &dst.client, &opts, &watch)?;
+    print_summary(&plan, &r);
+    if !r.summary.counts.all_ok() {
+        warn(
+            "a copy has no journal: run it again with --conflict-strategy ignore to send what is missing",
+        );
+    }
+    exit_for(&r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    #[test]
+    fn import_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "pinscope",
+            "import",
+            "f.ndjson",
+            "--conflict-strategy",
+            "override",
+            "--chunk-size",
+            "100",
+            "--report",
+            "r.ndjson",
+        ])
+        .expect("parse");
+        let Some(Command::Import(a)) = cli.command else {
+            panic!("not import");
+        };
+        assert_eq!(a.conflict_strategy.as_deref(), Some("override"));
+        assert_eq!(a.chunk_size, Some(100));
+        assert_eq!(a.jobs, 2);
+        for bad in [
+            vec!["pinscope", "import", "f", "--chunk-size", "5001"],
+            vec!["pinscope", "import", "f", "--chunk-size", "0"],
+            vec!["pinscope", "import", "f", "--conflict-strategy", "merge"],
+            vec!["pinscope", "import", "f", "--dry-run", "--resume"],
+        ] {
+            assert!(Cli::try_parse_from(&bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn copy_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "pinscope",
+            "copy",
+            "--from",
+            "a",
+            "--to",
+            "b",
+            "--model",
+            "basket",
+            "--dry-run",
+        ])
+        .expect("parse");
+        let Some(Command::Copy(a)) = cli.command else {
+            panic!("not copy");
+        };
+        assert_eq!((a.from.as_str(), a.to.as_str()), ("a", "b"));
+        assert_eq!(a.model.as_deref(), Some("basket"));
+        assert_eq!(a.conflict_strategy, "raise");
+        assert!(Cli::try_parse_from(["pinscope", "copy", "--from", "a"]).is_err());
+    }
+
+    #[test]
+    fn plurals() {
+        assert_eq!(plural(1, "line", "lines"), "1 line");
+        assert_eq!(plural(2, "line", "lines"), "2 lines");
+    }
+}

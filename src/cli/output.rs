@@ -1,0 +1,126 @@
+//! Data on stdout: one JSON object (pretty on a terminal), or NDJSON one object a line.
+
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::{Failure, exit};
+
+/// A closed pipe (`pinscope list | head -1`) ends the command quietly and successfully;
+/// any other write error is an error.
+fn write_failure(e: std::io::Error, what: &str) -> Failure {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Failure::quiet(exit::OK)
+    } else {
+        Failure::new(exit::API, format!("cannot write {what}: {e}"))
+    }
+}
+
+/// Prints one JSON value on stdout: indented when stdout is a terminal, one line otherwise.
+pub fn print_object<T: Serialize>(v: &T) -> Result<(), Failure> {
+    let stdout = std::io::stdout();
+    let pretty = stdout.is_terminal();
+    let mut out = stdout.lock();
+    let text = if pretty {
+        serde_json::to_string_pretty(v)
+    } else {
+        serde_json::to_string(v)
+    }
+    .map_err(|e| Failure::new(exit::API, format!("cannot encode the answer: {e}")))?;
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush())
+        .map_err(|e| write_failure(e, "to stdout"))
+}
+
+/// Prints text lines on stdout.
+pub fn print_lines<I: IntoIterator<Item = String>>(lines: I) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    for l in lines {
+        writeln!(out, "{l}").map_err(|e| write_failure(e, "to stdout"))?;
+    }
+    out.flush().map_err(|e| write_failure(e, "to stdout"))
+}
+
+enum Sink {
+    Stdout(BufWriter<std::io::Stdout>),
+    /// Written to a temporary file beside the target, renamed into place on `finish`.
+    File {
+        tmp: tempfile::NamedTempFile,
+        target: PathBuf,
+    },
+}
+
+/// NDJSON, one object a line, to stdout or to a file that appears whole or not at all.
+pub struct Ndjson {
+    sink: Sink,
+    count: u64,
+}
+
+impl Ndjson {
+    pub fn stdout() -> Ndjson {
+        Ndjson {
+            sink: Sink::Stdout(BufWriter::new(std::io::stdout())),
+            count: 0,
+        }
+    }
+
+    /// A file written atomically: a temporary file in the same directory, renamed over
+    /// `path` by [`Ndjson::finish`].
+    pub fn file(path: &Path) -> Result<Ndjson, Failure> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let tmp = tempfile::Builder::new()
+            .prefix(".pinscope-export")
+            .tempfile_in(&dir)
+            .map_err(|e| Failure::usage(format!("cannot write in {}: {e}", dir.display())))?;
+        Ok(Ndjson {
+            sink: Sink::File {
+                tmp,
+                target: path.to_path_buf(),
+            },
+            count: 0,
+        })
+    }
+
+    /// Lines written so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    pub fn write<T: Serialize>(&mut self, v: &T) -> Result<(), Failure> {
+        let mut line = serde_json::to_vec(v)
+            .map_err(|e| Failure::new(exit::API, format!("cannot encode a line: {e}")))?;
+        line.push(b'\n');
+        let res = match &mut self.sink {
+            Sink::Stdout(w) => w.write_all(&line),
+            Sink::File { tmp, .. } => tmp.write_all(&line),
+        };
+        res.map_err(|e| write_failure(e, "the output"))?;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Flushes stdout, or renames the file into place.
+    pub fn finish(self) -> Result<u64, Failure> {
+        let count = self.count;
+        match self.sink {
+            Sink::Stdout(mut w) => w.flush().map_err(|e| write_failure(e, "to stdout"))?,
+            Sink::File { tmp, target } => {
+                tmp.as_file()
+                    .sync_all()
+                    .map_err(|e| write_failure(e, "the output"))?;
+                tmp.persist(&target).map_err(|e| {
+                    Failure::new(
+                        exit::API,
+                        format!("cannot write {}: {}", target.display(), e.error),
+                    )
+                })?;
+            }
+        }
+        Ok(count)
+    }
+}

@@ -1,0 +1,311 @@
+//! Per-line outcomes, their counts, and the NDJSON report.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::api::model::{ConflictStrategy, Customization};
+use crate::import::event::ExistingMode;
+use crate::import::reader::{Content, LineReader};
+use crate::import::scan::{Checked, Plan, check_content, state};
+
+/// What became of one non-blank line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Created,
+    Replaced,
+    /// Kept the stored customization (`ignore`), or superseded by / a repeat of another line.
+    Skipped,
+    /// Refused, locally or by the server; the reason says which.
+    Rejected,
+    /// Never applied: cancelled, or its chunk failed for good.
+    NotSent,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::Replaced => "replaced",
+            Outcome::Skipped => "skipped",
+            Outcome::Rejected => "rejected",
+            Outcome::NotSent => "not_sent",
+        }
+    }
+
+    pub(crate) fn of_state(s: u8) -> Option<Outcome> {
+        Some(match s {
+            state::BLANK => return None,
+            state::CREATED => Outcome::Created,
+            state::REPLACED => Outcome::Replaced,
+            state::SKIPPED_EXISTING | state::DUP_SKIPPED => Outcome::Skipped,
+            state::INVALID | state::DUP_REJECTED | state::REJECTED => Outcome::Rejected,
+            // PENDING only remains for a line nobody got to: not sent.
+            _ => Outcome::NotSent,
+        })
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Outcome counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Counts {
+    pub created: u64,
+    pub replaced: u64,
+    pub skipped: u64,
+    pub rejected: u64,
+    pub not_sent: u64,
+}
+
+impl Counts {
+    pub fn add(&mut self, o: Outcome) {
+        *match o {
+            Outcome::Created => &mut self.created,
+            Outcome::Replaced => &mut self.replaced,
+            Outcome::Skipped => &mut self.skipped,
+            Outcome::Rejected => &mut self.rejected,
+            Outcome::NotSent => &mut self.not_sent,
+        } += 1;
+    }
+
+    pub fn total(&self) -> u64 {
+        self.created + self.replaced + self.skipped + self.rejected + self.not_sent
+    }
+
+    /// Every line went as asked: nothing rejected, nothing left unsent.
+    pub fn all_ok(&self) -> bool {
+        self.rejected == 0 && self.not_sent == 0
+    }
+}
+
+/// The end of a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub input: String,
+    pub strategy: ConflictStrategy,
+    /// Non-blank lines (each has exactly one outcome).
+    pub lines: u64,
+    pub counts: Counts,
+    pub chunks: usize,
+    /// Requests sent by this run (bulk creates, retries included).
+    pub requests: u64,
+    pub retries: u64,
+    /// Lines settled by an earlier run of a resumed import.
+    pub resumed_lines: u64,
+    #[serde(serialize_with = "secs")]
+    pub elapsed: Duration,
+    pub existing: Option<ExistingMode>,
+    /// Why the run stopped before the end (cancelled, or a failure no retry fixes).
+    pub stopped: Option<String>,
+    pub cancelled: bool,
+    /// The stop came from the service refusing everything (401, 404...), before any line
+    /// was applied.
+    pub service_failed: bool,
+    pub report: Option<PathBuf>,
+    pub journal: Option<PathBuf>,
+}
+
+fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// Every line's outcome after a run, with the reasons that are not derived from the plan.
+#[derive(Debug, Clone)]
+pub struct Outcomes {
+    pub(crate) strategy: ConflictStrategy,
+    pub(crate) states: Vec<u8>,
+    pub(crate) reasons: HashMap<u32, Arc<str>>,
+    pub(crate) winners: HashMap<u32, u32>,
+}
+
+pub(crate) const EXISTING_KEPT: &str =
+    "a customization with this target is stored and was kept (conflict_strategy=ignore)";
+
+impl Outcomes {
+    /// The outcome of `line` (1-based); `None` for a blank line or past the end.
+    pub fn outcome(&self, line: u64) -> Option<Outcome> {
+        let i = usize::try_from(line.checked_sub(1)?).ok()?;
+        Outcome::of_state(*self.states.get(i)?)
+    }
+
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for s in &self.states {
+            if let Some(o) = Outcome::of_state(*s) {
+                c.add(o);
+            }
+        }
+        c
+    }
+
+    /// Lines with `outcome`, in order.
+    pub fn lines_with(&self, outcome: Outcome) -> impl Iterator<Item = u64> + '_ {
+        self.states
+            .iter()
+            .enumerate()
+            .filter(move |(_, s)| Outcome::of_state(**s) == Some(outcome))
+            .map(|(i, _)| i as u64 + 1)
+    }
+
+    /// Why `line` ended as it did, when there is more to say than its outcome. Local
+    /// validation reasons are recomputed from the input (they are not kept in memory).
+    pub fn reason(&self, plan: &Plan, line: u64) -> Option<String> {
+        let i = usize::try_from(line.checked_sub(1)?).ok()?;
+        let s = *self.states.get(i)?;
+        if s == state::INVALID {
+            let v = plan.line_reasons(line).ok()?;
+            return Some(join_violations(&v));
+        }
+        self.reason_without_input(line as u32, s)
+    }
+
+    fn reason_without_input(&self, line: u32, s: u8) -> Option<String> {
+        match s {
+            state::DUP_SKIPPED | state::DUP_REJECTED => {
+                let w = self.winners.get(&line)?;
+                Some(match (s, self.strategy) {
+                    (state::DUP_REJECTED, _) => format!(
+                        "same target as line {w}, which is sent first (conflict_strategy=raise)"
+                    ),
+                    (_, ConflictStrategy::Override) => {
+                        format!(
+                            "superseded by line {w}, which has the same target (conflict_strategy=override)"
+                        )
+                    }
+                    _ => format!(
+                        "same target as line {w}, which is sent instead (conflict_strategy=ignore keeps the first)"
+                    ),
+                })
+            }
+            state::SKIPPED_EXISTING => Some(EXISTING_KEPT.to_string()),
+            state::REJECTED | state::NOT_SENT => self.reasons.get(&line).map(|r| r.to_string()),
+            state::PENDING => Some("not sent".into()),
+            _ => None,
+        }
+    }
+}
+
+pub(crate) fn join_violations(v: &[crate::api::validate::Violation]) -> String {
+    v.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[derive(Serialize)]
+struct ReportLine<'a> {
+    line: u64,
+    outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+}
+
+/// Reads the input from the start through positional reads (the plan's file is shared).
+struct ReadFrom<'a> {
+    file: &'a File,
+    pos: u64,
+}
+
+impl Read for ReadFrom<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        #[cfg(unix)]
+        let n = {
+            use std::os::unix::fs::FileExt;
+            self.file.read_at(buf, self.pos)?
+        };
+        #[cfg(windows)]
+        let n = {
+            use std::os::windows::fs::FileExt;
+            self.file.seek_read(buf, self.pos)?
+        };
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+/// Writes the report: one object per non-blank line, in file order. `-` is stdout; a file is
+/// written under a temporary name and renamed into place.
+pub fn write_report(plan: &Plan, outcomes: &Outcomes, path: &Path) -> io::Result<()> {
+    if path.as_os_str() == "-" {
+        let out = io::stdout();
+        let mut w = BufWriter::new(out.lock());
+        write_lines(plan, outcomes, &mut w)?;
+        return w.flush();
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    {
+        let mut w = BufWriter::new(tmp.as_file_mut());
+        write_lines(plan, outcomes, &mut w)?;
+        w.flush()?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+fn write_lines(plan: &Plan, outcomes: &Outcomes, w: &mut impl Write) -> io::Result<()> {
+    let mut r = LineReader::new(ReadFrom {
+        file: &plan.input.file,
+        pos: 0,
+    });
+    while let Some(line) = r.next_line()? {
+        let n = line.number;
+        let Some(&s) = outcomes.states.get(n as usize - 1) else {
+            break;
+        };
+        let Some(outcome) = Outcome::of_state(s) else {
+            continue;
+        };
+        let (target, local_reason) = match check_content(&line.content) {
+            Checked::Valid { value, .. } => (target_label(Customization(value)), None),
+            Checked::Invalid(v) => {
+                let target = match &line.content {
+                    Content::Text(t) => serde_json::from_slice(t)
+                        .ok()
+                        .and_then(Customization::from_value)
+                        .and_then(target_label),
+                    Content::TooLong(_) => None,
+                };
+                (target, Some(join_violations(&v)))
+            }
+        };
+        let reason = if s == state::INVALID {
+            local_reason
+        } else {
+            outcomes.reason_without_input(n as u32, s)
+        };
+        serde_json::to_writer(
+            &mut *w,
+            &ReportLine {
+                line: n,
+                outcome,
+                target,
+                reason: reason.as_deref(),
+            },
+        )?;
+        w.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// `model target_type target` (the conflict key), when the line has one.
+fn target_label(c: Customization) -> Option<String> {
+    c.conflict_key().map(|k| k.to_string())
+}

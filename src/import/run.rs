@@ -1,0 +1,1093 @@
+//! Pass 2: send the pending lines chunk by chunk, settle every line, keep the journal.
+
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+
+use crate::api::client::{Client, RetryPolicy};
+use crate::api::model::{ConflictKey, ConflictStrategy, Customization, SERVER_FIELDS};
+use crate::api::{ApiError, StatusError};
+use crate::import::event::{CancelToken, Event, ExistingMode, Progress};
+use crate::import::journal::{self, Header, Journal, JournalError, Loaded, Record};
+use crate::import::lookup::{self, Existing, StoredCounts};
+use crate::import::reader::strip_range;
+use crate::import::report::{Counts, Outcome, Outcomes, Summary, write_report};
+use crate::import::scan::{
+    ChunkSpec, DEFAULT_MAX_CHUNK_BYTES, MAX_CHUNK_LINES, Plan, code, key_hash, per_sec, state,
+};
+
+/// How a run sends.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub strategy: ConflictStrategy,
+    /// Lines per request, 1..=5000.
+    pub chunk_size: usize,
+    /// A request is also closed before its body passes this size.
+    pub max_chunk_bytes: u64,
+    /// Requests in flight at once. Chunks never share a target, so the final state is the
+    /// same as sending them one at a time.
+    pub concurrency: usize,
+    /// Retries of one request (bulk create or look-up) after a transient failure.
+    pub retry: RetryPolicy,
+    /// Where the journal is kept; `None` runs without one (and cannot be resumed).
+    pub journal: Option<PathBuf>,
+    /// Continue the import recorded in `journal`.
+    pub resume: bool,
+    /// Write the per-line report here (`-` for stdout).
+    pub report: Option<PathBuf>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            strategy: ConflictStrategy::Raise,
+            chunk_size: MAX_CHUNK_LINES,
+            max_chunk_bytes: DEFAULT_MAX_CHUNK_BYTES,
+            concurrency: 2,
+            retry: RetryPolicy {
+                max_retries: 8,
+                base_delay: Duration::from_millis(250),
+                max_delay: Duration::from_secs(15),
+            },
+            journal: None,
+            resume: false,
+            report: None,
+        }
+    }
+}
+
+/// Why a run could not start or finish its bookkeeping. Failures of requests are not errors:
+/// they end as line outcomes.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error("cannot resume: {0}")]
+    Resume(String),
+    #[error(
+        "an unfinished import of this input is recorded in {}; continue it with --resume, \
+         or delete that file to start over",
+        .0.display()
+    )]
+    Unfinished(PathBuf),
+    #[error("cannot write the report {}: {source}", path.display())]
+    Report { path: PathBuf, source: io::Error },
+    #[error("cannot read {name}: {source}")]
+    Input { name: String, source: io::Error },
+    #[error("{}", .0.explain())]
+    Api(#[from] ApiError),
+}
+
+/// What a run ends with.
+#[derive(Debug, Clone)]
+pub struct ImportResult {
+    pub summary: Summary,
+    pub outcomes: Outcomes,
+}
+
+/// Why a stored target rejects a line under `raise`.
+const STORED_CONFLICT: &str =
+    "a customization with this target is already stored (conflict_strategy=raise)";
+
+/// One pending line of a chunk, its text in the chunk's buffer.
+struct Line {
+    line: u32,
+    start: usize,
+    end: usize,
+    key: Option<ConflictKey>,
+}
+
+struct Prepared {
+    buf: Vec<u8>,
+    lines: Vec<Line>,
+}
+
+impl Prepared {
+    fn text(&self, l: &Line) -> &[u8] {
+        &self.buf[l.start..l.end]
+    }
+
+    fn body(&self) -> Vec<u8> {
+        let len: usize = self.lines.iter().map(|l| l.end - l.start + 1).sum();
+        let mut out = Vec::with_capacity(len);
+        for l in &self.lines {
+            out.extend_from_slice(self.text(l));
+            out.push(b'\n');
+        }
+        out
+    }
+
+    fn ensure_keys(&mut self) {
+        for i in 0..self.lines.len() {
+            if self.lines[i].key.is_none() {
+                let l = &self.lines[i];
+                let key = serde_json::from_slice(&self.buf[l.start..l.end])
+                    .ok()
+                    .and_then(Customization::from_value)
+                    .and_then(|c| c.conflict_key());
+                self.lines[i].key = key;
+            }
+        }
+    }
+}
+
+enum End {
+    Applied,
+    NotSent(Arc<str>),
+}
+
+struct ChunkResult {
+    spec: ChunkSpec,
+    existed: Vec<u32>,
+    rejected: Vec<(u32, String)>,
+    end: End,
+}
+
+/// A new journal is created on its first record, so a run that sends nothing leaves none.
+enum JournalState {
+    None,
+    Pending(PathBuf, Box<Header>),
+    Open(Journal),
+}
+
+struct Ctx<'a> {
+    plan: &'a Plan,
+    initial: &'a [u8],
+    client: &'a Client,
+    strategy: ConflictStrategy,
+    existing: Existing,
+    stored: StoredCounts,
+    journal: Mutex<JournalState>,
+    /// Chunks an earlier run had sent without settling: their `existed` lists.
+    in_flight: HashMap<usize, Vec<u32>>,
+    progress: &'a Progress,
+    cancel: &'a CancelToken,
+    retry: RetryPolicy,
+    /// Set when a failure no retry can fix stops the run.
+    /// The short reason lines get, and the full explanation for the summary.
+    abort: Mutex<Option<(Arc<str>, String)>>,
+    service_failed: AtomicBool,
+    requests: AtomicU64,
+    retries: AtomicU64,
+}
+
+/// Reads the chunk's pending lines; lines with server-set fields lose them.
+fn prepare(plan: &Plan, initial: &[u8], spec: &ChunkSpec) -> io::Result<Prepared> {
+    let offsets = &plan.offsets;
+    let mut buf = Vec::with_capacity(spec.bytes as usize);
+    let mut lines = Vec::with_capacity(spec.lines as usize);
+    let mut l = spec.first as usize;
+    let last = spec.last as usize;
+    while l <= last {
+        if initial[l - 1] != state::PENDING {
+            l += 1;
+            continue;
+        }
+        let mut e = l;
+        while e < last && initial[e] == state::PENDING {
+            e += 1;
+        }
+        let base = offsets[l - 1];
+        let raw = plan.read_range(base, offsets[e])?;
+        for n in l..=e {
+            let (s, t) = (
+                (offsets[n - 1] - base) as usize,
+                (offsets[n] - base) as usize,
+            );
+            let r = strip_range(&raw[s..t], offsets[n - 1] == 0);
+            let text = &raw[s + r.start..s + r.end];
+            let start = buf.len();
+            let mut key = None;
+            if plan.codes[n - 1] & code::STRIP != 0 {
+                let mut c: Customization = serde_json::from_slice(text)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                key = c.conflict_key();
+                for f in SERVER_FIELDS {
+                    c.remove(f);
+                }
+                serde_json::to_writer(&mut buf, &c)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            } else {
+                buf.extend_from_slice(text);
+            }
+            lines.push(Line {
+                line: n as u32,
+                start,
+                end: buf.len(),
+                key,
+            });
+        }
+        l = e + 1;
+    }
+    Ok(Prepared { buf, lines })
+}
+
+/// Whether a failure is worth another try (the bulk endpoint is not retried by the client).
+fn retryable(e: &ApiError) -> bool {
+    e.is_transient() || matches!(e.status(), Some(500 | 504))
+}
+
+/// `line 3: pin_definitions[0].position` -> (3, "pin_definitions[0].position").
+fn detail_line(key: &str) -> Option<(usize, &str)> {
+    let rest = key.trim_start().strip_prefix("line")?.trim_start();
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let n: usize = rest[..digits].parse().ok()?;
+    let field = rest[digits..].trim_start();
+    let field = field.strip_prefix(':').unwrap_or(field).trim();
+    Some((n, field))
+}
+
+/// The server's details per line of the body (0-based index), joined.
+fn named_lines(e: &StatusError, body_lines: usize) -> Vec<(usize, String)> {
+    let mut per: Vec<(usize, Vec<String>)> = Vec::new();
+    for (key, msg) in e.detail_lines() {
+        let Some((n, field)) = detail_line(&key) else {
+            continue;
+        };
+        if n == 0 || n > body_lines {
+            continue;
+        }
+        let text = if field.is_empty() {
+            msg
+        } else {
+            format!("{field}: {msg}")
+        };
+        match per.iter_mut().find(|(i, _)| *i == n - 1) {
+            Some((_, v)) => v.push(text),
+            None => per.push((n - 1, vec![text])),
+        }
+    }
+    per.into_iter()
+        .map(|(i, v)| (i, format!("service {}: {}", e.status, v.join("; "))))
+        .collect()
+}
+
+impl Ctx<'_> {
+    fn stopped(&self) -> Option<Arc<str>> {
+        if let Some((r, _)) = self.abort.lock().ok().and_then(|a| a.clone()) {
+            return Some(r);
+        }
+        self.cancel
+            .is_cancelled()
+            .then(|| Arc::from("cancelled before it was sent"))
+    }
+
+    /// Stops the run: no chunk starts any more. `short` is what the lines get, `full` the
+    /// explanation the summary gives.
+    fn stop(&self, short: String, full: String, service: bool) -> Arc<str> {
+        let short: Arc<str> = Arc::from(short);
+        if let Ok(mut a) = self.abort.lock()
+            && a.is_none()
+        {
+            *a = Some((short.clone(), full.clone()));
+            self.progress.emit(Event::Stopping { reason: full });
+            if service {
+                self.service_failed.store(true, Ordering::SeqCst);
+            }
+        }
+        short
+    }
+
+    fn journal(&self, r: &Record) -> Result<(), String> {
+        let mut guard = self.journal.lock().map_err(|_| "journal lock poisoned")?;
+        if let JournalState::Pending(path, header) = &*guard {
+            let j = Journal::create(path, (**header).clone()).map_err(|e| e.to_string())?;
+            *guard = JournalState::Open(j);
+        }
+        match &mut *guard {
+            JournalState::Open(j) => j.append(r).map_err(|e| e.to_string()),
+            _ => Ok(()),
+        }
+    }
+
+    fn prepare(&self, spec: &ChunkSpec) -> io::Result<Prepared> {
+        prepare(self.plan, self.initial, spec)
+    }
+
+    /// Runs `f` until it succeeds, retrying transient failures with backoff.
+    async fn retrying<T, F, Fut>(&self, chunk: usize, mut f: F) -> Result<T, ApiError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let mut attempt = 0;
+        loop {
+            match f().await {
+                Ok(v) => return Ok(v),
+                Err(e) if retryable(&e) && attempt < self.retry.max_retries => {
+                    attempt += 1;
+                    let delay = self.retry.delay(attempt, &e);
+                    self.retries.fetch_add(1, Ordering::Relaxed);
+                    self.progress.emit(Event::Retry {
+                        chunk,
+                        attempt,
+                        delay,
+                        error: e.to_string(),
+                    });
+                    if !self.cancel.sleep(delay).await {
+                        return Err(e);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Which lines' targets are stored now, by asking the server.
+    async fn stored_now(&self, chunk: usize, p: &mut Prepared) -> Result<Vec<u32>, ApiError> {
+        p.ensure_keys();
+        let keyed: Vec<(&ConflictKey, u32)> = p
+            .lines
+            .iter()
+            .filter_map(|l| l.key.as_ref().map(|k| (k, l.line)))
+            .collect();
+        let keys: Vec<&ConflictKey> = keyed.iter().map(|(k, _)| *k).collect();
+        let found = self
+            .retrying(chunk, || lookup::lookup(self.client, &keys, &self.stored))
+            .await?;
+        Ok(keyed
+            .iter()
+            .zip(found)
+            .filter(|(_, f)| *f)
+            .map(|((_, l), _)| *l)
+            .collect())
+    }
+
+    /// The lines of `p` whose targets were stored before this chunk is sent.
+    async fn existed(&self, chunk: usize, p: &mut Prepared) -> Result<Vec<u32>, ApiError> {
+        match &self.existing {
+            Existing::Empty => Ok(Vec::new()),
+            Existing::Snapshot(set) => {
+                p.ensure_keys();
+                Ok(p.lines
+                    .iter()
+                    .filter(|l| l.key.as_ref().is_some_and(|k| set.contains(&key_hash(k))))
+                    .map(|l| l.line)
+                    .collect())
+            }
+            Existing::PerChunk => self.stored_now(chunk, p).await,
+        }
+    }
+
+    fn fail(&self, e: &ApiError) -> Arc<str> {
+        let service = matches!(e, ApiError::Status(_) | ApiError::Connect { .. });
+        self.stop(
+            format!("the import stopped: {e}"),
+            format!("the import stopped: {}", e.explain()),
+            service,
+        )
+    }
+
+    async fn process(&self, spec: ChunkSpec) -> ChunkResult {
+        let mut result = ChunkResult {
+            spec,
+            existed: Vec::new(),
+            rejected: Vec::new(),
+            end: End::NotSent(Arc::from("not sent")),
+        };
+        let resumed = self.in_flight.get(&spec.index).cloned();
+        // A chunk an earlier run left in flight is settled even when stopping now is asked:
+        // there is nothing to settle without a request, so only skip fresh chunks.
+        if let Some(r) = self.stopped() {
+            let note = if resumed.is_some() {
+                "; it may have been applied by an earlier run: --resume settles it"
+            } else {
+                ""
+            };
+            result.end = End::NotSent(Arc::from(format!("{r}{note}")));
+            return result;
+        }
+        let mut p = match self.prepare(&spec) {
+            Ok(p) => p,
+            Err(e) => {
+                let why = format!("cannot read {}: {e}", self.plan.input.name);
+                result.end = End::NotSent(self.stop(why.clone(), why, false));
+                return result;
+            }
+        };
+        // May an earlier request of this chunk have been applied?
+        let mut uncertain = resumed.is_some();
+        result.existed = match resumed {
+            Some(existed) => existed,
+            None => {
+                let existed = match self.existed(spec.index, &mut p).await {
+                    Ok(x) => x,
+                    Err(e) => {
+                        result.end = End::NotSent(self.give_up(&e, false));
+                        return result;
+                    }
+                };
+                let rec = Record::Sending {
+                    chunk: spec.index,
+                    first: spec.first,
+                    last: spec.last,
+                    existed: existed.clone(),
+                };
+                if let Err(e) = self.journal(&rec) {
+                    result.end = End::NotSent(self.stop(e.clone(), e, false));
+                    return result;
+                }
+                existed
+            }
+        };
+        if self.strategy == ConflictStrategy::Raise && !result.existed.is_empty() {
+            let existed: HashSet<u32> = result.existed.iter().copied().collect();
+            p.lines.retain(|l| {
+                let keep = !existed.contains(&l.line);
+                if !keep {
+                    result.rejected.push((l.line, STORED_CONFLICT.to_string()));
+                }
+                keep
+            });
+        }
+
+        let mut failures = 0u32;
+        let mut sends = 0u32;
+        loop {
+            if p.lines.is_empty() {
+                result.end = End::Applied;
+                return result;
+            }
+            if uncertain && self.strategy == ConflictStrategy::Raise {
+                // All-or-nothing: every target stored means the lost request was applied.
+                match self.stored_now(spec.index, &mut p).await {
+                    Ok(stored) if stored.len() == p.lines.len() => {
+                        result.end = End::Applied;
+                        return result;
+                    }
+                    Ok(_) => uncertain = false,
+                    Err(e) => {
+                        result.end = End::NotSent(self.give_up(&e, true));
+                        return result;
+                    }
+                }
+            }
+            if let Some(r) = self.stopped() {
+                result.end = End::NotSent(if uncertain {
+                    Arc::from(format!(
+                        "{r}; an earlier request may have been applied: --resume settles it"
+                    ))
+                } else {
+                    r
+                });
+                return result;
+            }
+            sends += 1;
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            self.progress.emit(Event::ChunkSent {
+                chunk: spec.index,
+                first_line: u64::from(spec.first),
+                last_line: u64::from(spec.last),
+                lines: p.lines.len(),
+                attempt: sends,
+            });
+            let e = match self.client.bulk_create(p.body(), self.strategy).await {
+                Ok(()) => {
+                    result.end = End::Applied;
+                    return result;
+                }
+                Err(e) => e,
+            };
+            match e.status() {
+                Some(409 | 422) => {
+                    let named = e
+                        .as_status()
+                        .map(|s| named_lines(s, p.lines.len()))
+                        .unwrap_or_default();
+                    if named.is_empty() {
+                        result.end = End::NotSent(Arc::from(format!(
+                            "the service refused the chunk without naming a line: {}",
+                            e.explain()
+                        )));
+                        return result;
+                    }
+                    let drop: HashSet<usize> = named.iter().map(|(i, _)| *i).collect();
+                    for (i, reason) in named {
+                        result.rejected.push((p.lines[i].line, reason));
+                    }
+                    let mut i = 0;
+                    p.lines.retain(|_| {
+                        let keep = !drop.contains(&i);
+                        i += 1;
+                        keep
+                    });
+                    // The request wrote nothing: send the rest again.
+                    continue;
+                }
+                _ if retryable(&e) => {
+                    if e.may_have_been_applied() {
+                        uncertain = true;
+                    }
+                    failures += 1;
+                    if failures > self.retry.max_retries {
+                        result.end = End::NotSent(self.give_up(&e, uncertain));
+                        return result;
+                    }
+                    let delay = self.retry.delay(failures, &e);
+                    self.retries.fetch_add(1, Ordering::Relaxed);
+                    self.progress.emit(Event::Retry {
+                        chunk: spec.index,
+                        attempt: failures,
+                        delay,
+                        error: e.to_string(),
+                    });
+                    if !self.cancel.sleep(delay).await {
+                        result.end = End::NotSent(self.give_up(&e, uncertain));
+                        return result;
+                    }
+                }
+                _ => {
+                    result.end = End::NotSent(self.give_up(&e, uncertain));
+                    return result;
+                }
+            }
+        }
+    }
+
+    /// Why a chunk ends unsent after `e` (cancelled, out of retries, or refused for good).
+    fn give_up(&self, e: &ApiError, uncertain: bool) -> Arc<str> {
+        let base: Arc<str> = if self.cancel.is_cancelled() {
+            Arc::from("cancelled")
+        } else if retryable(e) {
+            let n = self.retry.max_retries;
+            self.stop(
+                format!("the import stopped: gave up after {n} retries: {e}"),
+                format!(
+                    "the import stopped: gave up after {n} retries: {}",
+                    e.explain()
+                ),
+                true,
+            )
+        } else {
+            self.fail(e)
+        };
+        if uncertain {
+            Arc::from(format!(
+                "{base}; a request may have been applied although its answer was lost: \
+                 --resume settles it"
+            ))
+        } else {
+            base
+        }
+    }
+}
+
+/// The pending lines of `spec` under the initial states.
+fn spec_lines<'a>(initial: &'a [u8], spec: &ChunkSpec) -> impl Iterator<Item = u32> + 'a {
+    (spec.first..=spec.last).filter(move |l| initial[*l as usize - 1] == state::PENDING)
+}
+
+/// Writes a settled chunk's outcomes into `states`; returns its counts.
+fn settle(
+    strategy: ConflictStrategy,
+    initial: &[u8],
+    states: &mut [u8],
+    reasons: &mut HashMap<u32, Arc<str>>,
+    r: &ChunkResult,
+) -> Counts {
+    let existed: HashSet<u32> = r.existed.iter().copied().collect();
+    let rejected: HashMap<u32, &String> = r.rejected.iter().map(|(l, s)| (*l, s)).collect();
+    let mut counts = Counts::default();
+    for l in spec_lines(initial, &r.spec) {
+        let s = if let Some(reason) = rejected.get(&l) {
+            reasons.insert(l, Arc::from(reason.as_str()));
+            state::REJECTED
+        } else {
+            match &r.end {
+                End::Applied => match (strategy, existed.contains(&l)) {
+                    (ConflictStrategy::Override, true) => state::REPLACED,
+                    (ConflictStrategy::Ignore, true) => state::SKIPPED_EXISTING,
+                    _ => state::CREATED,
+                },
+                End::NotSent(reason) => {
+                    reasons.insert(l, reason.clone());
+                    state::NOT_SENT
+                }
+            }
+        };
+        states[l as usize - 1] = s;
+        if let Some(o) = Outcome::of_state(s) {
+            counts.add(o);
+        }
+    }
+    counts
+}
+
+/// Checks that `loaded` describes this plan and these options.
+fn check_resume(
+    loaded: &Loaded,
+    plan: &Plan,
+    tracker: &str,
+    opts: &RunOptions,
+    specs: &[ChunkSpec],
+) -> Result<(), ImportError> {
+    let h = &loaded.header;
+    let Some(path) = plan.input_path() else {
+        return Err(ImportError::Resume(
+            "standard input cannot be resumed; import from a file".into(),
+        ));
+    };
+    let now = journal::fingerprint(path, &plan.input.file)
+        .map_err(|e| ImportError::Resume(format!("cannot read {}: {e}", path.display())))?;
+    if h.input.path != now.path {
+        return Err(ImportError::Resume(format!(
+            "the journal is for {}, not {}",
+            h.input.path, now.path
+        )));
+    }
+    if h.input != now || h.plan != journal::plan_digest(plan) {
+        return Err(ImportError::Resume(format!(
+            "{} changed since the journal was started (size, content or modification time)",
+            now.path
+        )));
+    }
+    if h.tracker != tracker {
+        return Err(ImportError::Resume(format!(
+            "the journal is for tracker {}, this profile is {tracker}",
+            h.tracker
+        )));
+    }
+    if h.strategy != opts.strategy
+        || h.chunk_size != opts.chunk_size
+        || h.max_chunk_bytes != opts.max_chunk_bytes
+    {
+        return Err(ImportError::Resume(format!(
+            "the journal was started with --conflict-strategy {} --chunk-size {}; resume with \
+             the same",
+            h.strategy, h.chunk_size
+        )));
+    }
+    if h.chunks != specs.len()
+        || loaded.done.keys().any(|k| *k >= specs.len())
+        || loaded.sending.iter().any(|(k, (first, last, _))| {
+            specs
+                .get(*k)
+                .is_none_or(|s| s.first != *first || s.last != *last)
+        })
+    {
+        return Err(ImportError::Resume(
+            "the journal's chunks do not match this input".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Sends `plan` to `client` and settles every line. Failed requests are not errors: they
+/// become outcomes (`rejected`, `not_sent`) and [`Summary::stopped`] says why.
+pub async fn run(
+    plan: &Plan,
+    client: &Client,
+    opts: &RunOptions,
+    progress: &Progress,
+    cancel: &CancelToken,
+) -> Result<ImportResult, ImportError> {
+    let started = Instant::now();
+    let mut opts = opts.clone();
+    opts.chunk_size = opts.chunk_size.clamp(1, MAX_CHUNK_LINES);
+    let strategy = opts.strategy;
+    let initial = plan.classify(strategy);
+    let mut states = initial.clone();
+    let specs = plan.chunks(&initial, opts.chunk_size, opts.max_chunk_bytes);
+    let tracker = format!("{} {}", client.host(), client.tracker_id());
+    let mut reasons: HashMap<u32, Arc<str>> = HashMap::new();
+
+    // The journal: continue it, or start a new one.
+    let mut in_flight: HashMap<usize, Vec<u32>> = HashMap::new();
+    let mut done: HashMap<usize, Vec<(u32, String)>> = HashMap::new();
+    let mut journal = JournalState::None;
+    let mut finished_before = false;
+    if opts.resume {
+        let path = opts
+            .journal
+            .as_deref()
+            .ok_or_else(|| ImportError::Resume("no journal to resume from".into()))?;
+        if !path.exists() {
+            return Err(ImportError::Resume(format!(
+                "no journal at {}",
+                path.display()
+            )));
+        }
+        let (j, loaded) = Journal::reopen(path)?;
+        check_resume(&loaded, plan, &tracker, &opts, &specs)?;
+        for (k, (_, _, existed)) in &loaded.sending {
+            if !loaded.done.contains_key(k) {
+                in_flight.insert(*k, existed.clone());
+            }
+        }
+        finished_before = loaded.finished;
+        done = loaded.done.clone();
+        // Settle what the earlier runs finished.
+        for (k, rejected) in &loaded.done {
+            let r = ChunkResult {
+                spec: specs[*k],
+                existed: loaded
+                    .sending
+                    .get(k)
+                    .map(|s| s.2.clone())
+                    .unwrap_or_default(),
+                rejected: rejected.clone(),
+                end: End::Applied,
+            };
+            settle(strategy, &initial, &mut states, &mut reasons, &r);
+        }
+        journal = JournalState::Open(j);
+    } else if let Some(path) = &opts.journal
+        && !specs.is_empty()
+    {
+        if let Some(l) = journal::peek(path)?
+            && !l.finished
+        {
+            return Err(ImportError::Unfinished(path.clone()));
+        }
+        let input = match plan.input_path() {
+            Some(p) => Some(journal::fingerprint(p, &plan.input.file).map_err(|e| {
+                ImportError::Resume(format!("cannot fingerprint {}: {e}", p.display()))
+            })?),
+            None => None,
+        };
+        // Standard input cannot be resumed, so it gets no journal.
+        if let Some(input) = input {
+            journal = JournalState::Pending(
+                path.clone(),
+                Box::new(Header {
+                    version: journal::VERSION,
+                    input,
+                    plan: journal::plan_digest(plan),
+                    tracker: tracker.clone(),
+                    strategy,
+                    chunk_size: opts.chunk_size,
+                    max_chunk_bytes: opts.max_chunk_bytes,
+                    chunks: specs.len(),
+                }),
+            );
+        }
+    }
+
+    let todo: Vec<ChunkSpec> = specs
+        .iter()
+        .filter(|s| !done.contains_key(&s.index))
+        .copied()
+        .collect();
+    let lines_total: u64 = specs.iter().map(|s| u64::from(s.lines)).sum();
+    let already_done: u64 = specs
+        .iter()
+        .filter(|s| done.contains_key(&s.index))
+        .map(|s| u64::from(s.lines))
+        .sum();
+    progress.emit(Event::Sending {
+        lines: lines_total,
+        chunks: specs.len(),
+        already_done,
+    });
+
+    // What is stored already (not needed when nothing is left to send).
+    let mut existing = Existing::Empty;
+    let mut stored = StoredCounts::new();
+    let mut early_stop: Option<ApiError> = None;
+    if !todo.is_empty() && !cancel.is_cancelled() {
+        match lookup::choose(client, plan.models(), todo.len()).await {
+            Ok((e, s, total)) => {
+                progress.emit(Event::CheckingTargets {
+                    mode: e.mode(),
+                    stored: total,
+                });
+                existing = e;
+                stored = s;
+            }
+            Err(e) if retryable(&e) => {
+                // The summary is only an optimisation: look targets up chunk by chunk.
+                existing = Existing::PerChunk;
+                progress.emit(Event::CheckingTargets {
+                    mode: existing.mode(),
+                    stored: 0,
+                });
+            }
+            Err(e) => early_stop = Some(e),
+        }
+    }
+    let existing_mode = (!todo.is_empty()).then(|| existing.mode());
+
+    let ctx = Ctx {
+        plan,
+        initial: &initial,
+        client,
+        strategy,
+        existing,
+        stored,
+        journal: Mutex::new(journal),
+        in_flight,
+        progress,
+        cancel,
+        retry: opts.retry,
+        abort: Mutex::new(None),
+        service_failed: AtomicBool::new(false),
+        requests: AtomicU64::new(0),
+        retries: AtomicU64::new(0),
+    };
+    if let Some(e) = early_stop {
+        ctx.fail(&e);
+    }
+
+    let send_started = Instant::now();
+    let mut lines_done = already_done;
+    let mut all_done = todo.is_empty();
+    let mut settled_now = 0usize;
+    let mut results = futures::stream::iter(todo.iter().map(|s| ctx.process(*s)))
+        .buffered(opts.concurrency.max(1));
+    let mut applied_any = !done.is_empty();
+    let mut journal_error: Option<String> = None;
+    while let Some(r) = results.next().await {
+        let counts = settle(strategy, &initial, &mut states, &mut reasons, &r);
+        if matches!(r.end, End::Applied) {
+            applied_any = true;
+            settled_now += 1;
+            let rec = Record::Done {
+                chunk: r.spec.index,
+                rejected: r.rejected.clone(),
+            };
+            if let Err(e) = ctx.journal(&rec) {
+                journal_error.get_or_insert(e);
+            }
+        }
+        lines_done += u64::from(r.spec.lines);
+        let rate = per_sec(lines_done - already_done, send_started.elapsed());
+        progress.emit(Event::ChunkDone {
+            chunk: r.spec.index,
+            counts,
+            lines_done,
+            lines_total,
+            lines_per_sec: rate,
+            eta: (rate > 0.0)
+                .then(|| Duration::from_secs_f64((lines_total - lines_done) as f64 / rate)),
+        });
+    }
+    drop(results);
+    if settled_now == todo.len() {
+        all_done = true;
+    }
+    if all_done
+        && !finished_before
+        && journal_error.is_none()
+        && let Err(e) = ctx.journal(&Record::Finished)
+    {
+        journal_error = Some(e);
+    }
+    if let Some(e) = journal_error {
+        let why = format!("the journal could not be written: {e}");
+        ctx.stop(why.clone(), why, false);
+    }
+
+    let winners = plan.duplicate_winners(strategy);
+    let outcomes = Outcomes {
+        strategy,
+        states,
+        reasons,
+        winners,
+    };
+    let stopped = ctx
+        .abort
+        .lock()
+        .ok()
+        .and_then(|a| a.as_ref().map(|(_, full)| full.clone()));
+    let journal_path = match ctx.journal.lock().as_deref() {
+        Ok(JournalState::Open(j)) => Some(j.path().to_path_buf()),
+        _ => None,
+    };
+    let cancelled = cancel.is_cancelled() && !all_done;
+    let stopped = stopped.or_else(|| cancelled.then(|| "cancelled".to_string()));
+    let counts = outcomes.counts();
+    let summary = Summary {
+        input: plan.input_name().to_string(),
+        strategy,
+        lines: plan.counts().non_blank(),
+        counts,
+        chunks: specs.len(),
+        requests: ctx.requests.load(Ordering::Relaxed),
+        retries: ctx.retries.load(Ordering::Relaxed),
+        resumed_lines: already_done,
+        elapsed: started.elapsed(),
+        existing: existing_mode,
+        stopped,
+        cancelled,
+        service_failed: ctx.service_failed.load(Ordering::SeqCst) && !applied_any,
+        report: opts.report.clone(),
+        journal: journal_path,
+    };
+    if let Some(path) = &opts.report {
+        write_report(plan, &outcomes, path).map_err(|source| ImportError::Report {
+            path: path.clone(),
+            source,
+        })?;
+        progress.emit(Event::ReportWritten { path: path.clone() });
+    }
+    Ok(ImportResult { summary, outcomes })
+}
+
+/// What sending would do, found without writing anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Preview {
+    /// Every non-blank line's expected outcome (`not_sent` stays 0).
+    pub counts: Counts,
+    /// Lines to send whose target is stored already.
+    pub stored_targets: u64,
+    pub to_send: u64,
+    pub chunks: usize,
+    pub existing: ExistingMode,
+}
+
+/// Looks up which of the plan's targets are stored and tells what `run` would do with
+/// `strategy` (barring changes on the server meanwhile). Reads only.
+pub async fn preview(
+    plan: &Plan,
+    client: &Client,
+    strategy: ConflictStrategy,
+    chunk_size: usize,
+) -> Result<Preview, ImportError> {
+    let initial = plan.classify(strategy);
+    let specs = plan.chunks(&initial, chunk_size, DEFAULT_MAX_CHUNK_BYTES);
+    let mut counts = Counts::default();
+    for s in &initial {
+        match *s {
+            state::INVALID | state::DUP_REJECTED => counts.rejected += 1,
+            state::DUP_SKIPPED => counts.skipped += 1,
+            _ => {}
+        }
+    }
+    let (existing, stored, _) = if specs.is_empty() {
+        (Existing::Empty, StoredCounts::new(), 0)
+    } else {
+        lookup::choose(client, plan.models(), specs.len()).await?
+    };
+    let mut stored_targets = 0u64;
+    let mut to_send = 0u64;
+    for spec in &specs {
+        let mut p = prepare(plan, &initial, spec).map_err(|source| ImportError::Input {
+            name: plan.input_name().to_string(),
+            source,
+        })?;
+        let n = p.lines.len() as u64;
+        to_send += n;
+        let hit = match &existing {
+            Existing::Empty => 0,
+            Existing::Snapshot(set) => {
+                p.ensure_keys();
+                p.lines
+                    .iter()
+                    .filter(|l| l.key.as_ref().is_some_and(|k| set.contains(&key_hash(k))))
+                    .count() as u64
+            }
+            Existing::PerChunk => {
+                p.ensure_keys();
+                let keys: Vec<&ConflictKey> =
+                    p.lines.iter().filter_map(|l| l.key.as_ref()).collect();
+                lookup::lookup(client, &keys, &stored)
+                    .await?
+                    .into_iter()
+                    .filter(|f| *f)
+                    .count() as u64
+            }
+        };
+        stored_targets += hit;
+        counts.created += n - hit;
+        match strategy {
+            ConflictStrategy::Raise => counts.rejected += hit,
+            ConflictStrategy::Ignore => counts.skipped += hit,
+            ConflictStrategy::Override => counts.replaced += hit,
+        }
+    }
+    Ok(Preview {
+        counts,
+        stored_targets,
+        to_send,
+        chunks: specs.len(),
+        existing: existing.mode(),
+    })
+}
+
+/// Outcomes when nothing is sent (a dry run, or a refusal): local verdicts only, every line
+/// that would have been sent `not_sent` with `reason`.
+pub fn unsent(plan: &Plan, strategy: ConflictStrategy, reason: &str) -> Outcomes {
+    let states = plan.classify(strategy);
+    let reason: Arc<str> = Arc::from(reason);
+    let reasons = states
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| **s == state::PENDING)
+        .map(|(i, _)| (i as u32 + 1, reason.clone()))
+        .collect();
+    let states = states
+        .into_iter()
+        .map(|s| {
+            if s == state::PENDING {
+                state::NOT_SENT
+            } else {
+                s
+            }
+        })
+        .collect();
+    Outcomes {
+        strategy,
+        states,
+        reasons,
+        winners: plan.duplicate_winners(strategy),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detail_keys_name_lines() {
+        assert_eq!(
+            detail_line("line 3: pin_definitions[0].position"),
+            Some((3, "pin_definitions[0].position"))
+        );
+        assert_eq!(detail_line("line 12"), Some((12, "")));
+        assert_eq!(detail_line("line 7:"), Some((7, "")));
+        assert_eq!(detail_line("target_type"), None);
+        assert_eq!(detail_line("line x"), None);
+    }
+
+    #[test]
+    fn details_map_to_body_lines() {
+        let e = StatusError {
+            status: 422,
+            method: "POST".into(),
+            path: "/p".into(),
+            reason: "Invalid".into(),
+            details: serde_json::json!({
+                "line 2: model": ["Must not be empty"],
+                "line 2: target_type": ["Must be one of: item, criteria, all"],
+                "line 9: model": ["out of range"],
+                "line 1": ["Conflicts with 5f0c"],
+                "other": ["ignored"]
+            })
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+            retry_after: None,
+            server_date: None,
+            string_to_sign: None,
+            non_json_body: None,
+        };
+        let mut got = named_lines(&e, 3);
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                (0, "service 422: Conflicts with 5f0c".to_string()),
+                (
+                    1,
+                    "service 422: model: Must not be empty; target_type: Must be one of: item, criteria, all"
+                        .to_string()
+                ),
+            ]
+        );
+    }
+}
