@@ -468,6 +468,16 @@ fn scan_reader<R: Read>(
         total_bytes: total,
         lines_per_sec: counts.lines_per_sec(),
     });
+    if progress.is_active() {
+        for g in dup_bounds.windows(2) {
+            progress.emit(Event::Duplicate {
+                lines: dup_lines[g[0] as usize..g[1] as usize]
+                    .iter()
+                    .map(|l| u64::from(*l))
+                    .collect(),
+            });
+        }
+    }
     progress.emit(Event::Validated(counts));
     Ok(Plan {
         input,
@@ -708,7 +718,7 @@ pub(crate) struct ChunkSpec {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn plan_of(text: &[u8]) -> Plan {
@@ -904,7 +914,7 @@ mod tests {
         let events = Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = events.clone();
         let progress = Progress::new(move |e| sink.lock().expect("lock").push(e));
-        let text = format!("{}\n{{oops\n", item("m", "a"));
+        let text = format!("{}\n{{oops\n{}\n", item("m", "a"), item("m", "a"));
         scan(
             Source::Reader {
                 name: "x".into(),
@@ -923,7 +933,12 @@ mod tests {
         assert!(
             events
                 .iter()
-                .any(|e| matches!(e, Event::Validated(c) if c.valid == 1))
+                .any(|e| matches!(e, Event::Validated(c) if c.valid == 2))
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::Duplicate { lines } if lines == &[1, 3]))
         );
 
         let cancel = CancelToken::new();
