@@ -418,37 +418,25 @@ pub fn launch_first_run(config_path: String) -> ExitCode {
     finish(rt.block_on(open(launch, Box::new(FirstRun::new(config_path)))))
 }
 
-/// Where the config file is looked for: `PINSCOPE_CONFIG`, else the platform config dir.
-fn config_path() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("PINSCOPE_CONFIG") {
-        return Some(PathBuf::from(p));
+/// `pinscope` with no subcommand: the TUI on the chosen profile (`--profile`, else the
+/// config's default), or the first-run screen when there is no config. This is the one
+/// place the TUI reads the config.
+pub fn launch_default(g: &crate::cli::GlobalArgs) -> ExitCode {
+    let cfg = match g.load_config() {
+        Ok(cfg) => cfg,
+        Err(f) => return crate::cli::finish(Err(f)),
+    };
+    let choice = g.choice();
+    if cfg.is_first_run() && choice == crate::config::Choice::default() {
+        return launch_first_run(cfg.path.display().to_string());
     }
-    directories::ProjectDirs::from("", "", "pinscope").map(|d| d.config_dir().join("config.toml"))
-}
-
-/// The one place the TUI reads the config: the default profile's session, or `None` when
-/// there is no config file.
-fn load_default_session() -> Result<Option<Session>, String> {
-    match config_path() {
-        Some(path) if path.exists() => Err(format!(
-            "{}: profiles cannot be read by this build yet; `pinscope demo` works without one",
-            path.display()
-        )),
-        _ => Ok(None),
-    }
-}
-
-/// `pinscope` with no subcommand: the TUI on the default profile, or the first-run screen
-/// when there is no config.
-pub fn launch_default() -> ExitCode {
-    match load_default_session() {
-        Ok(Some(session)) => launch(session),
-        Ok(None) => launch_first_run(
-            config_path().map_or_else(|| "config.toml".to_string(), |p| p.display().to_string()),
-        ),
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(crate::cli::exit::USAGE)
+    match cfg.session(&choice) {
+        Ok(resolved) => {
+            for w in &resolved.warnings {
+                crate::cli::warn(w);
+            }
+            launch(resolved.session)
         }
+        Err(e) => crate::cli::finish(Err(e.into())),
     }
 }
