@@ -19,7 +19,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 
 use crate::api::ApiError;
 use crate::tui::keys::{Action, Keymap, is_ctrl_c};
-use crate::tui::msg::{ApiEvent, ApiRequest, CallInfo, Msg, ReqId};
+use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, Msg, ReqId};
 use crate::tui::screens::help::Help;
 use crate::tui::screens::{Command, Ctx, Env, Input, Profile, Screen, Tone};
 use crate::tui::widgets::status::{self, StatusLine};
@@ -298,6 +298,11 @@ impl App {
     }
 
     fn on_api(&mut self, ev: ApiEvent) {
+        if matches!(ev.result, Ok(ApiReply::JobUpdate(_))) {
+            // Progress of a job that is still running.
+            self.for_each_screen(|s, ctx| s.on_api(&ev, ctx));
+            return;
+        }
         self.in_flight.remove(&ev.id);
         self.last_call = Some(ev.call.clone());
         match &ev.result {

@@ -35,11 +35,17 @@
 //!    `on_api` only on an event whose id it waits for ([`msg::Remote::waits_for`]); every
 //!    screen sees every event, so a screen may also react to others' writes
 //!    ([`msg::ApiReply::Deleted`], `Created`, `Updated`), as browse does.
+//!    Work that needs the client for longer than one call (an import) is a
+//!    [`msg::Job`]: `ctx.request(ApiRequest::Job(Job::new("import", |client, reporter|
+//!    async move { ... })))` runs it on the worker's task with the worker's client; its
+//!    `reporter.report(value)` calls arrive as [`msg::ApiReply::JobUpdate`] and its result
+//!    as [`msg::ApiReply::JobDone`] (read both with `JobData::get::<T>()`).
 //! 5. Tell the user with [`screens::Ctx::toast`] / [`screens::Ctx::toast_error`]; copy
 //!    with [`screens::Ctx::copy`]. Render reads only: no IO, no clock (use `env.now`), no
 //!    sends. Compute layouts with a function shared by `render` and `on_mouse`.
-//! 6. Test it by feeding [`Msg`]s to an [`App`] and snapshotting the frame (see
-//!    `tests/tui/`).
+//! 6. Test it by feeding [`Msg`]s to an [`App`] and snapshotting the frame, and through
+//!    the real loop with `tests/tui/harness.rs` (`tests/tui/custom_screen.rs` is a whole
+//!    screen written outside the crate, request and job included).
 //! 7. Need a timer (a debounce)? [`screens::Ctx::wake_at`], then [`screens::Screen::on_timer`].
 //!    A file written safely? [`screens::Ctx::save_draft`]. The terminal for another program?
 //!    [`screens::Ctx::external_edit`], answered in [`screens::Screen::on_external_edit`]. Work

@@ -1,14 +1,19 @@
 //! Everything that flows into [`App::update`](crate::tui::app::App::update): terminal input,
 //! the clock, and the worker's answers; and what flows out to the worker.
 
+use std::any::Any;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use futures::future::BoxFuture;
+use tokio::sync::mpsc;
 
 use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseEvent};
 use jiff::Timestamp;
 
 use crate::api::{
-    ApiError, ConflictStrategy, Customization, ExportQuery, ListQuery, Page, Summary,
+    ApiError, Client, ConflictStrategy, Customization, ExportQuery, ListQuery, Page, Summary,
 };
 
 /// Identifies one request. Every request gets a fresh one; a screen remembers the id of its
@@ -44,6 +49,118 @@ pub enum ApiRequest {
     },
     /// `POST /scopes/export`.
     Export(ExportQuery),
+    /// Work that needs the client for longer than one call (an import).
+    Job(Job),
+}
+
+/// What a [`Job`] reports or returns: any value, shared. Screens downcast it to the type
+/// their job sends (`data.get::<MyProgress>()`).
+#[derive(Clone)]
+pub struct JobData(Arc<dyn Any + Send + Sync>);
+
+impl JobData {
+    pub fn new<T: Any + Send + Sync>(value: T) -> JobData {
+        JobData(Arc::new(value))
+    }
+
+    /// The value, when it is a `T`.
+    pub fn get<T: Any>(&self) -> Option<&T> {
+        self.0.downcast_ref::<T>()
+    }
+}
+
+impl fmt::Debug for JobData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JobData(..)")
+    }
+}
+
+impl PartialEq for JobData {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// How a running [`Job`] reports progress: each report reaches every screen as an
+/// [`ApiEvent`] with the job's id and [`ApiReply::JobUpdate`]; the job stays in flight.
+#[derive(Clone, Debug)]
+pub struct JobReporter {
+    id: ReqId,
+    label: &'static str,
+    events: mpsc::UnboundedSender<ApiEvent>,
+}
+
+impl JobReporter {
+    pub(crate) fn new(
+        id: ReqId,
+        label: &'static str,
+        events: mpsc::UnboundedSender<ApiEvent>,
+    ) -> Self {
+        JobReporter { id, label, events }
+    }
+
+    /// Sends a progress report; returns `false` once the app is gone (the job may stop).
+    pub fn report<T: Any + Send + Sync>(&self, update: T) -> bool {
+        self.events
+            .send(ApiEvent {
+                id: self.id,
+                call: CallInfo::job(self.label, Duration::ZERO),
+                result: Ok(ApiReply::JobUpdate(JobData::new(update))),
+            })
+            .is_ok()
+    }
+}
+
+type JobFn =
+    Box<dyn FnOnce(Client, JobReporter) -> BoxFuture<'static, Result<JobData, ApiError>> + Send>;
+
+/// Work that runs on the worker's task with a clone of the worker's client (the key stays
+/// there), reports progress through a [`JobReporter`], and ends with a [`JobData`] in
+/// [`ApiReply::JobDone`] (or an error). Long calls such as an import go through here, so
+/// that nothing but the worker ever holds the client.
+#[derive(Clone)]
+pub struct Job {
+    label: &'static str,
+    run: Arc<Mutex<Option<JobFn>>>,
+}
+
+impl Job {
+    /// `label` names the job in the status bar (`import`).
+    pub fn new<F, Fut, T>(label: &'static str, f: F) -> Job
+    where
+        F: FnOnce(Client, JobReporter) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
+        T: Any + Send + Sync,
+    {
+        let run: JobFn = Box::new(move |client, reporter| {
+            Box::pin(async move { f(client, reporter).await.map(JobData::new) })
+        });
+        Job {
+            label,
+            run: Arc::new(Mutex::new(Some(run))),
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        self.label
+    }
+
+    /// Takes the work out (it runs once).
+    pub(crate) fn take(&self) -> Option<JobFn> {
+        self.run.lock().ok().and_then(|mut r| r.take())
+    }
+}
+
+impl fmt::Debug for Job {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Job({})", self.label)
+    }
+}
+
+impl PartialEq for Job {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.run, &other.run)
+    }
 }
 
 impl ApiRequest {
@@ -57,6 +174,7 @@ impl ApiRequest {
             | ApiRequest::Create(_)
             | ApiRequest::BulkCreate { .. }
             | ApiRequest::Export(_) => "POST",
+            ApiRequest::Job(_) => "JOB",
         }
     }
 
@@ -71,6 +189,7 @@ impl ApiRequest {
             ApiRequest::Create(_) => "/scope".into(),
             ApiRequest::BulkCreate { .. } => "/scopes/_bulk".into(),
             ApiRequest::Export(_) => "/scopes/export".into(),
+            ApiRequest::Job(j) => j.label().into(),
         }
     }
 
@@ -91,6 +210,7 @@ impl ApiRequest {
                 | ApiRequest::Update { .. }
                 | ApiRequest::Delete(_)
                 | ApiRequest::BulkCreate { .. }
+                | ApiRequest::Job(_)
         )
     }
 }
@@ -108,17 +228,33 @@ pub enum ApiReply {
     Deleted(String),
     BulkDone,
     Exported(Vec<Customization>),
+    /// A running job's progress report (the job is still in flight).
+    JobUpdate(JobData),
+    /// A job's result.
+    JobDone(JobData),
 }
 
 /// What the status bar says about a finished request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallInfo {
     pub method: &'static str,
-    /// The full request path, without the query string.
+    /// The full request path, without the query string (a job's label for a job).
     pub path: String,
     /// The HTTP status, when an answer came back.
     pub status: Option<u16>,
     pub latency: Duration,
+}
+
+impl CallInfo {
+    /// A job has no HTTP status of its own.
+    pub fn job(label: &str, latency: Duration) -> CallInfo {
+        CallInfo {
+            method: "JOB",
+            path: label.to_string(),
+            status: None,
+            latency,
+        }
+    }
 }
 
 /// The worker's answer to one request. Every screen sees every event: it acts on those with

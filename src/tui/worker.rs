@@ -8,8 +8,9 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 
+use crate::api::ApiError;
 use crate::api::Client;
-use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, ReqId};
+use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, Job, JobReporter, ReqId};
 
 /// The app's end of the worker: requests out, events in.
 #[derive(Debug)]
@@ -40,7 +41,7 @@ async fn work(
     loop {
         tokio::select! {
             next = requests.recv(), if open => match next {
-                Some((id, req)) => in_flight.push(call(&client, id, req)),
+                Some((id, req)) => in_flight.push(call(&client, id, req, &events)),
                 None => open = false,
             },
             Some(ev) = in_flight.next(), if !in_flight.is_empty() => {
@@ -53,8 +54,13 @@ async fn work(
     }
 }
 
-/// Runs one request and describes it.
-pub async fn call(client: &Client, id: ReqId, req: ApiRequest) -> ApiEvent {
+/// Runs one request and describes it. `events` is where a job's progress reports go.
+pub async fn call(
+    client: &Client,
+    id: ReqId,
+    req: ApiRequest,
+    events: &mpsc::UnboundedSender<ApiEvent>,
+) -> ApiEvent {
     let method = req.method();
     let path = client.path(&req.sub_path());
     let ok_status = req.success_status();
@@ -74,6 +80,7 @@ pub async fn call(client: &Client, id: ReqId, req: ApiRequest) -> ApiEvent {
             .await
             .map(|()| ApiReply::BulkDone),
         ApiRequest::Export(q) => client.export(&q).await.map(ApiReply::Exported),
+        ApiRequest::Job(job) => return run_job(client, id, job, events).await,
     };
     let status = match &result {
         Ok(_) => Some(ok_status),
@@ -87,6 +94,28 @@ pub async fn call(client: &Client, id: ReqId, req: ApiRequest) -> ApiEvent {
             status,
             latency: started.elapsed(),
         },
+        result,
+    }
+}
+
+async fn run_job(
+    client: &Client,
+    id: ReqId,
+    job: Job,
+    events: &mpsc::UnboundedSender<ApiEvent>,
+) -> ApiEvent {
+    let started = Instant::now();
+    let label = job.label();
+    let result = match job.take() {
+        Some(work) => {
+            let reporter = JobReporter::new(id, label, events.clone());
+            work(client.clone(), reporter).await.map(ApiReply::JobDone)
+        }
+        None => Err(ApiError::Config(format!("the job {label} was already run"))),
+    };
+    ApiEvent {
+        id,
+        call: CallInfo::job(label, started.elapsed()),
         result,
     }
 }

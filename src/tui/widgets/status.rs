@@ -33,6 +33,9 @@ pub fn short_path<'p>(path: &'p str, tracker: &str) -> &'p str {
 
 /// A one-line description of a request: `POST /scopes 200 12ms`.
 pub fn describe_call(call: &CallInfo, tracker: &str) -> String {
+    if call.method == "JOB" {
+        return format!("{} {}ms", call.path, call.latency.as_millis());
+    }
     let status = call
         .status
         .map_or_else(|| "---".to_string(), |s| s.to_string());
