@@ -837,8 +837,13 @@ pub async fn run(
     let mut lines_done = already_done;
     let mut all_done = todo.is_empty();
     let mut settled_now = 0usize;
-    let mut results = futures::stream::iter(todo.iter().map(|s| ctx.process(*s)))
-        .buffered(opts.concurrency.max(1));
+    // Boxed so that the run's future is `Send` (a plain closure here trips rustc's
+    // "not general enough" check when a caller spawns the run on a task).
+    let process = |s: &ChunkSpec| -> futures::future::BoxFuture<'_, ChunkResult> {
+        Box::pin(ctx.process(*s))
+    };
+    let mut results =
+        futures::stream::iter(todo.iter().map(process)).buffered(opts.concurrency.max(1));
     let mut applied_any = !done.is_empty();
     let mut journal_error: Option<String> = None;
     while let Some(r) = results.next().await {

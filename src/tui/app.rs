@@ -19,7 +19,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 
 use crate::api::ApiError;
 use crate::tui::keys::{Action, Keymap, is_ctrl_c};
-use crate::tui::msg::{ApiEvent, ApiRequest, CallInfo, Msg, ReqId};
+use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, Msg, ReqId};
 use crate::tui::screens::help::Help;
 use crate::tui::screens::{Command, Ctx, Env, Input, Profile, Screen, Tone};
 use crate::tui::widgets::status::{self, StatusLine};
@@ -267,17 +267,25 @@ impl App {
     }
 
     fn on_api(&mut self, ev: ApiEvent) {
-        self.in_flight.remove(&ev.id);
-        self.last_call = Some(ev.call.clone());
-        match &ev.result {
-            Ok(_) => self.trouble = None,
-            Err(e) if is_trouble(e) => {
-                self.trouble = Some(Trouble {
-                    call: ev.call.clone(),
-                    error: e.clone(),
-                })
+        // A step of long work (an import) keeps its request in flight; the work's own
+        // events leave the status bar alone (the screen that asked shows them).
+        let step = ev.result.as_ref().is_ok_and(ApiReply::is_step);
+        let local = ev.result.as_ref().is_ok_and(ApiReply::is_local);
+        if !step {
+            self.in_flight.remove(&ev.id);
+        }
+        if !local {
+            self.last_call = Some(ev.call.clone());
+            match &ev.result {
+                Ok(_) => self.trouble = None,
+                Err(e) if is_trouble(e) => {
+                    self.trouble = Some(Trouble {
+                        call: ev.call.clone(),
+                        error: e.clone(),
+                    })
+                }
+                Err(_) => {}
             }
-            Err(_) => {}
         }
         self.for_each_screen(|s, ctx| s.on_api(&ev, ctx));
     }

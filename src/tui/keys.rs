@@ -65,6 +65,10 @@ actions! {
     CopyJson = "copy_json", "copy the JSON (OSC 52)", ["Y"];
     RawJson = "raw_json", "show the raw JSON", ["o"];
     Delete = "delete", "delete (asks for the id's first 8 characters)", ["d"];
+    Import = "import", "import customizations from an NDJSON file", ["i"];
+    Export = "export", "export the current filters to an NDJSON file", ["x"];
+    Complete = "complete", "complete the path", ["tab"];
+    Cancel = "cancel", "cancel the import (the requests in flight finish)", ["c"];
 }
 
 /// A set of actions that are understood together: one per screen or mode.
@@ -86,6 +90,22 @@ pub enum Context {
     Pager,
     Help,
     FirstRun,
+    /// The import screen's file picker (a path field).
+    ImportFile,
+    /// The import screen's invalid lines and duplicates.
+    ImportReview,
+    /// The import screen's conflict strategy choice.
+    ImportStrategy,
+    /// A yes/no question on the import screen (send? cancel?).
+    ImportAsk,
+    /// Typing the line count to import into a production profile.
+    ImportTyped,
+    /// The import screen while a file is validated or sent.
+    ImportRunning,
+    /// The import screen's summary.
+    ImportDone,
+    /// The export dialog's path field.
+    ExportFile,
 }
 
 impl Context {
@@ -101,6 +121,14 @@ impl Context {
         Context::Pager,
         Context::Help,
         Context::FirstRun,
+        Context::ImportFile,
+        Context::ImportReview,
+        Context::ImportStrategy,
+        Context::ImportAsk,
+        Context::ImportTyped,
+        Context::ImportRunning,
+        Context::ImportDone,
+        Context::ExportFile,
     ];
 
     /// The actions of this context, in the order help lists them.
@@ -124,6 +152,8 @@ impl Context {
                 Sort,
                 ClearFilters,
                 Refresh,
+                Import,
+                Export,
             ],
             Context::BrowseSearch => &[Back, Confirm, Up, Down, PageUp, PageDown],
             Context::Filter => &[
@@ -146,6 +176,15 @@ impl Context {
             Context::Pager => &[Back, Up, Down, PageUp, PageDown, Top, Bottom, CopyJson],
             Context::Help => &[Back, Help, Up, Down, PageUp, PageDown, Top, Bottom],
             Context::FirstRun => &[Quit, Back],
+            Context::ImportFile => &[Back, Confirm, Complete, Up, Down],
+            Context::ImportReview => &[
+                Back, Confirm, Up, Down, PageUp, PageDown, Top, Bottom, NextField, PrevField,
+            ],
+            Context::ImportStrategy => &[Back, Confirm, Up, Down],
+            Context::ImportAsk | Context::ImportTyped => &[Back, Confirm],
+            Context::ImportRunning => &[Cancel, Back],
+            Context::ImportDone => &[Back, Confirm, Up, Down, PageUp, PageDown, Top, Bottom],
+            Context::ExportFile => &[Back, Confirm, Complete],
         }
     }
 
@@ -159,6 +198,9 @@ impl Context {
                 | Context::ConfirmDelete
                 | Context::Lookup
                 | Context::Help
+                | Context::ImportFile
+                | Context::ImportTyped
+                | Context::ExportFile
         )
     }
 
@@ -166,7 +208,13 @@ impl Context {
     pub fn is_text(self) -> bool {
         matches!(
             self,
-            Context::BrowseSearch | Context::FilterText | Context::ConfirmDelete | Context::Lookup
+            Context::BrowseSearch
+                | Context::FilterText
+                | Context::ConfirmDelete
+                | Context::Lookup
+                | Context::ImportFile
+                | Context::ImportTyped
+                | Context::ExportFile
         )
     }
 }

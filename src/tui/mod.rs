@@ -67,6 +67,7 @@ use crate::config::Session;
 pub mod app;
 pub mod demo;
 pub mod fmt;
+pub mod jobs;
 pub mod keys;
 pub mod msg;
 pub mod recent;

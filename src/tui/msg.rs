@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use crate::api::{
     ApiError, ConflictStrategy, Customization, ExportQuery, ListQuery, Page, Summary,
 };
+pub use crate::tui::jobs::{ExportDone, ExportJob, ImportReply, ScanJob, SendJob};
 
 /// Identifies one request. Every request gets a fresh one; a screen remembers the id of its
 /// latest request and ignores any reply that carries another.
@@ -44,6 +45,12 @@ pub enum ApiRequest {
     },
     /// `POST /scopes/export`.
     Export(ExportQuery),
+    /// Validates a file for import (nothing is sent). Steps come as [`ApiReply::Import`].
+    ImportScan(ScanJob),
+    /// Sends a validated file, chunk by chunk. Steps come as [`ApiReply::Import`].
+    ImportSend(SendJob),
+    /// Exports (one request per combination of filter values) into a file.
+    ExportFile(ExportJob),
 }
 
 impl ApiRequest {
@@ -56,7 +63,10 @@ impl ApiRequest {
             ApiRequest::List(_)
             | ApiRequest::Create(_)
             | ApiRequest::BulkCreate { .. }
-            | ApiRequest::Export(_) => "POST",
+            | ApiRequest::Export(_)
+            | ApiRequest::ImportSend(_)
+            | ApiRequest::ExportFile(_) => "POST",
+            ApiRequest::ImportScan(_) => "READ",
         }
     }
 
@@ -70,7 +80,9 @@ impl ApiRequest {
             ApiRequest::Summary => "/summary".into(),
             ApiRequest::Create(_) => "/scope".into(),
             ApiRequest::BulkCreate { .. } => "/scopes/_bulk".into(),
-            ApiRequest::Export(_) => "/scopes/export".into(),
+            ApiRequest::Export(_) | ApiRequest::ExportFile(_) => "/scopes/export".into(),
+            ApiRequest::ImportSend(_) => "/scopes/_bulk".into(),
+            ApiRequest::ImportScan(_) => String::new(),
         }
     }
 
@@ -91,6 +103,7 @@ impl ApiRequest {
                 | ApiRequest::Update { .. }
                 | ApiRequest::Delete(_)
                 | ApiRequest::BulkCreate { .. }
+                | ApiRequest::ImportSend(_)
         )
     }
 }
@@ -108,6 +121,25 @@ pub enum ApiReply {
     Deleted(String),
     BulkDone,
     Exported(Vec<Customization>),
+    /// A step or the end of an import job ([`ApiRequest::ImportScan`],
+    /// [`ApiRequest::ImportSend`]).
+    Import(ImportReply),
+    /// The end of an [`ApiRequest::ExportFile`].
+    ExportFile(ExportDone),
+}
+
+impl ApiReply {
+    /// A step of long work: more events with the same id follow, the request stays in
+    /// flight.
+    pub fn is_step(&self) -> bool {
+        matches!(self, ApiReply::Import(r) if r.is_step())
+    }
+
+    /// Work of the worker's own (an import) rather than one call: the screen that asked
+    /// shows it; the status bar's last call stays as it is.
+    pub fn is_local(&self) -> bool {
+        matches!(self, ApiReply::Import(_))
+    }
 }
 
 /// What the status bar says about a finished request.

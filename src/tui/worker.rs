@@ -2,13 +2,15 @@
 //! `(ReqId, ApiRequest)` pairs; it runs them concurrently on its own task and sends back one
 //! [`ApiEvent`] each. It never touches UI state.
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 
 use crate::api::Client;
+use crate::tui::jobs::{self, ImportReply};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, ReqId};
 
 /// The app's end of the worker: requests out, events in.
@@ -40,7 +42,7 @@ async fn work(
     loop {
         tokio::select! {
             next = requests.recv(), if open => match next {
-                Some((id, req)) => in_flight.push(call(&client, id, req)),
+                Some((id, req)) => in_flight.push(call_with_steps(&client, id, req, &events)),
                 None => open = false,
             },
             Some(ev) = in_flight.next(), if !in_flight.is_empty() => {
@@ -53,8 +55,48 @@ async fn work(
     }
 }
 
-/// Runs one request and describes it.
+/// Runs one request; long work (an import) also sends its steps to `events` under the
+/// request's id as it goes.
+pub async fn call_with_steps(
+    client: &Client,
+    id: ReqId,
+    req: ApiRequest,
+    events: &mpsc::UnboundedSender<ApiEvent>,
+) -> ApiEvent {
+    match req {
+        ApiRequest::ImportScan(_) | ApiRequest::ImportSend(_) => {
+            let step_call = CallInfo {
+                method: req.method(),
+                path: client.path(&req.sub_path()),
+                status: None,
+                latency: Duration::ZERO,
+            };
+            let events = events.clone();
+            let step: Arc<dyn Fn(ImportReply) + Send + Sync> = Arc::new(move |r| {
+                // A closed channel means the app is gone; the work ends with the runtime.
+                let _ = events.send(ApiEvent {
+                    id,
+                    call: step_call.clone(),
+                    result: Ok(ApiReply::Import(r)),
+                });
+            });
+            call_stepped(client, id, req, step).await
+        }
+        other => call(client, id, other).await,
+    }
+}
+
+/// Runs one request and describes it. Long work runs without reporting its steps.
 pub async fn call(client: &Client, id: ReqId, req: ApiRequest) -> ApiEvent {
+    call_stepped(client, id, req, Arc::new(|_| {})).await
+}
+
+async fn call_stepped(
+    client: &Client,
+    id: ReqId,
+    req: ApiRequest,
+    step: Arc<dyn Fn(ImportReply) + Send + Sync>,
+) -> ApiEvent {
     let method = req.method();
     let path = client.path(&req.sub_path());
     let ok_status = req.success_status();
@@ -74,6 +116,9 @@ pub async fn call(client: &Client, id: ReqId, req: ApiRequest) -> ApiEvent {
             .await
             .map(|()| ApiReply::BulkDone),
         ApiRequest::Export(q) => client.export(&q).await.map(ApiReply::Exported),
+        ApiRequest::ImportScan(job) => Ok(ApiReply::Import(jobs::scan(job, step).await)),
+        ApiRequest::ImportSend(job) => Ok(ApiReply::Import(jobs::send(client, job, step).await)),
+        ApiRequest::ExportFile(job) => jobs::export(client, job).await.map(ApiReply::ExportFile),
     };
     let status = match &result {
         Ok(_) => Some(ok_status),
