@@ -17,8 +17,10 @@ use crate::tui::msg::{ApiEvent, ApiRequest, ReqId};
 
 pub mod browse;
 pub mod detail;
+pub mod export;
 pub mod first_run;
 pub mod help;
+pub mod import;
 pub mod lookup;
 pub mod pager;
 

@@ -4,6 +4,7 @@ use base64::Engine as _;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 
 pub mod list;
+pub mod path_field;
 pub mod status;
 pub mod text_field;
 pub mod theme;
