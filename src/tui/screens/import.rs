@@ -720,7 +720,7 @@ impl Screen for ImportScreen {
         frame.render_widget(Clear, area);
         let block = frame_block()
             .title(self.title(area.width))
-            .title_bottom(Line::from(self.hints(env)).right_aligned());
+            .title_bottom(Line::from(self.hints(env, area.width)).right_aligned());
         let inner = block.inner(area);
         frame.render_widget(block, area);
         match self.step {
@@ -826,17 +826,50 @@ fn duration(d: std::time::Duration) -> String {
 fn field_lines(label: &str, value: &str, width: u16, style: Style) -> Vec<Line<'static>> {
     let pad = 10;
     let room = (width as usize).saturating_sub(pad + 1).max(8);
-    let chars: Vec<char> = value.chars().collect();
     let mut out = Vec::new();
-    for (i, piece) in chars.chunks(room).enumerate() {
+    for (i, piece) in wrap(value, room).into_iter().enumerate() {
         let head = if i == 0 { label } else { "" };
         out.push(Line::from(vec![
             Span::styled(format!(" {head:<w$}", w = pad - 1), theme::label()),
-            Span::styled(piece.iter().collect::<String>(), style),
+            Span::styled(piece, style),
         ]));
     }
     if out.is_empty() {
         out.push(Line::styled(format!(" {label}"), theme::label()));
+    }
+    out
+}
+
+/// Cuts `text` into lines of at most `width` characters, between words when it can (a
+/// path has none, so it is cut anywhere).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        let wl = word.chars().count();
+        let cl = cur.chars().count();
+        if cl > 0 && cl + 1 + wl <= width {
+            cur.push(' ');
+            cur.push_str(word);
+            continue;
+        }
+        if cl > 0 {
+            out.push(std::mem::take(&mut cur));
+        }
+        let chars: Vec<char> = word.chars().collect();
+        let mut pieces = chars.chunks(width).peekable();
+        while let Some(p) = pieces.next() {
+            let p: String = p.iter().collect();
+            if pieces.peek().is_some() {
+                out.push(p);
+            } else {
+                cur = p;
+            }
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
     }
     out
 }
@@ -875,12 +908,11 @@ impl ImportScreen {
                 if i > 0 {
                     spans.push(Span::styled("› ", theme::muted()));
                 }
-                let style = if *s == self.step {
-                    theme::key()
+                if *s == self.step {
+                    spans.push(Span::styled(format!("[{label}] "), theme::key()));
                 } else {
-                    theme::muted()
-                };
-                spans.push(Span::styled(format!("{label} "), style));
+                    spans.push(Span::styled(format!("{label} "), theme::muted()));
+                }
             }
         } else {
             spans.push(Span::styled(
@@ -891,44 +923,50 @@ impl ImportScreen {
         Line::from(spans)
     }
 
-    fn hints(&self, env: &Env) -> String {
+    /// The keys of the step, most important first; as many as fit in `width`.
+    fn hints(&self, env: &Env, width: u16) -> String {
         let k = &env.keymap;
-        match self.step {
-            Step::File => format!(
-                " {} validate · {} complete · {}/{} recent · {} close ",
-                k.hint(Action::Confirm),
-                k.hint(Action::Complete),
-                k.hint(Action::Up),
-                k.hint(Action::Down),
-                k.hint(Action::Back)
-            ),
-            Step::Validating => format!(" {} stop ", k.hint(Action::Back)),
-            Step::Review => format!(
-                " {} continue · {} switch list · {} back ",
-                k.hint(Action::Confirm),
-                k.hint(Action::NextField),
-                k.hint(Action::Back)
-            ),
-            Step::Strategy => format!(
-                " {}/{} choose · {} continue · {} back ",
-                k.hint(Action::Up),
-                k.hint(Action::Down),
-                k.hint(Action::Confirm),
-                k.hint(Action::Back)
-            ),
-            Step::Confirm => format!(
-                " {} send · {} back ",
-                k.hint(Action::Confirm),
-                k.hint(Action::Back)
-            ),
-            Step::Sending if self.cancelling => String::new(),
-            Step::Sending => format!(
-                " {}/{} cancel ",
-                k.hint(Action::Cancel),
-                k.hint(Action::Back)
-            ),
-            Step::Done => format!(" {} close ", k.hint(Action::Back)),
+        let pair = |a: Action, b: Action| format!("{}/{}", k.hint(a), k.hint(b));
+        let items: Vec<(String, &str)> = match self.step {
+            Step::File => vec![
+                (k.hint(Action::Confirm), "validate"),
+                (k.hint(Action::Back), "close"),
+                (k.hint(Action::Complete), "complete"),
+                (pair(Action::Up, Action::Down), "recent"),
+            ],
+            Step::Validating => vec![(k.hint(Action::Back), "stop")],
+            Step::Review => vec![
+                (k.hint(Action::Confirm), "continue"),
+                (k.hint(Action::Back), "back"),
+                (k.hint(Action::NextField), "switch list"),
+            ],
+            Step::Strategy => vec![
+                (k.hint(Action::Confirm), "continue"),
+                (k.hint(Action::Back), "back"),
+                (pair(Action::Up, Action::Down), "choose"),
+            ],
+            Step::Confirm => vec![
+                (k.hint(Action::Confirm), "send"),
+                (k.hint(Action::Back), "back"),
+            ],
+            Step::Sending if self.cancelling => Vec::new(),
+            Step::Sending => vec![(pair(Action::Cancel, Action::Back), "cancel")],
+            Step::Done => vec![(k.hint(Action::Back), "close")],
+        };
+        let room = (width as usize).saturating_sub(4);
+        let mut out = String::new();
+        for (key, what) in items {
+            let piece = if out.is_empty() {
+                format!(" {key} {what} ")
+            } else {
+                format!("· {key} {what} ")
+            };
+            if unicode_width::UnicodeWidthStr::width(format!("{out}{piece}").as_str()) > room {
+                break;
+            }
+            out.push_str(&piece);
         }
+        out
     }
 
     fn render_file(&self, frame: &mut Frame, area: Rect, env: &Env) {
@@ -950,6 +988,11 @@ impl ImportScreen {
             Style::new().fg(theme::ERROR)
         } else {
             Style::new()
+        };
+        let field = Rect {
+            x: field.x + 1,
+            width: field.width.saturating_sub(2),
+            ..field
         };
         self.path.render(
             frame,
@@ -1142,8 +1185,9 @@ impl ImportScreen {
             let l = &self.invalid[i];
             let text = truncate(&l.text, text_w.saturating_sub(2));
             let reason = l.reasons.join("; ");
+            let mark = if i == scroll.selected { "›" } else { " " };
             let row = format!(
-                " {:<line_w$}  {:<text_w$}  {reason}",
+                "{mark}{:<line_w$}  {:<text_w$}  {reason}",
                 l.line,
                 text,
                 text_w = text_w.saturating_sub(2)
@@ -1214,8 +1258,9 @@ impl ImportScreen {
             if g.total > g.lines.len() {
                 list.push(format!("… {} in all", g.total));
             }
+            let mark = if i == scroll.selected { "›" } else { " " };
             let row = format!(
-                " {:<target_w$}  {}",
+                "{mark}{:<target_w$}  {}",
                 truncate(&g.target, target_w),
                 list.join(", ")
             );
@@ -1693,6 +1738,17 @@ mod tests {
         assert_eq!(duration(std::time::Duration::from_millis(1500)), "1.5s");
         assert_eq!(duration(std::time::Duration::from_secs(185)), "3m 05s");
         assert_eq!(duration(std::time::Duration::from_secs(3720)), "1h 02m");
+    }
+
+    #[test]
+    fn wraps_between_words_and_cuts_long_ones() {
+        assert_eq!(
+            wrap("3 invalid, 2 repeated", 11),
+            ["3 invalid,", "2 repeated"]
+        );
+        assert_eq!(wrap("/a/very/long/path", 6), ["/a/ver", "y/long", "/path"]);
+        assert_eq!(wrap("go /a/very/long", 6), ["go", "/a/ver", "y/long"]);
+        assert_eq!(wrap("", 5), Vec::<String>::new());
     }
 
     #[test]
