@@ -4,6 +4,7 @@
 mod demo_data;
 mod full_loop;
 mod harness;
+mod import_loop;
 mod import_snapshots;
 mod loop_basics;
 mod snapshots;
