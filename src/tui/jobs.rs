@@ -192,7 +192,7 @@ pub enum ImportReply {
     /// End of a send: every line has its outcome.
     Finished(Box<Finished>),
     /// End: the file could not be read, the validation was cancelled, or the send could not
-    /// start.
+    /// start (nothing was sent).
     Failed(String),
 }
 
@@ -348,6 +348,7 @@ pub async fn send(
         Err(e) => return ImportReply::Failed(e.to_string()),
     };
     let plan = plan.0.clone();
+    let summary = result.summary.clone();
     let done = tokio::task::spawn_blocking(move || {
         let mut summary = result.summary;
         let report_error = match import::write_report(&plan, &result.outcomes, &report) {
@@ -376,10 +377,12 @@ pub async fn send(
         }
     })
     .await;
-    match done {
-        Ok(f) => ImportReply::Finished(Box::new(f)),
-        Err(e) => ImportReply::Failed(format!("the import's report stopped: {e}")),
-    }
+    // Every line was settled: a report that could not be written does not change that.
+    ImportReply::Finished(Box::new(done.unwrap_or_else(|e| Finished {
+        summary,
+        notable: Vec::new(),
+        report_error: Some(format!("the report could not be written: {e}")),
+    })))
 }
 
 /// Exports every query (each customization once) and writes the file.

@@ -623,3 +623,51 @@ fn export_dialog() {
         "Exported 1 customization to /work/pinscope-export-20250615-120000.ndjson"
     );
 }
+
+#[test]
+fn import_validation_can_be_stopped() {
+    let mut app = import_app(options(100, 14));
+    let (id, req) = submit(&mut app, SHOWN_INPUT);
+    let ApiRequest::ImportScan(job) = &req else {
+        panic!("not a scan");
+    };
+    feed(&mut app, [code(KeyCode::Esc)]);
+    assert!(job.cancel.is_cancelled());
+    let text = draw(&app);
+    assert!(text.contains("[file]"), "{text}");
+    assert!(
+        text.contains("Validation stopped; nothing was sent"),
+        "{text}"
+    );
+    // The job's end, when it comes, changes nothing on the screen.
+    feed(
+        &mut app,
+        [reply(id, &req, ImportReply::Failed("cancelled".into()))],
+    );
+    assert_eq!(app.in_flight(), 0);
+    let text = draw(&app);
+    assert!(!text.contains("✗"), "{text}");
+    assert!(text.contains("[file]"), "{text}");
+}
+
+#[test]
+fn import_that_cannot_start_says_why() {
+    let mut app = confirming(options(100, 14), 0);
+    let (id, req) = send(&mut app);
+    feed(
+        &mut app,
+        [reply(
+            id,
+            &req,
+            ImportReply::Failed(
+                "an unfinished import of this input is recorded in /data/x.journal; continue \
+                 it with --resume, or delete that file to start over"
+                    .into(),
+            ),
+        )],
+    );
+    let text = draw(&app);
+    assert!(text.contains("Import failed"), "{text}");
+    assert!(text.contains("unfinished import"), "{text}");
+    assert!(text.contains("nothing was sent"), "{text}");
+}
