@@ -1506,7 +1506,11 @@ impl ImportScreen {
             ),
             field_line(
                 "rate",
-                &format!("{} lines/s{eta}", thousands(s.rate as u64)),
+                &if s.chunks_done == 0 {
+                    "measured after the first chunk".to_string()
+                } else {
+                    format!("{} lines/s{eta}", thousands(s.rate as u64))
+                },
             ),
             field_line("retries", &thousands(s.retries)),
             field_line(
