@@ -218,6 +218,9 @@ impl Client {
             .timeout(cfg.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("pinscope/", env!("CARGO_PKG_VERSION")))
+            // Plain http (the emulator) never needs the system's root certificates, and
+            // loading them reads the whole certificate directory.
+            .tls_built_in_root_certs(base.scheme() == "https")
             .build()
             .map_err(|e| ApiError::Config(format!("cannot set up HTTP: {e}")))?;
         Ok(Client {

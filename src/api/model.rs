@@ -259,6 +259,17 @@ fn write_canonical(v: &Value, out: &mut String) {
     }
 }
 
+/// `m.get(key)`, by a linear scan when the object is small. `serde_json`'s ordered map hashes
+/// every key it looks up with SipHash, which costs more than comparing a handful of short
+/// keys; validation and the import look up a dozen fields of every line.
+pub fn field<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if m.len() <= 16 {
+        m.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        m.get(key)
+    }
+}
+
 /// A customization, kept as the JSON object it is.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -293,7 +304,7 @@ impl Customization {
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.0.get(key)
+        field(&self.0, key)
     }
 
     /// Sets a field, keeping its place when it exists.
@@ -311,7 +322,7 @@ impl Customization {
     }
 
     fn str_field(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(Value::as_str)
+        field(&self.0, key).and_then(Value::as_str)
     }
 
     pub fn id(&self) -> Option<&str> {
@@ -410,18 +421,27 @@ impl Customization {
 
     /// The bulk conflict key; `None` when the fields it needs are missing or malformed.
     pub fn conflict_key(&self) -> Option<ConflictKey> {
-        let model = self.model()?.to_string();
+        let (model, target_type, target) = self.conflict_key_parts()?;
+        Some(ConflictKey {
+            model: model.to_string(),
+            target_type,
+            target: target.into_owned(),
+        })
+    }
+
+    /// The parts of [`conflict_key`](Self::conflict_key), borrowed where they can be (only
+    /// criteria are built, in canonical form), for code that hashes millions of them.
+    pub fn conflict_key_parts(&self) -> Option<(&str, TargetType, std::borrow::Cow<'_, str>)> {
+        let model = self.model()?;
         let target_type = self.target_type()?;
         let target = match target_type {
-            TargetType::Item => self.target_identity()?.to_string(),
-            TargetType::Criteria => canonical_json(self.0.get("target_criteria")?),
-            TargetType::All => String::new(),
+            TargetType::Item => std::borrow::Cow::Borrowed(self.target_identity()?),
+            TargetType::Criteria => {
+                std::borrow::Cow::Owned(canonical_json(field(&self.0, "target_criteria")?))
+            }
+            TargetType::All => std::borrow::Cow::Borrowed(""),
         };
-        Some(ConflictKey {
-            model,
-            target_type,
-            target,
-        })
+        Some((model, target_type, target))
     }
 
     /// The body for create or update: this object without the server-set fields.

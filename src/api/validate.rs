@@ -70,7 +70,7 @@ fn missing(field: &str) -> String {
 
 /// Null counts as absent for every field.
 fn present<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    match m.get(key) {
+    match crate::api::model::field(m, key) {
         None | Some(Value::Null) => None,
         Some(v) => Some(v),
     }

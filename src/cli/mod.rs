@@ -115,7 +115,6 @@ impl GlobalArgs {
 }
 
 #[derive(Debug, Subcommand)]
-#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Print one customization as JSON
     Get(commands::GetArgs),
@@ -181,8 +180,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Config(c)) => config_cmd::run(g, c),
         Some(Command::Import(a)) => import::import(g, a),
         Some(Command::Copy(a)) => import::copy(g, a),
-        Some(Command::Demo(a)) => return crate::tui::demo::run(a),
-        None => return crate::tui::launch_default(),
+        Some(Command::Demo(a)) => return crate::tui::demo::run(g, a),
+        None => return crate::tui::launch_default(g),
     };
     finish(result)
 }

@@ -45,6 +45,19 @@ pub struct Prepared {
     creator: Option<String>,
 }
 
+/// The inside of `{...}` when `text` is one JSON object on one line.
+fn raw_inner(text: &[u8]) -> Option<&str> {
+    let inner = text
+        .trim_ascii()
+        .strip_prefix(b"{")?
+        .strip_suffix(b"}")?
+        .trim_ascii();
+    if inner.is_empty() || inner.iter().any(|&b| b == b'\n' || b == b'\r') {
+        return None;
+    }
+    std::str::from_utf8(inner).ok()
+}
+
 fn violation(path: &str, message: &str) -> Violation {
     Violation {
         path: path.to_string(),
@@ -55,11 +68,21 @@ fn violation(path: &str, message: &str) -> Violation {
 impl Prepared {
     /// A body sent to create, update or bulk create: server-set fields in it are ignored.
     pub fn from_body(m: Map<String, Value>) -> Result<Prepared, Vec<Violation>> {
+        Prepared::from_body_text(m, None)
+    }
+
+    /// Like [`Prepared::from_body`], with the text `m` was parsed from: when it is one
+    /// line holding no server-set field, it is stored as it came (same keys, order and
+    /// values) instead of being serialized again.
+    pub fn from_body_text(
+        m: Map<String, Value>,
+        text: Option<&[u8]>,
+    ) -> Result<Prepared, Vec<Violation>> {
         let violations = validate_map(&m);
         if !violations.is_empty() {
             return Err(violations);
         }
-        Prepared::build(m)
+        Prepared::build(m, text)
     }
 
     /// A stored object (a `--load` line, the data file, a preloaded value): `id`,
@@ -105,7 +128,7 @@ impl Prepared {
         if !violations.is_empty() {
             return Err(violations);
         }
-        let mut p = Prepared::build(m)?;
+        let mut p = Prepared::build(m, None)?;
         p.id = id;
         p.created_at = created_at;
         p.creator = creator;
@@ -113,22 +136,33 @@ impl Prepared {
     }
 
     /// Builds from an object that passed validation.
-    fn build(mut m: Map<String, Value>) -> Result<Prepared, Vec<Violation>> {
-        for k in SERVER_FIELDS {
-            m.shift_remove(k);
-        }
-        let c = Customization(m);
+    fn build(mut m: Map<String, Value>, text: Option<&[u8]>) -> Result<Prepared, Vec<Violation>> {
+        let has_server_fields = SERVER_FIELDS.iter().any(|k| m.contains_key(*k));
+        let inner = match text.and_then(raw_inner).filter(|_| !has_server_fields) {
+            Some(raw) => raw.to_string(),
+            None => {
+                for k in SERVER_FIELDS {
+                    m.shift_remove(k);
+                }
+                let mut text = serde_json::to_string(&m)
+                    .map_err(|e| vec![violation("", &format!("Cannot be stored: {e}"))])?;
+                // `{...}` -> `...`
+                text.pop();
+                text.remove(0);
+                text
+            }
+        };
+        let mut c = Customization(m);
         let Some(key) = c.conflict_key() else {
             return Err(vec![violation("", "Must name a model and a target")]);
         };
         let target_identity = c.target_identity().map(str::to_string);
         let tags = c.tags().map(str::to_string).collect();
-        let criteria = c.target_criteria().cloned();
         let windows = c.pins().map(|p| (p.active_from(), p.active_to())).collect();
-        let text = serde_json::to_string(&c.0)
-            .map_err(|e| vec![violation("", &format!("Cannot be stored: {e}"))])?;
-        // `{...}` -> `...`
-        let inner = text[1..text.len() - 1].to_string();
+        let criteria = match c.0.swap_remove("target_criteria") {
+            Some(Value::Object(o)) => Some(o),
+            _ => None,
+        };
         Ok(Prepared {
             inner,
             key,
@@ -427,6 +461,8 @@ pub struct Store {
     by_key: HashMap<ConflictKey, Vec<u32>>,
     by_created: BTreeMap<(Timestamp, Uuid), u32>,
     syms: Interner,
+    /// The last `created_at` written, so a batch formats it once.
+    last_stamp: Option<(Timestamp, String)>,
 }
 
 impl Store {
@@ -440,6 +476,17 @@ impl Store {
 
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
+    }
+
+    fn stamp(&mut self, now: Timestamp) -> String {
+        match &self.last_stamp {
+            Some((ts, text)) if *ts == now => text.clone(),
+            _ => {
+                let text = format_utc(now);
+                self.last_stamp = Some((now, text.clone()));
+                text
+            }
+        }
     }
 
     fn row(&self, slot: u32) -> Option<&Row> {
@@ -501,12 +548,14 @@ impl Store {
         if self.by_id.contains_key(&id) {
             self.remove(&id);
         }
-        let (created, created_at) = match p.created_at.clone() {
+        let mut p = p;
+        let (created, created_at) = match p.created_at.take() {
             Some(c) => c,
-            None => (now, format_utc(now)),
+            None => (now, self.stamp(now)),
         };
-        let creator = p.creator.clone().unwrap_or_else(|| API_CREATOR.to_string());
-        let row = self.make_row(p, id, created, &created_at, &creator);
+        let creator = p.creator.take();
+        let creator = creator.as_deref().unwrap_or(API_CREATOR);
+        let row = self.make_row(p, id, created, &created_at, creator);
         let slot = match self.free.pop() {
             Some(s) => s,
             None => {

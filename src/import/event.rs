@@ -27,6 +27,10 @@ pub enum Event {
         text: String,
         reasons: Vec<Violation>,
     },
+    /// Valid lines that share one target (ascending line numbers). Sent once per group,
+    /// after the whole input is read, before [`Event::Validated`]; which of them is sent
+    /// depends on the strategy (see [`crate::import`]).
+    Duplicate { lines: Vec<u64> },
     /// The validation pass is over.
     Validated(crate::import::PlanCounts),
     /// How the engine learns which targets are already stored (see [`Existing`]).

@@ -274,7 +274,7 @@ fn write_lines(plan: &Plan, outcomes: &Outcomes, w: &mut impl Write) -> io::Resu
             continue;
         };
         let (target, local_reason) = match check_content(&line.content) {
-            Checked::Valid { value, .. } => (target_label(Customization(value)), None),
+            Checked::Valid(c) => (target_label(c), None),
             Checked::Invalid(v) => {
                 let target = match &line.content {
                     Content::Text(t) => serde_json::from_slice(t)

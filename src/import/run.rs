@@ -837,13 +837,10 @@ pub async fn run(
     let mut lines_done = already_done;
     let mut all_done = todo.is_empty();
     let mut settled_now = 0usize;
-    // Boxed so that the run's future is `Send` (a plain closure here trips rustc's
-    // "not general enough" check when a caller spawns the run on a task).
-    let process = |s: &ChunkSpec| -> futures::future::BoxFuture<'_, ChunkResult> {
-        Box::pin(ctx.process(*s))
-    };
-    let mut results =
-        futures::stream::iter(todo.iter().map(process)).buffered(opts.concurrency.max(1));
+    // The futures are made up front (they do nothing until polled): a closure inside the
+    // stream's type would keep the run's future from being `Send`.
+    let chunk_futures: Vec<_> = todo.iter().map(|s| ctx.process(*s)).collect();
+    let mut results = futures::stream::iter(chunk_futures).buffered(opts.concurrency.max(1));
     let mut applied_any = !done.is_empty();
     let mut journal_error: Option<String> = None;
     while let Some(r) = results.next().await {
@@ -1046,6 +1043,25 @@ pub fn unsent(plan: &Plan, strategy: ConflictStrategy, reason: &str) -> Outcomes
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A screen spawns the run on a task of its own.
+    #[test]
+    fn the_run_can_be_spawned() {
+        fn spawnable<T: Send>(_: &T) {}
+        let plan = crate::import::scan::tests::plan_of(b"{}\n");
+        let client = Client::new(crate::api::ClientConfig::new(
+            "http://127.0.0.1:1",
+            "t",
+            crate::api::Secret::new("k"),
+        ))
+        .expect("client");
+        let (opts, progress, cancel) =
+            (RunOptions::default(), Progress::none(), CancelToken::new());
+        let fut = run(&plan, &client, &opts, &progress, &cancel);
+        spawnable(&fut);
+        fn sync<T: Send + Sync>() {}
+        sync::<Plan>();
+    }
 
     #[test]
     fn detail_keys_name_lines() {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::api::model::{ConflictKey, ConflictStrategy, Customization, SERVER_FIELDS, TargetType};
@@ -165,10 +165,8 @@ pub struct Plan {
 
 /// Result of checking one line.
 pub(crate) enum Checked {
-    Valid {
-        value: Map<String, Value>,
-        key: ConflictKey,
-    },
+    /// Valid, and its conflict key can be taken (`conflict_key_parts` is `Some`).
+    Valid(Customization),
     Invalid(Vec<Violation>),
 }
 
@@ -202,10 +200,10 @@ pub(crate) fn check_text(text: &[u8]) -> Checked {
         return Checked::Invalid(violation("Must be a JSON object".into()));
     };
     let c = Customization(map);
-    match c.conflict_key() {
-        Some(key) => Checked::Valid { value: c.0, key },
-        None => Checked::Invalid(violation("cannot determine the target".into())),
+    if c.conflict_key_parts().is_none() {
+        return Checked::Invalid(violation("cannot determine the target".into()));
     }
+    Checked::Valid(c)
 }
 
 /// Checks a line as the reader gave it.
@@ -235,15 +233,20 @@ fn json_error(e: &serde_json::Error) -> String {
 
 /// The 128-bit digest two lines share exactly when their conflict keys are equal.
 pub(crate) fn key_hash(k: &ConflictKey) -> u128 {
+    parts_hash(&k.model, k.target_type, &k.target)
+}
+
+/// [`key_hash`] of a key given by its parts.
+pub(crate) fn parts_hash(model: &str, target_type: TargetType, target: &str) -> u128 {
     let mut h = Sha256::new();
-    h.update((k.model.len() as u64).to_le_bytes());
-    h.update(k.model.as_bytes());
-    h.update([match k.target_type {
+    h.update((model.len() as u64).to_le_bytes());
+    h.update(model.as_bytes());
+    h.update([match target_type {
         TargetType::Item => 1u8,
         TargetType::Criteria => 2,
         TargetType::All => 3,
     }]);
-    h.update(k.target.as_bytes());
+    h.update(target.as_bytes());
     let d = h.finalize();
     let mut b = [0u8; 16];
     b.copy_from_slice(&d[..16]);
@@ -338,7 +341,9 @@ fn scan_reader<R: Read>(
     let mut codes: Vec<u8> = Vec::new();
     let mut offsets: Vec<u64> = Vec::new();
     let mut hashes: Vec<(u64, u64, u32)> = Vec::new();
-    let mut models: HashMap<String, ModelStats> = HashMap::new();
+    let mut model_stats: Vec<(String, ModelStats)> = Vec::new();
+    let mut model_index: HashMap<String, usize> = HashMap::new();
+    let mut last_model = 0usize;
     let mut counts = PlanCounts::default();
     let name = input.name.as_str();
     let io_err = |source| ScanError::Io {
@@ -372,23 +377,37 @@ fn scan_reader<R: Read>(
             continue;
         }
         match check_content(&line.content) {
-            Checked::Valid { value, key } => {
+            Checked::Valid(c) => {
                 counts.valid += 1;
-                let mut c = code::VALID;
-                if SERVER_FIELDS.iter().any(|f| value.contains_key(*f)) {
-                    c |= code::STRIP;
+                let mut code = code::VALID;
+                // A scan of the few keys is cheaper than four hashed look-ups.
+                if c.0.keys().any(|k| SERVER_FIELDS.contains(&k.as_str())) {
+                    code |= code::STRIP;
                 }
-                codes.push(c);
-                let stats = match models.get_mut(key.model.as_str()) {
-                    Some(s) => s,
-                    None => models.entry(key.model.clone()).or_default(),
+                codes.push(code);
+                let Some((model, target_type, target)) = c.conflict_key_parts() else {
+                    continue;
                 };
-                match key.target_type {
+                // Files usually hold one model, or runs of one: check the last one first.
+                let slot = match model_stats.get(last_model) {
+                    Some((m, _)) if m == model => last_model,
+                    _ => match model_index.get(model) {
+                        Some(i) => *i,
+                        None => {
+                            model_index.insert(model.to_string(), model_stats.len());
+                            model_stats.push((model.to_string(), ModelStats::default()));
+                            model_stats.len() - 1
+                        }
+                    },
+                };
+                last_model = slot;
+                let stats = &mut model_stats[slot].1;
+                match target_type {
                     TargetType::Item => stats.item += 1,
                     TargetType::Criteria => stats.criteria += 1,
                     TargetType::All => stats.all += 1,
                 }
-                let h = key_hash(&key);
+                let h = parts_hash(model, target_type, &target);
                 hashes.push((h as u64, (h >> 64) as u64, n as u32));
             }
             Checked::Invalid(reasons) => {
@@ -431,6 +450,7 @@ fn scan_reader<R: Read>(
         i = j;
     }
     drop(hashes);
+    let models: HashMap<String, ModelStats> = model_stats.into_iter().collect();
     groups.sort_unstable_by_key(|g| g[0]);
     let mut dup_lines = Vec::new();
     let mut dup_bounds = Vec::with_capacity(groups.len() + 1);
@@ -448,6 +468,16 @@ fn scan_reader<R: Read>(
         total_bytes: total,
         lines_per_sec: counts.lines_per_sec(),
     });
+    if progress.is_active() {
+        for g in dup_bounds.windows(2) {
+            progress.emit(Event::Duplicate {
+                lines: dup_lines[g[0] as usize..g[1] as usize]
+                    .iter()
+                    .map(|l| u64::from(*l))
+                    .collect(),
+            });
+        }
+    }
     progress.emit(Event::Validated(counts));
     Ok(Plan {
         input,
@@ -688,7 +718,7 @@ pub(crate) struct ChunkSpec {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn plan_of(text: &[u8]) -> Plan {
@@ -884,7 +914,7 @@ mod tests {
         let events = Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = events.clone();
         let progress = Progress::new(move |e| sink.lock().expect("lock").push(e));
-        let text = format!("{}\n{{oops\n", item("m", "a"));
+        let text = format!("{}\n{{oops\n{}\n", item("m", "a"), item("m", "a"));
         scan(
             Source::Reader {
                 name: "x".into(),
@@ -903,7 +933,12 @@ mod tests {
         assert!(
             events
                 .iter()
-                .any(|e| matches!(e, Event::Validated(c) if c.valid == 1))
+                .any(|e| matches!(e, Event::Validated(c) if c.valid == 2))
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::Duplicate { lines } if lines == &[1, 3]))
         );
 
         let cancel = CancelToken::new();

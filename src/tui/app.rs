@@ -47,6 +47,16 @@ pub enum Effect {
     /// Persist the recent lookups.
     SaveRecent(Vec<String>),
     Quit,
+    /// Write a draft file atomically.
+    SaveDraft {
+        path: PathBuf,
+        contents: String,
+    },
+    /// Remove a draft file (no error when it is not there).
+    RemoveDraft(PathBuf),
+    /// Give the terminal to the user's editor on this text, then send
+    /// [`Msg::ExternalEdited`].
+    ExternalEdit(String),
 }
 
 /// A short message at the bottom of the screen.
@@ -89,6 +99,8 @@ pub struct App {
     effects: Vec<Effect>,
     dirty: bool,
     quit: bool,
+    /// The earliest time a screen asked to be woken at.
+    wake_at: Option<Timestamp>,
 }
 
 impl App {
@@ -103,6 +115,7 @@ impl App {
                 recent: opts.recent,
                 size: Rect::new(0, 0, opts.size.0, opts.size.1),
                 spinner: 0,
+                drafts_dir: None,
             },
             next_id: 0,
             in_flight: HashSet::new(),
@@ -112,7 +125,19 @@ impl App {
             effects: Vec::new(),
             dirty: true,
             quit: false,
+            wake_at: None,
         }
+    }
+
+    /// Where the editor keeps drafts (`None`, the default, keeps none).
+    pub fn set_drafts_dir(&mut self, dir: Option<PathBuf>) {
+        self.env.drafts_dir = dir;
+    }
+
+    /// Shows an error toast (for the loop, when something it did on the app's behalf failed).
+    pub fn show_error(&mut self, text: impl Into<String>) {
+        self.show_toast(Tone::Error, text.into());
+        self.dirty = true;
     }
 
     pub fn env(&self) -> &Env {
@@ -179,13 +204,14 @@ impl App {
     /// How long until the app wants a [`Msg::Tick`]: the spinner while a request is in
     /// flight, the toast's end. `None` when idle: no timer, no wake-ups.
     pub fn next_wake(&self) -> Option<Duration> {
-        if !self.in_flight.is_empty() {
-            return Some(SPINNER_EVERY);
-        }
-        self.toast.as_ref().map(|t| {
-            let left = t.until.duration_since(self.env.now);
+        let until = |at: Timestamp| {
+            let left = at.duration_since(self.env.now);
             Duration::try_from(left).unwrap_or(Duration::ZERO)
-        })
+        };
+        let spinner = (!self.in_flight.is_empty()).then_some(SPINNER_EVERY);
+        let toast = self.toast.as_ref().map(|t| until(t.until));
+        let screens = self.wake_at.map(until);
+        [spinner, toast, screens].into_iter().flatten().min()
     }
 
     /// Handles one message; returns what the loop must do.
@@ -202,6 +228,11 @@ impl App {
                 if self.toast.as_ref().is_some_and(|t| t.until <= self.env.now) {
                     self.toast = None;
                     self.dirty = true;
+                }
+                if self.wake_at.is_some_and(|at| at <= self.env.now) {
+                    self.wake_at = None;
+                    self.dirty = true;
+                    self.for_each_screen(|s, ctx| s.on_timer(ctx));
                 }
             }
             Msg::Resize(w, h) => {
@@ -225,9 +256,10 @@ impl App {
                 self.dirty = true;
                 self.on_api(*ev);
             }
-            Msg::Terminate => {
-                self.quit = true;
-                self.effects.push(Effect::Quit);
+            Msg::Terminate => self.begin_quit(),
+            Msg::ExternalEdited(result) => {
+                self.dirty = true;
+                self.with_top(|s, ctx| s.on_external_edit(result, ctx));
             }
         }
         std::mem::take(&mut self.effects)
@@ -235,8 +267,7 @@ impl App {
 
     fn on_key(&mut self, key: KeyEvent) {
         if is_ctrl_c(&key) {
-            self.quit = true;
-            self.effects.push(Effect::Quit);
+            self.begin_quit();
             return;
         }
         let Some(top) = self.stack.last() else {
@@ -332,16 +363,31 @@ impl App {
                     self.effects
                         .push(Effect::SaveRecent(self.env.recent.clone()));
                 }
-                Command::Quit => {
-                    self.quit = true;
-                    self.effects.push(Effect::Quit);
+                Command::Quit => self.begin_quit(),
+                Command::WakeAt(at) => {
+                    self.wake_at = Some(self.wake_at.map_or(at, |w| w.min(at)));
                 }
+                Command::SaveDraft { path, contents } => {
+                    self.effects.push(Effect::SaveDraft { path, contents });
+                }
+                Command::RemoveDraft(path) => self.effects.push(Effect::RemoveDraft(path)),
+                Command::ExternalEdit(text) => self.effects.push(Effect::ExternalEdit(text)),
             }
         }
         if self.stack.is_empty() && !self.quit {
             self.quit = true;
             self.effects.push(Effect::Quit);
         }
+    }
+
+    /// Quits: every screen first saves what must not be lost ([`Screen::on_quit`]).
+    fn begin_quit(&mut self) {
+        if self.quit {
+            return;
+        }
+        self.quit = true;
+        self.for_each_screen(|s, ctx| s.on_quit(ctx));
+        self.effects.push(Effect::Quit);
     }
 
     fn show_toast(&mut self, tone: Tone, text: String) {
@@ -426,6 +472,10 @@ pub struct Exit {
 /// Sees each frame once drawn.
 pub type FrameHook = Box<dyn FnMut(&Buffer) + Send>;
 
+/// Gives the terminal to the user's editor on a text and returns the text it saved (or
+/// why it could not run); takes the terminal back before returning.
+pub type ExternalEditor = Box<dyn FnMut(&str) -> Result<String, String> + Send>;
+
 /// Hooks for the outside world, so tests can run the real loop without a terminal.
 pub struct RunOptions {
     /// Reads the clock; called once per message.
@@ -436,6 +486,8 @@ pub struct RunOptions {
     pub on_frame: Option<FrameHook>,
     /// Where the recent lookups are saved; `None` keeps them in memory.
     pub recent_file: Option<PathBuf>,
+    /// Runs `$VISUAL` / `$EDITOR`; `None` (tests, no terminal) says it cannot.
+    pub external_editor: Option<ExternalEditor>,
 }
 
 impl Default for RunOptions {
@@ -445,6 +497,7 @@ impl Default for RunOptions {
             clipboard: Box::new(|_| {}),
             on_frame: None,
             recent_file: None,
+            external_editor: None,
         }
     }
 }
@@ -474,22 +527,32 @@ where
     effects.extend(app.update(Msg::Resize(size.width, size.height)));
     let mut deadline: Option<tokio::time::Instant> = None;
     loop {
-        for effect in effects.drain(..) {
-            match effect {
-                Effect::Send(id, req) => {
-                    if requests.send((id, req)).is_err() {
-                        return Ok(worker_gone());
+        while !effects.is_empty() {
+            let mut follow_up = Vec::new();
+            for effect in effects.drain(..) {
+                match effect {
+                    Effect::Send(id, req) => {
+                        if requests.send((id, req)).is_err() {
+                            return Ok(worker_gone());
+                        }
                     }
-                }
-                Effect::Copy(text) => (opts.clipboard)(&text),
-                Effect::SaveRecent(list) => {
-                    if let Some(path) = &opts.recent_file
-                        && let Err(e) = crate::tui::recent::save(path, &list)
-                    {
-                        tracing::warn!(path = %path.display(), error = %e, "cannot save recent lookups");
+                    Effect::ExternalEdit(text) => {
+                        let result = match opts.external_editor.as_mut() {
+                            Some(edit) => edit(&text),
+                            None => Err("no external editor can run here".to_string()),
+                        };
+                        // The screen was someone else's meanwhile: draw it all again.
+                        terminal.clear().map_err(std::io::Error::other)?;
+                        let size = terminal.size().map_err(std::io::Error::other)?;
+                        follow_up.push(Msg::Resize(size.width, size.height));
+                        follow_up.push(Msg::ExternalEdited(result));
                     }
+                    other => carry_out(other, app, &mut opts),
                 }
-                Effect::Quit => {}
+            }
+            for msg in follow_up {
+                effects.extend(app.update(Msg::Clock((opts.clock)())));
+                effects.extend(app.update(msg));
             }
         }
         if PANICKED.load(Ordering::SeqCst) {
@@ -540,11 +603,41 @@ where
         effects.extend(app.update(Msg::Clock((opts.clock)())));
         effects.extend(app.update(msg));
         if terminate {
+            // Drafts and the like still get written; nothing is sent any more.
+            for effect in effects.drain(..) {
+                carry_out(effect, app, &mut opts);
+            }
             return Ok(Exit {
                 reason: ExitReason::Terminated,
                 message: None,
             });
         }
+    }
+}
+
+/// Carries out the effects that touch only local things (files, the clipboard).
+fn carry_out(effect: Effect, app: &mut App, opts: &mut RunOptions) {
+    match effect {
+        Effect::Copy(text) => (opts.clipboard)(&text),
+        Effect::SaveRecent(list) => {
+            if let Some(path) = &opts.recent_file
+                && let Err(e) = crate::tui::recent::save(path, &list)
+            {
+                tracing::warn!(path = %path.display(), error = %e, "cannot save recent lookups");
+            }
+        }
+        Effect::SaveDraft { path, contents } => {
+            if let Err(e) = crate::tui::drafts::write(&path, &contents) {
+                tracing::warn!(path = %path.display(), error = %e, "cannot save a draft");
+                app.show_error(format!("Cannot save the draft to {}: {e}", path.display()));
+            }
+        }
+        Effect::RemoveDraft(path) => {
+            if let Err(e) = crate::tui::drafts::remove(&path) {
+                tracing::warn!(path = %path.display(), error = %e, "cannot remove a draft");
+            }
+        }
+        Effect::Send(..) | Effect::ExternalEdit(_) | Effect::Quit => {}
     }
 }
 

@@ -13,7 +13,7 @@ use crate::api::{ClientConfig, Customization, Secret};
 use crate::config::Session;
 use crate::emulator::{EmulatorConfig, start};
 use crate::tui::screens::browse::Browse;
-use crate::tui::{Launch, finish, open, recent, runtime};
+use crate::tui::{Launch, finish, open, recent, runtime, system_time_zone};
 
 /// The sample data, in export format (`cargo run --example gen_demo` writes it).
 pub const DATA: &str = include_str!("../../assets/demo.ndjson");
@@ -88,8 +88,16 @@ pub fn data_at(now: Timestamp) -> Result<Vec<Customization>, String> {
     Ok(out)
 }
 
-/// Runs the demo until the user quits.
-pub fn run(args: DemoArgs) -> ExitCode {
+/// Runs the demo until the user quits. The config is read only for its `[keys]`; a config
+/// that cannot be read is reported and the default keys are used.
+pub fn run(g: &crate::cli::GlobalArgs, args: DemoArgs) -> ExitCode {
+    let keys = match g.load_config() {
+        Ok(cfg) => cfg.keys,
+        Err(f) => {
+            crate::cli::warn(&format!("{}; the demo uses the default keys", f.message));
+            Default::default()
+        }
+    };
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => {
@@ -97,10 +105,14 @@ pub fn run(args: DemoArgs) -> ExitCode {
             return ExitCode::from(crate::cli::exit::USAGE);
         }
     };
-    finish(rt.block_on(demo(args)))
+    finish(rt.block_on(demo(args, keys)))
 }
 
-async fn demo(args: DemoArgs) -> Result<crate::tui::Exit, String> {
+async fn demo(
+    args: DemoArgs,
+    keys: std::collections::BTreeMap<String, Vec<String>>,
+) -> Result<crate::tui::Exit, String> {
+    let tz = system_time_zone();
     // A fresh key each run: the emulator and the client share it and nobody else does.
     let key: String = {
         let mut rng = rand::rng();
@@ -122,11 +134,12 @@ async fn demo(args: DemoArgs) -> Result<crate::tui::Exit, String> {
         production: false,
         read_only: args.read_only,
         client: ClientConfig::new(running.url(), TRACKER, key),
-        keys: Default::default(),
+        keys,
     };
     let launch = Launch {
         session,
         recent_file: recent::default_path(),
+        tz,
     };
     if args.crash_after_start {
         tokio::spawn(async {

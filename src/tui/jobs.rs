@@ -252,8 +252,9 @@ pub async fn scan(job: ScanJob, step: Arc<dyn Fn(ImportReply) + Send + Sync>) ->
                 }
                 step(ImportReply::Event(e));
             }
-            // The plan's counts come with the final reply.
-            Event::Validated(_) => {}
+            // The plan's counts and duplicate groups come with the final reply (one event per
+            // group would be one message, and one frame, per group).
+            Event::Validated(_) | Event::Duplicate { .. } => {}
             other => step(ImportReply::Event(other)),
         })
     };

@@ -69,6 +69,19 @@ actions! {
     Export = "export", "export the current filters to an NDJSON file", ["x"];
     Complete = "complete", "complete the path", ["tab"];
     Cancel = "cancel", "cancel the import (the requests in flight finish)", ["c"];
+    New = "new", "create a new customization", ["n"];
+    Edit = "edit", "edit this customization", ["e"];
+    Duplicate = "duplicate", "duplicate it as a new customization", ["N"];
+    Save = "save", "save (an edit is reviewed before it is sent)", ["ctrl-s"];
+    ExternalEditor = "external_editor", "edit all of it as JSON in $VISUAL / $EDITOR", ["E", "ctrl-o"];
+    AddPin = "add_pin", "add a pin", ["a", "insert"];
+    DuplicatePin = "duplicate_pin", "duplicate the selected pin", ["c"];
+    DeletePin = "delete_pin", "delete the selected pin", ["x", "delete"];
+    MoveUp = "move_up", "move the selected pin up", ["K", "alt-up"];
+    MoveDown = "move_down", "move the selected pin down", ["J", "alt-down"];
+    Restore = "restore", "restore the draft", ["r"];
+    Discard = "discard", "discard the changes", ["d"];
+    KeepDraft = "keep_draft", "leave, keeping the changes as a draft", ["k"];
 }
 
 /// A set of actions that are understood together: one per screen or mode.
@@ -106,6 +119,22 @@ pub enum Context {
     ImportDone,
     /// The export dialog's path field.
     ExportFile,
+    /// The editor's form, focus on a choice, a flag or the pins table.
+    Editor,
+    /// The editor's form with a text field focused.
+    EditorText,
+    /// The form of one pin, focus on a choice or a flag.
+    PinForm,
+    /// The form of one pin with a text field focused.
+    PinFormText,
+    /// The editor asking what to do with unsaved changes.
+    EditorLeave,
+    /// The editor offering to restore a draft.
+    EditorRestore,
+    /// The editor showing what a save would change, before sending it.
+    EditorReview,
+    /// The editor listing what must be fixed before saving.
+    EditorProblems,
 }
 
 impl Context {
@@ -129,6 +158,14 @@ impl Context {
         Context::ImportRunning,
         Context::ImportDone,
         Context::ExportFile,
+        Context::Editor,
+        Context::EditorText,
+        Context::PinForm,
+        Context::PinFormText,
+        Context::EditorLeave,
+        Context::EditorRestore,
+        Context::EditorReview,
+        Context::EditorProblems,
     ];
 
     /// The actions of this context, in the order help lists them.
@@ -154,6 +191,7 @@ impl Context {
                 Refresh,
                 Import,
                 Export,
+                New,
             ],
             Context::BrowseSearch => &[Back, Confirm, Up, Down, PageUp, PageDown],
             Context::Filter => &[
@@ -169,7 +207,7 @@ impl Context {
             Context::FilterText => &[Back, Confirm, NextField, PrevField],
             Context::Detail => &[
                 Back, Up, Down, PageUp, PageDown, Top, Bottom, CopyId, CopyJson, RawJson, Delete,
-                Refresh, Lookup,
+                Refresh, Lookup, Edit, Duplicate,
             ],
             Context::ConfirmDelete => &[Back, Confirm],
             Context::Lookup => &[Back, Confirm, Up, Down],
@@ -185,6 +223,40 @@ impl Context {
             Context::ImportRunning => &[Cancel, Back],
             Context::ImportDone => &[Back, Confirm, Up, Down, PageUp, PageDown, Top, Bottom],
             Context::ExportFile => &[Back, Confirm, Complete],
+            Context::Editor => &[
+                Back,
+                Save,
+                NextField,
+                PrevField,
+                Up,
+                Down,
+                Toggle,
+                Open,
+                AddPin,
+                DuplicatePin,
+                DeletePin,
+                MoveUp,
+                MoveDown,
+                ExternalEditor,
+            ],
+            Context::EditorText => &[Back, Save, NextField, PrevField, Up, Down, ExternalEditor],
+            Context::PinForm => &[
+                Back,
+                Save,
+                NextField,
+                PrevField,
+                Up,
+                Down,
+                Toggle,
+                DuplicatePin,
+                DeletePin,
+                ExternalEditor,
+            ],
+            Context::PinFormText => &[Back, Save, NextField, PrevField, Up, Down, ExternalEditor],
+            Context::EditorLeave => &[Back, Discard, KeepDraft],
+            Context::EditorRestore => &[Restore, Confirm, Discard, Back],
+            Context::EditorReview => &[Confirm, Back, Up, Down, PageUp, PageDown],
+            Context::EditorProblems => &[Back, Confirm, Up, Down],
         }
     }
 
@@ -201,6 +273,8 @@ impl Context {
                 | Context::ImportFile
                 | Context::ImportTyped
                 | Context::ExportFile
+                | Context::EditorText
+                | Context::PinFormText
         )
     }
 
@@ -215,6 +289,8 @@ impl Context {
                 | Context::ImportFile
                 | Context::ImportTyped
                 | Context::ExportFile
+                | Context::EditorText
+                | Context::PinFormText
         )
     }
 }

@@ -40,6 +40,11 @@
 //!    sends. Compute layouts with a function shared by `render` and `on_mouse`.
 //! 6. Test it by feeding [`Msg`]s to an [`App`] and snapshotting the frame (see
 //!    `tests/tui/`).
+//! 7. Need a timer (a debounce)? [`screens::Ctx::wake_at`], then [`screens::Screen::on_timer`].
+//!    A file written safely? [`screens::Ctx::save_draft`]. The terminal for another program?
+//!    [`screens::Ctx::external_edit`], answered in [`screens::Screen::on_external_edit`]. Work
+//!    that must not be lost when the app ends goes in [`screens::Screen::on_quit`]. The
+//!    editor (`screens/editor.rs`) uses all four.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -66,6 +71,8 @@ use crate::config::Session;
 
 pub mod app;
 pub mod demo;
+pub mod drafts;
+pub mod external;
 pub mod fmt;
 pub mod jobs;
 pub mod keys;
@@ -107,17 +114,22 @@ struct TerminalGuard;
 impl TerminalGuard {
     fn enter() -> std::io::Result<TerminalGuard> {
         install_panic_hook();
-        enable_raw_mode()?;
-        TERMINAL_ACTIVE.store(true, Ordering::SeqCst);
         let guard = TerminalGuard;
-        execute!(
-            std::io::stdout(),
-            EnterAlternateScreen,
-            EnableMouseCapture,
-            EnableBracketedPaste
-        )?;
+        take_terminal()?;
         Ok(guard)
     }
+}
+
+/// Raw mode, the alternate screen, mouse and bracketed paste; [`restore_terminal`] undoes it.
+fn take_terminal() -> std::io::Result<()> {
+    enable_raw_mode()?;
+    TERMINAL_ACTIVE.store(true, Ordering::SeqCst);
+    execute!(
+        std::io::stdout(),
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        EnableBracketedPaste
+    )
 }
 
 impl Drop for TerminalGuard {
@@ -142,16 +154,103 @@ fn install_panic_hook() {
     }));
 }
 
+/// The terminal's events, with a switch to let go of the terminal's input while another
+/// program (the user's editor) reads it: crossterm reads the terminal on a thread of its
+/// own while a stream is alive, so the stream itself is dropped, then made anew.
+#[derive(Clone, Default)]
+struct InputSwitch {
+    events: Arc<std::sync::Mutex<Option<EventStream>>>,
+    waker: Arc<std::sync::Mutex<Option<std::task::Waker>>>,
+}
+
+impl InputSwitch {
+    fn new() -> Self {
+        let s = InputSwitch::default();
+        s.resume();
+        s
+    }
+
+    fn pause(&self) {
+        let stream = self.events.lock().map(|mut e| e.take());
+        drop(stream);
+    }
+
+    fn resume(&self) {
+        if let Ok(mut e) = self.events.lock() {
+            *e = Some(EventStream::new());
+        }
+        if let Some(w) = self.waker.lock().ok().and_then(|mut w| w.take()) {
+            w.wake();
+        }
+    }
+}
+
+impl Stream for InputSwitch {
+    type Item = std::io::Result<crossterm::event::Event>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let Ok(mut events) = self.events.lock() else {
+            return std::task::Poll::Ready(None);
+        };
+        match events.as_mut() {
+            Some(s) => s.poll_next_unpin(cx),
+            None => {
+                if let Ok(mut w) = self.waker.lock() {
+                    *w = Some(cx.waker().clone());
+                }
+                std::task::Poll::Pending
+            }
+        }
+    }
+}
+
+/// Gives the terminal to the user's editor on `text` and takes it back: the input is let
+/// go, raw mode and the alternate screen are left; afterwards both are set up again and
+/// whatever was typed meanwhile is dropped, so no stray key reaches the app.
+fn hand_over(input: &InputSwitch, text: &str) -> Result<String, String> {
+    input.pause();
+    restore_terminal();
+    let result = external::edit_with(&external::editor_command(), text);
+    // Keys typed while the editor ran and that it did not read are still queued in the
+    // terminal: drop them, then anything crossterm had buffered before the hand-over.
+    flush_terminal_input();
+    let back = take_terminal();
+    flush_terminal_input();
+    while crossterm::event::poll(std::time::Duration::ZERO).unwrap_or(false) {
+        if crossterm::event::read().is_err() {
+            break;
+        }
+    }
+    input.resume();
+    back.map_err(|e| format!("cannot take the terminal back: {e}"))?;
+    result
+}
+
+/// Discards input the terminal has received but nobody has read.
+#[cfg(unix)]
+fn flush_terminal_input() {
+    if let Ok(tty) = std::fs::File::open("/dev/tty") {
+        let _ = rustix::termios::tcflush(&tty, rustix::termios::QueueSelector::IFlush);
+    }
+}
+
+#[cfg(not(unix))]
+fn flush_terminal_input() {}
+
 /// Terminal events as [`Msg`]s, plus SIGTERM and SIGHUP as [`Msg::Terminate`].
-fn terminal_input() -> impl Stream<Item = Msg> + Unpin {
-    let events = EventStream::new().filter_map(|r| async move {
+fn terminal_input() -> (impl Stream<Item = Msg> + Unpin, InputSwitch) {
+    let switch = InputSwitch::new();
+    let events = switch.clone().filter_map(|r| async move {
         match r {
             Ok(ev) => Msg::from_event(ev),
             // The terminal is gone: nothing more can be read or shown.
             Err(_) => Some(Msg::Terminate),
         }
     });
-    Box::pin(futures::stream::select(events, signals()))
+    (Box::pin(futures::stream::select(events, signals())), switch)
 }
 
 #[cfg(unix)]
@@ -184,6 +283,14 @@ pub struct Launch {
     pub session: Session,
     /// `None` keeps recent lookups in memory only.
     pub recent_file: Option<PathBuf>,
+    /// The user's time zone, being worked out (see [`system_time_zone`]).
+    pub tz: std::thread::JoinHandle<TimeZone>,
+}
+
+/// Starts working out the system's time zone on a thread of its own: finding its name
+/// can mean listing the whole zoneinfo directory, which need not hold up start-up.
+pub fn system_time_zone() -> std::thread::JoinHandle<TimeZone> {
+    std::thread::spawn(TimeZone::system)
 }
 
 /// Runs the TUI on the current tokio runtime with `root` as the home screen, on the real
@@ -192,6 +299,7 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
     let Launch {
         session,
         recent_file,
+        tz,
     } = launch;
     let keymap = keys::Keymap::with_overrides(&session.keys).map_err(|e| e.to_string())?;
     let client = Client::new(session.client.clone()).map_err(|e| e.to_string())?;
@@ -199,6 +307,7 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
     drop(session);
     let recent = recent_file.as_deref().map(recent::load).unwrap_or_default();
     let worker = worker::spawn(client);
+    let tz = tz.join().unwrap_or(TimeZone::UTC);
     let guard = TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))
         .map_err(|e| format!("cannot set up the terminal: {e}"))?;
@@ -206,22 +315,25 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
     let mut app = App::new(AppOptions {
         profile,
         keymap,
-        tz: TimeZone::system(),
+        tz,
         recent,
         now: Timestamp::now(),
         size: (size.width, size.height),
     });
+    app.set_drafts_dir(crate::config::data_dir().map(|d| d.join("drafts")));
     app.open_boxed(root);
+    let (input, switch) = terminal_input();
     let result = run(
         &mut terminal,
         &mut app,
-        terminal_input(),
+        input,
         worker,
         RunOptions {
             clock: Arc::new(Timestamp::now),
             clipboard: Box::new(osc52_clipboard),
             on_frame: None,
             recent_file,
+            external_editor: Some(Box::new(move |text| hand_over(&switch, text))),
         },
     )
     .await;
@@ -271,6 +383,7 @@ pub fn launch(session: Session) -> ExitCode {
     let launch = Launch {
         session,
         recent_file: recent::default_path(),
+        tz: system_time_zone(),
     };
     finish(rt.block_on(open(launch, Box::new(Browse::new()))))
 }
@@ -301,41 +414,30 @@ pub fn launch_first_run(config_path: String) -> ExitCode {
     let launch = Launch {
         session,
         recent_file: None,
+        tz: system_time_zone(),
     };
     finish(rt.block_on(open(launch, Box::new(FirstRun::new(config_path)))))
 }
 
-/// Where the config file is looked for: `PINSCOPE_CONFIG`, else the platform config dir.
-fn config_path() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("PINSCOPE_CONFIG") {
-        return Some(PathBuf::from(p));
+/// `pinscope` with no subcommand: the TUI on the chosen profile (`--profile`, else the
+/// config's default), or the first-run screen when there is no config. This is the one
+/// place the TUI reads the config.
+pub fn launch_default(g: &crate::cli::GlobalArgs) -> ExitCode {
+    let cfg = match g.load_config() {
+        Ok(cfg) => cfg,
+        Err(f) => return crate::cli::finish(Err(f)),
+    };
+    let choice = g.choice();
+    if cfg.is_first_run() && choice == crate::config::Choice::default() {
+        return launch_first_run(cfg.path.display().to_string());
     }
-    directories::ProjectDirs::from("", "", "pinscope").map(|d| d.config_dir().join("config.toml"))
-}
-
-/// The one place the TUI reads the config: the default profile's session, or `None` when
-/// there is no config file.
-fn load_default_session() -> Result<Option<Session>, String> {
-    match config_path() {
-        Some(path) if path.exists() => Err(format!(
-            "{}: profiles cannot be read by this build yet; `pinscope demo` works without one",
-            path.display()
-        )),
-        _ => Ok(None),
-    }
-}
-
-/// `pinscope` with no subcommand: the TUI on the default profile, or the first-run screen
-/// when there is no config.
-pub fn launch_default() -> ExitCode {
-    match load_default_session() {
-        Ok(Some(session)) => launch(session),
-        Ok(None) => launch_first_run(
-            config_path().map_or_else(|| "config.toml".to_string(), |p| p.display().to_string()),
-        ),
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(crate::cli::exit::USAGE)
+    match cfg.session(&choice) {
+        Ok(resolved) => {
+            for w in &resolved.warnings {
+                crate::cli::warn(w);
+            }
+            launch(resolved.session)
         }
+        Err(e) => crate::cli::finish(Err(e.into())),
     }
 }

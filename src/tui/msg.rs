@@ -212,11 +212,15 @@ pub enum Msg {
     /// The current time. The loop sends it before every other message, so nothing else
     /// reads the clock.
     Clock(Timestamp),
-    /// A timer asked for by [`crate::tui::app::Effect::WakeAfter`] fired (spinner, toasts).
+    /// A timer fired: the spinner, a toast's end, or a time a screen asked to be woken at
+    /// ([`crate::tui::screens::Ctx::wake_at`]).
     Tick,
     Api(Box<ApiEvent>),
     /// SIGTERM or a similar request to end.
     Terminate,
+    /// The external editor asked for by [`crate::tui::app::Effect::ExternalEdit`] closed:
+    /// the text as saved, or why it could not run.
+    ExternalEdited(Result<String, String>),
 }
 
 impl Msg {

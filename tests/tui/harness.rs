@@ -251,6 +251,7 @@ impl Running {
                         *frames.lock().expect("lock") = buffer_text(buf);
                     })),
                     recent_file,
+                    external_editor: None,
                 },
             )
             .await

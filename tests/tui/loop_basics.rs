@@ -244,3 +244,13 @@ fn narrowing_as_you_type_matches_narrowing_at_once() {
     back.push(code(KeyCode::Backspace));
     assert_eq!(shown(back), a);
 }
+
+/// The `[keys]` of `config.example.toml` name real actions and keys.
+#[test]
+fn the_example_configs_keys_are_valid() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let cfg = pinscope::config::load(&path).expect("the example config loads");
+    assert!(!cfg.keys.is_empty(), "the example shows [keys]");
+    let map = Keymap::with_overrides(&cfg.keys).expect("valid [keys]");
+    assert_eq!(map.label(pinscope::tui::keys::Action::Refresh), "r/F5");
+}

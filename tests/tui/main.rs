@@ -2,6 +2,9 @@
 //! loop driven by a channel of keys against a server, and the real binary under tmux.
 
 mod demo_data;
+mod editor_loop;
+mod editor_snapshots;
+mod editor_tmux;
 mod full_loop;
 mod harness;
 mod import_loop;

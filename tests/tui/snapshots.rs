@@ -336,3 +336,13 @@ fn status_bar_production_and_failure() {
     assert!(text.contains("no answer after 60s"), "{text}");
     assert_snapshot!(text);
 }
+
+#[test]
+fn detail_scrolled_with_wrapped_pins_60x20() {
+    let mut app = detail_of(rich(), 60, 20);
+    feed(&mut app, [key('G')]);
+    let text = draw(&app);
+    assert!(text.contains("Timeline"), "scrolled to the end:\n{text}");
+    assert!(!text.contains(" id "), "the top scrolled away:\n{text}");
+    assert_snapshot!(text);
+}

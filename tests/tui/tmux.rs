@@ -30,12 +30,20 @@ impl Tmux {
     /// dir. After pinscope exits, the shell prints its status and whether the terminal is
     /// back in canonical mode, and keeps the pane open.
     fn start(name: &str, args: &str) -> Tmux {
+        Tmux::start_with(name, args, None, "")
+    }
+
+    /// Like [`Tmux::start`], with this config file and extra `NAME=value` environment.
+    fn start_with(name: &str, args: &str, config_text: Option<&str>, env: &str) -> Tmux {
         let dir = tempfile::tempdir().expect("tempdir");
         let socket = format!("pinscope-test-{}-{name}", std::process::id());
         let data = dir.path().join("data");
         let config = dir.path().join("config.toml");
+        if let Some(text) = config_text {
+            std::fs::write(&config, text).expect("config written");
+        }
         let script = format!(
-            "env PINSCOPE_DATA_DIR='{}' PINSCOPE_CONFIG='{}' TZ=UTC RUST_BACKTRACE=0 '{BIN}' {args}; \
+            "env PINSCOPE_DATA_DIR='{}' PINSCOPE_CONFIG='{}' TZ=UTC RUST_BACKTRACE=0 {env} '{BIN}' {args}; \
              echo \"exit-status=$?\"; stty -a | tr ' ' '\\n' | grep -x -- '-\\{{0,1\\}}icanon'; \
              echo shell-done; sleep 120",
             data.display(),
@@ -224,4 +232,69 @@ fn lookup_in_the_demo_is_remembered_in_the_data_dir() {
     assert!(screen.contains("exit-status=0"), "{screen}");
     let saved = std::fs::read_to_string(t.data_dir().join("recent_lookups")).expect("saved");
     assert_eq!(saved.trim(), "199620b4-df1a-46e8-ab59-9e9ed9af7106");
+}
+
+#[test]
+fn without_a_config_the_first_run_screen_explains() {
+    if tmux_missing() {
+        return;
+    }
+    let t = Tmux::start("first-run", "");
+    let screen = t.wait_for("Welcome to pinscope");
+    assert!(screen.contains("config.toml"), "{screen}");
+    assert!(screen.contains("pinscope demo"), "{screen}");
+    t.keys(&["q"]);
+    let screen = t.wait_for("shell-done");
+    assert!(screen.contains("exit-status=0"), "{screen}");
+    assert!(!t.alternate_on());
+}
+
+#[test]
+fn the_default_profile_of_the_config_opens_with_its_label_and_keys() {
+    if tmux_missing() {
+        return;
+    }
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let data: Vec<pinscope::api::Customization> = pinscope::tui::demo::DATA
+        .lines()
+        .take(3)
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let mut cfg = pinscope::emulator::EmulatorConfig::new(
+        "127.0.0.1:0".parse().expect("addr"),
+        vec![("shop-1".to_string(), pinscope::api::Secret::new("tmux-key"))],
+    );
+    cfg.preload = data;
+    let emu = rt
+        .block_on(pinscope::emulator::start(cfg))
+        .expect("emulator");
+    let config = format!(
+        "default_profile = \"shop\"\n\
+         [profiles.shop]\n\
+         host = \"{}\"\n\
+         tracker_id = \"shop-1\"\n\
+         private_key_env = \"PINSCOPE_TMUX_KEY\"\n\
+         label = \"PROD shop\"\n\
+         color = \"red\"\n\
+         production = true\n\
+         [keys]\n\
+         quit = \"Q\"\n",
+        emu.url()
+    );
+    let t = Tmux::start_with("profile", "", Some(&config), "PINSCOPE_TMUX_KEY=tmux-key");
+    let screen = t.wait_for("3 customizations");
+    assert!(screen.contains("PROD shop"), "{screen}");
+    assert!(screen.contains("shop-1"), "{screen}");
+    assert!(
+        screen.contains("Q quit"),
+        "the hints follow [keys]:\n{screen}"
+    );
+    assert!(!screen.contains("tmux-key"), "the key is never shown");
+    t.keys(&["q"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(t.alternate_on(), "q is not quit any more");
+    t.keys(&["Q"]);
+    let screen = t.wait_for("shell-done");
+    assert!(screen.contains("exit-status=0"), "{screen}");
+    rt.block_on(emu.shutdown());
 }

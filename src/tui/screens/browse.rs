@@ -404,6 +404,7 @@ impl Browse {
             Action::Bottom => self.move_by(isize::MAX / 2, ctx),
             Action::Open => self.open_selected(ctx),
             Action::Lookup => ctx.push(Lookup::new()),
+            Action::New => ctx.push(crate::tui::screens::editor::Editor::create()),
             Action::Search => {
                 self.mode = Mode::Search;
                 self.renarrow();

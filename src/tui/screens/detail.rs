@@ -49,6 +49,37 @@ const KNOWN_PIN: [&str; 10] = [
     "id",
 ];
 
+/// Where a pin's sentence starts: after the position and the state.
+const PIN_INDENT: usize = 21;
+
+/// Splits `text` into lines of at most `width` characters, at spaces where it can.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let fits = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if !line.is_empty() && fits > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+        // A word longer than the line is cut.
+        while line.chars().count() > width {
+            let head: String = line.chars().take(width).collect();
+            let tail: String = line.chars().skip(width).collect();
+            out.push(head);
+            line = tail;
+        }
+    }
+    if !line.is_empty() || out.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
 /// How many characters of the id must be typed to delete.
 const CONFIRM_CHARS: usize = 8;
 
@@ -264,11 +295,20 @@ impl Detail {
             let pos = p
                 .position()
                 .map_or_else(|| "?".to_string(), |p| p.to_string());
-            out.push(Line::from(vec![
-                Span::raw(format!("  {pos:<9}")),
-                Span::styled(format!("{:<10}", state.as_str()), state_style(state)),
-                Span::raw(fmt::pin_sentence(p, tz)),
-            ]));
+            // The sentence wraps under itself.
+            let room = (width as usize).saturating_sub(PIN_INDENT + 1).max(20);
+            let sentence = wrap(&fmt::pin_sentence(p, tz), room);
+            for (i, part) in sentence.into_iter().enumerate() {
+                if i == 0 {
+                    out.push(Line::from(vec![
+                        Span::raw(format!("  {pos:<9}")),
+                        Span::styled(format!("{:<10}", state.as_str()), state_style(state)),
+                        Span::raw(part),
+                    ]));
+                } else {
+                    out.push(Line::raw(format!("{:PIN_INDENT$}{part}", "")));
+                }
+            }
             for (k, v) in p.raw() {
                 if !KNOWN_PIN.contains(&k.as_str()) {
                     out.push(Line::styled(format!("{:21}{k}: {v}", ""), theme::muted()));
@@ -463,6 +503,16 @@ impl Screen for Detail {
             Action::Bottom => self.scroll_by(isize::MAX / 2, ctx),
             Action::Refresh => self.get(ctx),
             Action::Lookup => ctx.push(crate::tui::screens::lookup::Lookup::new()),
+            Action::Edit if self.shown.is_some() => {
+                if let Some(c) = self.shown.clone() {
+                    ctx.push(crate::tui::screens::editor::Editor::edit(c));
+                }
+            }
+            Action::Duplicate => {
+                if let Some(c) = &self.shown {
+                    ctx.push(crate::tui::screens::editor::Editor::duplicate(c));
+                }
+            }
             Action::CopyId => ctx.copy(self.id.clone(), "the id"),
             Action::CopyJson if self.shown.is_some() => ctx.copy(self.pretty_json(), "the JSON"),
             Action::RawJson if self.shown.is_some() => ctx.push(Pager::new(
@@ -512,6 +562,13 @@ impl Screen for Detail {
                 Ok(_) => self.fetch = Remote::Idle,
                 Err(e) => self.fetch = Remote::Failed(e.clone()),
             }
+            return;
+        }
+        // Saved by the editor: show the new version.
+        if let Ok(ApiReply::Updated(id)) = &ev.result
+            && *id == self.id
+        {
+            self.get(ctx);
             return;
         }
         if let Some(confirm) = &mut self.confirm
@@ -584,5 +641,18 @@ impl Screen for Detail {
         if let Some(confirm) = &self.confirm {
             self.render_confirm(frame, area, confirm, env);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wraps_at_spaces_and_cuts_long_words() {
+        assert_eq!(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("", 4), [""]);
+        assert_eq!(wrap("short", 40), ["short"]);
     }
 }

@@ -4,6 +4,8 @@
 //! every one gets every [`ApiEvent`]. Screens talk to the rest of the app only through the
 //! [`Ctx`] they are handed: send requests, push and close screens, show toasts, copy text.
 
+use std::path::PathBuf;
+
 use crossterm::event::{KeyEvent, MouseEvent};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -17,6 +19,7 @@ use crate::tui::msg::{ApiEvent, ApiRequest, ReqId};
 
 pub mod browse;
 pub mod detail;
+pub mod editor;
 pub mod export;
 pub mod first_run;
 pub mod help;
@@ -64,6 +67,8 @@ pub struct Env {
     pub size: Rect,
     /// Advances while a request is in flight.
     pub spinner: usize,
+    /// Where the editor keeps drafts; `None` keeps none.
+    pub drafts_dir: Option<PathBuf>,
 }
 
 impl Env {
@@ -103,6 +108,18 @@ pub enum Command {
     },
     RememberLookup(String),
     Quit,
+    /// Wake the screens ([`Screen::on_timer`]) once this time has come.
+    WakeAt(Timestamp),
+    /// Write this file (atomically): a draft.
+    SaveDraft {
+        path: PathBuf,
+        contents: String,
+    },
+    /// Remove this draft file, if it exists.
+    RemoveDraft(PathBuf),
+    /// Hand the terminal to `$VISUAL` / `$EDITOR` on this text; the answer comes back in
+    /// [`Screen::on_external_edit`].
+    ExternalEdit(String),
 }
 
 /// A screen's handle on the app, for one call.
@@ -181,6 +198,28 @@ impl<'a> Ctx<'a> {
     pub fn quit(&mut self) {
         self.commands.push(Command::Quit);
     }
+
+    /// Asks for a call to [`Screen::on_timer`] once `at` has come (a debounce, say). The
+    /// app keeps the earliest time asked for; a screen woken early asks again.
+    pub fn wake_at(&mut self, at: Timestamp) {
+        self.commands.push(Command::WakeAt(at));
+    }
+
+    /// Writes a draft file (atomically, by the loop).
+    pub fn save_draft(&mut self, path: PathBuf, contents: String) {
+        self.commands.push(Command::SaveDraft { path, contents });
+    }
+
+    /// Removes a draft file.
+    pub fn remove_draft(&mut self, path: PathBuf) {
+        self.commands.push(Command::RemoveDraft(path));
+    }
+
+    /// Opens `text` in the user's editor; the loop gives the terminal away and takes it
+    /// back, then calls [`Screen::on_external_edit`] on the top screen.
+    pub fn external_edit(&mut self, text: String) {
+        self.commands.push(Command::ExternalEdit(text));
+    }
 }
 
 /// One screen of the app.
@@ -216,6 +255,15 @@ pub trait Screen: Send {
 
     /// Called after the terminal changed size (`ctx.area` is the new area).
     fn on_resize(&mut self, _ctx: &mut Ctx) {}
+
+    /// A time asked for with [`Ctx::wake_at`] has come (for one screen or another).
+    fn on_timer(&mut self, _ctx: &mut Ctx) {}
+
+    /// The external editor closed: the text it saved, or why it could not run.
+    fn on_external_edit(&mut self, _result: Result<String, String>, _ctx: &mut Ctx) {}
+
+    /// The app is about to quit (or was told to end): save what must not be lost.
+    fn on_quit(&mut self, _ctx: &mut Ctx) {}
 
     /// Counts for the status bar (`312 of 312`), from the topmost screen that has some.
     fn counts(&self) -> Option<String> {

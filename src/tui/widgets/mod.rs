@@ -3,6 +3,8 @@
 use base64::Engine as _;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 
+pub mod date_field;
+pub mod json_field;
 pub mod list;
 pub mod path_field;
 pub mod status;

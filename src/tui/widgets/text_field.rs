@@ -43,6 +43,11 @@ impl TextField {
         self.set_value("");
     }
 
+    /// Whether the cursor is after the last character.
+    pub fn cursor_at_end(&self) -> bool {
+        self.area.cursor().1 >= self.value().chars().count()
+    }
+
     /// Feeds a key; returns whether the text changed. Enter and Tab are not typed.
     pub fn input(&mut self, key: KeyEvent) -> bool {
         if matches!(key.code, KeyCode::Enter | KeyCode::Tab | KeyCode::BackTab)

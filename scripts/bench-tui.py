@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Measures `pinscope demo` in a pseudo-terminal, as a user would run it.
+
+- start-up: time from starting the process to the first frame that shows demo data
+  (the status bar's "of 340 loaded"), over several runs (target <= 50 ms);
+- idle wake-ups: context switches of all the process's threads during 10 s of doing
+  nothing after the first frame (target 0);
+- peak RSS (VmHWM) after browsing: all pages loaded, a detail opened, a search typed
+  (target <= 25 MB);
+- the exit status after `q` (0).
+
+Uses only the standard library (pty). Builds the release binary first unless
+--no-build is given.
+
+    python3 scripts/bench-tui.py [--runs 5] [--idle 10] [--no-build]
+"""
+
+import argparse
+import fcntl
+import os
+import pty
+import re
+import select
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "pinscope")
+COLS, ROWS = 160, 45
+ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][A-Za-z0-9]|\x1b[=>78]")
+
+
+class Demo:
+    """`pinscope demo` on a pty of COLS x ROWS."""
+
+    def __init__(self, data_dir):
+        env = dict(os.environ)
+        env.update(
+            {
+                "PINSCOPE_DATA_DIR": data_dir,
+                "PINSCOPE_CONFIG": os.path.join(data_dir, "no-config.toml"),
+                "TERM": "xterm-256color",
+                "RUST_BACKTRACE": "0",
+            }
+        )
+        self.started = time.perf_counter()
+        pid, fd = pty.fork()
+        if pid == 0:
+            # The child: size the terminal before pinscope looks at it.
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+            os.execve(BIN, [BIN, "demo"], env)
+        self.pid, self.fd = pid, fd
+        self.raw = b""
+        self.status = None
+
+    def text(self):
+        return ANSI.sub(b"", self.raw).decode("utf-8", "replace")
+
+    def pump(self, timeout):
+        """Reads what is there, waiting at most `timeout` seconds for something."""
+        r, _, _ = select.select([self.fd], [], [], timeout)
+        if not r:
+            return False
+        try:
+            chunk = os.read(self.fd, 1 << 16)
+        except OSError:
+            return False
+        self.raw += chunk
+        return bool(chunk)
+
+    def wait_for(self, needle, timeout=10.0, since=0):
+        """Waits until the output after byte `since` shows `needle`; returns the time.
+        Blanks are not compared: the terminal is told to move over unchanged blank
+        cells rather than to write them."""
+        deadline = time.perf_counter() + timeout
+        needle = needle.replace(" ", "")
+        while True:
+            seen = ANSI.sub(b"", self.raw[since:]).decode("utf-8", "replace").replace(" ", "")
+            if needle in seen:
+                return time.perf_counter()
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                raise RuntimeError(f"timed out waiting for {needle!r}; output:\n{self.text()[-2000:]}")
+            self.pump(min(left, 0.05))
+
+    def full_frame(self):
+        """Makes pinscope draw every cell again (a resize clears the screen), so that the
+        output holds the whole screen and not only what changed. Returns the offset
+        where that frame starts."""
+        mark = len(self.raw)
+        self.cols = COLS + 1 if getattr(self, "cols", COLS) == COLS else COLS
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, self.cols, 0, 0))
+        os.kill(self.pid, signal.SIGWINCH)
+        return mark
+
+    def send(self, keys):
+        os.write(self.fd, keys.encode())
+
+    def drain(self, seconds):
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            self.pump(max(0.0, min(0.05, end - time.perf_counter())))
+
+    def switches(self):
+        """{thread: voluntary + involuntary context switches} for every thread."""
+        out = {}
+        base = f"/proc/{self.pid}/task"
+        for tid in os.listdir(base):
+            try:
+                with open(f"{base}/{tid}/comm") as f:
+                    name = f.read().strip()
+                with open(f"{base}/{tid}/status") as f:
+                    fields = dict(
+                        line.split(":", 1) for line in f.read().splitlines() if ":" in line
+                    )
+            except FileNotFoundError:
+                continue
+            n = int(fields["voluntary_ctxt_switches"]) + int(fields["nonvoluntary_ctxt_switches"])
+            out[f"{tid} {name}"] = n
+        return out
+
+    def status_kb(self, field):
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        return 0
+
+    def quit(self, timeout=5.0):
+        self.send("q")
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            self.pump(0.05)
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid == self.pid:
+                self.status = os.waitstatus_to_exitcode(status)
+                os.close(self.fd)
+                return self.status
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        os.close(self.fd)
+        raise RuntimeError("pinscope did not quit on q")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=5, help="start-up runs (default 5)")
+    ap.add_argument("--idle", type=float, default=10.0, help="idle seconds (default 10)")
+    ap.add_argument("--no-build", action="store_true", help="use target/release/pinscope as it is")
+    args = ap.parse_args()
+
+    if not args.no_build:
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    if not os.path.exists(BIN):
+        sys.exit(f"{BIN} is missing; build it with cargo build --release")
+
+    with tempfile.TemporaryDirectory() as data_dir:
+        startups = []
+        for _ in range(args.runs):
+            d = Demo(data_dir)
+            seen = d.wait_for("of 340 loaded")
+            startups.append((seen - d.started) * 1000)
+            status = d.quit()
+            if status != 0:
+                sys.exit(f"exit status {status} after q")
+
+        # One long run: idle, then browse, then peak memory.
+        d = Demo(data_dir)
+        d.wait_for("of 340 loaded")
+        d.drain(1.0)  # let start-up settle
+        before = d.switches()
+        rss_start = d.status_kb("VmRSS")
+        d.drain(args.idle)
+        after = d.switches()
+        wakeups = {t: after.get(t, 0) - n for t, n in before.items()}
+        new_threads = sorted(set(after) - set(before))
+
+        for _ in range(6):  # to the end: every page loaded
+            d.send("G")
+            d.drain(0.2)
+        d.wait_for("340 customizations", since=d.full_frame())
+        d.send("\r")
+        d.drain(0.3)
+        d.wait_for("Pins (", since=d.full_frame())
+        d.send("\x1b")
+        d.drain(0.3)
+        d.send("/")
+        for ch in "fender":
+            d.send(ch)
+            d.drain(0.05)
+        d.wait_for("shown · 340 of 340 loaded", since=d.full_frame())
+        d.send("\x1b")
+        d.drain(0.3)
+        hwm = d.status_kb("VmHWM")
+        status = d.quit()
+
+    print("pinscope demo in a %dx%d pty (%s)" % (COLS, ROWS, BIN))
+    print()
+    print("start-up to the first frame with demo data, %d runs:" % len(startups))
+    print("  " + "  ".join("%.1f ms" % s for s in startups))
+    print("  median %.1f ms, best %.1f ms   (target <= 50 ms)" % (statistics.median(startups), min(startups)))
+    print()
+    total = sum(wakeups.values())
+    print("wake-ups during %.0f s idle: %d   (target 0)" % (args.idle, total))
+    for t, n in sorted(wakeups.items()):
+        print("  thread %-28s %d" % (t, n))
+    if new_threads:
+        print("  threads started while idle: %s" % ", ".join(new_threads))
+    print()
+    print("RSS after start-up: %.1f MB" % (rss_start / 1024))
+    print("peak RSS (VmHWM) after browsing every page, a detail and a search: %.1f MB   (target <= 25 MB)" % (hwm / 1024))
+    print()
+    print("exit status after q: %d" % status)
+    return 0 if status == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
