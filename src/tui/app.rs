@@ -298,22 +298,25 @@ impl App {
     }
 
     fn on_api(&mut self, ev: ApiEvent) {
-        if matches!(ev.result, Ok(ApiReply::JobUpdate(_))) {
-            // Progress of a job that is still running.
-            self.for_each_screen(|s, ctx| s.on_api(&ev, ctx));
-            return;
+        // A step of long work (an import) keeps its request in flight; the work's own
+        // events leave the status bar alone (the screen that asked shows them).
+        let step = ev.result.as_ref().is_ok_and(ApiReply::is_step);
+        let local = ev.result.as_ref().is_ok_and(ApiReply::is_local);
+        if !step {
+            self.in_flight.remove(&ev.id);
         }
-        self.in_flight.remove(&ev.id);
-        self.last_call = Some(ev.call.clone());
-        match &ev.result {
-            Ok(_) => self.trouble = None,
-            Err(e) if is_trouble(e) => {
-                self.trouble = Some(Trouble {
-                    call: ev.call.clone(),
-                    error: e.clone(),
-                })
+        if !local {
+            self.last_call = Some(ev.call.clone());
+            match &ev.result {
+                Ok(_) => self.trouble = None,
+                Err(e) if is_trouble(e) => {
+                    self.trouble = Some(Trouble {
+                        call: ev.call.clone(),
+                        error: e.clone(),
+                    })
+                }
+                Err(_) => {}
             }
-            Err(_) => {}
         }
         self.for_each_screen(|s, ctx| s.on_api(&ev, ctx));
     }

@@ -65,6 +65,10 @@ actions! {
     CopyJson = "copy_json", "copy the JSON (OSC 52)", ["Y"];
     RawJson = "raw_json", "show the raw JSON", ["o"];
     Delete = "delete", "delete (asks for the id's first 8 characters)", ["d"];
+    Import = "import", "import customizations from an NDJSON file", ["i"];
+    Export = "export", "export the current filters to an NDJSON file", ["x"];
+    Complete = "complete", "complete the path", ["tab"];
+    Cancel = "cancel", "cancel the import (the requests in flight finish)", ["c"];
     New = "new", "create a new customization", ["n"];
     Edit = "edit", "edit this customization", ["e"];
     Duplicate = "duplicate", "duplicate it as a new customization", ["N"];
@@ -99,6 +103,22 @@ pub enum Context {
     Pager,
     Help,
     FirstRun,
+    /// The import screen's file picker (a path field).
+    ImportFile,
+    /// The import screen's invalid lines and duplicates.
+    ImportReview,
+    /// The import screen's conflict strategy choice.
+    ImportStrategy,
+    /// A yes/no question on the import screen (send? cancel?).
+    ImportAsk,
+    /// Typing the line count to import into a production profile.
+    ImportTyped,
+    /// The import screen while a file is validated or sent.
+    ImportRunning,
+    /// The import screen's summary.
+    ImportDone,
+    /// The export dialog's path field.
+    ExportFile,
     /// The editor's form, focus on a choice, a flag or the pins table.
     Editor,
     /// The editor's form with a text field focused.
@@ -130,6 +150,14 @@ impl Context {
         Context::Pager,
         Context::Help,
         Context::FirstRun,
+        Context::ImportFile,
+        Context::ImportReview,
+        Context::ImportStrategy,
+        Context::ImportAsk,
+        Context::ImportTyped,
+        Context::ImportRunning,
+        Context::ImportDone,
+        Context::ExportFile,
         Context::Editor,
         Context::EditorText,
         Context::PinForm,
@@ -161,6 +189,8 @@ impl Context {
                 Sort,
                 ClearFilters,
                 Refresh,
+                Import,
+                Export,
                 New,
             ],
             Context::BrowseSearch => &[Back, Confirm, Up, Down, PageUp, PageDown],
@@ -184,6 +214,15 @@ impl Context {
             Context::Pager => &[Back, Up, Down, PageUp, PageDown, Top, Bottom, CopyJson],
             Context::Help => &[Back, Help, Up, Down, PageUp, PageDown, Top, Bottom],
             Context::FirstRun => &[Quit, Back],
+            Context::ImportFile => &[Back, Confirm, Complete, Up, Down],
+            Context::ImportReview => &[
+                Back, Confirm, Up, Down, PageUp, PageDown, Top, Bottom, NextField, PrevField,
+            ],
+            Context::ImportStrategy => &[Back, Confirm, Up, Down],
+            Context::ImportAsk | Context::ImportTyped => &[Back, Confirm],
+            Context::ImportRunning => &[Cancel, Back],
+            Context::ImportDone => &[Back, Confirm, Up, Down, PageUp, PageDown, Top, Bottom],
+            Context::ExportFile => &[Back, Confirm, Complete],
             Context::Editor => &[
                 Back,
                 Save,
@@ -231,6 +270,9 @@ impl Context {
                 | Context::ConfirmDelete
                 | Context::Lookup
                 | Context::Help
+                | Context::ImportFile
+                | Context::ImportTyped
+                | Context::ExportFile
                 | Context::EditorText
                 | Context::PinFormText
         )
@@ -244,6 +286,9 @@ impl Context {
                 | Context::FilterText
                 | Context::ConfirmDelete
                 | Context::Lookup
+                | Context::ImportFile
+                | Context::ImportTyped
+                | Context::ExportFile
                 | Context::EditorText
                 | Context::PinFormText
         )

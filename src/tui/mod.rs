@@ -80,6 +80,7 @@ pub mod demo;
 pub mod drafts;
 pub mod external;
 pub mod fmt;
+pub mod jobs;
 pub mod keys;
 pub mod msg;
 pub mod recent;

@@ -15,6 +15,7 @@ use jiff::Timestamp;
 use crate::api::{
     ApiError, Client, ConflictStrategy, Customization, ExportQuery, ListQuery, Page, Summary,
 };
+pub use crate::tui::jobs::{ExportDone, ExportJob, ImportReply, ScanJob, SendJob};
 
 /// Identifies one request. Every request gets a fresh one; a screen remembers the id of its
 /// latest request and ignores any reply that carries another.
@@ -51,6 +52,12 @@ pub enum ApiRequest {
     Export(ExportQuery),
     /// Work that needs the client for longer than one call (an import).
     Job(Job),
+    /// Validates a file for import (nothing is sent). Steps come as [`ApiReply::Import`].
+    ImportScan(ScanJob),
+    /// Sends a validated file, chunk by chunk. Steps come as [`ApiReply::Import`].
+    ImportSend(SendJob),
+    /// Exports (one request per combination of filter values) into a file.
+    ExportFile(ExportJob),
 }
 
 /// What a [`Job`] reports or returns: any value, shared. Screens downcast it to the type
@@ -173,7 +180,10 @@ impl ApiRequest {
             ApiRequest::List(_)
             | ApiRequest::Create(_)
             | ApiRequest::BulkCreate { .. }
-            | ApiRequest::Export(_) => "POST",
+            | ApiRequest::Export(_)
+            | ApiRequest::ImportSend(_)
+            | ApiRequest::ExportFile(_) => "POST",
+            ApiRequest::ImportScan(_) => "READ",
             ApiRequest::Job(_) => "JOB",
         }
     }
@@ -188,7 +198,9 @@ impl ApiRequest {
             ApiRequest::Summary => "/summary".into(),
             ApiRequest::Create(_) => "/scope".into(),
             ApiRequest::BulkCreate { .. } => "/scopes/_bulk".into(),
-            ApiRequest::Export(_) => "/scopes/export".into(),
+            ApiRequest::Export(_) | ApiRequest::ExportFile(_) => "/scopes/export".into(),
+            ApiRequest::ImportSend(_) => "/scopes/_bulk".into(),
+            ApiRequest::ImportScan(_) => String::new(),
             ApiRequest::Job(j) => j.label().into(),
         }
     }
@@ -211,6 +223,7 @@ impl ApiRequest {
                 | ApiRequest::Delete(_)
                 | ApiRequest::BulkCreate { .. }
                 | ApiRequest::Job(_)
+                | ApiRequest::ImportSend(_)
         )
     }
 }
@@ -232,6 +245,25 @@ pub enum ApiReply {
     JobUpdate(JobData),
     /// A job's result.
     JobDone(JobData),
+    /// A step or the end of an import job ([`ApiRequest::ImportScan`],
+    /// [`ApiRequest::ImportSend`]).
+    Import(ImportReply),
+    /// The end of an [`ApiRequest::ExportFile`].
+    ExportFile(ExportDone),
+}
+
+impl ApiReply {
+    /// A step of long work: more events with the same id follow, the request stays in
+    /// flight.
+    pub fn is_step(&self) -> bool {
+        matches!(self, ApiReply::JobUpdate(_)) || matches!(self, ApiReply::Import(r) if r.is_step())
+    }
+
+    /// Work of the worker's own (an import) rather than one call: the screen that asked
+    /// shows it; the status bar's last call stays as it is.
+    pub fn is_local(&self) -> bool {
+        matches!(self, ApiReply::Import(_) | ApiReply::JobUpdate(_))
+    }
 }
 
 /// What the status bar says about a finished request.

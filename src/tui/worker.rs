@@ -2,7 +2,8 @@
 //! `(ReqId, ApiRequest)` pairs; it runs them concurrently on its own task and sends back one
 //! [`ApiEvent`] each. It never touches UI state.
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -10,6 +11,7 @@ use tokio::sync::mpsc;
 
 use crate::api::ApiError;
 use crate::api::Client;
+use crate::tui::jobs::{self, ImportReply};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, Job, JobReporter, ReqId};
 
 /// The app's end of the worker: requests out, events in.
@@ -41,7 +43,7 @@ async fn work(
     loop {
         tokio::select! {
             next = requests.recv(), if open => match next {
-                Some((id, req)) => in_flight.push(call(&client, id, req, &events)),
+                Some((id, req)) => in_flight.push(call_with_steps(&client, id, req, &events)),
                 None => open = false,
             },
             Some(ev) = in_flight.next(), if !in_flight.is_empty() => {
@@ -54,11 +56,42 @@ async fn work(
     }
 }
 
-/// Runs one request and describes it. `events` is where a job's progress reports go.
-pub async fn call(
+/// Runs one request; long work (an import) also sends its steps to `events` under the
+/// request's id as it goes.
+pub async fn call_with_steps(
     client: &Client,
     id: ReqId,
     req: ApiRequest,
+    events: &mpsc::UnboundedSender<ApiEvent>,
+) -> ApiEvent {
+    match req {
+        ApiRequest::ImportScan(_) | ApiRequest::ImportSend(_) => {
+            let step_call = CallInfo {
+                method: req.method(),
+                path: client.path(&req.sub_path()),
+                status: None,
+                latency: Duration::ZERO,
+            };
+            let tx = events.clone();
+            let step: Arc<dyn Fn(ImportReply) + Send + Sync> = Arc::new(move |r| {
+                // A closed channel means the app is gone; the work ends with the runtime.
+                let _ = tx.send(ApiEvent {
+                    id,
+                    call: step_call.clone(),
+                    result: Ok(ApiReply::Import(r)),
+                });
+            });
+            call_stepped(client, id, req, step, events).await
+        }
+        other => call_stepped(client, id, other, Arc::new(|_| {}), events).await,
+    }
+}
+
+async fn call_stepped(
+    client: &Client,
+    id: ReqId,
+    req: ApiRequest,
+    step: Arc<dyn Fn(ImportReply) + Send + Sync>,
     events: &mpsc::UnboundedSender<ApiEvent>,
 ) -> ApiEvent {
     let method = req.method();
@@ -81,6 +114,9 @@ pub async fn call(
             .map(|()| ApiReply::BulkDone),
         ApiRequest::Export(q) => client.export(&q).await.map(ApiReply::Exported),
         ApiRequest::Job(job) => return run_job(client, id, job, events).await,
+        ApiRequest::ImportScan(job) => Ok(ApiReply::Import(jobs::scan(job, step).await)),
+        ApiRequest::ImportSend(job) => Ok(ApiReply::Import(jobs::send(client, job, step).await)),
+        ApiRequest::ExportFile(job) => jobs::export(client, job).await.map(ApiReply::ExportFile),
     };
     let status = match &result {
         Ok(_) => Some(ok_status),

@@ -8,6 +8,8 @@ mod editor_snapshots;
 mod editor_tmux;
 mod full_loop;
 mod harness;
+mod import_loop;
+mod import_snapshots;
 mod loop_basics;
 mod snapshots;
 mod tmux;

@@ -278,7 +278,7 @@ fn the_default_profile_of_the_config_opens_with_its_label_and_keys() {
          color = \"red\"\n\
          production = true\n\
          [keys]\n\
-         quit = \"x\"\n",
+         quit = \"Q\"\n",
         emu.url()
     );
     let t = Tmux::start_with("profile", "", Some(&config), "PINSCOPE_TMUX_KEY=tmux-key");
@@ -286,14 +286,14 @@ fn the_default_profile_of_the_config_opens_with_its_label_and_keys() {
     assert!(screen.contains("PROD shop"), "{screen}");
     assert!(screen.contains("shop-1"), "{screen}");
     assert!(
-        screen.contains("x quit"),
+        screen.contains("Q quit"),
         "the hints follow [keys]:\n{screen}"
     );
     assert!(!screen.contains("tmux-key"), "the key is never shown");
     t.keys(&["q"]);
     std::thread::sleep(Duration::from_millis(300));
     assert!(t.alternate_on(), "q is not quit any more");
-    t.keys(&["x"]);
+    t.keys(&["Q"]);
     let screen = t.wait_for("shell-done");
     assert!(screen.contains("exit-status=0"), "{screen}");
     rt.block_on(emu.shutdown());

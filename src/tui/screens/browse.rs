@@ -16,8 +16,11 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 use crate::api::{Customization, ListQuery, Summary, TargetType};
 use crate::tui::fmt;
 use crate::tui::keys::{Action, Context};
+use crate::tui::msg::ImportReply;
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, Remote};
 use crate::tui::screens::detail::Detail;
+use crate::tui::screens::export::ExportDialog;
+use crate::tui::screens::import;
 use crate::tui::screens::lookup::Lookup;
 use crate::tui::screens::{Ctx, Env, Input, Screen};
 use crate::tui::widgets::list::Scroll;
@@ -185,6 +188,8 @@ pub struct Browse {
     mode: Mode,
     matcher: Matcher,
     page_size: u32,
+    /// Where the import screen keeps recent files and reports (`None`: the data dir).
+    data_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Browse {
@@ -212,12 +217,20 @@ impl Browse {
             mode: Mode::Table,
             matcher: Matcher::new(Config::DEFAULT),
             page_size: PAGE_SIZE,
+            data_dir: None,
         }
     }
 
     /// Asks for `page_size` rows a request instead of [`PAGE_SIZE`].
     pub fn with_page_size(mut self, n: u32) -> Browse {
         self.page_size = n.max(1);
+        self
+    }
+
+    /// Keeps the import screen's recent files and reports under `dir` instead of the data
+    /// dir.
+    pub fn with_data_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Browse {
+        self.data_dir = Some(dir.into());
         self
     }
 
@@ -421,6 +434,17 @@ impl Browse {
             Action::Refresh => {
                 self.reload(ctx);
                 self.load_summary(ctx);
+            }
+            Action::Import => {
+                let dir = self.data_dir.clone().or_else(crate::config::data_dir);
+                import::open(ctx, dir);
+            }
+            Action::Export => {
+                ctx.push(ExportDialog::new(
+                    self.filters.clone(),
+                    ctx.env.now,
+                    &ctx.env.tz,
+                ));
             }
             _ => {}
         }
@@ -992,6 +1016,10 @@ impl Screen for Browse {
         match &ev.result {
             Ok(ApiReply::Deleted(id)) => self.remove_row(id, ctx),
             Ok(ApiReply::Created(_) | ApiReply::Updated(_) | ApiReply::BulkDone) => {
+                self.reload(ctx);
+                self.load_summary(ctx);
+            }
+            Ok(ApiReply::Import(ImportReply::Finished(_))) => {
                 self.reload(ctx);
                 self.load_summary(ctx);
             }

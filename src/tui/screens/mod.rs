@@ -20,8 +20,10 @@ use crate::tui::msg::{ApiEvent, ApiRequest, ReqId};
 pub mod browse;
 pub mod detail;
 pub mod editor;
+pub mod export;
 pub mod first_run;
 pub mod help;
+pub mod import;
 pub mod lookup;
 pub mod pager;
 

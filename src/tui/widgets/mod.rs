@@ -6,6 +6,7 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 pub mod date_field;
 pub mod json_field;
 pub mod list;
+pub mod path_field;
 pub mod status;
 pub mod text_field;
 pub mod theme;

@@ -1,0 +1,320 @@
+//! `x` on browse: export what the filters select into an NDJSON file.
+//!
+//! The export endpoint takes one value per filter, so a filter with several values is
+//! exported one combination at a time and each customization written once. The file is
+//! written under a temporary name and renamed into place: whole or not at all.
+
+use std::path::PathBuf;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+
+use crate::api::ExportQuery;
+use crate::tui::jobs::ExportJob;
+use crate::tui::keys::{Action, Context};
+use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, Remote};
+use crate::tui::screens::browse::Filters;
+use crate::tui::screens::{Ctx, Env, Input, Screen};
+use crate::tui::widgets::path_field::PathField;
+use crate::tui::widgets::{centered, theme, truncate};
+
+/// `pinscope-export-YYYYMMDD-HHMMSS.ndjson`, in `tz`.
+pub fn default_file_name(now: Timestamp, tz: &TimeZone) -> String {
+    format!(
+        "pinscope-export-{}.ndjson",
+        now.to_zoned(tz.clone()).strftime("%Y%m%d-%H%M%S")
+    )
+}
+
+/// The export requests that together select what `filters` select: one per combination
+/// of their values (the export endpoint takes one value per filter).
+pub fn queries(filters: &Filters) -> Vec<ExportQuery> {
+    fn or_all(v: Vec<String>) -> Vec<Option<String>> {
+        if v.is_empty() {
+            vec![None]
+        } else {
+            v.into_iter().map(Some).collect()
+        }
+    }
+    let models = or_all(filters.models.clone());
+    let tags = or_all(filters.tags.clone());
+    let types = or_all(
+        filters
+            .target_types
+            .iter()
+            .map(|t| t.as_str().to_string())
+            .collect(),
+    );
+    let identity = Some(filters.identity.trim().to_string()).filter(|s| !s.is_empty());
+    let mut out = Vec::new();
+    for m in &models {
+        for t in &tags {
+            for ty in &types {
+                out.push(ExportQuery {
+                    model: m.clone(),
+                    tag: t.clone(),
+                    target_type: ty.clone(),
+                    target_identity: identity.clone(),
+                    remove_expired_pins: false,
+                    remove_nonexisting_item_pins: false,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The export dialog.
+pub struct ExportDialog {
+    filters: Filters,
+    path: PathField,
+    export: Remote<()>,
+    /// Why the file could not be written.
+    write_error: Option<String>,
+}
+
+impl ExportDialog {
+    pub const NAME: &'static str = "export";
+
+    /// Exports what `filters` select into a file named after `now` in the current
+    /// directory (the user may change it).
+    pub fn new(filters: Filters, now: Timestamp, tz: &TimeZone) -> ExportDialog {
+        let mut path = PathField::new("file to write");
+        path.set_value(&default_file_name(now, tz));
+        ExportDialog {
+            filters,
+            path,
+            export: Remote::Idle,
+            write_error: None,
+        }
+    }
+
+    fn submit(&mut self, ctx: &mut Ctx) {
+        if self.export.is_loading() {
+            return;
+        }
+        let text = self.path.value().trim();
+        if text.is_empty() || text.ends_with('/') {
+            self.write_error = Some("Type the name of the file to write".into());
+            return;
+        }
+        let path: PathBuf = self.path.path();
+        self.write_error = None;
+        let id = ctx.request(ApiRequest::ExportFile(ExportJob {
+            queries: queries(&self.filters),
+            path,
+        }));
+        self.export = Remote::Loading(id);
+    }
+
+    fn what(&self) -> String {
+        if self.filters.is_empty() {
+            return "every customization (no filter is set)".to_string();
+        }
+        let f = &self.filters;
+        let mut parts = Vec::new();
+        if !f.models.is_empty() {
+            parts.push(format!("model {}", f.models.join(" or ")));
+        }
+        if !f.tags.is_empty() {
+            parts.push(format!("tag {}", f.tags.join(" or ")));
+        }
+        if !f.target_types.is_empty() {
+            let t: Vec<&str> = f.target_types.iter().map(|t| t.as_str()).collect();
+            parts.push(format!("target type {}", t.join(" or ")));
+        }
+        if !f.identity.trim().is_empty() {
+            parts.push(format!("target identity {}", f.identity.trim()));
+        }
+        format!("the customizations with {}", parts.join(", "))
+    }
+}
+
+impl Screen for ExportDialog {
+    fn name(&self) -> &'static str {
+        ExportDialog::NAME
+    }
+
+    fn context(&self) -> Context {
+        Context::ExportFile
+    }
+
+    fn is_overlay(&self) -> bool {
+        true
+    }
+
+    fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
+        match input {
+            Input::Action(Action::Back) => ctx.close(),
+            Input::Action(Action::Confirm) => self.submit(ctx),
+            Input::Action(Action::Complete) => {
+                self.path.complete();
+                self.write_error = None;
+            }
+            Input::Key(k) => {
+                if self.path.input(k) {
+                    self.write_error = None;
+                    if !self.export.is_loading() {
+                        self.export = Remote::Idle;
+                    }
+                }
+            }
+            Input::Action(_) => {}
+        }
+    }
+
+    fn on_paste(&mut self, text: &str, _ctx: &mut Ctx) {
+        self.path.set_value("");
+        self.path.paste(text);
+        self.write_error = None;
+    }
+
+    fn on_retry(&mut self, ctx: &mut Ctx) {
+        if matches!(self.export, Remote::Failed(_)) {
+            self.submit(ctx);
+        }
+    }
+
+    fn on_api(&mut self, ev: &ApiEvent, ctx: &mut Ctx) {
+        if !self.export.waits_for(ev.id) {
+            return;
+        }
+        match &ev.result {
+            Ok(ApiReply::ExportFile(done)) => match &done.result {
+                Ok(n) => {
+                    self.export = Remote::Ready(());
+                    let what = if *n == 1 {
+                        "customization"
+                    } else {
+                        "customizations"
+                    };
+                    ctx.toast(format!("Exported {n} {what} to {}", done.path.display()));
+                    ctx.close();
+                }
+                Err(e) => {
+                    self.export = Remote::Idle;
+                    self.write_error = Some(e.clone());
+                }
+            },
+            Ok(_) => self.export = Remote::Idle,
+            Err(e) => self.export = Remote::Failed(e.clone()),
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, env: &Env) {
+        let rect = centered(area, 72, 10);
+        frame.render_widget(Clear, rect);
+        let k = &env.keymap;
+        let block = Block::bordered()
+            .border_type(BorderType::Rounded)
+            .title(Span::styled(" Export to a file ", theme::title()))
+            .title_bottom(
+                Line::from(format!(
+                    " {} export · {} complete · {} close ",
+                    k.hint(Action::Confirm),
+                    k.hint(Action::Complete),
+                    k.hint(Action::Back)
+                ))
+                .right_aligned(),
+            );
+        let inner = block.inner(rect);
+        frame.render_widget(block, rect);
+        let [what, field, feedback] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Length(3),
+            Constraint::Min(0),
+        ])
+        .areas(inner);
+        frame.render_widget(
+            Paragraph::new(format!("Writes {}, one JSON object a line.", self.what()))
+                .wrap(Wrap { trim: true }),
+            what,
+        );
+        let failed = self.write_error.is_some() || self.export.error().is_some();
+        let border = if failed {
+            Style::new().fg(theme::ERROR)
+        } else {
+            Style::new()
+        };
+        self.path.render(
+            frame,
+            field,
+            Some(Block::bordered().border_style(border).title(" File ")),
+        );
+        let w = feedback.width as usize;
+        let lines = match (&self.export, &self.write_error) {
+            (Remote::Loading(_), _) => {
+                vec![Line::raw(format!("{} exporting…", env.spinner_glyph()))]
+            }
+            (_, Some(e)) => vec![Line::styled(truncate(&format!("✗ {e}"), w), theme::error())],
+            (Remote::Failed(e), _) => vec![
+                Line::styled(truncate(&format!("✗ {}", e.explain()), w), theme::error()),
+                Line::styled(
+                    format!("{} tries again", k.hint(Action::Retry)),
+                    theme::muted(),
+                ),
+            ],
+            _ if !self.path.candidates().is_empty() => vec![Line::styled(
+                truncate(&self.path.candidates().join("  "), w),
+                theme::muted(),
+            )],
+            _ if self.path.no_match() => vec![Line::styled("no file matches", theme::muted())],
+            _ => vec![Line::styled(
+                "A relative path is in the directory pinscope was started from",
+                theme::muted(),
+            )],
+        };
+        frame.render_widget(Paragraph::new(lines), feedback);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::TargetType;
+
+    #[test]
+    fn one_query_per_combination() {
+        assert_eq!(queries(&Filters::default()), vec![ExportQuery::default()]);
+        let f = Filters {
+            models: vec!["basket".into(), "home".into()],
+            tags: vec![],
+            target_types: vec![TargetType::Item, TargetType::All],
+            identity: " /p/1 ".into(),
+        };
+        let q = queries(&f);
+        assert_eq!(q.len(), 4);
+        assert!(
+            q.iter()
+                .all(|q| q.target_identity.as_deref() == Some("/p/1") && q.tag.is_none())
+        );
+        let pairs: Vec<(Option<&str>, Option<&str>)> = q
+            .iter()
+            .map(|q| (q.model.as_deref(), q.target_type.as_deref()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                (Some("basket"), Some("item")),
+                (Some("basket"), Some("all")),
+                (Some("home"), Some("item")),
+                (Some("home"), Some("all")),
+            ]
+        );
+    }
+
+    #[test]
+    fn default_name_has_the_local_time() {
+        let now: Timestamp = "2025-06-15T10:00:00Z".parse().expect("ts");
+        let tz = TimeZone::get("Europe/Prague").expect("tz");
+        assert_eq!(
+            default_file_name(now, &tz),
+            "pinscope-export-20250615-120000.ndjson"
+        );
+    }
+}
