@@ -673,7 +673,21 @@ impl Browse {
             }
             Line::from(spans)
         };
-        let hints = if width >= 90 {
+        let hints = if width >= 140 {
+            let k = &env.keymap;
+            format!(
+                " {} open · {} lookup · {} new · {} import · {} export · / narrow · {} filter · {} sort · {} refresh · {} quit ",
+                k.hint(Action::Open),
+                k.hint(Action::Lookup),
+                k.hint(Action::New),
+                k.hint(Action::Import),
+                k.hint(Action::Export),
+                k.hint(Action::Filter),
+                k.hint(Action::Sort),
+                k.hint(Action::Refresh),
+                k.hint(Action::Quit)
+            )
+        } else if width >= 90 {
             let k = &env.keymap;
             format!(
                 " {} open · {} lookup · / narrow · {} filter · {} sort · {} refresh · {} quit ",

@@ -592,7 +592,18 @@ impl Screen for Detail {
 
     fn render(&self, frame: &mut Frame, area: Rect, env: &Env) {
         let k = &env.keymap;
-        let hints = if area.width >= 80 {
+        let hints = if area.width >= 110 {
+            format!(
+                " {} edit · {} duplicate · {} copy id · {} copy JSON · {} raw · {} delete · {} back ",
+                k.hint(Action::Edit),
+                k.hint(Action::Duplicate),
+                k.hint(Action::CopyId),
+                k.hint(Action::CopyJson),
+                k.hint(Action::RawJson),
+                k.hint(Action::Delete),
+                k.hint(Action::Back)
+            )
+        } else if area.width >= 80 {
             format!(
                 " {} copy id · {} copy JSON · {} raw · {} delete · {} back ",
                 k.hint(Action::CopyId),
