@@ -196,6 +196,8 @@ pub struct Row {
     creator: Box<str>,
     model: u32,
     target_type: TargetType,
+    /// One bit per tag (its symbol modulo 64): a cheap first test for tag filters.
+    tag_mask: u64,
     target_identity: Option<Box<str>>,
     tags: Box<[u32]>,
     key: ConflictKey,
@@ -377,9 +379,14 @@ pub struct Filter {
     pub criteria: Vec<Map<String, Value>>,
 }
 
+fn tag_mask(tags: &[u32]) -> u64 {
+    tags.iter().fold(0, |m, t| m | 1u64 << (t % 64))
+}
+
 struct Compiled<'a> {
     models: Option<Vec<u32>>,
     tags: Option<Vec<u32>>,
+    tag_mask: u64,
     target_types: &'a [TargetType],
     identities: &'a [String],
     criteria: &'a [Map<String, Value>],
@@ -404,7 +411,7 @@ impl Compiled<'_> {
             return false;
         }
         if let Some(tags) = &self.tags
-            && !r.tags.iter().any(|t| tags.contains(t))
+            && (r.tag_mask & self.tag_mask == 0 || !r.tags.iter().any(|t| tags.contains(t)))
         {
             return false;
         }
@@ -523,7 +530,8 @@ impl Store {
     ) -> Row {
         let json = compose(id, created_at, &p.inner, creator);
         let model = self.syms.intern(&p.key.model);
-        let tags = p.tags.iter().map(|t| self.syms.intern(t)).collect();
+        let tags: Box<[u32]> = p.tags.iter().map(|t| self.syms.intern(t)).collect();
+        let tag_mask = tag_mask(&tags);
         Row {
             id,
             created,
@@ -531,6 +539,7 @@ impl Store {
             creator: creator.into(),
             model,
             target_type: p.key.target_type,
+            tag_mask,
             target_identity: p.target_identity.map(String::into_boxed_str),
             tags,
             key: p.key,
@@ -725,9 +734,11 @@ impl Store {
                 )
             }
         };
+        let tags = syms(&f.tags);
         Compiled {
             models: syms(&f.models),
-            tags: syms(&f.tags),
+            tag_mask: tags.as_deref().map_or(0, tag_mask),
+            tags,
             target_types: &f.target_types,
             identities: &f.target_identities,
             criteria: &f.criteria,
@@ -736,29 +747,39 @@ impl Store {
 
     /// One page of a list: the number of matching rows and the rows from `offset`, at most
     /// `limit` of them.
-    pub fn list(&self, f: &Filter, sort: Sort, offset: usize, limit: usize) -> (usize, Vec<&Row>) {
+    pub fn list<'s>(
+        &'s self,
+        f: &Filter,
+        sort: Sort,
+        offset: usize,
+        limit: usize,
+    ) -> (usize, Vec<&'s Row>) {
         let c = self.compile(f);
         let mut page = Vec::with_capacity(limit.min(self.len()));
         match sort.field {
             SortField::CreatedAt => {
-                let mut rows: Box<dyn Iterator<Item = &Row>> = if sort.descending {
-                    Box::new(self.rows().rev())
-                } else {
-                    Box::new(self.rows())
-                };
                 if c.is_empty() {
-                    page.extend(rows.skip(offset).take(limit));
+                    if sort.descending {
+                        page.extend(self.rows().rev().skip(offset).take(limit));
+                    } else {
+                        page.extend(self.rows().skip(offset).take(limit));
+                    }
                     return (self.len(), page);
                 }
-                let mut total = 0;
                 let end = offset.saturating_add(limit);
-                for r in rows.by_ref() {
+                let mut total = 0;
+                let mut visit = |r: &'s Row| {
                     if c.matches(r) {
                         if total >= offset && total < end {
                             page.push(r);
                         }
                         total += 1;
                     }
+                };
+                if sort.descending {
+                    self.rows().rev().for_each(&mut visit);
+                } else {
+                    self.rows().for_each(&mut visit);
                 }
                 (total, page)
             }
