@@ -966,6 +966,51 @@ mod tests {
     }
 
     #[test]
+    fn a_one_line_body_is_stored_as_sent() {
+        let mut s = Store::new();
+        let now = ts("2025-01-02T03:04:05Z");
+        let body = |text: &str| -> Prepared {
+            let Ok(Value::Object(m)) = serde_json::from_str(text) else {
+                panic!("object")
+            };
+            Prepared::from_body_text(m, Some(text.as_bytes())).expect("valid")
+        };
+        let inner = |s: &Store, id: Uuid| -> String {
+            let j = s.get(&id).expect("row").stored_json().to_string();
+            let start = j.find("Z\",").expect("after created_at") + 3;
+            let end = j.rfind(",\"creator\"").expect("before creator");
+            j[start..end].to_string()
+        };
+        // Kept as written, spaces and number forms included.
+        let id = s.insert(
+            body(r#"  { "model": "m", "target_type": "all", "pin_definitions": [], "x": 1.50 }  "#),
+            now,
+        );
+        assert_eq!(
+            inner(&s, id),
+            r#""model": "m", "target_type": "all", "pin_definitions": [], "x": 1.50"#
+        );
+        // Server-set fields in the body: serialized again without them.
+        let id = s.insert(
+            body(r#"{"id": "x", "model": "m", "target_type": "all", "pin_definitions": []}"#),
+            now,
+        );
+        assert_eq!(
+            inner(&s, id),
+            r#""model":"m","target_type":"all","pin_definitions":[]"#
+        );
+        // Several lines (a pretty body): serialized again on one line.
+        let id = s.insert(
+            body("{\"model\": \"m\",\n \"target_type\": \"all\",\r\n \"pin_definitions\": []}"),
+            now,
+        );
+        assert_eq!(
+            inner(&s, id),
+            r#""model":"m","target_type":"all","pin_definitions":[]"#
+        );
+    }
+
+    #[test]
     fn stored_fields_are_kept_from_loaded_objects() {
         let mut s = Store::new();
         let v = json!({"id": "199620b4-df1a-46e8-ab59-9e9ed9af7106", "created_at": "2025-01-22T08:49:58+01:00",
