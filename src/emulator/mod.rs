@@ -533,8 +533,11 @@ async fn connection(stream: TcpStream, router: axum::Router, mut stop: watch::Re
             }
         })
     };
-    let conn =
-        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+    let conn = hyper::server::conn::http1::Builder::new()
+        // No timer is set, so say there is no header timeout rather than have hyper
+        // warn about it on every connection.
+        .header_read_timeout(None)
+        .serve_connection(TokioIo::new(stream), svc);
     tokio::pin!(conn);
     let mut closing = false;
     if stopping(&stop) {
