@@ -447,7 +447,7 @@ pub struct ExportFilter {
     /// Leave out pins whose window has ended.
     pub remove_expired_pins: bool,
     /// Leave out item pins that point at an item the tracker knows nothing of; see
-    /// [`Store::export`].
+    /// [`Store::export_json`].
     pub remove_nonexisting_item_pins: bool,
 }
 
