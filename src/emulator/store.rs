@@ -401,6 +401,17 @@ impl Compiled<'_> {
             && self.criteria.is_empty()
     }
 
+    /// The model and tag tests on the dense per-slot copy, which spares most rows a visit:
+    /// `false` means the row cannot match; `true` that [`Compiled::matches`] must decide.
+    fn may_match(&self, m: &Meta) -> bool {
+        if let Some(models) = &self.models
+            && !models.contains(&m.model)
+        {
+            return false;
+        }
+        !(self.tags.is_some() && m.tag_mask & self.tag_mask == 0)
+    }
+
     fn matches(&self, r: &Row) -> bool {
         if let Some(models) = &self.models
             && !models.contains(&r.model)
@@ -459,10 +470,19 @@ pub struct BulkReport {
     pub ignored: usize,
 }
 
+/// What filters test first, kept densely per slot so a scan reads little memory.
+#[derive(Debug, Clone, Copy, Default)]
+struct Meta {
+    model: u32,
+    tag_mask: u64,
+}
+
 /// The store of one tracker.
 #[derive(Debug, Default)]
 pub struct Store {
     slots: Vec<Option<Row>>,
+    /// `meta[slot]` mirrors the row in `slots[slot]`.
+    meta: Vec<Meta>,
     free: Vec<u32>,
     by_id: HashMap<Uuid, u32>,
     by_key: HashMap<ConflictKey, Vec<u32>>,
@@ -494,6 +514,18 @@ impl Store {
                 text
             }
         }
+    }
+
+    fn set_slot(&mut self, slot: u32, row: Row) {
+        let i = slot as usize;
+        if self.meta.len() <= i {
+            self.meta.resize(i + 1, Meta::default());
+        }
+        self.meta[i] = Meta {
+            model: row.model,
+            tag_mask: row.tag_mask,
+        };
+        self.slots[i] = Some(row);
     }
 
     fn row(&self, slot: u32) -> Option<&Row> {
@@ -575,7 +607,7 @@ impl Store {
         self.by_id.insert(id, slot);
         self.by_key.entry(row.key.clone()).or_default().push(slot);
         self.by_created.insert((created, id), slot);
-        self.slots[slot as usize] = Some(row);
+        self.set_slot(slot, row);
         id
     }
 
@@ -598,7 +630,7 @@ impl Store {
             self.by_key.entry(new_key).or_default().push(slot);
         }
         let row = self.make_row(p, old.id, old.created, &old.created_at, &old.creator);
-        self.slots[slot as usize] = Some(row);
+        self.set_slot(slot, row);
     }
 
     /// Replaces the definition of a stored row, keeping its id, `created_at` and `creator`
@@ -768,8 +800,11 @@ impl Store {
                 }
                 let end = offset.saturating_add(limit);
                 let mut total = 0;
-                let mut visit = |r: &'s Row| {
-                    if c.matches(r) {
+                let mut visit = |&slot: &u32| {
+                    if !self.meta.get(slot as usize).is_some_and(|m| c.may_match(m)) {
+                        return;
+                    }
+                    if let Some(r) = self.row(slot).filter(|r| c.matches(r)) {
                         if total >= offset && total < end {
                             page.push(r);
                         }
@@ -777,9 +812,9 @@ impl Store {
                     }
                 };
                 if sort.descending {
-                    self.rows().rev().for_each(&mut visit);
+                    self.by_created.values().rev().for_each(&mut visit);
                 } else {
-                    self.rows().for_each(&mut visit);
+                    self.by_created.values().for_each(&mut visit);
                 }
                 (total, page)
             }
