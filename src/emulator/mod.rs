@@ -4,6 +4,24 @@
 //! and checked, the store is in memory (optionally persisted to a file), and faults can be
 //! injected so that clients can prove they lose nothing.
 //!
+//! Where the contract leaves room, the emulator decides:
+//! - auth: a missing or malformed header, an unparsable `Date`, more than 5 s of skew, a
+//!   tracker in the header that is not the one in the path, or a wrong signature is a 401
+//!   whose `reason` says which; a tracker the emulator does not serve is a 404;
+//! - a body that is not JSON, or not an object, is a 400 (`exception_details.body`); a
+//!   list or export parameter that is wrong is a 422 naming it;
+//! - bulk lines are numbered from 1 over the whole body, blank lines included (they are
+//!   skipped, not renumbered), so a number points at the line of the file that was sent;
+//!   an empty body creates nothing and answers 200; a line that is valid and holds no
+//!   server-set field is stored as sent (same text), anything else is serialized again;
+//! - `override` replaces every stored customization with the line's conflict key (single
+//!   creates may have left several), each keeping its id, `created_at` and `creator`;
+//! - list: ties in the sort are broken by `id` in the same direction; several `criteria`
+//!   elements match a customization that matches any of them;
+//! - export lists oldest first (`created_at`, then `id`); see [`store::Store::export_json`]
+//!   for `remove_nonexisting_item_pins`;
+//! - faults come before everything else, the signature check included.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), pinscope::emulator::EmulatorError> {
 //! use pinscope::api::Secret;
@@ -409,7 +427,8 @@ fn build_app(cfg: &EmulatorConfig) -> Result<App, EmulatorError> {
     })
 }
 
-/// Starts the emulator: loads the data, binds, and serves in the background.
+/// Starts the emulator: loads the data, binds, and serves in the background. Call it
+/// inside a Tokio runtime, which then runs the server.
 pub async fn start(cfg: EmulatorConfig) -> Result<Running, EmulatorError> {
     let app = Arc::new(build_app(&cfg)?);
     let listener = TcpListener::bind(cfg.addr)
@@ -494,23 +513,28 @@ async fn serve(
     app.flush().await
 }
 
-/// Rewrites the data file a little after each burst of changes.
+/// Rewrites the data file a little after each burst of changes. The pause grows with the
+/// time a write takes (twice it), so a big store under steady changes spends at most a
+/// third of the time writing.
 async fn writer(app: Arc<App>, mut stop: watch::Receiver<bool>) {
     let Some(p) = &app.persist else {
         return;
     };
+    let mut pause = WRITE_DEBOUNCE;
     loop {
         tokio::select! {
             _ = p.dirty.notified() => {}
             _ = stop.changed() => return,
         }
         tokio::select! {
-            _ = tokio::time::sleep(WRITE_DEBOUNCE) => {}
+            _ = tokio::time::sleep(pause) => {}
             _ = stop.changed() => return,
         }
+        let started = std::time::Instant::now();
         if let Err(e) = app.flush().await {
             eprintln!("pinscope serve: {e}");
         }
+        pause = WRITE_DEBOUNCE.max(started.elapsed() * 2);
     }
 }
 
@@ -528,8 +552,11 @@ async fn connection(stream: TcpStream, router: axum::Router, mut stop: watch::Re
             }
         })
     };
-    let conn =
-        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+    let conn = hyper::server::conn::http1::Builder::new()
+        // No timer is set, so say there is no header timeout rather than have hyper
+        // warn about it on every connection.
+        .header_read_timeout(None)
+        .serve_connection(TokioIo::new(stream), svc);
     tokio::pin!(conn);
     let mut closing = false;
     if stopping(&stop) {

@@ -196,6 +196,8 @@ pub struct Row {
     creator: Box<str>,
     model: u32,
     target_type: TargetType,
+    /// One bit per tag (its symbol modulo 64): a cheap first test for tag filters.
+    tag_mask: u64,
     target_identity: Option<Box<str>>,
     tags: Box<[u32]>,
     key: ConflictKey,
@@ -377,9 +379,14 @@ pub struct Filter {
     pub criteria: Vec<Map<String, Value>>,
 }
 
+fn tag_mask(tags: &[u32]) -> u64 {
+    tags.iter().fold(0, |m, t| m | 1u64 << (t % 64))
+}
+
 struct Compiled<'a> {
     models: Option<Vec<u32>>,
     tags: Option<Vec<u32>>,
+    tag_mask: u64,
     target_types: &'a [TargetType],
     identities: &'a [String],
     criteria: &'a [Map<String, Value>],
@@ -394,6 +401,17 @@ impl Compiled<'_> {
             && self.criteria.is_empty()
     }
 
+    /// The model and tag tests on the dense per-slot copy, which spares most rows a visit:
+    /// `false` means the row cannot match; `true` that [`Compiled::matches`] must decide.
+    fn may_match(&self, m: &Meta) -> bool {
+        if let Some(models) = &self.models
+            && !models.contains(&m.model)
+        {
+            return false;
+        }
+        !(self.tags.is_some() && m.tag_mask & self.tag_mask == 0)
+    }
+
     fn matches(&self, r: &Row) -> bool {
         if let Some(models) = &self.models
             && !models.contains(&r.model)
@@ -404,7 +422,7 @@ impl Compiled<'_> {
             return false;
         }
         if let Some(tags) = &self.tags
-            && !r.tags.iter().any(|t| tags.contains(t))
+            && (r.tag_mask & self.tag_mask == 0 || !r.tags.iter().any(|t| tags.contains(t)))
         {
             return false;
         }
@@ -440,7 +458,7 @@ pub struct ExportFilter {
     /// Leave out pins whose window has ended.
     pub remove_expired_pins: bool,
     /// Leave out item pins that point at an item the tracker knows nothing of; see
-    /// [`Store::export`].
+    /// [`Store::export_json`].
     pub remove_nonexisting_item_pins: bool,
 }
 
@@ -452,10 +470,19 @@ pub struct BulkReport {
     pub ignored: usize,
 }
 
+/// What filters test first, kept densely per slot so a scan reads little memory.
+#[derive(Debug, Clone, Copy, Default)]
+struct Meta {
+    model: u32,
+    tag_mask: u64,
+}
+
 /// The store of one tracker.
 #[derive(Debug, Default)]
 pub struct Store {
     slots: Vec<Option<Row>>,
+    /// `meta[slot]` mirrors the row in `slots[slot]`.
+    meta: Vec<Meta>,
     free: Vec<u32>,
     by_id: HashMap<Uuid, u32>,
     by_key: HashMap<ConflictKey, Vec<u32>>,
@@ -487,6 +514,18 @@ impl Store {
                 text
             }
         }
+    }
+
+    fn set_slot(&mut self, slot: u32, row: Row) {
+        let i = slot as usize;
+        if self.meta.len() <= i {
+            self.meta.resize(i + 1, Meta::default());
+        }
+        self.meta[i] = Meta {
+            model: row.model,
+            tag_mask: row.tag_mask,
+        };
+        self.slots[i] = Some(row);
     }
 
     fn row(&self, slot: u32) -> Option<&Row> {
@@ -523,7 +562,8 @@ impl Store {
     ) -> Row {
         let json = compose(id, created_at, &p.inner, creator);
         let model = self.syms.intern(&p.key.model);
-        let tags = p.tags.iter().map(|t| self.syms.intern(t)).collect();
+        let tags: Box<[u32]> = p.tags.iter().map(|t| self.syms.intern(t)).collect();
+        let tag_mask = tag_mask(&tags);
         Row {
             id,
             created,
@@ -531,6 +571,7 @@ impl Store {
             creator: creator.into(),
             model,
             target_type: p.key.target_type,
+            tag_mask,
             target_identity: p.target_identity.map(String::into_boxed_str),
             tags,
             key: p.key,
@@ -566,7 +607,7 @@ impl Store {
         self.by_id.insert(id, slot);
         self.by_key.entry(row.key.clone()).or_default().push(slot);
         self.by_created.insert((created, id), slot);
-        self.slots[slot as usize] = Some(row);
+        self.set_slot(slot, row);
         id
     }
 
@@ -589,7 +630,7 @@ impl Store {
             self.by_key.entry(new_key).or_default().push(slot);
         }
         let row = self.make_row(p, old.id, old.created, &old.created_at, &old.creator);
-        self.slots[slot as usize] = Some(row);
+        self.set_slot(slot, row);
     }
 
     /// Replaces the definition of a stored row, keeping its id, `created_at` and `creator`
@@ -725,9 +766,11 @@ impl Store {
                 )
             }
         };
+        let tags = syms(&f.tags);
         Compiled {
             models: syms(&f.models),
-            tags: syms(&f.tags),
+            tag_mask: tags.as_deref().map_or(0, tag_mask),
+            tags,
             target_types: &f.target_types,
             identities: &f.target_identities,
             criteria: &f.criteria,
@@ -736,29 +779,42 @@ impl Store {
 
     /// One page of a list: the number of matching rows and the rows from `offset`, at most
     /// `limit` of them.
-    pub fn list(&self, f: &Filter, sort: Sort, offset: usize, limit: usize) -> (usize, Vec<&Row>) {
+    pub fn list<'s>(
+        &'s self,
+        f: &Filter,
+        sort: Sort,
+        offset: usize,
+        limit: usize,
+    ) -> (usize, Vec<&'s Row>) {
         let c = self.compile(f);
         let mut page = Vec::with_capacity(limit.min(self.len()));
         match sort.field {
             SortField::CreatedAt => {
-                let mut rows: Box<dyn Iterator<Item = &Row>> = if sort.descending {
-                    Box::new(self.rows().rev())
-                } else {
-                    Box::new(self.rows())
-                };
                 if c.is_empty() {
-                    page.extend(rows.skip(offset).take(limit));
+                    if sort.descending {
+                        page.extend(self.rows().rev().skip(offset).take(limit));
+                    } else {
+                        page.extend(self.rows().skip(offset).take(limit));
+                    }
                     return (self.len(), page);
                 }
-                let mut total = 0;
                 let end = offset.saturating_add(limit);
-                for r in rows.by_ref() {
-                    if c.matches(r) {
+                let mut total = 0;
+                let mut visit = |&slot: &u32| {
+                    if !self.meta.get(slot as usize).is_some_and(|m| c.may_match(m)) {
+                        return;
+                    }
+                    if let Some(r) = self.row(slot).filter(|r| c.matches(r)) {
                         if total >= offset && total < end {
                             page.push(r);
                         }
                         total += 1;
                     }
+                };
+                if sort.descending {
+                    self.by_created.values().rev().for_each(&mut visit);
+                } else {
+                    self.by_created.values().for_each(&mut visit);
                 }
                 (total, page)
             }
@@ -941,6 +997,51 @@ mod tests {
             format!(
                 r#"{{"id":"{id}","created_at":"2025-01-02T03:04:05Z","zeta":1,"model":"m","target_type":"all","pin_definitions":[],"alpha":{{"b":1,"a":2}},"creator":"api","available":false}}"#
             )
+        );
+    }
+
+    #[test]
+    fn a_one_line_body_is_stored_as_sent() {
+        let mut s = Store::new();
+        let now = ts("2025-01-02T03:04:05Z");
+        let body = |text: &str| -> Prepared {
+            let Ok(Value::Object(m)) = serde_json::from_str(text) else {
+                panic!("object")
+            };
+            Prepared::from_body_text(m, Some(text.as_bytes())).expect("valid")
+        };
+        let inner = |s: &Store, id: Uuid| -> String {
+            let j = s.get(&id).expect("row").stored_json().to_string();
+            let start = j.find("Z\",").expect("after created_at") + 3;
+            let end = j.rfind(",\"creator\"").expect("before creator");
+            j[start..end].to_string()
+        };
+        // Kept as written, spaces and number forms included.
+        let id = s.insert(
+            body(r#"  { "model": "m", "target_type": "all", "pin_definitions": [], "x": 1.50 }  "#),
+            now,
+        );
+        assert_eq!(
+            inner(&s, id),
+            r#""model": "m", "target_type": "all", "pin_definitions": [], "x": 1.50"#
+        );
+        // Server-set fields in the body: serialized again without them.
+        let id = s.insert(
+            body(r#"{"id": "x", "model": "m", "target_type": "all", "pin_definitions": []}"#),
+            now,
+        );
+        assert_eq!(
+            inner(&s, id),
+            r#""model":"m","target_type":"all","pin_definitions":[]"#
+        );
+        // Several lines (a pretty body): serialized again on one line.
+        let id = s.insert(
+            body("{\"model\": \"m\",\n \"target_type\": \"all\",\r\n \"pin_definitions\": []}"),
+            now,
+        );
+        assert_eq!(
+            inner(&s, id),
+            r#""model":"m","target_type":"all","pin_definitions":[]"#
         );
     }
 

@@ -278,6 +278,18 @@ fn usage_errors_exit_2_without_echoing_the_key() {
 }
 
 #[test]
+fn a_bad_tracker_file_names_the_line_not_the_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("trackers");
+    std::fs::write(&file, "1234-5678:k\nhunter2-secret-key\n").expect("write");
+    let file = file.to_string_lossy().into_owned();
+    let (code, _, stderr) = run_serve(&["--tracker-file", &file]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("trackers:2: "), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
+#[test]
 fn start_failures_exit_1_and_name_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bad = dir.path().join("bad.ndjson");
