@@ -317,7 +317,7 @@ async fn create(State(app): Shared, Path(tracker): Path<String>, req: Request) -
     let t = authorize(&app, &parts, &tracker)?;
     let bytes = read_body(body).await?;
     let map = parse_object(&bytes)?;
-    let p = Prepared::from_body(map).map_err(|v| invalid(&v))?;
+    let p = Prepared::from_body_text(map, Some(&bytes)).map_err(|v| invalid(&v))?;
     let json = {
         let mut s = write(t);
         let id = s.insert(p, now_seconds());
@@ -361,7 +361,7 @@ async fn update(
     }
     let bytes = read_body(body).await?;
     let map = parse_object(&bytes)?;
-    let p = Prepared::from_body(map).map_err(|v| invalid(&v))?;
+    let p = Prepared::from_body_text(map, Some(&bytes)).map_err(|v| invalid(&v))?;
     let replaced = write(t).replace(&id, p);
     if !replaced {
         return Err(customization_not_found());
@@ -602,7 +602,7 @@ async fn bulk(State(app): Shared, Path(tracker): Path<String>, req: Request) -> 
             }
         };
         match serde_json::from_slice::<Value>(line) {
-            Ok(Value::Object(m)) => match Prepared::from_body(m) {
+            Ok(Value::Object(m)) => match Prepared::from_body_text(m, Some(line)) {
                 Ok(p) => items.push((n, p)),
                 Err(violations) => {
                     for v in violations {

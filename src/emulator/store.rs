@@ -45,6 +45,19 @@ pub struct Prepared {
     creator: Option<String>,
 }
 
+/// The inside of `{...}` when `text` is one JSON object on one line.
+fn raw_inner(text: &[u8]) -> Option<&str> {
+    let inner = text
+        .trim_ascii()
+        .strip_prefix(b"{")?
+        .strip_suffix(b"}")?
+        .trim_ascii();
+    if inner.is_empty() || inner.iter().any(|&b| b == b'\n' || b == b'\r') {
+        return None;
+    }
+    std::str::from_utf8(inner).ok()
+}
+
 fn violation(path: &str, message: &str) -> Violation {
     Violation {
         path: path.to_string(),
@@ -55,11 +68,21 @@ fn violation(path: &str, message: &str) -> Violation {
 impl Prepared {
     /// A body sent to create, update or bulk create: server-set fields in it are ignored.
     pub fn from_body(m: Map<String, Value>) -> Result<Prepared, Vec<Violation>> {
+        Prepared::from_body_text(m, None)
+    }
+
+    /// Like [`Prepared::from_body`], with the text `m` was parsed from: when it is one
+    /// line holding no server-set field, it is stored as it came (same keys, order and
+    /// values) instead of being serialized again.
+    pub fn from_body_text(
+        m: Map<String, Value>,
+        text: Option<&[u8]>,
+    ) -> Result<Prepared, Vec<Violation>> {
         let violations = validate_map(&m);
         if !violations.is_empty() {
             return Err(violations);
         }
-        Prepared::build(m)
+        Prepared::build(m, text)
     }
 
     /// A stored object (a `--load` line, the data file, a preloaded value): `id`,
@@ -105,7 +128,7 @@ impl Prepared {
         if !violations.is_empty() {
             return Err(violations);
         }
-        let mut p = Prepared::build(m)?;
+        let mut p = Prepared::build(m, None)?;
         p.id = id;
         p.created_at = created_at;
         p.creator = creator;
@@ -113,22 +136,33 @@ impl Prepared {
     }
 
     /// Builds from an object that passed validation.
-    fn build(mut m: Map<String, Value>) -> Result<Prepared, Vec<Violation>> {
-        for k in SERVER_FIELDS {
-            m.shift_remove(k);
-        }
-        let c = Customization(m);
+    fn build(mut m: Map<String, Value>, text: Option<&[u8]>) -> Result<Prepared, Vec<Violation>> {
+        let has_server_fields = SERVER_FIELDS.iter().any(|k| m.contains_key(*k));
+        let inner = match text.and_then(raw_inner).filter(|_| !has_server_fields) {
+            Some(raw) => raw.to_string(),
+            None => {
+                for k in SERVER_FIELDS {
+                    m.shift_remove(k);
+                }
+                let mut text = serde_json::to_string(&m)
+                    .map_err(|e| vec![violation("", &format!("Cannot be stored: {e}"))])?;
+                // `{...}` -> `...`
+                text.pop();
+                text.remove(0);
+                text
+            }
+        };
+        let mut c = Customization(m);
         let Some(key) = c.conflict_key() else {
             return Err(vec![violation("", "Must name a model and a target")]);
         };
         let target_identity = c.target_identity().map(str::to_string);
         let tags = c.tags().map(str::to_string).collect();
-        let criteria = c.target_criteria().cloned();
         let windows = c.pins().map(|p| (p.active_from(), p.active_to())).collect();
-        let text = serde_json::to_string(&c.0)
-            .map_err(|e| vec![violation("", &format!("Cannot be stored: {e}"))])?;
-        // `{...}` -> `...`
-        let inner = text[1..text.len() - 1].to_string();
+        let criteria = match c.0.swap_remove("target_criteria") {
+            Some(Value::Object(o)) => Some(o),
+            _ => None,
+        };
         Ok(Prepared {
             inner,
             key,
@@ -162,6 +196,8 @@ pub struct Row {
     creator: Box<str>,
     model: u32,
     target_type: TargetType,
+    /// One bit per tag (its symbol modulo 64): a cheap first test for tag filters.
+    tag_mask: u64,
     target_identity: Option<Box<str>>,
     tags: Box<[u32]>,
     key: ConflictKey,
@@ -343,9 +379,14 @@ pub struct Filter {
     pub criteria: Vec<Map<String, Value>>,
 }
 
+fn tag_mask(tags: &[u32]) -> u64 {
+    tags.iter().fold(0, |m, t| m | 1u64 << (t % 64))
+}
+
 struct Compiled<'a> {
     models: Option<Vec<u32>>,
     tags: Option<Vec<u32>>,
+    tag_mask: u64,
     target_types: &'a [TargetType],
     identities: &'a [String],
     criteria: &'a [Map<String, Value>],
@@ -370,7 +411,7 @@ impl Compiled<'_> {
             return false;
         }
         if let Some(tags) = &self.tags
-            && !r.tags.iter().any(|t| tags.contains(t))
+            && (r.tag_mask & self.tag_mask == 0 || !r.tags.iter().any(|t| tags.contains(t)))
         {
             return false;
         }
@@ -427,6 +468,8 @@ pub struct Store {
     by_key: HashMap<ConflictKey, Vec<u32>>,
     by_created: BTreeMap<(Timestamp, Uuid), u32>,
     syms: Interner,
+    /// The last `created_at` written, so a batch formats it once.
+    last_stamp: Option<(Timestamp, String)>,
 }
 
 impl Store {
@@ -440,6 +483,17 @@ impl Store {
 
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
+    }
+
+    fn stamp(&mut self, now: Timestamp) -> String {
+        match &self.last_stamp {
+            Some((ts, text)) if *ts == now => text.clone(),
+            _ => {
+                let text = format_utc(now);
+                self.last_stamp = Some((now, text.clone()));
+                text
+            }
+        }
     }
 
     fn row(&self, slot: u32) -> Option<&Row> {
@@ -476,7 +530,8 @@ impl Store {
     ) -> Row {
         let json = compose(id, created_at, &p.inner, creator);
         let model = self.syms.intern(&p.key.model);
-        let tags = p.tags.iter().map(|t| self.syms.intern(t)).collect();
+        let tags: Box<[u32]> = p.tags.iter().map(|t| self.syms.intern(t)).collect();
+        let tag_mask = tag_mask(&tags);
         Row {
             id,
             created,
@@ -484,6 +539,7 @@ impl Store {
             creator: creator.into(),
             model,
             target_type: p.key.target_type,
+            tag_mask,
             target_identity: p.target_identity.map(String::into_boxed_str),
             tags,
             key: p.key,
@@ -501,12 +557,14 @@ impl Store {
         if self.by_id.contains_key(&id) {
             self.remove(&id);
         }
-        let (created, created_at) = match p.created_at.clone() {
+        let mut p = p;
+        let (created, created_at) = match p.created_at.take() {
             Some(c) => c,
-            None => (now, format_utc(now)),
+            None => (now, self.stamp(now)),
         };
-        let creator = p.creator.clone().unwrap_or_else(|| API_CREATOR.to_string());
-        let row = self.make_row(p, id, created, &created_at, &creator);
+        let creator = p.creator.take();
+        let creator = creator.as_deref().unwrap_or(API_CREATOR);
+        let row = self.make_row(p, id, created, &created_at, creator);
         let slot = match self.free.pop() {
             Some(s) => s,
             None => {
@@ -676,9 +734,11 @@ impl Store {
                 )
             }
         };
+        let tags = syms(&f.tags);
         Compiled {
             models: syms(&f.models),
-            tags: syms(&f.tags),
+            tag_mask: tags.as_deref().map_or(0, tag_mask),
+            tags,
             target_types: &f.target_types,
             identities: &f.target_identities,
             criteria: &f.criteria,
@@ -687,29 +747,39 @@ impl Store {
 
     /// One page of a list: the number of matching rows and the rows from `offset`, at most
     /// `limit` of them.
-    pub fn list(&self, f: &Filter, sort: Sort, offset: usize, limit: usize) -> (usize, Vec<&Row>) {
+    pub fn list<'s>(
+        &'s self,
+        f: &Filter,
+        sort: Sort,
+        offset: usize,
+        limit: usize,
+    ) -> (usize, Vec<&'s Row>) {
         let c = self.compile(f);
         let mut page = Vec::with_capacity(limit.min(self.len()));
         match sort.field {
             SortField::CreatedAt => {
-                let mut rows: Box<dyn Iterator<Item = &Row>> = if sort.descending {
-                    Box::new(self.rows().rev())
-                } else {
-                    Box::new(self.rows())
-                };
                 if c.is_empty() {
-                    page.extend(rows.skip(offset).take(limit));
+                    if sort.descending {
+                        page.extend(self.rows().rev().skip(offset).take(limit));
+                    } else {
+                        page.extend(self.rows().skip(offset).take(limit));
+                    }
                     return (self.len(), page);
                 }
-                let mut total = 0;
                 let end = offset.saturating_add(limit);
-                for r in rows.by_ref() {
+                let mut total = 0;
+                let mut visit = |r: &'s Row| {
                     if c.matches(r) {
                         if total >= offset && total < end {
                             page.push(r);
                         }
                         total += 1;
                     }
+                };
+                if sort.descending {
+                    self.rows().rev().for_each(&mut visit);
+                } else {
+                    self.rows().for_each(&mut visit);
                 }
                 (total, page)
             }
@@ -892,6 +962,51 @@ mod tests {
             format!(
                 r#"{{"id":"{id}","created_at":"2025-01-02T03:04:05Z","zeta":1,"model":"m","target_type":"all","pin_definitions":[],"alpha":{{"b":1,"a":2}},"creator":"api","available":false}}"#
             )
+        );
+    }
+
+    #[test]
+    fn a_one_line_body_is_stored_as_sent() {
+        let mut s = Store::new();
+        let now = ts("2025-01-02T03:04:05Z");
+        let body = |text: &str| -> Prepared {
+            let Ok(Value::Object(m)) = serde_json::from_str(text) else {
+                panic!("object")
+            };
+            Prepared::from_body_text(m, Some(text.as_bytes())).expect("valid")
+        };
+        let inner = |s: &Store, id: Uuid| -> String {
+            let j = s.get(&id).expect("row").stored_json().to_string();
+            let start = j.find("Z\",").expect("after created_at") + 3;
+            let end = j.rfind(",\"creator\"").expect("before creator");
+            j[start..end].to_string()
+        };
+        // Kept as written, spaces and number forms included.
+        let id = s.insert(
+            body(r#"  { "model": "m", "target_type": "all", "pin_definitions": [], "x": 1.50 }  "#),
+            now,
+        );
+        assert_eq!(
+            inner(&s, id),
+            r#""model": "m", "target_type": "all", "pin_definitions": [], "x": 1.50"#
+        );
+        // Server-set fields in the body: serialized again without them.
+        let id = s.insert(
+            body(r#"{"id": "x", "model": "m", "target_type": "all", "pin_definitions": []}"#),
+            now,
+        );
+        assert_eq!(
+            inner(&s, id),
+            r#""model":"m","target_type":"all","pin_definitions":[]"#
+        );
+        // Several lines (a pretty body): serialized again on one line.
+        let id = s.insert(
+            body("{\"model\": \"m\",\n \"target_type\": \"all\",\r\n \"pin_definitions\": []}"),
+            now,
+        );
+        assert_eq!(
+            inner(&s, id),
+            r#""model":"m","target_type":"all","pin_definitions":[]"#
         );
     }
 
