@@ -46,6 +46,18 @@ pub struct ListArgs {
     /// Every page, not just one
     #[arg(long)]
     pub all: bool,
+    /// Only customizations whose target_criteria hold every key of this JSON object with
+    /// an equal value (repeat for any of several), e.g. '{"brand": "Acme"}'
+    #[arg(long = "criteria", value_name = "JSON", value_parser = parse_criteria)]
+    pub criteria: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+fn parse_criteria(s: &str) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    match serde_json::from_str(s) {
+        Ok(serde_json::Value::Object(m)) => Ok(m),
+        Ok(_) => Err("must be a JSON object".into()),
+        Err(e) => Err(format!("not JSON: {e}")),
+    }
 }
 
 fn parse_sort(s: &str) -> Result<String, String> {
@@ -144,7 +156,7 @@ pub fn list(g: &GlobalArgs, a: ListArgs) -> Outcome {
         sort: a.sort,
         limit: a.limit,
         offset: a.offset,
-        criteria: Vec::new(),
+        criteria: a.criteria,
     };
     let mut out = Ndjson::stdout();
     if !a.all {
@@ -175,7 +187,18 @@ pub fn list(g: &GlobalArgs, a: ListArgs) -> Outcome {
                     ..q.clone()
                 })
                 .await
-                .map_err(|e| Failure::api(&e))?;
+                .map_err(|e| {
+                    let mut f = Failure::api(&e);
+                    if out.count() > 0 {
+                        f.code = exit::PARTIAL;
+                        f.message.push_str(&format!(
+                            "\n  partly done: {} customizations were written before the error; \
+                             `--all --offset {offset}` continues from there",
+                            out.count()
+                        ));
+                    }
+                    f
+                })?;
             let n = page.results.len() as u64;
             for c in &page.results {
                 let fresh = c.id().is_none_or(|id| seen.insert(id.to_string()));
@@ -314,12 +337,16 @@ pub fn delete(g: &GlobalArgs, a: DeleteArgs) -> Outcome {
     let conn = target.connect()?;
     if !a.yes {
         let current = block_on(conn.client.get(&a.id))?.map_err(|e| Failure::api(&e))?;
+        let target = match current.target_type() {
+            Some(crate::api::TargetType::All) | None => current.target_label(),
+            Some(t) => format!("{t} {}", current.target_label()),
+        };
+        let pins = current.pin_count();
         note(&format!(
-            "{}: {} {}, {} pin(s), on {} ({})",
+            "{}: model {}, target {target}, {pins} pin{}; profile {} ({})",
             a.id,
             current.model().unwrap_or("?"),
-            current.target_label(),
-            current.pin_count(),
+            if pins == 1 { "" } else { "s" },
             conn.session.label,
             conn.session.client.host
         ));
@@ -397,6 +424,16 @@ mod tests {
         assert!(parse_sort("model").is_err());
         assert!(parse_sort("title:asc").is_err());
         assert!(parse_sort("model:up").is_err());
+    }
+
+    #[test]
+    fn criteria_values() {
+        assert_eq!(
+            parse_criteria(r#"{"brand": "Acme"}"#).expect("object")["brand"],
+            "Acme"
+        );
+        assert!(parse_criteria("[1]").is_err());
+        assert!(parse_criteria("{").is_err());
     }
 
     #[test]

@@ -5,8 +5,8 @@ use std::io::Write;
 use clap::Subcommand;
 
 use super::output::print_lines;
-use super::{Failure, GlobalArgs, Outcome, exit, note, warn};
-use crate::api::Client;
+use super::{Failure, GlobalArgs, Outcome, block_on, exit, note, warn};
+use crate::api::{Client, RetryPolicy};
 use crate::config::{self, ConfigError, Profile};
 
 #[derive(Debug, Subcommand)]
@@ -15,13 +15,21 @@ pub enum ConfigCommand {
     Path,
     /// Load the config, resolve each profile's key (without printing it) and say what is
     /// wrong; exit 2 on any problem
-    Check,
+    Check(CheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Also sign in to each profile's tracker (one summary request each); exit 1 when one
+    /// fails and the config itself is fine
+    #[arg(long)]
+    pub online: bool,
 }
 
 pub fn run(g: &GlobalArgs, c: ConfigCommand) -> Outcome {
     match c {
         ConfigCommand::Path => path(g),
-        ConfigCommand::Check => check(g),
+        ConfigCommand::Check(a) => check(g, a.online),
     }
 }
 
@@ -48,7 +56,7 @@ fn describe(p: &Profile) -> String {
     s
 }
 
-fn check(g: &GlobalArgs) -> Outcome {
+fn check(g: &GlobalArgs, online: bool) -> Outcome {
     let path = config::config_path(g.config.as_deref())?;
     let cfg = match config::load(&path) {
         Ok(c) => c,
@@ -71,6 +79,7 @@ fn check(g: &GlobalArgs) -> Outcome {
         warn(w);
     }
     let mut problems = 0usize;
+    let mut online_failures = 0usize;
     let choice = g.choice();
     let selected: Vec<_> = if choice != config::Choice::default() {
         vec![cfg.select(&choice)]
@@ -116,16 +125,37 @@ fn check(g: &GlobalArgs) -> Outcome {
                 for w in &r.warnings {
                     warn(w);
                 }
-                if let Err(e) = Client::new(r.session.client.clone()) {
-                    problems += 1;
-                    let _ = writeln!(std::io::stderr().lock(), "error: profile {name}: {e}");
-                    continue;
-                }
-                lines.push(format!(
+                let client = match Client::new(r.session.client.clone()) {
+                    Ok(c) => c.with_retry(RetryPolicy::NONE),
+                    Err(e) => {
+                        problems += 1;
+                        let _ = writeln!(std::io::stderr().lock(), "error: profile {name}: {e}");
+                        continue;
+                    }
+                };
+                let mut line = format!(
                     "ok: profile {name}: {}; key from {}",
                     describe(&s.profile),
                     r.key_source
-                ));
+                );
+                if online {
+                    match block_on(client.summary())? {
+                        Ok(sum) => {
+                            let total: u64 = sum.counts().iter().map(|(_, n)| n).sum();
+                            line.push_str(&format!("; signed in ({total} customizations)"));
+                        }
+                        Err(e) => {
+                            online_failures += 1;
+                            let _ = writeln!(
+                                std::io::stderr().lock(),
+                                "error: profile {name}: {}",
+                                e.explain()
+                            );
+                            continue;
+                        }
+                    }
+                }
+                lines.push(line);
             }
             Err(e) => {
                 problems += 1;
@@ -141,6 +171,15 @@ fn check(g: &GlobalArgs) -> Outcome {
         ));
     }
     print_lines(lines)?;
+    if problems == 0 && online_failures > 0 {
+        return Err(Failure::new(
+            exit::API,
+            format!(
+                "{online_failures} profile{} could not sign in",
+                if online_failures == 1 { "" } else { "s" }
+            ),
+        ));
+    }
     if problems > 0 {
         return Err(Failure::usage(format!(
             "{problems} problem{} in the config",

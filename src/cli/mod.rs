@@ -59,6 +59,7 @@ pub struct Cli {
 
 /// Options every subcommand takes, before or after its name.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// The config file [default: the platform config dir, e.g. ~/.config/pinscope/config.toml]
     #[arg(
@@ -148,10 +149,12 @@ pub enum Command {
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    if matches!(cli.command, Some(Command::Serve(_))) {
-        return run(cli);
-    }
-    if let Err(f) = logging::init(cli.global.log_file.as_deref()) {
+    // The emulator logs requests to stderr itself; it writes a log file only when asked,
+    // so that running it (in tests too) never touches the user's data dir.
+    let serve = matches!(cli.command, Some(Command::Serve(_)));
+    if (!serve || cli.global.log_file.is_some())
+        && let Err(f) = logging::init(cli.global.log_file.as_deref())
+    {
         return finish(Err(f));
     }
     run(cli)

@@ -461,7 +461,7 @@ fn key_commands_run_without_a_shell() {
         &p(),
         "[profiles.a]\ntracker_id = \"t\"\nprivate_key_cmd = [\"printf\", \"CMD-KEY\\nnotes: x\\n\"]\n\
          [profiles.fails]\ntracker_id = \"t\"\nprivate_key_cmd = [\"sh\", \"-c\", \"printf '%s-%s' LEAKY STDOUT; echo not in the store >&2; exit 3\"]\n\
-         [profiles.missing]\ntracker_id = \"t\"\nprivate_key_cmd = [\"/nonexistent/pinscope-key-helper\"]\n\
+         [profiles.missing]\ntracker_id = \"t\"\nprivate_key_cmd = [\"/nonexistent/pinscope-key-program\"]\n\
          [profiles.silent]\ntracker_id = \"t\"\nprivate_key_cmd = [\"true\"]\n\
          [profiles.shell]\ntracker_id = \"t\"\nprivate_key_cmd = [\"echo\", \"$HOME\"]\n",
     )

@@ -1,0 +1,13 @@
+//! The `pinscope` binary driven as a user would, against the emulator on a loopback port.
+//!
+//! Every test has its own emulator, temp dir, config file and data dir; nothing touches the
+//! real user config (`HOME`, `XDG_CONFIG_HOME`, `PINSCOPE_CONFIG` and `PINSCOPE_DATA_DIR`
+//! all point into the temp dir).
+
+mod harness;
+
+mod commands;
+mod config;
+mod inputs;
+mod secrets;
+mod terminal;
