@@ -45,12 +45,14 @@ measure() {
         /usr/bin/time -v "$@" 2> "$WORK/time.txt" || status=$?
         rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$WORK/time.txt")
         wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$WORK/time.txt")
+        cpu=$(awk -F': ' '/User time|System time/ { t += $2 } END { print t }' "$WORK/time.txt")
         grep -E 'lines:|error' "$WORK/time.txt" || true
     else
         start=$(date +%s.%N)
         "$@" 2> "$WORK/err.txt" &
         pid=$!
         rss=0
+        cpu=n/a
         while kill -0 "$pid" 2>/dev/null; do
             now=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status" 2>/dev/null || true)
             [ -n "$now" ] && [ "$now" -gt "$rss" ] && rss=$now
@@ -61,7 +63,10 @@ measure() {
         wall=$(echo "$(date +%s.%N) - $start" | bc)
         grep -E 'lines:|error' "$WORK/err.txt" || true
     fi
-    echo "$label: exit $status, peak RSS $((rss / 1024)) MiB ($rss KiB), wall $wall"
+    echo "$label: exit $status, peak RSS $((rss / 1024)) MiB ($rss KiB), wall $wall, CPU ${cpu}s"
+    if [ "$cpu" != n/a ]; then
+        awk -v n="$LINES" -v c="$cpu" 'BEGIN { if (c > 0) printf "  %.0f lines per CPU second\n", n / c }'
+    fi
 }
 
 cd "$WORK"

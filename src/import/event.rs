@@ -33,7 +33,7 @@ pub enum Event {
     Duplicate { lines: Vec<u64> },
     /// The validation pass is over.
     Validated(crate::import::PlanCounts),
-    /// How the engine learns which targets are already stored (see [`Existing`]).
+    /// How the engine learns which targets are already stored (see [`ExistingMode`]).
     CheckingTargets { mode: ExistingMode, stored: u64 },
     /// Sending starts: `lines` to send in `chunks` requests; `already_done` lines were settled
     /// by an earlier run (resume).

@@ -5,10 +5,10 @@
 //!
 //! # How an import runs
 //!
-//! 1. **Validate** ([`scan`]): every line is read once, checked with the shared rules
+//! 1. **Validate** ([`scan()`]): every line is read once, checked with the shared rules
 //!    ([`crate::api::validate::validate`]) and its target (the bulk conflict key) hashed to
 //!    find duplicates. Nothing is sent. Memory per line is one state byte and one offset.
-//! 2. **Send** ([`run`]): the lines to send go out in chunks of at most `chunk_size` lines, in
+//! 2. **Send** ([`run()`]): the lines to send go out in chunks of at most `chunk_size` lines, in
 //!    file order, each line as written in the file (re-serialised only when it carries
 //!    server-set fields such as `id`, which are dropped).
 //! 3. **Report**: every non-blank line ends with exactly one [`Outcome`]; `--report` writes them
@@ -39,9 +39,30 @@
 //! - **409 under `raise`, 422**: the request wrote nothing; the lines the details name get
 //!   those messages as `rejected`, and the rest of the chunk is sent again without them.
 //!   401, 403, 404 and 413 stop the import (no later request could succeed).
+//! - **Invalid lines** never stop the engine: [`run()`] sends the valid lines and reports the
+//!   others `rejected`. Whether to go on at all is the driver's call once it has the
+//!   [`Plan`]: `pinscope import` refuses (exit 3) unless `--skip-invalid`; a screen asks.
 //! - **Journal**: each chunk is recorded before it is sent and when it is settled (append +
 //!   fsync), so a `--resume` after a crash never sends a settled chunk again and settles the
 //!   one that was in flight as above.
+
+//! # Driving it
+//!
+//! ```text
+//! let (progress, events) = Progress::channel();       // or Progress::new(callback)
+//! let cancel = CancelToken::new();
+//! // Pass 1 is blocking: run it on a blocking task.
+//! let plan = scan(Source::Path(path), &progress, &cancel)?;   // Validating, Invalid, Duplicate, Validated
+//! plan.counts(); plan.invalid_lines(); plan.line_reasons(n); plan.read_line(n);
+//! plan.duplicate_groups(); plan.chunk_count(strategy, chunk_size);
+//! let p = preview(&plan, &client, strategy, chunk_size).await?;  // optional: what would happen
+//! let opts = RunOptions { strategy, journal: journal::default_path(..), report, ..Default::default() };
+//! let r = run(&plan, &client, &opts, &progress, &cancel).await?;   // Sending, ChunkSent, Retry, ChunkDone...
+//! r.summary.counts; r.outcomes.outcome(n); r.outcomes.reason(&plan, n);
+//! ```
+//!
+//! `cancel.cancel()` during [`run()`] lets the requests in flight finish and be recorded in the
+//! journal; every line not sent ends `not_sent`, and `resume: true` continues later.
 
 pub mod event;
 pub mod journal;

@@ -273,23 +273,27 @@ fn write_lines(plan: &Plan, outcomes: &Outcomes, w: &mut impl Write) -> io::Resu
         let Some(outcome) = Outcome::of_state(s) else {
             continue;
         };
-        let (target, local_reason) = match check_content(&line.content) {
-            Checked::Valid(c) => (target_label(c), None),
-            Checked::Invalid(v) => {
-                let target = match &line.content {
-                    Content::Text(t) => serde_json::from_slice(t)
-                        .ok()
-                        .and_then(Customization::from_value)
-                        .and_then(target_label),
-                    Content::TooLong(_) => None,
-                };
-                (target, Some(join_violations(&v)))
+        let (target, reason) = if s == state::INVALID {
+            match check_content(&line.content) {
+                Checked::Valid(c) => (target_label(c), None),
+                Checked::Invalid(v) => {
+                    let target = match &line.content {
+                        Content::Text(t) => serde_json::from_slice(t)
+                            .ok()
+                            .and_then(Customization::from_value)
+                            .and_then(target_label),
+                        Content::TooLong(_) => None,
+                    };
+                    (target, Some(join_violations(&v)))
+                }
             }
-        };
-        let reason = if s == state::INVALID {
-            local_reason
         } else {
-            outcomes.reason_without_input(n as u32, s)
+            // A line that passed validation: only its target is needed.
+            let target = match &line.content {
+                Content::Text(t) => target_of(t),
+                Content::TooLong(_) => None,
+            };
+            (target, outcomes.reason_without_input(n as u32, s))
         };
         serde_json::to_writer(
             &mut *w,
@@ -305,7 +309,113 @@ fn write_lines(plan: &Plan, outcomes: &Outcomes, w: &mut impl Write) -> io::Resu
     Ok(())
 }
 
+/// The fields a target is made of, read without building the rest of the line.
+#[derive(serde::Deserialize)]
+struct TargetFields<'a> {
+    #[serde(borrow, default)]
+    model: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    target_type: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    target_identity: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default)]
+    target_criteria: Option<serde_json::Value>,
+}
+
+/// A valid line's target label, parsing only the target's fields (the whole line when that
+/// fails, e.g. on a repeated key).
+fn target_of(text: &[u8]) -> Option<String> {
+    match serde_json::from_slice::<TargetFields<'_>>(text) {
+        Ok(f) => {
+            let mut c = Customization::new();
+            let s = |v: std::borrow::Cow<'_, str>| serde_json::Value::String(v.into_owned());
+            if let Some(v) = f.model {
+                c.set("model", s(v));
+            }
+            if let Some(v) = f.target_type {
+                c.set("target_type", s(v));
+            }
+            if let Some(v) = f.target_identity {
+                c.set("target_identity", s(v));
+            }
+            if let Some(v) = f.target_criteria {
+                c.set("target_criteria", v);
+            }
+            target_label(c)
+        }
+        Err(_) => serde_json::from_slice(text)
+            .ok()
+            .and_then(Customization::from_value)
+            .and_then(target_label),
+    }
+}
+
 /// `model target_type target` (the conflict key), when the line has one.
 fn target_label(c: Customization) -> Option<String> {
     c.conflict_key().map(|k| k.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::run::unsent;
+    use crate::import::scan::tests::plan_of;
+
+    #[test]
+    fn targets_without_parsing_everything() {
+        assert_eq!(
+            target_of(br#"{"pin_definitions":[],"target_identity":"/p/1","model":"m","target_type":"item","x":{"y":[1]}}"#),
+            Some("m item /p/1".to_string())
+        );
+        assert_eq!(
+            target_of(br#"{"model":"m","target_type":"criteria","target_criteria":{"b":1,"a":{"d":2,"c":3}}}"#),
+            Some(r#"m criteria {"a":{"c":3,"d":2},"b":1}"#.to_string())
+        );
+        assert_eq!(
+            target_of(br#"{"model":"m","target_type":"all","target_identity":"ignored"}"#),
+            Some("m all".to_string())
+        );
+        // A repeated key: the whole line decides (the last value wins, as serde_json keeps).
+        assert_eq!(
+            target_of(br#"{"model":"a","model":"b","target_type":"all"}"#),
+            Some("b all".to_string())
+        );
+        assert_eq!(target_of(br#"{"model":"m","target_type":7}"#), None);
+    }
+
+    #[test]
+    fn the_report_has_one_object_per_non_blank_line() {
+        let item = |id: &str| {
+            format!(
+                r#"{{"model":"m","target_type":"item","target_identity":"{id}","pin_definitions":[]}}"#
+            )
+        };
+        let text = format!(
+            "{}\n\n{{\"model\":\"m\",\"target_type\":\"item\",\"pin_definitions\":[]}}\nnot json\n{}\n",
+            item("a"),
+            item("a")
+        );
+        let plan = plan_of(text.as_bytes());
+        let outcomes = unsent(&plan, ConflictStrategy::Ignore, "dry run");
+        let mut out = Vec::new();
+        write_lines(&plan, &outcomes, &mut out).expect("write");
+        let rows: Vec<serde_json::Value> = String::from_utf8(out)
+            .expect("utf8")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json"))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                serde_json::json!({"line": 1, "outcome": "not_sent", "target": "m item a", "reason": "dry run"}),
+                serde_json::json!({"line": 3, "outcome": "rejected", "reason": "target_identity: Missing required field: target_identity"}),
+                serde_json::json!({"line": 4, "outcome": "rejected", "reason": "invalid JSON at column 2: expected ident"}),
+                serde_json::json!({"line": 5, "outcome": "skipped", "target": "m item a",
+                    "reason": "same target as line 1, which is sent instead (conflict_strategy=ignore keeps the first)"}),
+            ]
+        );
+        assert_eq!(outcomes.counts().total(), 4);
+        assert_eq!(outcomes.outcome(2), None);
+        assert_eq!(outcomes.outcome(5), Some(Outcome::Skipped));
+    }
 }

@@ -376,9 +376,14 @@ impl Ctx<'_> {
 
     fn fail(&self, e: &ApiError) -> Arc<str> {
         let service = matches!(e, ApiError::Status(_) | ApiError::Connect { .. });
+        let hint = if e.status() == Some(413) {
+            " (the service wants smaller requests: lower --chunk-size)"
+        } else {
+            ""
+        };
         self.stop(
-            format!("the import stopped: {e}"),
-            format!("the import stopped: {}", e.explain()),
+            format!("the import stopped: {e}{hint}"),
+            format!("the import stopped: {}{hint}", e.explain()),
             service,
         )
     }

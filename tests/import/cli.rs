@@ -32,7 +32,8 @@ impl Env {
         let text = format!(
             "[profiles.a]\nhost = \"{url}\"\ntracker_id = \"{TRACKER}\"\nprivate_key_env = \"PINSCOPE_TEST_KEY_A\"\n\n\
              [profiles.b]\nhost = \"{url}\"\ntracker_id = \"{OTHER_TRACKER}\"\nprivate_key_env = \"PINSCOPE_TEST_KEY_B\"\n\n\
-             [profiles.ro]\nhost = \"{url}\"\ntracker_id = \"{TRACKER}\"\nprivate_key_env = \"PINSCOPE_TEST_KEY_A\"\nread_only = true\n"
+             [profiles.ro]\nhost = \"{url}\"\ntracker_id = \"{TRACKER}\"\nprivate_key_env = \"PINSCOPE_TEST_KEY_A\"\nread_only = true\n\n\
+             [profiles.prod]\nhost = \"{url}\"\ntracker_id = \"{OTHER_TRACKER}\"\nprivate_key_env = \"PINSCOPE_TEST_KEY_B\"\nproduction = true\n"
         );
         let p = self.path("config.toml");
         std::fs::write(&p, text).expect("config");
@@ -223,6 +224,21 @@ async fn exit_codes() {
     ]);
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("20 skipped"), "{err}");
+
+    // A production profile wants --yes when nobody can be asked.
+    let (code, _, err) = env.run(&["--profile", "prod", "import", "good.ndjson"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("production") && err.contains("--yes"), "{err}");
+    let (code, _, err) = env.run(&[
+        "--profile",
+        "prod",
+        "import",
+        "good.ndjson",
+        "--yes",
+        "--conflict-strategy",
+        "ignore",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
 
     // Usage errors: 2.
     let (code, _, err) = env.run(&["--profile", "ro", "import", "good.ndjson"]);
