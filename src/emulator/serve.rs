@@ -117,24 +117,43 @@ fn config(args: &ServeArgs) -> Result<EmulatorConfig, String> {
     Ok(cfg)
 }
 
-async fn stop_signal() {
+/// SIGINT and SIGTERM, listened for from the moment this is made: a script that stops the
+/// server right after reading the `listening on` line must not kill it before its data is
+/// written.
+struct StopSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl StopSignal {
+    fn install() -> StopSignal {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signals = match (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            ) {
+                (Ok(int), Ok(term)) => Some((int, term)),
+                _ => None,
+            };
+            StopSignal { signals }
+        }
+        #[cfg(not(unix))]
+        {
+            StopSignal {}
         }
     }
-    #[cfg(not(unix))]
-    {
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut int, mut term)) = self.signals {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
 }
@@ -168,6 +187,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 return ExitCode::from(exit::API);
             }
         };
+        let stop = StopSignal::install();
         {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "listening on {}", running.url());
@@ -186,7 +206,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
             about.push_str(&format!("; data {}", d.display()));
         }
         eprintln!("{about}");
-        stop_signal().await;
+        stop.wait().await;
         eprintln!("pinscope serve: stopping");
         match running.stop().await {
             Ok(()) => ExitCode::SUCCESS,
