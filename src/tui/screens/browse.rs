@@ -1,6 +1,7 @@
 //! The home screen: a table of customizations, paged from the list endpoint as the user
 //! scrolls, with server-side filters and sort and a fuzzy narrowing of the loaded rows.
 
+use crate::tui::widgets::dialog;
 use std::collections::HashSet;
 
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
@@ -11,7 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use crate::api::{Customization, ListQuery, Summary, TargetType};
 use crate::tui::fmt;
@@ -870,16 +871,14 @@ impl Browse {
     }
 
     fn render_filter(&self, frame: &mut Frame, area: Rect, panel: &FilterPanel) {
-        let rect = centered(area, 70, 18);
-        frame.render_widget(Clear, rect);
-        let block = Block::bordered()
-            .border_type(BorderType::Rounded)
-            .title(Span::styled(" Filters ", theme::title()))
-            .title_bottom(
-                Line::from(" Tab section · Space toggle · Enter close · c clear ").right_aligned(),
-            );
-        let inner = block.inner(rect);
-        frame.render_widget(block, rect);
+        let inner = dialog(
+            frame,
+            area,
+            (70, 18),
+            Span::styled(" Filters ", theme::title()),
+            " Tab section · Space toggle · Enter close · c clear ".to_string(),
+            Style::new(),
+        );
         let [lists, ident] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(3)]).areas(inner);
         let cols: [Rect; 3] = Layout::horizontal([

@@ -1,6 +1,7 @@
 //! One customization: every field, its pins in words and on a timeline; copy, raw JSON and
 //! delete.
 
+use crate::tui::widgets::dialog;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use ratatui::Frame;
@@ -19,7 +20,7 @@ use crate::tui::screens::pager::Pager;
 use crate::tui::screens::{Ctx, Env, Input, Screen};
 use crate::tui::widgets::list::Scroll;
 use crate::tui::widgets::text_field::TextField;
-use crate::tui::widgets::{centered, theme, truncate};
+use crate::tui::widgets::{theme, truncate};
 
 /// Fields shown in their own rows; anything else is listed under "other fields".
 const KNOWN: [&str; 11] = [
@@ -327,22 +328,18 @@ impl Detail {
     }
 
     fn render_confirm(&self, frame: &mut Frame, area: Rect, confirm: &ConfirmDelete, env: &Env) {
-        let rect = centered(area, 64, 8);
-        frame.render_widget(Clear, rect);
-        let block = Block::bordered()
-            .border_type(BorderType::Rounded)
-            .border_style(Style::new().fg(theme::ERROR))
-            .title(Span::styled(" Delete this customization? ", theme::error()))
-            .title_bottom(
-                Line::from(format!(
-                    " {} delete · {} cancel ",
-                    env.keymap.hint(Action::Confirm),
-                    env.keymap.hint(Action::Back)
-                ))
-                .right_aligned(),
-            );
-        let inner = block.inner(rect);
-        frame.render_widget(block, rect);
+        let inner = dialog(
+            frame,
+            area,
+            (64, 8),
+            Span::styled(" Delete this customization? ", theme::error()),
+            format!(
+                " {} delete · {} cancel ",
+                env.keymap.hint(Action::Confirm),
+                env.keymap.hint(Action::Back)
+            ),
+            Style::new().fg(theme::ERROR),
+        );
         let [text, field, feedback] = Layout::vertical([
             Constraint::Length(2),
             Constraint::Length(3),

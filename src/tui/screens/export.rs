@@ -4,6 +4,7 @@
 //! exported one combination at a time and each customization written once. The file is
 //! written under a temporary name and renamed into place: whole or not at all.
 
+use crate::tui::widgets::dialog;
 use std::path::PathBuf;
 
 use jiff::Timestamp;
@@ -12,7 +13,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::api::ExportQuery;
 use crate::tui::jobs::ExportJob;
@@ -21,7 +22,7 @@ use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, Remote};
 use crate::tui::screens::browse::Filters;
 use crate::tui::screens::{Ctx, Env, Input, Screen};
 use crate::tui::widgets::path_field::PathField;
-use crate::tui::widgets::{centered, theme, truncate};
+use crate::tui::widgets::{theme, truncate};
 
 /// `pinscope-export-YYYYMMDD-HHMMSS.ndjson`, in `tz`.
 pub fn default_file_name(now: Timestamp, tz: &TimeZone) -> String {
@@ -207,23 +208,20 @@ impl Screen for ExportDialog {
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, env: &Env) {
-        let rect = centered(area, 72, 10);
-        frame.render_widget(Clear, rect);
         let k = &env.keymap;
-        let block = Block::bordered()
-            .border_type(BorderType::Rounded)
-            .title(Span::styled(" Export to a file ", theme::title()))
-            .title_bottom(
-                Line::from(format!(
-                    " {} export · {} complete · {} close ",
-                    k.hint(Action::Confirm),
-                    k.hint(Action::Complete),
-                    k.hint(Action::Back)
-                ))
-                .right_aligned(),
-            );
-        let inner = block.inner(rect);
-        frame.render_widget(block, rect);
+        let inner = dialog(
+            frame,
+            area,
+            (72, 10),
+            Span::styled(" Export to a file ", theme::title()),
+            format!(
+                " {} export · {} complete · {} close ",
+                k.hint(Action::Confirm),
+                k.hint(Action::Complete),
+                k.hint(Action::Back)
+            ),
+            Style::new(),
+        );
         let [what, field, feedback] = Layout::vertical([
             Constraint::Length(2),
             Constraint::Length(3),

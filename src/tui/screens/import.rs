@@ -14,6 +14,7 @@
 //!
 //! The engine runs in the worker ([`crate::tui::jobs`]); this screen only shows its steps.
 
+use crate::tui::widgets::dialog;
 use std::path::PathBuf;
 
 use jiff::Timestamp;
@@ -35,7 +36,7 @@ use crate::tui::screens::{Ctx, Env, Input, Screen};
 use crate::tui::widgets::list::Scroll;
 use crate::tui::widgets::path_field::PathField;
 use crate::tui::widgets::text_field::TextField;
-use crate::tui::widgets::{centered, theme, truncate};
+use crate::tui::widgets::{theme, truncate};
 
 /// The strategies, in the order they are offered, with what each does to a line whose
 /// target is already stored.
@@ -875,23 +876,19 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 fn render_cancel_question(frame: &mut Frame, area: Rect, env: &Env) {
-    let rect = centered(area, 62, 7);
-    frame.render_widget(Clear, rect);
     let k = &env.keymap;
-    let block = Block::bordered()
-        .border_type(BorderType::Rounded)
-        .border_style(Style::new().fg(theme::WARN))
-        .title(Span::styled(" Cancel the import? ", theme::title()))
-        .title_bottom(
-            Line::from(format!(
-                " {} cancel it · {} keep going ",
-                k.hint(Action::Confirm),
-                k.hint(Action::Back)
-            ))
-            .right_aligned(),
-        );
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
+    let inner = dialog(
+        frame,
+        area,
+        (62, 7),
+        Span::styled(" Cancel the import? ", theme::title()),
+        format!(
+            " {} cancel it · {} keep going ",
+            k.hint(Action::Confirm),
+            k.hint(Action::Back)
+        ),
+        Style::new().fg(theme::WARN),
+    );
     let text = "The requests in flight finish and are recorded in the journal; \
                 the lines not sent yet end as not_sent, and the import can be resumed.";
     frame.render_widget(

@@ -1,18 +1,19 @@
 //! `g`: go to a customization by UUID. Flags a malformed UUID while typing, offers recent
 //! lookups, shows a 404 in the box.
 
+use crate::tui::widgets::dialog;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+use ratatui::widgets::{Block, Paragraph};
 
 use crate::tui::keys::{Action, Context};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, Remote};
 use crate::tui::screens::detail::Detail;
 use crate::tui::screens::{Ctx, Env, Input, Screen};
 use crate::tui::widgets::text_field::TextField;
-use crate::tui::widgets::{centered, theme, truncate};
+use crate::tui::widgets::{theme, truncate};
 
 /// The canonical form of a UUID typed or pasted in any usual shape (quotes, braces,
 /// upper case, no hyphens), or `None`.
@@ -173,24 +174,21 @@ impl Screen for Lookup {
     fn render(&self, frame: &mut Frame, area: Rect, env: &Env) {
         let recent_rows = env.recent.len().min(8) as u16;
         let height = 6 + if recent_rows > 0 { recent_rows + 1 } else { 0 };
-        let rect = centered(area, 60, height);
-        frame.render_widget(Clear, rect);
         let k = &env.keymap;
-        let block = Block::bordered()
-            .border_type(BorderType::Rounded)
-            .title(Span::styled(" Go to customization ", theme::title()))
-            .title_bottom(
-                Line::from(format!(
-                    " {} open · {}/{} recent · {} close ",
-                    k.hint(Action::Confirm),
-                    k.hint(Action::Up),
-                    k.hint(Action::Down),
-                    k.hint(Action::Back)
-                ))
-                .right_aligned(),
-            );
-        let inner = block.inner(rect);
-        frame.render_widget(block, rect);
+        let inner = dialog(
+            frame,
+            area,
+            (60, height),
+            Span::styled(" Go to customization ", theme::title()),
+            format!(
+                " {} open · {}/{} recent · {} close ",
+                k.hint(Action::Confirm),
+                k.hint(Action::Up),
+                k.hint(Action::Down),
+                k.hint(Action::Back)
+            ),
+            Style::new(),
+        );
         let [field, feedback, recent] = Layout::vertical([
             Constraint::Length(3),
             Constraint::Length(1),

@@ -1,7 +1,11 @@
 //! Pieces shared by screens.
 
 use base64::Engine as _;
+use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear};
 
 pub mod date_field;
 pub mod json_field;
@@ -20,6 +24,29 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
         .flex(Flex::Center)
         .areas(row);
     cell
+}
+
+/// Draws a popup: clears a `width` x `height` box centred in `area`, frames it with a rounded
+/// border in `border` style, `title` on top and `hints` right-aligned at the bottom, and
+/// returns the area inside the frame.
+pub fn dialog(
+    frame: &mut Frame,
+    area: Rect,
+    (width, height): (u16, u16),
+    title: Span<'_>,
+    hints: String,
+    border: Style,
+) -> Rect {
+    let rect = centered(area, width, height);
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(border)
+        .title(title)
+        .title_bottom(Line::from(hints).right_aligned());
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    inner
 }
 
 /// The OSC 52 sequence that puts `text` on the terminal's clipboard.
