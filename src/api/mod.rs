@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod error;
+pub mod json;
 pub mod model;
 pub mod sign;
 pub mod time;

@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::api::json::{Json, JsonObject};
 use crate::api::time::parse_rfc3339;
 
 /// Where a customization applies.
@@ -222,41 +223,73 @@ impl fmt::Display for ConflictKey {
 }
 
 /// JSON with object keys sorted at every level and no whitespace: equal objects give
-/// equal strings whatever their key order.
-pub fn canonical_json(v: &Value) -> String {
+/// equal strings whatever their key order (a key written twice counts once, with its last
+/// value, as when the text is parsed into a `Value`).
+pub fn canonical_json<'a, J: Json<'a>>(v: J) -> String {
     let mut out = String::new();
     write_canonical(v, &mut out);
     out
 }
 
-fn write_canonical(v: &Value, out: &mut String) {
-    match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String((*k).clone()).to_string());
-                out.push(':');
-                write_canonical(&m[k.as_str()], out);
+fn push_json_string(s: &str, out: &mut String) {
+    out.push_str(&Value::String(s.to_string()).to_string());
+}
+
+fn write_canonical<'a, J: Json<'a>>(v: J, out: &mut String) {
+    if let Some(o) = v.as_object() {
+        let mut entries: Vec<(&str, J)> = o.entries().collect();
+        // Stable: of a repeated key, the last written stays last.
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        out.push('{');
+        let mut first = true;
+        for (i, (k, v)) in entries.iter().enumerate() {
+            if entries.get(i + 1).is_some_and(|next| next.0 == *k) {
+                continue;
             }
-            out.push('}');
-        }
-        Value::Array(a) => {
-            out.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(x, out);
+            if !first {
+                out.push(',');
             }
-            out.push(']');
+            first = false;
+            push_json_string(k, out);
+            out.push(':');
+            write_canonical(*v, out);
         }
-        other => out.push_str(&other.to_string()),
+        out.push('}');
+    } else if let Some(items) = v.as_array() {
+        out.push('[');
+        for (i, x) in items.enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_canonical(x, out);
+        }
+        out.push(']');
+    } else if let Some(s) = v.as_str() {
+        push_json_string(s, out);
+    } else if let Some(b) = v.as_bool() {
+        out.push_str(if b { "true" } else { "false" });
+    } else if let Some(n) = v.as_number() {
+        out.push_str(&n.to_string());
+    } else {
+        out.push_str("null");
     }
+}
+
+/// The parts of the bulk conflict key of any readable object: (`model`, `target_type`,
+/// identity | canonical criteria | nothing), borrowed where they can be (only criteria are
+/// built). `None` when the fields it needs are missing or malformed.
+pub fn conflict_key_parts_of<'a, O: JsonObject<'a>>(
+    m: O,
+) -> Option<(&'a str, TargetType, std::borrow::Cow<'a, str>)> {
+    let text = |key: &str| m.get(key).and_then(Json::as_str);
+    let model = text("model")?;
+    let target_type = text("target_type").and_then(TargetType::parse)?;
+    let target = match target_type {
+        TargetType::Item => std::borrow::Cow::Borrowed(text("target_identity")?),
+        TargetType::Criteria => std::borrow::Cow::Owned(canonical_json(m.get("target_criteria")?)),
+        TargetType::All => std::borrow::Cow::Borrowed(""),
+    };
+    Some((model, target_type, target))
 }
 
 /// `m.get(key)`, by a linear scan when the object is small. `serde_json`'s ordered map hashes
@@ -432,16 +465,7 @@ impl Customization {
     /// The parts of [`conflict_key`](Self::conflict_key), borrowed where they can be (only
     /// criteria are built, in canonical form), for code that hashes millions of them.
     pub fn conflict_key_parts(&self) -> Option<(&str, TargetType, std::borrow::Cow<'_, str>)> {
-        let model = self.model()?;
-        let target_type = self.target_type()?;
-        let target = match target_type {
-            TargetType::Item => std::borrow::Cow::Borrowed(self.target_identity()?),
-            TargetType::Criteria => {
-                std::borrow::Cow::Owned(canonical_json(field(&self.0, "target_criteria")?))
-            }
-            TargetType::All => std::borrow::Cow::Borrowed(""),
-        };
-        Some((model, target_type, target))
+        conflict_key_parts_of(&self.0)
     }
 
     /// The body for create or update: this object without the server-set fields.
@@ -457,6 +481,17 @@ impl Customization {
     pub fn is_available_at(&self, now: Timestamp) -> bool {
         self.pins().any(|p| p.state_at(now) == PinState::Active)
     }
+}
+
+/// A pin's date field, when it is a valid RFC 3339 date-time.
+fn pin_date<'a, O: JsonObject<'a>>(pin: O, key: &str) -> Option<Timestamp> {
+    pin.get(key).and_then(Json::as_str).and_then(parse_rfc3339)
+}
+
+/// A pin's active window (`active_from`, `active_to`) of any readable pin object; a
+/// missing or unreadable bound is open.
+pub fn pin_window<'a, O: JsonObject<'a>>(pin: O) -> (Option<Timestamp>, Option<Timestamp>) {
+    (pin_date(pin, "active_from"), pin_date(pin, "active_to"))
 }
 
 /// A read-only view of one pin object.
@@ -509,17 +544,11 @@ impl<'a> Pin<'a> {
     }
 
     pub fn active_from(&self) -> Option<Timestamp> {
-        self.0
-            .get("active_from")
-            .and_then(Value::as_str)
-            .and_then(parse_rfc3339)
+        pin_date(self.0, "active_from")
     }
 
     pub fn active_to(&self) -> Option<Timestamp> {
-        self.0
-            .get("active_to")
-            .and_then(Value::as_str)
-            .and_then(parse_rfc3339)
+        pin_date(self.0, "active_to")
     }
 
     pub fn state_at(&self, now: Timestamp) -> PinState {
@@ -571,7 +600,27 @@ impl Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::json::Doc;
     use serde_json::json;
+
+    #[test]
+    fn conflict_keys_agree_whatever_holds_the_json() {
+        for text in [
+            r#"{"model":"m","target_type":"criteria","target_criteria":{"b":[1.5,-2,{"z":null,"y":"\u00e9\n"}],"a":true,"b":{"x":1}}}"#,
+            r#"{"model":"m","target_type":"criteria","target_criteria":{"k":18446744073709551615,"e":1e-7,"s":"\"q\""}}"#,
+            r#"{"model":"m\u0041","target_type":"item","target_identity":"/p/\u00fc","model":"n"}"#,
+            r#"{"model":"m","target_type":"all","target_identity":"ignored"}"#,
+            r#"{"model":"m","target_type":"item"}"#,
+        ] {
+            let value: Value = serde_json::from_str(text).expect("parses");
+            let doc = Doc::parse(text).expect("parses");
+            let from_value = conflict_key_parts_of(value.as_object().expect("object"));
+            let from_doc = conflict_key_parts_of(doc.root().as_object().expect("object"));
+            assert_eq!(from_value, from_doc, "{text}");
+        }
+        let doc = Doc::parse(r#"{"b":{"x":1},"a":[3],"b":{"y":2}}"#).expect("parses");
+        assert_eq!(canonical_json(doc.root()), r#"{"a":[3],"b":{"y":2}}"#);
+    }
 
     #[test]
     fn round_trip_keeps_unknown_fields_and_order() {

@@ -10,6 +10,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::api::json::{Json, JsonObject};
 use crate::api::time::parse_rfc3339;
 
 /// One broken rule: the field's path and what is wrong with it.
@@ -68,20 +69,66 @@ fn missing(field: &str) -> String {
     format!("Missing required field: {field}")
 }
 
-/// Null counts as absent for every field.
-fn present<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    match crate::api::model::field(m, key) {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(v),
+/// The values of `keys` in `m`, found in one pass over its entries (for a key written twice,
+/// the last). Null counts as absent for every field.
+fn pick<'a, O: JsonObject<'a>, const N: usize>(m: O, keys: &[&str; N]) -> [Option<O::Value>; N] {
+    let mut out = [None; N];
+    for (k, v) in m.entries() {
+        if let Some(i) = keys.iter().position(|key| *key == k) {
+            out[i] = if v.is_null() { None } else { Some(v) };
+        }
+    }
+    out
+}
+
+/// What a field holds, for the rules below.
+enum Field<'a, J: Json<'a>> {
+    Absent,
+    Str(&'a str),
+    Other(J),
+}
+
+fn field<'a, J: Json<'a>>(v: Option<J>) -> Field<'a, J> {
+    match v {
+        None => Field::Absent,
+        Some(v) => match v.as_str() {
+            Some(s) => Field::Str(s),
+            None => Field::Other(v),
+        },
     }
 }
 
+const FIELDS: [&str; 7] = [
+    "model",
+    "target_type",
+    "target_identity",
+    "target_criteria",
+    "tags",
+    "target_metadata",
+    "pin_definitions",
+];
+
+const PIN_FIELDS: [&str; 9] = [
+    "position",
+    "pin_type",
+    "pin_identity",
+    "pin_criteria",
+    "widget_id",
+    "is_block_pin",
+    "is_bundle_pin",
+    "active_from",
+    "active_to",
+];
+
 /// Validates one customization; an empty result means it is valid.
-pub fn validate(value: &Value) -> Vec<Violation> {
+///
+/// Generic over what holds the JSON (a `serde_json::Value` or a parsed
+/// [`Doc`](crate::api::json::Doc)), so every caller applies the same rules.
+pub fn validate<'a, J: Json<'a>>(value: J) -> Vec<Violation> {
     let mut out = Vec::new();
-    match value {
-        Value::Object(m) => validate_into(m, &mut out),
-        _ => out.push(Violation {
+    match value.as_object() {
+        Some(m) => validate_into(m, &mut out),
+        None => out.push(Violation {
             path: String::new(),
             message: "Must be a JSON object".to_string(),
         }),
@@ -90,119 +137,136 @@ pub fn validate(value: &Value) -> Vec<Violation> {
 }
 
 /// Validates one customization given as an object.
-pub fn validate_map(m: &Map<String, Value>) -> Vec<Violation> {
+pub fn validate_map<'a, O: JsonObject<'a>>(m: O) -> Vec<Violation> {
     let mut out = Vec::new();
     validate_into(m, &mut out);
     out
 }
 
 /// Appends the violations of `m` to `out`.
-pub fn validate_into(m: &Map<String, Value>, out: &mut Vec<Violation>) {
+pub fn validate_into<'a, O: JsonObject<'a>>(m: O, out: &mut Vec<Violation>) {
     let mut sink = Sink { out };
     let s = &mut sink;
+    let [
+        model,
+        target_type,
+        target_identity,
+        target_criteria,
+        tags,
+        metadata,
+        pins,
+    ] = pick(m, &FIELDS);
 
-    match present(m, "model") {
-        None => s.push("model", missing("model")),
-        Some(Value::String(x)) if x.trim().is_empty() => s.push("model", "Must not be empty"),
-        Some(Value::String(_)) => {}
-        Some(_) => s.push("model", "Must be a string"),
+    match field(model) {
+        Field::Absent => s.push("model", missing("model")),
+        Field::Str(x) if x.trim().is_empty() => s.push("model", "Must not be empty"),
+        Field::Str(_) => {}
+        Field::Other(_) => s.push("model", "Must be a string"),
     }
 
-    let target_type = match present(m, "target_type") {
-        None => {
+    let target_type = match field(target_type) {
+        Field::Absent => {
             s.push("target_type", missing("target_type"));
             None
         }
-        Some(Value::String(t)) => match t.as_str() {
-            "item" | "criteria" | "all" => Some(t.as_str()),
-            _ => {
-                s.push("target_type", TARGET_TYPES_MSG);
-                None
-            }
-        },
-        Some(_) => {
+        Field::Str(t @ ("item" | "criteria" | "all")) => Some(t),
+        Field::Str(_) | Field::Other(_) => {
             s.push("target_type", TARGET_TYPES_MSG);
             None
         }
     };
 
-    match present(m, "target_identity") {
-        None if target_type == Some("item") => {
+    match field(target_identity) {
+        Field::Absent if target_type == Some("item") => {
             s.push("target_identity", missing("target_identity"))
         }
-        Some(Value::String(x)) if x.trim().is_empty() && target_type == Some("item") => {
+        Field::Str(x) if x.trim().is_empty() && target_type == Some("item") => {
             s.push("target_identity", "Must not be empty")
         }
-        None | Some(Value::String(_)) => {}
-        Some(_) => s.push("target_identity", "Must be a string"),
+        Field::Absent | Field::Str(_) => {}
+        Field::Other(_) => s.push("target_identity", "Must be a string"),
     }
 
     check_criteria(
         s,
-        present(m, "target_criteria"),
+        target_criteria,
         target_type == Some("criteria"),
         "target_criteria",
         || "target_criteria".to_string(),
     );
 
-    match present(m, "tags") {
+    match tags {
         None => {}
-        Some(Value::Array(tags)) => {
-            for (i, t) in tags.iter().enumerate() {
-                if !t.is_string() {
-                    s.push(format!("tags[{i}]"), "Must be a string");
+        Some(tags) => match tags.as_array() {
+            Some(tags) => {
+                for (i, t) in tags.enumerate() {
+                    if !t.is_string() {
+                        s.push(format!("tags[{i}]"), "Must be a string");
+                    }
                 }
             }
-        }
-        Some(_) => s.push("tags", "Must be an array of strings"),
+            None => s.push("tags", "Must be an array of strings"),
+        },
     }
 
-    match present(m, "target_metadata") {
-        None | Some(Value::Object(_)) => {}
-        Some(_) => s.push("target_metadata", "Must be an object"),
+    if let Some(meta) = metadata
+        && meta.as_object().is_none()
+    {
+        s.push("target_metadata", "Must be an object");
     }
 
-    match present(m, "pin_definitions") {
+    match pins {
         None => s.push("pin_definitions", missing("pin_definitions")),
-        Some(Value::Array(pins)) => {
-            for (i, pin) in pins.iter().enumerate() {
-                match pin {
-                    Value::Object(p) => validate_pin(s, i, p),
-                    _ => s.push(format!("pin_definitions[{i}]"), "Must be an object"),
+        Some(pins) => match pins.as_array() {
+            Some(pins) => {
+                for (i, pin) in pins.enumerate() {
+                    match pin.as_object() {
+                        Some(p) => validate_pin(s, i, p),
+                        None => s.push(format!("pin_definitions[{i}]"), "Must be an object"),
+                    }
                 }
             }
-        }
-        Some(_) => s.push("pin_definitions", "Must be an array"),
+            None => s.push("pin_definitions", "Must be an array"),
+        },
     }
 }
 
-fn check_criteria(
+fn check_criteria<'a, J: Json<'a>>(
     s: &mut Sink<'_>,
-    value: Option<&Value>,
+    value: Option<J>,
     required: bool,
     field: &str,
     path: impl Fn() -> String,
 ) {
-    match value {
+    match value.map(|v| v.as_object()) {
         None if required => s.push(path(), missing(field)),
         None => {}
-        Some(Value::Object(o)) if o.is_empty() && required => {
-            s.push(path(), "Must be a non-empty object")
-        }
-        Some(Value::Object(_)) => {}
-        Some(_) => s.push(path(), "Must be a non-empty object"),
+        Some(Some(o)) if o.is_empty() && required => s.push(path(), "Must be a non-empty object"),
+        Some(Some(_)) => {}
+        Some(None) => s.push(path(), "Must be a non-empty object"),
     }
 }
 
-fn validate_pin(s: &mut Sink<'_>, i: usize, p: &Map<String, Value>) {
+fn validate_pin<'a, O: JsonObject<'a>>(s: &mut Sink<'_>, i: usize, p: O) {
     let path = |field: &str| format!("pin_definitions[{i}].{field}");
+    let [
+        position,
+        pin_type,
+        identity,
+        criteria,
+        widget,
+        block,
+        bundle,
+        from,
+        to,
+    ] = pick(p, &PIN_FIELDS);
 
-    let position = match present(p, "position") {
+    let position = match position {
         None => {
             s.push(path("position"), missing("position"));
             None
         }
-        Some(Value::Number(n)) => match n.as_i64() {
+        Some(v) if v.is_number() => match v.as_i64() {
             Some(v) if v >= -1 => Some(v),
             Some(_) => {
                 s.push(path("position"), POSITION_MSG);
@@ -219,47 +283,50 @@ fn validate_pin(s: &mut Sink<'_>, i: usize, p: &Map<String, Value>) {
         }
     };
 
-    let pin_type = match present(p, "pin_type") {
-        None => {
+    let pin_type = match field(pin_type) {
+        Field::Absent => {
             s.push(path("pin_type"), missing("pin_type"));
             None
         }
-        Some(Value::String(t)) if t == "item" || t == "criteria" => Some(t.as_str()),
-        Some(_) => {
+        Field::Str(t @ ("item" | "criteria")) => Some(t),
+        Field::Str(_) | Field::Other(_) => {
             s.push(path("pin_type"), PIN_TYPES_MSG);
             None
         }
     };
 
-    match present(p, "pin_identity") {
-        None if pin_type == Some("item") => s.push(path("pin_identity"), missing("pin_identity")),
-        Some(Value::String(x)) if x.trim().is_empty() && pin_type == Some("item") => {
+    match field(identity) {
+        Field::Absent if pin_type == Some("item") => {
+            s.push(path("pin_identity"), missing("pin_identity"))
+        }
+        Field::Str(x) if x.trim().is_empty() && pin_type == Some("item") => {
             s.push(path("pin_identity"), "Must not be empty")
         }
-        None | Some(Value::String(_)) => {}
-        Some(_) => s.push(path("pin_identity"), "Must be a string"),
+        Field::Absent | Field::Str(_) => {}
+        Field::Other(_) => s.push(path("pin_identity"), "Must be a string"),
     }
 
     check_criteria(
         s,
-        present(p, "pin_criteria"),
+        criteria,
         pin_type == Some("criteria"),
         "pin_criteria",
         || path("pin_criteria"),
     );
 
-    match present(p, "widget_id") {
-        None | Some(Value::String(_)) => {}
-        Some(_) => s.push(path("widget_id"), "Must be a string"),
+    if let Field::Other(_) = field(widget) {
+        s.push(path("widget_id"), "Must be a string");
     }
 
-    let is_block = match present(p, "is_block_pin") {
+    let is_block = match block {
         None => Some(false),
-        Some(Value::Bool(b)) => Some(*b),
-        Some(_) => {
-            s.push(path("is_block_pin"), "Must be a boolean");
-            None
-        }
+        Some(v) => match v.as_bool() {
+            Some(b) => Some(b),
+            None => {
+                s.push(path("is_block_pin"), "Must be a boolean");
+                None
+            }
+        },
     };
     if let (Some(pos), Some(block)) = (position, is_block) {
         if pos == 0 && !block {
@@ -275,27 +342,28 @@ fn validate_pin(s: &mut Sink<'_>, i: usize, p: &Map<String, Value>) {
         }
     }
 
-    match present(p, "is_bundle_pin") {
-        None | Some(Value::Bool(_)) => {}
-        Some(_) => s.push(path("is_bundle_pin"), "Must be a boolean"),
+    if let Some(v) = bundle
+        && v.as_bool().is_none()
+    {
+        s.push(path("is_bundle_pin"), "Must be a boolean");
     }
 
-    let mut date = |field: &str| match present(p, field) {
-        None => Ok(None),
-        Some(Value::String(x)) => match parse_rfc3339(x) {
+    let mut date = |name: &str, value| match field(value) {
+        Field::Absent => Ok(None),
+        Field::Str(x) => match parse_rfc3339(x) {
             Some(ts) => Ok(Some(ts)),
             None => {
-                s.push(path(field), DATE_MSG);
+                s.push(path(name), DATE_MSG);
                 Err(())
             }
         },
-        Some(_) => {
-            s.push(path(field), DATE_MSG);
+        Field::Other(_) => {
+            s.push(path(name), DATE_MSG);
             Err(())
         }
     };
-    let from = date("active_from");
-    let to = date("active_to");
+    let from = date("active_from", from);
+    let to = date("active_to", to);
     if let (Ok(Some(from)), Ok(Some(to))) = (from, to)
         && from >= to
     {
@@ -308,8 +376,17 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The violations of `v`, checked the same when read from a parsed `Doc`.
     fn errors(v: Value) -> Vec<String> {
-        validate(&v).iter().map(ToString::to_string).collect()
+        let from_value: Vec<String> = validate(&v).iter().map(ToString::to_string).collect();
+        let text = v.to_string();
+        let doc = crate::api::json::Doc::parse(&text).expect("parses");
+        let from_doc: Vec<String> = validate(doc.root())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(from_value, from_doc, "{text}");
+        from_value
     }
 
     fn base() -> Value {

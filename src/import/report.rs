@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::api::model::{ConflictStrategy, Customization};
+use crate::api::json::JsonObject;
+use crate::api::model::{ConflictKey, ConflictStrategy, Customization, conflict_key_parts_of};
 use crate::import::event::ExistingMode;
 use crate::import::reader::{Content, LineReader};
 use crate::import::scan::{Checked, Plan, check_content, state};
@@ -275,13 +276,13 @@ fn write_lines(plan: &Plan, outcomes: &Outcomes, w: &mut impl Write) -> io::Resu
         };
         let (target, reason) = if s == state::INVALID {
             match check_content(&line.content) {
-                Checked::Valid(c) => (target_label(c), None),
+                Checked::Valid(doc) => (Checked::object(&doc).and_then(target_label), None),
                 Checked::Invalid(v) => {
                     let target = match &line.content {
                         Content::Text(t) => serde_json::from_slice(t)
                             .ok()
                             .and_then(Customization::from_value)
-                            .and_then(target_label),
+                            .and_then(|c| target_label(&c.0)),
                         Content::TooLong(_) => None,
                     };
                     (target, Some(join_violations(&v)))
@@ -341,18 +342,24 @@ fn target_of(text: &[u8]) -> Option<String> {
             if let Some(v) = f.target_criteria {
                 c.set("target_criteria", v);
             }
-            target_label(c)
+            target_label(&c.0)
         }
         Err(_) => serde_json::from_slice(text)
             .ok()
             .and_then(Customization::from_value)
-            .and_then(target_label),
+            .and_then(|c| target_label(&c.0)),
     }
 }
 
 /// `model target_type target` (the conflict key), when the line has one.
-fn target_label(c: Customization) -> Option<String> {
-    c.conflict_key().map(|k| k.to_string())
+fn target_label<'a, O: JsonObject<'a>>(o: O) -> Option<String> {
+    let (model, target_type, target) = conflict_key_parts_of(o)?;
+    let key = ConflictKey {
+        model: model.to_string(),
+        target_type,
+        target: target.into_owned(),
+    };
+    Some(key.to_string())
 }
 
 #[cfg(test)]

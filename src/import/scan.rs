@@ -11,10 +11,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::api::model::{ConflictKey, ConflictStrategy, Customization, SERVER_FIELDS, TargetType};
+use crate::api::json::{Doc, DocObject, Json, JsonObject};
+use crate::api::model::{
+    ConflictKey, ConflictStrategy, SERVER_FIELDS, TargetType, conflict_key_parts_of,
+};
 use crate::api::validate::{self, Violation};
 use crate::import::event::{CancelToken, Event, Progress};
 use crate::import::reader::{Content, LineReader, MAX_LINE_BYTES, Tee, strip_range};
@@ -164,10 +166,18 @@ pub struct Plan {
 }
 
 /// Result of checking one line.
-pub(crate) enum Checked {
-    /// Valid, and its conflict key can be taken (`conflict_key_parts` is `Some`).
-    Valid(Customization),
+pub(crate) enum Checked<'t> {
+    /// Valid: the line's object, whose conflict key can be taken
+    /// (`conflict_key_parts_of` is `Some`).
+    Valid(Doc<'t>),
     Invalid(Vec<Violation>),
+}
+
+impl<'t> Checked<'t> {
+    /// The object of a valid line.
+    pub(crate) fn object<'a>(doc: &'a Doc<'t>) -> Option<DocObject<'a>> {
+        doc.root().as_object()
+    }
 }
 
 fn violation(message: String) -> Vec<Violation> {
@@ -177,8 +187,9 @@ fn violation(message: String) -> Vec<Violation> {
     }]
 }
 
-/// Checks one line's text (terminator and BOM already gone).
-pub(crate) fn check_text(text: &[u8]) -> Checked {
+/// Checks one line's text (terminator and BOM already gone). The line is read into a
+/// [`Doc`] that borrows its strings, so a valid line costs one allocation.
+pub(crate) fn check_text(text: &[u8]) -> Checked<'_> {
     let s = match std::str::from_utf8(text) {
         Ok(s) => s,
         Err(e) => {
@@ -188,26 +199,26 @@ pub(crate) fn check_text(text: &[u8]) -> Checked {
             )));
         }
     };
-    let value: Value = match serde_json::from_str(s) {
-        Ok(v) => v,
+    let doc = match Doc::parse(s) {
+        Ok(d) => d,
         Err(e) => return Checked::Invalid(violation(json_error(&e))),
     };
-    let violations = validate::validate(&value);
+    let violations = validate::validate(doc.root());
     if !violations.is_empty() {
         return Checked::Invalid(violations);
     }
-    let Value::Object(map) = value else {
-        return Checked::Invalid(violation("Must be a JSON object".into()));
-    };
-    let c = Customization(map);
-    if c.conflict_key_parts().is_none() {
-        return Checked::Invalid(violation("cannot determine the target".into()));
+    match Checked::object(&doc) {
+        None => return Checked::Invalid(violation("Must be a JSON object".into())),
+        Some(o) if conflict_key_parts_of(o).is_none() => {
+            return Checked::Invalid(violation("cannot determine the target".into()));
+        }
+        Some(_) => {}
     }
-    Checked::Valid(c)
+    Checked::Valid(doc)
 }
 
 /// Checks a line as the reader gave it.
-pub(crate) fn check_content(content: &Content<'_>) -> Checked {
+pub(crate) fn check_content<'c>(content: &'c Content<'_>) -> Checked<'c> {
     match content {
         Content::Text(t) => check_text(t),
         Content::TooLong(n) => Checked::Invalid(too_long(*n)),
@@ -377,15 +388,18 @@ fn scan_reader<R: Read>(
             continue;
         }
         match check_content(&line.content) {
-            Checked::Valid(c) => {
+            Checked::Valid(doc) => {
                 counts.valid += 1;
+                let Some(c) = Checked::object(&doc) else {
+                    codes.push(code::VALID);
+                    continue;
+                };
                 let mut code = code::VALID;
-                // A scan of the few keys is cheaper than four hashed look-ups.
-                if c.0.keys().any(|k| SERVER_FIELDS.contains(&k.as_str())) {
+                if c.entries().any(|(k, _)| SERVER_FIELDS.contains(&k)) {
                     code |= code::STRIP;
                 }
                 codes.push(code);
-                let Some((model, target_type, target)) = c.conflict_key_parts() else {
+                let Some((model, target_type, target)) = conflict_key_parts_of(c) else {
                     continue;
                 };
                 // Files usually hold one model, or runs of one: check the last one first.

@@ -1,0 +1,606 @@
+//! One way to read JSON for the rules that look at customizations, whatever holds them.
+//!
+//! [`Json`] and [`JsonObject`] are the read-only questions validation, the conflict key and
+//! the emulator's indexes ask of a document. They are answered by `serde_json::Value` (what
+//! the editor, the CLI and single creates hold) and by [`Doc`], a flat list of nodes that
+//! borrows its strings from the text it was parsed from. A `Doc` costs one allocation per
+//! document instead of one per string, array and object, which is what lets the import's
+//! validation pass and the emulator's bulk create read millions of lines quickly. Both are
+//! read by the same generic code, so there is still one set of rules.
+//!
+//! A `Doc` is parsed by `serde_json` itself (a seed that records what the parser reports),
+//! so it accepts exactly the texts `serde_json::from_str` accepts and fails with the same
+//! errors. An object that repeats a key answers [`JsonObject::get`] with the last value, as a
+//! `Value` does.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+
+/// A JSON value that can be read without owning it.
+pub trait Json<'a>: Copy + 'a {
+    /// The object view of this kind of value.
+    type Object: JsonObject<'a, Value = Self>;
+    /// The elements of an array, in order.
+    type Elements: Iterator<Item = Self>;
+
+    fn is_null(self) -> bool;
+    fn as_bool(self) -> Option<bool>;
+    fn as_str(self) -> Option<&'a str>;
+    /// The number as an `i64`, when it is an integer that fits (as `Value::as_i64`).
+    fn as_i64(self) -> Option<i64>;
+    fn as_number(self) -> Option<Number>;
+    fn as_object(self) -> Option<Self::Object>;
+    fn as_array(self) -> Option<Self::Elements>;
+
+    fn is_string(self) -> bool {
+        self.as_str().is_some()
+    }
+    fn is_number(self) -> bool {
+        self.as_number().is_some()
+    }
+}
+
+/// A JSON object that can be read without owning it.
+pub trait JsonObject<'a>: Copy + 'a {
+    type Value: Json<'a, Object = Self>;
+    type Entries: Iterator<Item = (&'a str, Self::Value)>;
+
+    /// The value of `key`; the last one when the text repeats the key.
+    fn get(self, key: &str) -> Option<Self::Value>;
+    /// The entries in the order written (a repeated key appears each time it was written).
+    fn entries(self) -> Self::Entries;
+    fn is_empty(self) -> bool;
+}
+
+impl<'a> Json<'a> for &'a Value {
+    type Object = &'a Map<String, Value>;
+    type Elements = std::slice::Iter<'a, Value>;
+
+    fn is_null(self) -> bool {
+        Value::is_null(self)
+    }
+    fn as_bool(self) -> Option<bool> {
+        Value::as_bool(self)
+    }
+    fn as_str(self) -> Option<&'a str> {
+        Value::as_str(self)
+    }
+    fn as_i64(self) -> Option<i64> {
+        Value::as_i64(self)
+    }
+    fn as_number(self) -> Option<Number> {
+        match self {
+            Value::Number(n) => Some(n.clone()),
+            _ => None,
+        }
+    }
+    fn is_number(self) -> bool {
+        Value::is_number(self)
+    }
+    fn as_object(self) -> Option<&'a Map<String, Value>> {
+        Value::as_object(self)
+    }
+    fn as_array(self) -> Option<std::slice::Iter<'a, Value>> {
+        Value::as_array(self).map(|a| a.iter())
+    }
+}
+
+/// `(k, v)` of a map entry as `(&str, &Value)`.
+type EntryFn<'a> = fn((&'a String, &'a Value)) -> (&'a str, &'a Value);
+
+impl<'a> JsonObject<'a> for &'a Map<String, Value> {
+    type Value = &'a Value;
+    type Entries = std::iter::Map<serde_json::map::Iter<'a>, EntryFn<'a>>;
+
+    fn get(self, key: &str) -> Option<&'a Value> {
+        crate::api::model::field(self, key)
+    }
+    fn entries(self) -> Self::Entries {
+        let f: EntryFn<'a> = |(k, v)| (k.as_str(), v);
+        self.iter().map(f)
+    }
+    fn is_empty(self) -> bool {
+        Map::is_empty(self)
+    }
+}
+
+/// A copy of any readable value as a `serde_json::Value` (a repeated key keeps its first
+/// place and its last value, as parsing into a `Value` does).
+pub fn to_value<'a, J: Json<'a>>(v: J) -> Value {
+    if let Some(o) = v.as_object() {
+        return Value::Object(to_map(o));
+    }
+    if let Some(items) = v.as_array() {
+        return Value::Array(items.map(to_value).collect());
+    }
+    if let Some(s) = v.as_str() {
+        return Value::String(s.to_string());
+    }
+    if let Some(b) = v.as_bool() {
+        return Value::Bool(b);
+    }
+    match v.as_number() {
+        Some(n) => Value::Number(n),
+        None => Value::Null,
+    }
+}
+
+/// [`to_value`] of an object.
+pub fn to_map<'a, O: JsonObject<'a>>(o: O) -> Map<String, Value> {
+    let mut m = Map::new();
+    for (k, v) in o.entries() {
+        m.insert(k.to_string(), to_value(v));
+    }
+    m
+}
+
+/// One node of a [`Doc`]. Containers record where their subtree ends, so a reader can step
+/// over them; an object's children alternate key, value.
+#[derive(Debug, Clone)]
+enum Node<'s> {
+    Null,
+    Bool(bool),
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    /// Borrowed from the text unless it held escapes.
+    Str(Cow<'s, str>),
+    Array {
+        end: u32,
+    },
+    Object {
+        end: u32,
+        empty: bool,
+    },
+}
+
+/// A parsed JSON document whose strings borrow from its text.
+#[derive(Debug, Clone)]
+pub struct Doc<'s> {
+    nodes: Vec<Node<'s>>,
+}
+
+impl<'s> Doc<'s> {
+    /// Parses one JSON value, with `serde_json`'s grammar, limits and errors.
+    pub fn parse(text: &'s str) -> Result<Doc<'s>, serde_json::Error> {
+        let mut nodes = Vec::with_capacity(text.len() / 8 + 4);
+        let mut de = serde_json::Deserializer::from_str(text);
+        Builder { nodes: &mut nodes }.deserialize(&mut de)?;
+        de.end()?;
+        Ok(Doc { nodes })
+    }
+
+    /// Like [`Doc::parse`], taking its node list from `spare` (see [`Doc::recycle`]), so
+    /// a loop over many documents allocates once instead of once per document.
+    pub fn parse_reusing(text: &'s str, spare: &mut Spare) -> Result<Doc<'s>, serde_json::Error> {
+        // An empty `Vec<Node<'static>>` is a `Vec<Node<'s>>` (`Node` is covariant).
+        let mut nodes: Vec<Node<'s>> = std::mem::take(&mut spare.0);
+        nodes.reserve(text.len() / 8 + 4);
+        let mut de = serde_json::Deserializer::from_str(text);
+        Builder { nodes: &mut nodes }.deserialize(&mut de)?;
+        de.end()?;
+        Ok(Doc { nodes })
+    }
+
+    /// Gives the node list's memory back to `spare` for the next [`Doc::parse_reusing`].
+    pub fn recycle(self, spare: &mut Spare) {
+        let mut nodes = self.nodes;
+        nodes.clear();
+        // Collecting an emptied vector into a vector of a same-sized type keeps its
+        // allocation; only the lifetime changes.
+        spare.0 = nodes.into_iter().map(|_| Node::Null).collect();
+    }
+
+    /// The document's value.
+    pub fn root(&self) -> DocValue<'_> {
+        DocValue {
+            nodes: &self.nodes,
+            i: 0,
+        }
+    }
+}
+
+/// Memory kept between documents: see [`Doc::parse_reusing`].
+#[derive(Debug, Default)]
+pub struct Spare(Vec<Node<'static>>);
+
+/// A value inside a [`Doc`].
+#[derive(Clone, Copy)]
+pub struct DocValue<'a> {
+    nodes: &'a [Node<'a>],
+    i: usize,
+}
+
+/// An object inside a [`Doc`].
+#[derive(Clone, Copy)]
+pub struct DocObject<'a> {
+    nodes: &'a [Node<'a>],
+    i: usize,
+}
+
+impl fmt::Debug for DocValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", to_value(*self))
+    }
+}
+
+impl fmt::Debug for DocObject<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", Value::Object(to_map(*self)))
+    }
+}
+
+/// The index just past the subtree that starts at `i`.
+fn skip(nodes: &[Node<'_>], i: usize) -> usize {
+    match nodes.get(i) {
+        Some(Node::Array { end } | Node::Object { end, .. }) => *end as usize,
+        _ => i + 1,
+    }
+}
+
+impl<'a> DocValue<'a> {
+    fn node(&self) -> Option<&'a Node<'a>> {
+        self.nodes.get(self.i)
+    }
+}
+
+impl<'a> Json<'a> for DocValue<'a> {
+    type Object = DocObject<'a>;
+    type Elements = DocElements<'a>;
+
+    fn is_null(self) -> bool {
+        matches!(self.node(), Some(Node::Null))
+    }
+    fn as_bool(self) -> Option<bool> {
+        match self.node() {
+            Some(Node::Bool(b)) => Some(*b),
+            _ => None,
+        }
+    }
+    fn as_str(self) -> Option<&'a str> {
+        match self.node() {
+            Some(Node::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+    fn as_i64(self) -> Option<i64> {
+        match self.node() {
+            Some(Node::I64(n)) => Some(*n),
+            Some(Node::U64(n)) => i64::try_from(*n).ok(),
+            _ => None,
+        }
+    }
+    fn as_number(self) -> Option<Number> {
+        match self.node() {
+            Some(Node::I64(n)) => Some(Number::from(*n)),
+            Some(Node::U64(n)) => Some(Number::from(*n)),
+            Some(Node::F64(n)) => Number::from_f64(*n),
+            _ => None,
+        }
+    }
+    fn as_object(self) -> Option<DocObject<'a>> {
+        match self.node() {
+            Some(Node::Object { .. }) => Some(DocObject {
+                nodes: self.nodes,
+                i: self.i,
+            }),
+            _ => None,
+        }
+    }
+    fn as_array(self) -> Option<DocElements<'a>> {
+        match self.node() {
+            Some(Node::Array { end }) => Some(DocElements {
+                nodes: self.nodes,
+                next: self.i + 1,
+                end: *end as usize,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The elements of an array in a [`Doc`].
+#[derive(Clone)]
+pub struct DocElements<'a> {
+    nodes: &'a [Node<'a>],
+    next: usize,
+    end: usize,
+}
+
+impl<'a> Iterator for DocElements<'a> {
+    type Item = DocValue<'a>;
+
+    fn next(&mut self) -> Option<DocValue<'a>> {
+        if self.next >= self.end {
+            return None;
+        }
+        let v = DocValue {
+            nodes: self.nodes,
+            i: self.next,
+        };
+        self.next = skip(self.nodes, self.next);
+        Some(v)
+    }
+}
+
+/// The entries of an object in a [`Doc`].
+#[derive(Clone)]
+pub struct DocEntries<'a> {
+    nodes: &'a [Node<'a>],
+    next: usize,
+    end: usize,
+}
+
+impl<'a> Iterator for DocEntries<'a> {
+    type Item = (&'a str, DocValue<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.next + 1 >= self.end {
+            return None;
+        }
+        let key = match self.nodes.get(self.next) {
+            Some(Node::Str(k)) => k.as_ref(),
+            _ => return None,
+        };
+        let v = DocValue {
+            nodes: self.nodes,
+            i: self.next + 1,
+        };
+        self.next = skip(self.nodes, self.next + 1);
+        Some((key, v))
+    }
+}
+
+impl<'a> JsonObject<'a> for DocObject<'a> {
+    type Value = DocValue<'a>;
+    type Entries = DocEntries<'a>;
+
+    fn get(self, key: &str) -> Option<DocValue<'a>> {
+        let mut found = None;
+        for (k, v) in self.entries() {
+            if k == key {
+                found = Some(v);
+            }
+        }
+        found
+    }
+    fn entries(self) -> DocEntries<'a> {
+        let end = match self.nodes.get(self.i) {
+            Some(Node::Object { end, .. }) => *end as usize,
+            _ => self.i,
+        };
+        DocEntries {
+            nodes: self.nodes,
+            next: self.i + 1,
+            end,
+        }
+    }
+    fn is_empty(self) -> bool {
+        !matches!(
+            self.nodes.get(self.i),
+            Some(Node::Object { empty: false, .. })
+        )
+    }
+}
+
+/// Records each value `serde_json` reports as one or more nodes.
+struct Builder<'n, 's> {
+    nodes: &'n mut Vec<Node<'s>>,
+}
+
+impl Builder<'_, '_> {
+    /// Where the subtree that started at `at` ends (checked: a document has fewer than
+    /// 2^32 nodes because a line is at most a few MiB).
+    fn close(&mut self, at: usize) {
+        let end = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
+        if let Some(Node::Array { end: e } | Node::Object { end: e, .. }) = self.nodes.get_mut(at) {
+            *e = end;
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Builder<'_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Builder<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.nodes.push(Node::Null);
+        Ok(())
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.nodes.push(Node::Bool(v));
+        Ok(())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.nodes.push(Node::I64(v));
+        Ok(())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.nodes.push(Node::U64(v));
+        Ok(())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.nodes.push(Node::F64(v));
+        Ok(())
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<(), E> {
+        self.nodes.push(Node::Str(Cow::Borrowed(v)));
+        Ok(())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.nodes.push(Node::Str(Cow::Owned(v.to_string())));
+        Ok(())
+    }
+    fn visit_string<E>(self, v: String) -> Result<(), E> {
+        self.nodes.push(Node::Str(Cow::Owned(v)));
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let at = self.nodes.len();
+        self.nodes.push(Node::Array { end: 0 });
+        while seq
+            .next_element_seed(Builder {
+                nodes: &mut *self.nodes,
+            })?
+            .is_some()
+        {}
+        let mut b = self;
+        b.close(at);
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let at = self.nodes.len();
+        self.nodes.push(Node::Object {
+            end: 0,
+            empty: true,
+        });
+        while map
+            .next_key_seed(Builder {
+                nodes: &mut *self.nodes,
+            })?
+            .is_some()
+        {
+            map.next_value_seed(Builder {
+                nodes: &mut *self.nodes,
+            })?;
+        }
+        let has_entries = self.nodes.len() > at + 1;
+        if let Some(Node::Object { empty, .. }) = self.nodes.get_mut(at) {
+            *empty = !has_entries;
+        }
+        let mut b = self;
+        b.close(at);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn round_trip(text: &str) -> Value {
+        let doc = Doc::parse(text).expect("parses");
+        to_value(doc.root())
+    }
+
+    #[test]
+    fn reads_what_serde_json_reads() {
+        for text in [
+            r#"{"a":1,"b":[true,false,null,-2,3.5,18446744073709551615],"c":{"d":"e\"\u00e9\n","f":{}},"g":[]}"#,
+            r#"[{"x":[[1],[2,[3]]]},"s",{}]"#,
+            r#"  "just a string"  "#,
+            "12",
+            "-0.0",
+            "1e400",
+        ] {
+            let expected: Result<Value, _> = serde_json::from_str(text);
+            match expected {
+                Ok(v) => assert_eq!(round_trip(text), v, "{text}"),
+                Err(e) => assert_eq!(
+                    Doc::parse(text).expect_err("fails too").to_string(),
+                    e.to_string()
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn fails_where_serde_json_fails_with_its_message() {
+        for text in [
+            "",
+            "{",
+            r#"{"a":1,}"#,
+            r#"{"a":1} x"#,
+            r#"{"a" 1}"#,
+            r#"[1,2"#,
+            r#"{"a":"\x"}"#,
+            "nul",
+            &"[".repeat(200),
+        ] {
+            let expected = serde_json::from_str::<Value>(text).expect_err("invalid");
+            let got = Doc::parse(text).expect_err("invalid");
+            assert_eq!(got.to_string(), expected.to_string(), "{text:?}");
+            assert_eq!(got.column(), expected.column());
+        }
+    }
+
+    #[test]
+    fn objects_answer_like_a_value() {
+        let text = r#"{"k":1,"s":"x","k":2,"o":{},"p":{"q":null}}"#;
+        let doc = Doc::parse(text).expect("parses");
+        let o = doc.root().as_object().expect("object");
+        assert_eq!(o.get("k").and_then(Json::as_i64), Some(2));
+        assert_eq!(o.get("s").and_then(Json::as_str), Some("x"));
+        assert!(o.get("missing").is_none());
+        assert!(o.get("o").and_then(Json::as_object).expect("o").is_empty());
+        let p = o.get("p").and_then(Json::as_object).expect("p");
+        assert!(!p.is_empty());
+        assert!(p.get("q").expect("q").is_null());
+        let keys: Vec<&str> = o.entries().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["k", "s", "k", "o", "p"]);
+        let v: Value = serde_json::from_str(text).expect("parses");
+        assert_eq!(to_value(doc.root()), v);
+    }
+
+    #[test]
+    fn strings_borrow_unless_escaped() {
+        let text = r#"["plain","esc\u0041ped"]"#;
+        let doc = Doc::parse(text).expect("parses");
+        let items: Vec<&str> = doc
+            .root()
+            .as_array()
+            .expect("array")
+            .filter_map(Json::as_str)
+            .collect();
+        assert_eq!(items, ["plain", "escAped"]);
+        let plain = items[0].as_ptr() as usize;
+        let range = text.as_ptr() as usize..text.as_ptr() as usize + text.len();
+        assert!(range.contains(&plain));
+    }
+
+    #[test]
+    fn a_spare_buffer_is_reused() {
+        let mut spare = Spare::default();
+        let a = Doc::parse_reusing(r#"{"a":[1,2,3],"b":"x"}"#, &mut spare).expect("parses");
+        let cap = a.nodes.capacity();
+        let ptr = a.nodes.as_ptr() as usize;
+        a.recycle(&mut spare);
+        assert_eq!(spare.0.capacity(), cap);
+        let text = String::from(r#"{"c":true}"#);
+        let b = Doc::parse_reusing(&text, &mut spare).expect("parses");
+        assert_eq!(b.nodes.as_ptr() as usize, ptr);
+        assert_eq!(to_value(b.root()), json!({"c": true}));
+        assert!(Doc::parse_reusing("{", &mut spare).is_err());
+    }
+
+    #[test]
+    fn numbers_keep_their_kind() {
+        let doc = Doc::parse("[1,-1,1.0,9223372036854775808]").expect("parses");
+        let n: Vec<Option<i64>> = doc
+            .root()
+            .as_array()
+            .expect("array")
+            .map(Json::as_i64)
+            .collect();
+        assert_eq!(n, [Some(1), Some(-1), None, None]);
+        let v = json!([1, -1, 1.0, 9223372036854775808u64]);
+        assert_eq!(to_value(doc.root()), v);
+    }
+}
