@@ -16,6 +16,7 @@ use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use crate::api::json::{Doc, Json, Spare};
 use crate::api::model::{ConflictStrategy, TargetType};
 use crate::api::sign::{constant_time_eq, signature, string_to_sign};
 use crate::api::validate::{INVALID_REASON, Violation, to_details};
@@ -271,6 +272,13 @@ fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, Fail> {
     }
 }
 
+fn not_json(e: &serde_json::Error) -> Violation {
+    Violation {
+        path: String::new(),
+        message: format!("Not valid JSON: {e}"),
+    }
+}
+
 fn invalid(violations: &[Violation]) -> Fail {
     fail(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -317,7 +325,7 @@ async fn create(State(app): Shared, Path(tracker): Path<String>, req: Request) -
     let t = authorize(&app, &parts, &tracker)?;
     let bytes = read_body(body).await?;
     let map = parse_object(&bytes)?;
-    let p = Prepared::from_body_text(map, Some(&bytes)).map_err(|v| invalid(&v))?;
+    let p = Prepared::from_body_text(&map, Some(&bytes)).map_err(|v| invalid(&v))?;
     let json = {
         let mut s = write(t);
         let id = s.insert(p, now_seconds());
@@ -361,7 +369,7 @@ async fn update(
     }
     let bytes = read_body(body).await?;
     let map = parse_object(&bytes)?;
-    let p = Prepared::from_body_text(map, Some(&bytes)).map_err(|v| invalid(&v))?;
+    let p = Prepared::from_body_text(&map, Some(&bytes)).map_err(|v| invalid(&v))?;
     let replaced = write(t).replace(&id, p);
     if !replaced {
         return Err(customization_not_found());
@@ -593,6 +601,7 @@ async fn bulk(State(app): Shared, Path(tracker): Path<String>, req: Request) -> 
     }
     let mut details = Map::new();
     let mut items = Vec::with_capacity(lines.len());
+    let mut spare = Spare::default();
     for (n, line) in lines {
         let prefix = |path: &str| {
             if path.is_empty() {
@@ -601,17 +610,35 @@ async fn bulk(State(app): Shared, Path(tracker): Path<String>, req: Request) -> 
                 format!("line {n}: {path}")
             }
         };
-        match serde_json::from_slice::<Value>(line) {
-            Ok(Value::Object(m)) => match Prepared::from_body_text(m, Some(line)) {
-                Ok(p) => items.push((n, p)),
-                Err(violations) => {
-                    for v in violations {
-                        add_detail(&mut details, &prefix(&v.path), v.message);
-                    }
-                }
+        let prepared = match std::str::from_utf8(line).map(|l| Doc::parse_reusing(l, &mut spare)) {
+            Ok(Ok(doc)) => {
+                let p = match doc.root().as_object() {
+                    Some(m) => Prepared::from_body_text(m, Some(line)),
+                    None => Err(vec![Violation {
+                        path: String::new(),
+                        message: "Must be a JSON object".into(),
+                    }]),
+                };
+                doc.recycle(&mut spare);
+                p
+            }
+            Ok(Err(e)) => Err(vec![not_json(&e)]),
+            // serde_json's own words for where the bytes go wrong.
+            Err(_) => match serde_json::from_slice::<Value>(line) {
+                Err(e) => Err(vec![not_json(&e)]),
+                Ok(_) => Err(vec![Violation {
+                    path: String::new(),
+                    message: "Not valid UTF-8".into(),
+                }]),
             },
-            Ok(_) => add_detail(&mut details, &prefix(""), "Must be a JSON object".into()),
-            Err(e) => add_detail(&mut details, &prefix(""), format!("Not valid JSON: {e}")),
+        };
+        match prepared {
+            Ok(p) => items.push((n, p)),
+            Err(violations) => {
+                for v in violations {
+                    add_detail(&mut details, &prefix(&v.path), v.message);
+                }
+            }
         }
     }
     if !details.is_empty() {

@@ -9,15 +9,19 @@
 //! Work that needs no lock (parsing, validation, serializing a body) is done before the
 //! store is touched, in [`Prepared`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use foldhash::{HashMap, HashMapExt, HashSet};
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::api::json::{Json, JsonObject, to_map};
 use crate::api::model::{
     ConflictKey, ConflictStrategy, Customization, PinState, PinType, SERVER_FIELDS, TargetType,
+    conflict_key_parts_of, pin_window,
 };
 use crate::api::time::{format_utc, parse_rfc3339};
 use crate::api::validate::{Violation, validate_map};
@@ -34,7 +38,7 @@ pub const API_CREATOR: &str = "api";
 pub struct Prepared {
     /// The object's fields without the server-set ones, as JSON without the outer braces.
     inner: String,
-    key: ConflictKey,
+    key: Arc<ConflictKey>,
     target_identity: Option<String>,
     tags: Vec<String>,
     criteria: Option<Map<String, Value>>,
@@ -52,7 +56,7 @@ fn raw_inner(text: &[u8]) -> Option<&str> {
         .strip_prefix(b"{")?
         .strip_suffix(b"}")?
         .trim_ascii();
-    if inner.is_empty() || inner.iter().any(|&b| b == b'\n' || b == b'\r') {
+    if inner.is_empty() || memchr::memchr2(b'\n', b'\r', inner).is_some() {
         return None;
     }
     std::str::from_utf8(inner).ok()
@@ -67,18 +71,18 @@ fn violation(path: &str, message: &str) -> Violation {
 
 impl Prepared {
     /// A body sent to create, update or bulk create: server-set fields in it are ignored.
-    pub fn from_body(m: Map<String, Value>) -> Result<Prepared, Vec<Violation>> {
+    pub fn from_body<'a, O: JsonObject<'a>>(m: O) -> Result<Prepared, Vec<Violation>> {
         Prepared::from_body_text(m, None)
     }
 
     /// Like [`Prepared::from_body`], with the text `m` was parsed from: when it is one
     /// line holding no server-set field, it is stored as it came (same keys, order and
     /// values) instead of being serialized again.
-    pub fn from_body_text(
-        m: Map<String, Value>,
+    pub fn from_body_text<'a, O: JsonObject<'a>>(
+        m: O,
         text: Option<&[u8]>,
     ) -> Result<Prepared, Vec<Violation>> {
-        let violations = validate_map(&m);
+        let violations = validate_map(m);
         if !violations.is_empty() {
             return Err(violations);
         }
@@ -128,7 +132,7 @@ impl Prepared {
         if !violations.is_empty() {
             return Err(violations);
         }
-        let mut p = Prepared::build(m, None)?;
+        let mut p = Prepared::build(&m, None)?;
         p.id = id;
         p.created_at = created_at;
         p.creator = creator;
@@ -136,11 +140,12 @@ impl Prepared {
     }
 
     /// Builds from an object that passed validation.
-    fn build(mut m: Map<String, Value>, text: Option<&[u8]>) -> Result<Prepared, Vec<Violation>> {
-        let has_server_fields = SERVER_FIELDS.iter().any(|k| m.contains_key(*k));
+    fn build<'a, O: JsonObject<'a>>(m: O, text: Option<&[u8]>) -> Result<Prepared, Vec<Violation>> {
+        let has_server_fields = m.entries().any(|(k, _)| SERVER_FIELDS.contains(&k));
         let inner = match text.and_then(raw_inner).filter(|_| !has_server_fields) {
             Some(raw) => raw.to_string(),
             None => {
+                let mut m = to_map(m);
                 for k in SERVER_FIELDS {
                     m.shift_remove(k);
                 }
@@ -152,17 +157,42 @@ impl Prepared {
                 text
             }
         };
-        let mut c = Customization(m);
-        let Some(key) = c.conflict_key() else {
+        let Some((model, target_type, target)) = conflict_key_parts_of(m) else {
             return Err(vec![violation("", "Must name a model and a target")]);
         };
-        let target_identity = c.target_identity().map(str::to_string);
-        let tags = c.tags().map(str::to_string).collect();
-        let windows = c.pins().map(|p| (p.active_from(), p.active_to())).collect();
-        let criteria = match c.0.swap_remove("target_criteria") {
-            Some(Value::Object(o)) => Some(o),
-            _ => None,
+        let key = Arc::new(ConflictKey {
+            model: model.to_string(),
+            target_type,
+            target: target.into_owned(),
+        });
+        // For `item` targets it is the key's target; the row takes it from there.
+        let target_identity = match key.target_type {
+            TargetType::Item => None,
+            _ => m
+                .get("target_identity")
+                .and_then(Json::as_str)
+                .map(str::to_string),
         };
+        let tags = m
+            .get("tags")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Json::as_str)
+            .map(str::to_string)
+            .collect();
+        let windows = m
+            .get("pin_definitions")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Json::as_object)
+            .map(pin_window)
+            .collect();
+        let criteria = m
+            .get("target_criteria")
+            .and_then(Json::as_object)
+            .map(to_map);
         Ok(Prepared {
             inner,
             key,
@@ -191,16 +221,18 @@ impl Prepared {
 pub struct Row {
     id: Uuid,
     created: Timestamp,
-    /// `created_at` as written (kept verbatim from a loaded object).
-    created_at: Box<str>,
-    creator: Box<str>,
+    /// `created_at` as written (kept verbatim from a loaded object); rows created together
+    /// share one.
+    created_at: Arc<str>,
+    creator: Arc<str>,
     model: u32,
     target_type: TargetType,
     /// One bit per tag (its symbol modulo 64): a cheap first test for tag filters.
     tag_mask: u64,
-    target_identity: Option<Box<str>>,
+    /// `target_identity` when it is not the key's target (which it is for `item` targets).
+    other_identity: Option<Box<str>>,
     tags: Box<[u32]>,
-    key: ConflictKey,
+    key: Arc<ConflictKey>,
     criteria: Option<Map<String, Value>>,
     windows: Box<[Window]>,
     /// The object without `available`: `{"id":...,"created_at":...,...,"creator":...}`.
@@ -210,6 +242,14 @@ pub struct Row {
 impl Row {
     pub fn id(&self) -> Uuid {
         self.id
+    }
+
+    /// The `target_identity` field, when it is a string.
+    pub fn target_identity(&self) -> Option<&str> {
+        match self.target_type {
+            TargetType::Item => Some(&self.key.target),
+            _ => self.other_identity.as_deref(),
+        }
     }
 
     pub fn created(&self) -> Timestamp {
@@ -264,21 +304,21 @@ fn push_json_str(out: &mut String, s: &str) {
     }
 }
 
-fn compose(id: Uuid, created_at: &str, inner: &str, creator: &str) -> String {
-    let mut s = String::with_capacity(inner.len() + 110);
+/// Writes a stored object: the server-set fields around the customization's own.
+fn compose(s: &mut String, id: Uuid, created_at: &str, inner: &str, creator: &str) {
+    s.reserve(inner.len() + 110);
     s.push_str("{\"id\":\"");
     let mut buf = Uuid::encode_buffer();
     s.push_str(id.hyphenated().encode_lower(&mut buf));
     s.push_str("\",\"created_at\":");
-    push_json_str(&mut s, created_at);
+    push_json_str(s, created_at);
     if !inner.is_empty() {
         s.push(',');
         s.push_str(inner);
     }
     s.push_str(",\"creator\":");
-    push_json_str(&mut s, creator);
+    push_json_str(s, creator);
     s.push('}');
-    s
 }
 
 /// A fresh random (v4) id.
@@ -427,8 +467,8 @@ impl Compiled<'_> {
             return false;
         }
         if !self.identities.is_empty() {
-            match &r.target_identity {
-                Some(id) if self.identities.iter().any(|x| x.as_str() == &**id) => {}
+            match r.target_identity() {
+                Some(id) if self.identities.iter().any(|x| x.as_str() == id) => {}
                 _ => return false,
             }
         }
@@ -485,11 +525,49 @@ pub struct Store {
     meta: Vec<Meta>,
     free: Vec<u32>,
     by_id: HashMap<Uuid, u32>,
-    by_key: HashMap<ConflictKey, Vec<u32>>,
+    by_key: HashMap<Arc<ConflictKey>, Slots>,
     by_created: BTreeMap<(Timestamp, Uuid), u32>,
     syms: Interner,
-    /// The last `created_at` written, so a batch formats it once.
-    last_stamp: Option<(Timestamp, String)>,
+    /// The last `created_at` written, so a batch formats it once and its rows share it.
+    last_stamp: Option<(Timestamp, Arc<str>)>,
+    /// [`API_CREATOR`], shared by the rows created through the API.
+    api_creator: Option<Arc<str>>,
+    /// Where a row's JSON is written before it is copied into the row.
+    scratch: String,
+}
+
+/// The slots of the rows with one conflict key: almost always one.
+#[derive(Debug, Clone)]
+enum Slots {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Slots {
+    fn push(&mut self, slot: u32) {
+        match self {
+            Slots::One(s) => *self = Slots::Many(vec![*s, slot]),
+            Slots::Many(v) => v.push(slot),
+        }
+    }
+
+    /// Removes `slot`; `true` when none is left.
+    fn remove(&mut self, slot: u32) -> bool {
+        match self {
+            Slots::One(s) => *s == slot,
+            Slots::Many(v) => {
+                v.retain(|&s| s != slot);
+                v.is_empty()
+            }
+        }
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Slots::One(s) => std::slice::from_ref(s),
+            Slots::Many(v) => v,
+        }
+    }
 }
 
 impl Store {
@@ -505,15 +583,34 @@ impl Store {
         self.by_id.is_empty()
     }
 
-    fn stamp(&mut self, now: Timestamp) -> String {
+    fn stamp(&mut self, now: Timestamp) -> Arc<str> {
         match &self.last_stamp {
             Some((ts, text)) if *ts == now => text.clone(),
             _ => {
-                let text = format_utc(now);
+                let text: Arc<str> = Arc::from(format_utc(now));
                 self.last_stamp = Some((now, text.clone()));
                 text
             }
         }
+    }
+
+    fn creator(&mut self, kept: Option<String>) -> Arc<str> {
+        match kept {
+            Some(c) if c != API_CREATOR => Arc::from(c),
+            _ => self
+                .api_creator
+                .get_or_insert_with(|| Arc::from(API_CREATOR))
+                .clone(),
+        }
+    }
+
+    /// Room for `n` more rows, so a bulk create grows each index at most once.
+    fn reserve(&mut self, n: usize) {
+        let more = n.saturating_sub(self.free.len());
+        self.slots.reserve(more);
+        self.meta.reserve(more);
+        self.by_id.reserve(n);
+        self.by_key.reserve(n);
     }
 
     fn set_slot(&mut self, slot: u32, row: Row) {
@@ -546,8 +643,8 @@ impl Store {
     pub fn ids_with_key(&self, key: &ConflictKey) -> Vec<Uuid> {
         self.by_key
             .get(key)
-            .into_iter()
-            .flatten()
+            .map_or(&[][..], Slots::as_slice)
+            .iter()
             .filter_map(|&s| self.row(s).map(Row::id))
             .collect()
     }
@@ -557,27 +654,32 @@ impl Store {
         p: Prepared,
         id: Uuid,
         created: Timestamp,
-        created_at: &str,
-        creator: &str,
+        created_at: Arc<str>,
+        creator: Arc<str>,
+        key: Arc<ConflictKey>,
     ) -> Row {
-        let json = compose(id, created_at, &p.inner, creator);
-        let model = self.syms.intern(&p.key.model);
+        // Composed in a buffer the store keeps, so the only allocation is the row's own.
+        self.scratch.clear();
+        compose(&mut self.scratch, id, &created_at, &p.inner, &creator);
+        let json: Arc<str> = Arc::from(self.scratch.as_str());
+        let model = self.syms.intern(&key.model);
         let tags: Box<[u32]> = p.tags.iter().map(|t| self.syms.intern(t)).collect();
         let tag_mask = tag_mask(&tags);
+        let other_identity = p.target_identity.map(String::into_boxed_str);
         Row {
             id,
             created,
-            created_at: created_at.into(),
-            creator: creator.into(),
+            created_at,
+            creator,
             model,
-            target_type: p.key.target_type,
+            target_type: key.target_type,
             tag_mask,
-            target_identity: p.target_identity.map(String::into_boxed_str),
+            other_identity,
             tags,
-            key: p.key,
+            key,
             criteria: p.criteria,
             windows: p.windows.into_boxed_slice(),
-            json: Arc::from(json),
+            json,
         }
     }
 
@@ -591,12 +693,12 @@ impl Store {
         }
         let mut p = p;
         let (created, created_at) = match p.created_at.take() {
-            Some(c) => c,
+            Some((ts, text)) => (ts, Arc::from(text)),
             None => (now, self.stamp(now)),
         };
-        let creator = p.creator.take();
-        let creator = creator.as_deref().unwrap_or(API_CREATOR);
-        let row = self.make_row(p, id, created, &created_at, creator);
+        let creator = self.creator(p.creator.take());
+        let key = p.key.clone();
+        let row = self.make_row(p, id, created, created_at, creator, key);
         let slot = match self.free.pop() {
             Some(s) => s,
             None => {
@@ -605,18 +707,26 @@ impl Store {
             }
         };
         self.by_id.insert(id, slot);
-        self.by_key.entry(row.key.clone()).or_default().push(slot);
+        self.link_key(row.key.clone(), slot);
         self.by_created.insert((created, id), slot);
         self.set_slot(slot, row);
         id
     }
 
-    fn unlink_key(&mut self, key: &ConflictKey, slot: u32) {
-        if let Some(v) = self.by_key.get_mut(key) {
-            v.retain(|&s| s != slot);
-            if v.is_empty() {
-                self.by_key.remove(key);
+    fn link_key(&mut self, key: Arc<ConflictKey>, slot: u32) {
+        match self.by_key.entry(key) {
+            Entry::Occupied(mut o) => o.get_mut().push(slot),
+            Entry::Vacant(v) => {
+                v.insert(Slots::One(slot));
             }
+        }
+    }
+
+    fn unlink_key(&mut self, key: &ConflictKey, slot: u32) {
+        if let Some(v) = self.by_key.get_mut(key)
+            && v.remove(slot)
+        {
+            self.by_key.remove(key);
         }
     }
 
@@ -624,12 +734,14 @@ impl Store {
         let Some(old) = self.slots.get_mut(slot as usize).and_then(Option::take) else {
             return;
         };
-        let new_key = p.key.clone();
-        if new_key != old.key {
+        let key = if p.key == old.key {
+            old.key.clone()
+        } else {
             self.unlink_key(&old.key, slot);
-            self.by_key.entry(new_key).or_default().push(slot);
-        }
-        let row = self.make_row(p, old.id, old.created, &old.created_at, &old.creator);
+            self.link_key(p.key.clone(), slot);
+            p.key.clone()
+        };
+        let row = self.make_row(p, old.id, old.created, old.created_at, old.creator, key);
         self.set_slot(slot, row);
     }
 
@@ -674,6 +786,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<BulkReport, Map<String, Value>> {
         let mut report = BulkReport::default();
+        self.reserve(items.len());
         match strategy {
             ConflictStrategy::Raise => {
                 let mut details = Map::new();
@@ -687,12 +800,13 @@ impl Store {
                                 "Conflicts with existing customization {id}"
                             )));
                         }
-                        match first.get(&p.key) {
-                            Some(earlier) => msgs.push(Value::String(format!(
-                                "Conflicts with line {earlier} (same model, target_type and target)"
+                        match first.entry(&*p.key) {
+                            Entry::Occupied(earlier) => msgs.push(Value::String(format!(
+                                "Conflicts with line {} (same model, target_type and target)",
+                                earlier.get()
                             ))),
-                            None => {
-                                first.insert(&p.key, *line);
+                            Entry::Vacant(v) => {
+                                v.insert(*line);
                             }
                         }
                         if !msgs.is_empty() {
@@ -724,7 +838,7 @@ impl Store {
                     let mut last: HashMap<&ConflictKey, usize> =
                         HashMap::with_capacity(items.len());
                     for (i, (_, p)) in items.iter().enumerate() {
-                        last.insert(&p.key, i);
+                        last.insert(&*p.key, i);
                     }
                     for i in last.into_values() {
                         winner[i] = true;
@@ -737,7 +851,7 @@ impl Store {
                     }
                     match self.by_key.get(&p.key).cloned() {
                         Some(slots) => {
-                            for slot in slots {
+                            for &slot in slots.as_slice() {
                                 self.replace_slot(slot, p.clone());
                                 report.replaced += 1;
                             }
@@ -912,7 +1026,7 @@ impl Store {
                 .iter()
                 .flatten()
                 .filter(|r| r.target_type == TargetType::Item)
-                .filter_map(|r| r.target_identity.as_deref())
+                .filter_map(Row::target_identity)
                 .collect()
         });
         let rewrite = f.remove_expired_pins || known.is_some();
@@ -967,7 +1081,7 @@ mod tests {
 
     fn prep(v: Value) -> Prepared {
         match v {
-            Value::Object(m) => Prepared::from_body(m).expect("valid"),
+            Value::Object(m) => Prepared::from_body(&m).expect("valid"),
             _ => panic!("not an object"),
         }
     }
@@ -1008,7 +1122,7 @@ mod tests {
             let Ok(Value::Object(m)) = serde_json::from_str(text) else {
                 panic!("object")
             };
-            Prepared::from_body_text(m, Some(text.as_bytes())).expect("valid")
+            Prepared::from_body_text(&m, Some(text.as_bytes())).expect("valid")
         };
         let inner = |s: &Store, id: Uuid| -> String {
             let j = s.get(&id).expect("row").stored_json().to_string();

@@ -141,6 +141,59 @@ async fn invalid_lines_are_named_and_nothing_is_written() {
 }
 
 #[tokio::test]
+async fn bytes_that_are_not_utf8_are_named_by_line() {
+    let r = emulator().await;
+    let c = client(&r);
+    let mut body = line("m", "/p/1", 1).to_string().into_bytes();
+    body.extend_from_slice(
+        b"\n{\"model\":\"m\xff\",\"target_type\":\"all\",\"pin_definitions\":[]}\n",
+    );
+    let e = c
+        .bulk_create(body, ConflictStrategy::Raise)
+        .await
+        .expect_err("invalid");
+    assert_eq!(status(&e), 422);
+    let d = details(&e);
+    assert!(
+        d["line 2"][0]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Not valid JSON")),
+        "{d}"
+    );
+    assert_eq!(r.count(TRACKER), Some(0));
+}
+
+#[tokio::test]
+async fn escaped_text_is_stored_as_sent_and_keyed_by_what_it_means() {
+    let r = emulator().await;
+    let c = client(&r);
+    // `\u00e9` is `é`; of a key written twice the last counts, as for any JSON reader.
+    let sent = r#"{"model":"m","target_type":"item","target_identity":"/p/caf\u00e9","pin_definitions":[],"tags":["a\"b"],"marker":1,"marker":2}"#;
+    c.bulk_create(format!("{sent}\n").into_bytes(), ConflictStrategy::Raise)
+        .await
+        .expect("created");
+    let rows = all_rows(&c).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].target_identity(), Some("/p/café"));
+    assert_eq!(rows[0].tags().collect::<Vec<_>>(), ["a\"b"]);
+    assert_eq!(marker(&rows[0]), 2);
+    let found = c
+        .list(&ListQuery {
+            tags: vec!["a\"b".into()],
+            ..ListQuery::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(found.results.len(), 1);
+    // The same target written plainly is the same target.
+    let e = c
+        .bulk_create(ndjson(&[line("m", "/p/café", 3)]), ConflictStrategy::Raise)
+        .await
+        .expect_err("conflict");
+    assert_eq!(status(&e), 409);
+}
+
+#[tokio::test]
 async fn raise_names_the_lines_and_the_existing_ids() {
     let r = emulator().await;
     let c = client(&r);
