@@ -191,7 +191,10 @@ fn bulk_create(c: &mut Criterion) {
                         let text = std::str::from_utf8(l).expect("utf-8");
                         let doc = Doc::parse(text).expect("json");
                         let m = doc.root().as_object().expect("object");
-                        (i + 1, Prepared::from_body_text(m, Some(l)).expect("valid"))
+                        (
+                            i + 1,
+                            Prepared::from_body_text(m, Some(text)).expect("valid"),
+                        )
                     })
                     .collect();
                 store

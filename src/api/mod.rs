@@ -1,4 +1,5 @@
-//! The service's contract: model, validation, signing and the client.
+//! The service's contract: model, validation (over any JSON reader, see [`json`]), signing and
+//! the client.
 
 pub mod client;
 pub mod error;

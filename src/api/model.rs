@@ -491,7 +491,17 @@ fn pin_date<'a, O: JsonObject<'a>>(pin: O, key: &str) -> Option<Timestamp> {
 /// A pin's active window (`active_from`, `active_to`) of any readable pin object; a
 /// missing or unreadable bound is open.
 pub fn pin_window<'a, O: JsonObject<'a>>(pin: O) -> (Option<Timestamp>, Option<Timestamp>) {
-    (pin_date(pin, "active_from"), pin_date(pin, "active_to"))
+    // One pass over the pin's fields (the last of a key written twice counts).
+    let (mut from, mut to) = (None, None);
+    for (k, v) in pin.entries() {
+        match k {
+            "active_from" => from = Some(v),
+            "active_to" => to = Some(v),
+            _ => {}
+        }
+    }
+    let date = |v: Option<O::Value>| v.and_then(Json::as_str).and_then(parse_rfc3339);
+    (date(from), date(to))
 }
 
 /// A read-only view of one pin object.

@@ -54,7 +54,12 @@ pub fn to_details(violations: &[Violation]) -> Map<String, Value> {
 
 struct Sink<'a> {
     out: &'a mut Vec<Violation>,
+    /// Where each object pin's active window goes, for callers that index them.
+    windows: Option<&'a mut Vec<Window>>,
 }
+
+/// A pin's active window (`active_from`, `active_to`); a missing or invalid bound is `None`.
+pub type Window = (Option<jiff::Timestamp>, Option<jiff::Timestamp>);
 
 impl Sink<'_> {
     fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
@@ -145,8 +150,26 @@ pub fn validate_map<'a, O: JsonObject<'a>>(m: O) -> Vec<Violation> {
 
 /// Appends the violations of `m` to `out`.
 pub fn validate_into<'a, O: JsonObject<'a>>(m: O, out: &mut Vec<Violation>) {
-    let mut sink = Sink { out };
-    let s = &mut sink;
+    let mut sink = Sink { out, windows: None };
+    check_object(&mut sink, m);
+}
+
+/// Like [`validate_into`], also appending the window of each pin that is an object to
+/// `windows` (in order), as [`crate::api::model::pin_window`] reads it: the dates are
+/// parsed once for both.
+pub fn validate_into_with_windows<'a, O: JsonObject<'a>>(
+    m: O,
+    out: &mut Vec<Violation>,
+    windows: &mut Vec<Window>,
+) {
+    let mut sink = Sink {
+        out,
+        windows: Some(windows),
+    };
+    check_object(&mut sink, m);
+}
+
+fn check_object<'a, O: JsonObject<'a>>(s: &mut Sink<'_>, m: O) {
     let [
         model,
         target_type,
@@ -364,6 +387,9 @@ fn validate_pin<'a, O: JsonObject<'a>>(s: &mut Sink<'_>, i: usize, p: O) {
     };
     let from = date("active_from", from);
     let to = date("active_to", to);
+    if let Some(w) = s.windows.as_deref_mut() {
+        w.push((from.ok().flatten(), to.ok().flatten()));
+    }
     if let (Ok(Some(from)), Ok(Some(to))) = (from, to)
         && from >= to
     {
@@ -509,6 +535,31 @@ mod tests {
         assert!(errors(v).is_empty());
         let v = json!({"model":null,"target_type":"all","pin_definitions":[]});
         assert_eq!(errors(v), ["model: Missing required field: model"]);
+    }
+
+    #[test]
+    fn windows_are_those_the_model_reads() {
+        let v = json!({"model":"m","target_type":"all","pin_definitions":[
+            {"position": 1, "pin_type": "item", "pin_identity": "x", "active_from": "2025-03-01T00:00:00Z"},
+            7,
+            {"position": 2, "pin_type": "item", "pin_identity": "x", "active_from": "bad", "active_to": "2025-03-01T00:00:00+01:00"},
+            {"position": 3, "pin_type": "item", "pin_identity": "x", "active_to": null, "active_from": 5}
+        ]});
+        let m = v.as_object().expect("object");
+        let mut out = Vec::new();
+        let mut windows = Vec::new();
+        validate_into_with_windows(m, &mut out, &mut windows);
+        let expected: Vec<Window> = v["pin_definitions"]
+            .as_array()
+            .expect("pins")
+            .iter()
+            .filter_map(Value::as_object)
+            .map(crate::api::model::pin_window)
+            .collect();
+        assert_eq!(windows, expected);
+        assert_eq!(windows.len(), 3);
+        assert!(windows[0].0.is_some() && windows[1].0.is_none() && windows[1].1.is_some());
+        assert_eq!(out.len(), 3, "{out:?}");
     }
 
     #[test]

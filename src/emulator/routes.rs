@@ -325,7 +325,8 @@ async fn create(State(app): Shared, Path(tracker): Path<String>, req: Request) -
     let t = authorize(&app, &parts, &tracker)?;
     let bytes = read_body(body).await?;
     let map = parse_object(&bytes)?;
-    let p = Prepared::from_body_text(&map, Some(&bytes)).map_err(|v| invalid(&v))?;
+    let p = Prepared::from_body_text(&map, std::str::from_utf8(&bytes).ok())
+        .map_err(|v| invalid(&v))?;
     let json = {
         let mut s = write(t);
         let id = s.insert(p, now_seconds());
@@ -369,7 +370,8 @@ async fn update(
     }
     let bytes = read_body(body).await?;
     let map = parse_object(&bytes)?;
-    let p = Prepared::from_body_text(&map, Some(&bytes)).map_err(|v| invalid(&v))?;
+    let p = Prepared::from_body_text(&map, std::str::from_utf8(&bytes).ok())
+        .map_err(|v| invalid(&v))?;
     let replaced = write(t).replace(&id, p);
     if !replaced {
         return Err(customization_not_found());
@@ -561,11 +563,18 @@ async fn export(State(app): Shared, Path(tracker): Path<String>, req: Request) -
 /// Splits an NDJSON body into `(line number, line)`, 1-based over every line of the body;
 /// blank lines are skipped (but counted), `\r\n` is accepted.
 fn ndjson_lines(body: &[u8]) -> Vec<(usize, &[u8])> {
-    body.split(|&b| b == b'\n')
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.strip_suffix(b"\r").unwrap_or(l)))
-        .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
-        .collect()
+    let mut out = Vec::new();
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len()));
+    for (i, end) in ends.enumerate() {
+        let l = &body[start..end];
+        start = end + 1;
+        let l = l.strip_suffix(b"\r").unwrap_or(l);
+        if !l.iter().all(u8::is_ascii_whitespace) {
+            out.push((i + 1, l));
+        }
+    }
+    out
 }
 
 async fn bulk(State(app): Shared, Path(tracker): Path<String>, req: Request) -> Reply {
@@ -610,10 +619,11 @@ async fn bulk(State(app): Shared, Path(tracker): Path<String>, req: Request) -> 
                 format!("line {n}: {path}")
             }
         };
-        let prepared = match std::str::from_utf8(line).map(|l| Doc::parse_reusing(l, &mut spare)) {
-            Ok(Ok(doc)) => {
+        let text = std::str::from_utf8(line);
+        let prepared = match text.map(|l| (l, Doc::parse_reusing(l, &mut spare))) {
+            Ok((text, Ok(doc))) => {
                 let p = match doc.root().as_object() {
-                    Some(m) => Prepared::from_body_text(m, Some(line)),
+                    Some(m) => Prepared::from_body_text(m, Some(text)),
                     None => Err(vec![Violation {
                         path: String::new(),
                         message: "Must be a JSON object".into(),
@@ -622,7 +632,7 @@ async fn bulk(State(app): Shared, Path(tracker): Path<String>, req: Request) -> 
                 doc.recycle(&mut spare);
                 p
             }
-            Ok(Err(e)) => Err(vec![not_json(&e)]),
+            Ok((_, Err(e))) => Err(vec![not_json(&e)]),
             // serde_json's own words for where the bytes go wrong.
             Err(_) => match serde_json::from_slice::<Value>(line) {
                 Err(e) => Err(vec![not_json(&e)]),

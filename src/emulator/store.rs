@@ -24,10 +24,7 @@ use crate::api::model::{
     conflict_key_parts_of, pin_window,
 };
 use crate::api::time::{format_utc, parse_rfc3339};
-use crate::api::validate::{Violation, validate_map};
-
-/// A pin's active window; a missing bound is open.
-type Window = (Option<Timestamp>, Option<Timestamp>);
+use crate::api::validate::{Violation, Window, validate_into_with_windows, validate_map};
 
 /// The `creator` of anything created through the API.
 pub const API_CREATOR: &str = "api";
@@ -50,16 +47,16 @@ pub struct Prepared {
 }
 
 /// The inside of `{...}` when `text` is one JSON object on one line.
-fn raw_inner(text: &[u8]) -> Option<&str> {
+fn raw_inner(text: &str) -> Option<&str> {
     let inner = text
         .trim_ascii()
-        .strip_prefix(b"{")?
-        .strip_suffix(b"}")?
+        .strip_prefix('{')?
+        .strip_suffix('}')?
         .trim_ascii();
-    if inner.is_empty() || memchr::memchr2(b'\n', b'\r', inner).is_some() {
+    if inner.is_empty() || memchr::memchr2(b'\n', b'\r', inner.as_bytes()).is_some() {
         return None;
     }
-    std::str::from_utf8(inner).ok()
+    Some(inner)
 }
 
 fn violation(path: &str, message: &str) -> Violation {
@@ -80,13 +77,15 @@ impl Prepared {
     /// values) instead of being serialized again.
     pub fn from_body_text<'a, O: JsonObject<'a>>(
         m: O,
-        text: Option<&[u8]>,
+        text: Option<&str>,
     ) -> Result<Prepared, Vec<Violation>> {
-        let violations = validate_map(m);
+        let mut violations = Vec::new();
+        let mut windows = Vec::new();
+        validate_into_with_windows(m, &mut violations, &mut windows);
         if !violations.is_empty() {
             return Err(violations);
         }
-        Prepared::build(m, text)
+        Prepared::build(m, text, Some(windows))
     }
 
     /// A stored object (a `--load` line, the data file, a preloaded value): `id`,
@@ -132,15 +131,20 @@ impl Prepared {
         if !violations.is_empty() {
             return Err(violations);
         }
-        let mut p = Prepared::build(&m, None)?;
+        let mut p = Prepared::build(&m, None, None)?;
         p.id = id;
         p.created_at = created_at;
         p.creator = creator;
         Ok(p)
     }
 
-    /// Builds from an object that passed validation.
-    fn build<'a, O: JsonObject<'a>>(m: O, text: Option<&[u8]>) -> Result<Prepared, Vec<Violation>> {
+    /// Builds from an object that passed validation (with its pins' windows, when the
+    /// validation collected them).
+    fn build<'a, O: JsonObject<'a>>(
+        m: O,
+        text: Option<&str>,
+        windows: Option<Vec<Window>>,
+    ) -> Result<Prepared, Vec<Violation>> {
         let has_server_fields = m.entries().any(|(k, _)| SERVER_FIELDS.contains(&k));
         let inner = match text.and_then(raw_inner).filter(|_| !has_server_fields) {
             Some(raw) => raw.to_string(),
@@ -181,14 +185,15 @@ impl Prepared {
             .filter_map(Json::as_str)
             .map(str::to_string)
             .collect();
-        let windows = m
-            .get("pin_definitions")
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Json::as_object)
-            .map(pin_window)
-            .collect();
+        let windows = windows.unwrap_or_else(|| {
+            m.get("pin_definitions")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Json::as_object)
+                .map(pin_window)
+                .collect()
+        });
         let criteria = m
             .get("target_criteria")
             .and_then(Json::as_object)
@@ -1122,7 +1127,7 @@ mod tests {
             let Ok(Value::Object(m)) = serde_json::from_str(text) else {
                 panic!("object")
             };
-            Prepared::from_body_text(&m, Some(text.as_bytes())).expect("valid")
+            Prepared::from_body_text(&m, Some(text)).expect("valid")
         };
         let inner = |s: &Store, id: Uuid| -> String {
             let j = s.get(&id).expect("row").stored_json().to_string();
