@@ -153,7 +153,6 @@ enum Node<'s> {
     },
     Object {
         end: u32,
-        empty: bool,
     },
 }
 
@@ -241,7 +240,7 @@ impl fmt::Debug for DocObject<'_> {
 /// The index just past the subtree that starts at `i`.
 fn skip(nodes: &[Node<'_>], i: usize) -> usize {
     match nodes.get(i) {
-        Some(Node::Array { end } | Node::Object { end, .. }) => *end as usize,
+        Some(Node::Array { end } | Node::Object { end }) => *end as usize,
         _ => i + 1,
     }
 }
@@ -374,7 +373,7 @@ impl<'a> JsonObject<'a> for DocObject<'a> {
     }
     fn entries(self) -> DocEntries<'a> {
         let end = match self.nodes.get(self.i) {
-            Some(Node::Object { end, .. }) => *end as usize,
+            Some(Node::Object { end }) => *end as usize,
             _ => self.i,
         };
         DocEntries {
@@ -384,10 +383,8 @@ impl<'a> JsonObject<'a> for DocObject<'a> {
         }
     }
     fn is_empty(self) -> bool {
-        !matches!(
-            self.nodes.get(self.i),
-            Some(Node::Object { empty: false, .. })
-        )
+        // No entries: the subtree is the object's node alone.
+        !matches!(self.nodes.get(self.i), Some(Node::Object { end }) if *end as usize > self.i + 1)
     }
 }
 
@@ -616,12 +613,7 @@ mod fast {
         }
 
         fn close(&mut self, at: usize) {
-            let end = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
-            if let Some(Node::Array { end: e } | Node::Object { end: e, .. }) =
-                self.nodes.get_mut(at)
-            {
-                *e = end;
-            }
+            super::close(self.nodes, at);
             self.depth -= 1;
         }
 
@@ -663,16 +655,10 @@ mod fast {
         fn object(&mut self) -> Option<()> {
             self.enter()?;
             let at = self.nodes.len();
-            self.nodes.push(Node::Object {
-                end: 0,
-                empty: true,
-            });
+            self.nodes.push(Node::Object { end: 0 });
             self.i += 1;
             self.ws();
             if self.eat(b'}').is_none() {
-                if let Some(Node::Object { empty, .. }) = self.nodes.get_mut(at) {
-                    *empty = false;
-                }
                 loop {
                     if self.b.get(self.i) != Some(&b'"') {
                         return None;
@@ -699,14 +685,12 @@ struct Builder<'n, 's> {
     nodes: &'n mut Vec<Node<'s>>,
 }
 
-impl Builder<'_, '_> {
-    /// Where the subtree that started at `at` ends (checked: a document has fewer than
-    /// 2^32 nodes because a line is at most a few MiB).
-    fn close(&mut self, at: usize) {
-        let end = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
-        if let Some(Node::Array { end: e } | Node::Object { end: e, .. }) = self.nodes.get_mut(at) {
-            *e = end;
-        }
+/// Records where the container that starts at `at` ends: here, at the end of `nodes` (a
+/// document has far fewer than 2^32 nodes: a line is at most a few MiB).
+fn close(nodes: &mut [Node<'_>], at: usize) {
+    let end = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
+    if let Some(Node::Array { end: e } | Node::Object { end: e }) = nodes.get_mut(at) {
+        *e = end;
     }
 }
 
@@ -767,17 +751,13 @@ impl<'de> Visitor<'de> for Builder<'_, 'de> {
             })?
             .is_some()
         {}
-        let mut b = self;
-        b.close(at);
+        close(self.nodes, at);
         Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let at = self.nodes.len();
-        self.nodes.push(Node::Object {
-            end: 0,
-            empty: true,
-        });
+        self.nodes.push(Node::Object { end: 0 });
         while map
             .next_key_seed(Builder {
                 nodes: &mut *self.nodes,
@@ -788,12 +768,7 @@ impl<'de> Visitor<'de> for Builder<'_, 'de> {
                 nodes: &mut *self.nodes,
             })?;
         }
-        let has_entries = self.nodes.len() > at + 1;
-        if let Some(Node::Object { empty, .. }) = self.nodes.get_mut(at) {
-            *empty = !has_entries;
-        }
-        let mut b = self;
-        b.close(at);
+        close(self.nodes, at);
         Ok(())
     }
 }

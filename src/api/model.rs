@@ -275,6 +275,17 @@ fn write_canonical<'a, J: Json<'a>>(v: J, out: &mut String) {
     }
 }
 
+/// The bulk conflict key of any readable object; `None` when the fields it needs are
+/// missing or malformed.
+pub fn conflict_key_of<'a, O: JsonObject<'a>>(m: O) -> Option<ConflictKey> {
+    let (model, target_type, target) = conflict_key_parts_of(m)?;
+    Some(ConflictKey {
+        model: model.to_string(),
+        target_type,
+        target: target.into_owned(),
+    })
+}
+
 /// The parts of the bulk conflict key of any readable object: (`model`, `target_type`,
 /// identity | canonical criteria | nothing), borrowed where they can be (only criteria are
 /// built). `None` when the fields it needs are missing or malformed.
@@ -454,12 +465,7 @@ impl Customization {
 
     /// The bulk conflict key; `None` when the fields it needs are missing or malformed.
     pub fn conflict_key(&self) -> Option<ConflictKey> {
-        let (model, target_type, target) = self.conflict_key_parts()?;
-        Some(ConflictKey {
-            model: model.to_string(),
-            target_type,
-            target: target.into_owned(),
-        })
+        conflict_key_of(&self.0)
     }
 
     /// The parts of [`conflict_key`](Self::conflict_key), borrowed where they can be (only
@@ -488,9 +494,12 @@ fn pin_date<'a, O: JsonObject<'a>>(pin: O, key: &str) -> Option<Timestamp> {
     pin.get(key).and_then(Json::as_str).and_then(parse_rfc3339)
 }
 
-/// A pin's active window (`active_from`, `active_to`) of any readable pin object; a
-/// missing or unreadable bound is open.
-pub fn pin_window<'a, O: JsonObject<'a>>(pin: O) -> (Option<Timestamp>, Option<Timestamp>) {
+/// A pin's active window (`active_from`, `active_to`); a missing or unreadable bound is
+/// `None` (open).
+pub type Window = (Option<Timestamp>, Option<Timestamp>);
+
+/// The [`Window`] of any readable pin object.
+pub fn pin_window<'a, O: JsonObject<'a>>(pin: O) -> Window {
     // One pass over the pin's fields (the last of a key written twice counts).
     let (mut from, mut to) = (None, None);
     for (k, v) in pin.entries() {

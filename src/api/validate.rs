@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::api::json::{Json, JsonObject};
+use crate::api::model::Window;
 use crate::api::time::parse_rfc3339;
 
 /// One broken rule: the field's path and what is wrong with it.
@@ -57,9 +58,6 @@ struct Sink<'a> {
     /// Where each object pin's active window goes, for callers that index them.
     windows: Option<&'a mut Vec<Window>>,
 }
-
-/// A pin's active window (`active_from`, `active_to`); a missing or invalid bound is `None`.
-pub type Window = (Option<jiff::Timestamp>, Option<jiff::Timestamp>);
 
 impl Sink<'_> {
     fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {

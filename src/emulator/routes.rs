@@ -272,11 +272,29 @@ fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, Fail> {
     }
 }
 
-fn not_json(e: &serde_json::Error) -> Violation {
-    Violation {
-        path: String::new(),
-        message: format!("Not valid JSON: {e}"),
-    }
+/// One bulk line read, validated and prepared, or what is wrong with it.
+fn prepare_line(line: &[u8], spare: &mut Spare) -> Result<Prepared, Vec<Violation>> {
+    let whole_line = |message: String| {
+        vec![Violation {
+            path: String::new(),
+            message,
+        }]
+    };
+    let Ok(text) = std::str::from_utf8(line) else {
+        // serde_json's own words for where the bytes go wrong.
+        return Err(whole_line(match serde_json::from_slice::<Value>(line) {
+            Err(e) => format!("Not valid JSON: {e}"),
+            Ok(_) => "Not valid UTF-8".into(),
+        }));
+    };
+    let doc =
+        Doc::parse_reusing(text, spare).map_err(|e| whole_line(format!("Not valid JSON: {e}")))?;
+    let prepared = match doc.root().as_object() {
+        Some(m) => Prepared::from_body_text(m, Some(text)),
+        None => Err(whole_line("Must be a JSON object".into())),
+    };
+    doc.recycle(spare);
+    prepared
 }
 
 fn invalid(violations: &[Violation]) -> Fail {
@@ -619,29 +637,7 @@ async fn bulk(State(app): Shared, Path(tracker): Path<String>, req: Request) -> 
                 format!("line {n}: {path}")
             }
         };
-        let text = std::str::from_utf8(line);
-        let prepared = match text.map(|l| (l, Doc::parse_reusing(l, &mut spare))) {
-            Ok((text, Ok(doc))) => {
-                let p = match doc.root().as_object() {
-                    Some(m) => Prepared::from_body_text(m, Some(text)),
-                    None => Err(vec![Violation {
-                        path: String::new(),
-                        message: "Must be a JSON object".into(),
-                    }]),
-                };
-                doc.recycle(&mut spare);
-                p
-            }
-            Ok((_, Err(e))) => Err(vec![not_json(&e)]),
-            // serde_json's own words for where the bytes go wrong.
-            Err(_) => match serde_json::from_slice::<Value>(line) {
-                Err(e) => Err(vec![not_json(&e)]),
-                Ok(_) => Err(vec![Violation {
-                    path: String::new(),
-                    message: "Not valid UTF-8".into(),
-                }]),
-            },
-        };
+        let prepared = prepare_line(line, &mut spare);
         match prepared {
             Ok(p) => items.push((n, p)),
             Err(violations) => {

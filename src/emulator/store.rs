@@ -21,10 +21,10 @@ use uuid::Uuid;
 use crate::api::json::{Json, JsonObject, to_map};
 use crate::api::model::{
     ConflictKey, ConflictStrategy, Customization, PinState, PinType, SERVER_FIELDS, TargetType,
-    conflict_key_parts_of, pin_window,
+    Window, conflict_key_of, pin_window,
 };
 use crate::api::time::{format_utc, parse_rfc3339};
-use crate::api::validate::{Violation, Window, validate_into_with_windows, validate_map};
+use crate::api::validate::{Violation, validate_into_with_windows, validate_map};
 
 /// The `creator` of anything created through the API.
 pub const API_CREATOR: &str = "api";
@@ -161,14 +161,9 @@ impl Prepared {
                 text
             }
         };
-        let Some((model, target_type, target)) = conflict_key_parts_of(m) else {
+        let Some(key) = conflict_key_of(m).map(Arc::new) else {
             return Err(vec![violation("", "Must name a model and a target")]);
         };
-        let key = Arc::new(ConflictKey {
-            model: model.to_string(),
-            target_type,
-            target: target.into_owned(),
-        });
         // For `item` targets it is the key's target; the row takes it from there.
         let target_identity = match key.target_type {
             TargetType::Item => None,

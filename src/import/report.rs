@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::api::json::JsonObject;
-use crate::api::model::{ConflictKey, ConflictStrategy, Customization, conflict_key_parts_of};
+use crate::api::json::{Doc, Json, JsonObject};
+use crate::api::model::{ConflictStrategy, conflict_key_of};
 use crate::import::event::ExistingMode;
 use crate::import::reader::{Content, LineReader};
 use crate::import::scan::{Checked, Plan, check_content, state};
@@ -276,13 +276,10 @@ fn write_lines(plan: &Plan, outcomes: &Outcomes, w: &mut impl Write) -> io::Resu
         };
         let (target, reason) = if s == state::INVALID {
             match check_content(&line.content) {
-                Checked::Valid(doc) => (Checked::object(&doc).and_then(target_label), None),
+                Checked::Valid(doc) => (doc.root().as_object().and_then(target_label), None),
                 Checked::Invalid(v) => {
                     let target = match &line.content {
-                        Content::Text(t) => serde_json::from_slice(t)
-                            .ok()
-                            .and_then(Customization::from_value)
-                            .and_then(|c| target_label(&c.0)),
+                        Content::Text(t) => target_of(t),
                         Content::TooLong(_) => None,
                     };
                     (target, Some(join_violations(&v)))
@@ -310,56 +307,15 @@ fn write_lines(plan: &Plan, outcomes: &Outcomes, w: &mut impl Write) -> io::Resu
     Ok(())
 }
 
-/// The fields a target is made of, read without building the rest of the line.
-#[derive(serde::Deserialize)]
-struct TargetFields<'a> {
-    #[serde(borrow, default)]
-    model: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow, default)]
-    target_type: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow, default)]
-    target_identity: Option<std::borrow::Cow<'a, str>>,
-    #[serde(default)]
-    target_criteria: Option<serde_json::Value>,
-}
-
-/// A valid line's target label, parsing only the target's fields (the whole line when that
-/// fails, e.g. on a repeated key).
+/// A line's target label, when the line is a JSON object with a target (valid or not).
 fn target_of(text: &[u8]) -> Option<String> {
-    match serde_json::from_slice::<TargetFields<'_>>(text) {
-        Ok(f) => {
-            let mut c = Customization::new();
-            let s = |v: std::borrow::Cow<'_, str>| serde_json::Value::String(v.into_owned());
-            if let Some(v) = f.model {
-                c.set("model", s(v));
-            }
-            if let Some(v) = f.target_type {
-                c.set("target_type", s(v));
-            }
-            if let Some(v) = f.target_identity {
-                c.set("target_identity", s(v));
-            }
-            if let Some(v) = f.target_criteria {
-                c.set("target_criteria", v);
-            }
-            target_label(&c.0)
-        }
-        Err(_) => serde_json::from_slice(text)
-            .ok()
-            .and_then(Customization::from_value)
-            .and_then(|c| target_label(&c.0)),
-    }
+    let doc = Doc::parse(std::str::from_utf8(text).ok()?).ok()?;
+    doc.root().as_object().and_then(target_label)
 }
 
 /// `model target_type target` (the conflict key), when the line has one.
 fn target_label<'a, O: JsonObject<'a>>(o: O) -> Option<String> {
-    let (model, target_type, target) = conflict_key_parts_of(o)?;
-    let key = ConflictKey {
-        model: model.to_string(),
-        target_type,
-        target: target.into_owned(),
-    };
-    Some(key.to_string())
+    conflict_key_of(o).map(|k| k.to_string())
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use crate::api::json::{Doc, DocObject, Json, JsonObject};
+use crate::api::json::{Doc, Json, JsonObject};
 use crate::api::model::{
     ConflictKey, ConflictStrategy, SERVER_FIELDS, TargetType, conflict_key_parts_of,
 };
@@ -167,17 +167,10 @@ pub struct Plan {
 
 /// Result of checking one line.
 pub(crate) enum Checked<'t> {
-    /// Valid: the line's object, whose conflict key can be taken
-    /// (`conflict_key_parts_of` is `Some`).
+    /// Valid: the line's object. Validation requires every field the conflict key is made
+    /// of, so `conflict_key_parts_of` is `Some` for it.
     Valid(Doc<'t>),
     Invalid(Vec<Violation>),
-}
-
-impl<'t> Checked<'t> {
-    /// The object of a valid line.
-    pub(crate) fn object<'a>(doc: &'a Doc<'t>) -> Option<DocObject<'a>> {
-        doc.root().as_object()
-    }
 }
 
 fn violation(message: String) -> Vec<Violation> {
@@ -206,13 +199,6 @@ pub(crate) fn check_text(text: &[u8]) -> Checked<'_> {
     let violations = validate::validate(doc.root());
     if !violations.is_empty() {
         return Checked::Invalid(violations);
-    }
-    match Checked::object(&doc) {
-        None => return Checked::Invalid(violation("Must be a JSON object".into())),
-        Some(o) if conflict_key_parts_of(o).is_none() => {
-            return Checked::Invalid(violation("cannot determine the target".into()));
-        }
-        Some(_) => {}
     }
     Checked::Valid(doc)
 }
@@ -390,7 +376,8 @@ fn scan_reader<R: Read>(
         match check_content(&line.content) {
             Checked::Valid(doc) => {
                 counts.valid += 1;
-                let Some(c) = Checked::object(&doc) else {
+                // Validation passed: the line is an object with every field of its key.
+                let Some(c) = doc.root().as_object() else {
                     codes.push(code::VALID);
                     continue;
                 };
