@@ -88,31 +88,34 @@ impl PartialEq for JobData {
     }
 }
 
-/// How a running [`Job`] reports progress: each report reaches every screen as an
-/// [`ApiEvent`] with the job's id and [`ApiReply::JobUpdate`]; the job stays in flight.
+/// How long work in the worker reports progress: each report reaches every screen as an
+/// [`ApiEvent`] with the request's id, and the request stays in flight. A [`Job`]'s
+/// reports are [`ApiReply::JobUpdate`]s; the import's are [`ApiReply::Import`] steps.
 #[derive(Clone, Debug)]
 pub struct JobReporter {
     id: ReqId,
-    label: &'static str,
+    call: CallInfo,
     events: mpsc::UnboundedSender<ApiEvent>,
 }
 
 impl JobReporter {
-    pub(crate) fn new(
-        id: ReqId,
-        label: &'static str,
-        events: mpsc::UnboundedSender<ApiEvent>,
-    ) -> Self {
-        JobReporter { id, label, events }
+    /// Reports under `id`, each with `call` for the status bar.
+    pub(crate) fn new(id: ReqId, call: CallInfo, events: mpsc::UnboundedSender<ApiEvent>) -> Self {
+        JobReporter { id, call, events }
     }
 
     /// Sends a progress report; returns `false` once the app is gone (the job may stop).
     pub fn report<T: Any + Send + Sync>(&self, update: T) -> bool {
+        self.step(ApiReply::JobUpdate(JobData::new(update)))
+    }
+
+    /// Sends one step; `false` once the app is gone.
+    pub(crate) fn step(&self, reply: ApiReply) -> bool {
         self.events
             .send(ApiEvent {
                 id: self.id,
-                call: CallInfo::job(self.label, Duration::ZERO),
-                result: Ok(ApiReply::JobUpdate(JobData::new(update))),
+                call: self.call.clone(),
+                result: Ok(reply),
             })
             .is_ok()
     }
@@ -123,8 +126,8 @@ type JobFn =
 
 /// Work that runs on the worker's task with a clone of the worker's client (the key stays
 /// there), reports progress through a [`JobReporter`], and ends with a [`JobData`] in
-/// [`ApiReply::JobDone`] (or an error). Long calls such as an import go through here, so
-/// that nothing but the worker ever holds the client.
+/// [`ApiReply::JobDone`] (or an error): how a screen (one written outside the crate too)
+/// runs long work while nothing but the worker ever holds the client.
 #[derive(Clone)]
 pub struct Job {
     label: &'static str,

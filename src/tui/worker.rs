@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use crate::api::ApiError;
 use crate::api::Client;
 use crate::tui::jobs::{self, ImportReply};
-use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, Job, JobReporter, ReqId};
+use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, JobReporter, ReqId};
 
 /// The app's end of the worker: requests out, events in.
 #[derive(Debug)]
@@ -43,7 +43,7 @@ async fn work(
     loop {
         tokio::select! {
             next = requests.recv(), if open => match next {
-                Some((id, req)) => in_flight.push(call_with_steps(&client, id, req, &events)),
+                Some((id, req)) => in_flight.push(call(&client, id, req, &events)),
                 None => open = false,
             },
             Some(ev) = in_flight.next(), if !in_flight.is_empty() => {
@@ -56,48 +56,32 @@ async fn work(
     }
 }
 
-/// Runs one request; long work (an import) also sends its steps to `events` under the
-/// request's id as it goes.
-pub async fn call_with_steps(
+/// Runs one request; long work (an import, a [`Job`](crate::tui::msg::Job)) also reports
+/// its steps to `events` under the request's id, through one [`JobReporter`], as it goes.
+pub async fn call(
     client: &Client,
     id: ReqId,
     req: ApiRequest,
-    events: &mpsc::UnboundedSender<ApiEvent>,
-) -> ApiEvent {
-    match req {
-        ApiRequest::ImportScan(_) | ApiRequest::ImportSend(_) => {
-            let step_call = CallInfo {
-                method: req.method(),
-                path: client.path(&req.sub_path()),
-                status: None,
-                latency: Duration::ZERO,
-            };
-            let tx = events.clone();
-            let step: Arc<dyn Fn(ImportReply) + Send + Sync> = Arc::new(move |r| {
-                // A closed channel means the app is gone; the work ends with the runtime.
-                let _ = tx.send(ApiEvent {
-                    id,
-                    call: step_call.clone(),
-                    result: Ok(ApiReply::Import(r)),
-                });
-            });
-            call_stepped(client, id, req, step, events).await
-        }
-        other => call_stepped(client, id, other, Arc::new(|_| {}), events).await,
-    }
-}
-
-async fn call_stepped(
-    client: &Client,
-    id: ReqId,
-    req: ApiRequest,
-    step: Arc<dyn Fn(ImportReply) + Send + Sync>,
     events: &mpsc::UnboundedSender<ApiEvent>,
 ) -> ApiEvent {
     let method = req.method();
     let path = client.path(&req.sub_path());
     let ok_status = req.success_status();
     let started = Instant::now();
+    let reporter = |call| JobReporter::new(id, call, events.clone());
+    // The import's steps, as the engine hands them over.
+    let import_steps = || -> Arc<dyn Fn(ImportReply) + Send + Sync> {
+        let reporter = reporter(CallInfo {
+            method,
+            path: path.clone(),
+            status: None,
+            latency: Duration::ZERO,
+        });
+        // A closed channel means the app is gone; the work ends with the runtime.
+        Arc::new(move |r| {
+            reporter.step(ApiReply::Import(r));
+        })
+    };
     let result = match req {
         ApiRequest::List(q) => client.list(&q).await.map(ApiReply::Page),
         ApiRequest::Get(id) => client.get(&id).await.map(ApiReply::Customization),
@@ -113,9 +97,25 @@ async fn call_stepped(
             .await
             .map(|()| ApiReply::BulkDone),
         ApiRequest::Export(q) => client.export(&q).await.map(ApiReply::Exported),
-        ApiRequest::Job(job) => return run_job(client, id, job, events).await,
-        ApiRequest::ImportScan(job) => Ok(ApiReply::Import(jobs::scan(job, step).await)),
-        ApiRequest::ImportSend(job) => Ok(ApiReply::Import(jobs::send(client, job, step).await)),
+        ApiRequest::Job(job) => {
+            let label = job.label();
+            let result = match job.take() {
+                Some(work) => {
+                    let reporter = reporter(CallInfo::job(label, Duration::ZERO));
+                    work(client.clone(), reporter).await.map(ApiReply::JobDone)
+                }
+                None => Err(ApiError::Config(format!("the job {label} was already run"))),
+            };
+            return ApiEvent {
+                id,
+                call: CallInfo::job(label, started.elapsed()),
+                result,
+            };
+        }
+        ApiRequest::ImportScan(job) => Ok(ApiReply::Import(jobs::scan(job, import_steps()).await)),
+        ApiRequest::ImportSend(job) => Ok(ApiReply::Import(
+            jobs::send(client, job, import_steps()).await,
+        )),
         ApiRequest::ExportFile(job) => jobs::export(client, job).await.map(ApiReply::ExportFile),
     };
     let status = match &result {
@@ -130,28 +130,6 @@ async fn call_stepped(
             status,
             latency: started.elapsed(),
         },
-        result,
-    }
-}
-
-async fn run_job(
-    client: &Client,
-    id: ReqId,
-    job: Job,
-    events: &mpsc::UnboundedSender<ApiEvent>,
-) -> ApiEvent {
-    let started = Instant::now();
-    let label = job.label();
-    let result = match job.take() {
-        Some(work) => {
-            let reporter = JobReporter::new(id, label, events.clone());
-            work(client.clone(), reporter).await.map(ApiReply::JobDone)
-        }
-        None => Err(ApiError::Config(format!("the job {label} was already run"))),
-    };
-    ApiEvent {
-        id,
-        call: CallInfo::job(label, started.elapsed()),
         result,
     }
 }
