@@ -2,7 +2,7 @@
 //!
 //! - `n` on browse opens it on a new customization, `e` on detail on the one shown, `N` on
 //!   detail on a copy of it (saved as a new one).
-//! - The form edits the customization's JSON object in place ([`form`]): fields it does not
+//! - The form edits the customization's JSON object in place (`form.rs`): fields it does not
 //!   know, and key order, go back to the service as they came.
 //! - The shared rules ([`crate::api::validate`]) run after every change; each error sits
 //!   next to its field, and saving is refused with the list. A 422 from the service is

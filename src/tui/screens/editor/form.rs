@@ -336,6 +336,48 @@ pub const KNOWN_PIN: [&str; 9] = [
     "active_to",
 ];
 
+/// One change to a text field: a key, a paste, or a whole new text (a completion, a draft).
+#[derive(Clone, Copy)]
+enum Edit<'a> {
+    Key(KeyEvent),
+    Paste(&'a str),
+    Set(&'a str),
+}
+
+/// A text field of the form, whichever kind it is (a date field with the clock and zone
+/// its text is read in).
+enum Input<'f> {
+    Text(&'f mut TextField),
+    Json(&'f mut JsonField),
+    Date(&'f mut DateField, Timestamp, &'f TimeZone),
+}
+
+impl Input<'_> {
+    /// Applies `e`; whether the text changed (a new text always counts).
+    fn apply(self, e: Edit<'_>) -> bool {
+        match (self, e) {
+            (Input::Text(t), Edit::Key(k)) => t.input(k),
+            (Input::Text(t), Edit::Paste(s)) => t.paste(s),
+            (Input::Text(t), Edit::Set(s)) => {
+                t.set_value(s);
+                true
+            }
+            (Input::Json(j), Edit::Key(k)) => j.input(k),
+            (Input::Json(j), Edit::Paste(s)) => j.paste(s),
+            (Input::Json(j), Edit::Set(s)) => {
+                j.set_text(s);
+                true
+            }
+            (Input::Date(d, now, tz), Edit::Key(k)) => d.input(k, now, tz),
+            (Input::Date(d, now, tz), Edit::Paste(s)) => d.paste(s, now, tz),
+            (Input::Date(d, now, tz), Edit::Set(s)) => {
+                d.set_text(s, now, tz);
+                true
+            }
+        }
+    }
+}
+
 impl Form {
     /// A form on `obj`, which is kept and edited in place.
     pub fn new(obj: Customization, now: Timestamp, tz: &TimeZone) -> Form {
@@ -490,52 +532,34 @@ impl Form {
 
     /// Feeds a key to a text field of the main form; returns whether anything changed.
     pub fn type_main(&mut self, f: Field, key: KeyEvent) -> bool {
-        let changed = match f {
-            Field::Model => self.model.input(key),
-            Field::Identity => self.identity.input(key),
-            Field::Criteria => self.criteria.input(key),
-            Field::Tags => self.tags.input(key),
-            Field::Title => self.title.input(key),
-            Field::Image => self.image.input(key),
-            Field::MetaOther => self.meta_other.input(key),
-            Field::TargetType | Field::Pins => false,
-        };
-        if changed {
-            self.sync_main(f);
-        }
-        changed
+        self.edit_main(f, Edit::Key(key))
     }
 
     pub fn paste_main(&mut self, f: Field, text: &str) -> bool {
-        let changed = match f {
-            Field::Model => self.model.paste(text),
-            Field::Identity => self.identity.paste(text),
-            Field::Criteria => self.criteria.paste(text),
-            Field::Tags => self.tags.paste(text),
-            Field::Title => self.title.paste(text),
-            Field::Image => self.image.paste(text),
-            Field::MetaOther => self.meta_other.paste(text),
-            Field::TargetType | Field::Pins => false,
-        };
-        if changed {
-            self.sync_main(f);
-        }
-        changed
+        self.edit_main(f, Edit::Paste(text))
     }
 
     /// Replaces a text field's text (a completion).
     pub fn set_main_text(&mut self, f: Field, text: &str) {
-        match f {
-            Field::Model => self.model.set_value(text),
-            Field::Tags => self.tags.set_value(text),
-            Field::Identity => self.identity.set_value(text),
-            Field::Title => self.title.set_value(text),
-            Field::Image => self.image.set_value(text),
-            Field::Criteria => self.criteria.set_text(text),
-            Field::MetaOther => self.meta_other.set_text(text),
-            Field::TargetType | Field::Pins => return,
+        self.edit_main(f, Edit::Set(text));
+    }
+
+    fn edit_main(&mut self, f: Field, e: Edit<'_>) -> bool {
+        let input = match f {
+            Field::Model => Input::Text(&mut self.model),
+            Field::Identity => Input::Text(&mut self.identity),
+            Field::Tags => Input::Text(&mut self.tags),
+            Field::Title => Input::Text(&mut self.title),
+            Field::Image => Input::Text(&mut self.image),
+            Field::Criteria => Input::Json(&mut self.criteria),
+            Field::MetaOther => Input::Json(&mut self.meta_other),
+            Field::TargetType | Field::Pins => return false,
+        };
+        let changed = input.apply(e);
+        if changed {
+            self.sync_main(f);
         }
-        self.sync_main(f);
+        changed
     }
 
     /// Writes a main field's text into the object.
@@ -681,22 +705,7 @@ impl Form {
         now: Timestamp,
         tz: &TimeZone,
     ) -> bool {
-        let Some(p) = self.pins.get_mut(i) else {
-            return false;
-        };
-        let changed = match f {
-            PinField::Slot => p.slot.input(key),
-            PinField::Identity => p.identity.input(key),
-            PinField::Criteria => p.criteria.input(key),
-            PinField::Widget => p.widget.input(key),
-            PinField::From => p.from.input(key, now, tz),
-            PinField::To => p.to.input(key, now, tz),
-            _ => false,
-        };
-        if changed {
-            self.sync_pin(i, f);
-        }
-        changed
+        self.edit_pin(i, f, Edit::Key(key), now, tz)
     }
 
     pub fn paste_pin(
@@ -707,22 +716,7 @@ impl Form {
         now: Timestamp,
         tz: &TimeZone,
     ) -> bool {
-        let Some(p) = self.pins.get_mut(i) else {
-            return false;
-        };
-        let changed = match f {
-            PinField::Slot => p.slot.paste(text),
-            PinField::Identity => p.identity.paste(text),
-            PinField::Criteria => p.criteria.paste(text),
-            PinField::Widget => p.widget.paste(text),
-            PinField::From => p.from.paste(text, now, tz),
-            PinField::To => p.to.paste(text, now, tz),
-            _ => false,
-        };
-        if changed {
-            self.sync_pin(i, f);
-        }
-        changed
+        self.edit_pin(i, f, Edit::Paste(text), now, tz)
     }
 
     /// Sets a text field of pin `i` (a restored draft).
@@ -734,19 +728,34 @@ impl Form {
         now: Timestamp,
         tz: &TimeZone,
     ) {
+        self.edit_pin(i, f, Edit::Set(text), now, tz);
+    }
+
+    fn edit_pin(
+        &mut self,
+        i: usize,
+        f: PinField,
+        e: Edit<'_>,
+        now: Timestamp,
+        tz: &TimeZone,
+    ) -> bool {
         let Some(p) = self.pins.get_mut(i) else {
-            return;
+            return false;
         };
-        match f {
-            PinField::Slot => p.slot.set_value(text),
-            PinField::Identity => p.identity.set_value(text),
-            PinField::Criteria => p.criteria.set_text(text),
-            PinField::Widget => p.widget.set_value(text),
-            PinField::From => p.from.set_text(text, now, tz),
-            PinField::To => p.to.set_text(text, now, tz),
-            _ => return,
+        let input = match f {
+            PinField::Slot => Input::Text(&mut p.slot),
+            PinField::Identity => Input::Text(&mut p.identity),
+            PinField::Widget => Input::Text(&mut p.widget),
+            PinField::Criteria => Input::Json(&mut p.criteria),
+            PinField::From => Input::Date(&mut p.from, now, tz),
+            PinField::To => Input::Date(&mut p.to, now, tz),
+            _ => return false,
+        };
+        let changed = input.apply(e);
+        if changed {
+            self.sync_pin(i, f);
         }
-        self.sync_pin(i, f);
+        changed
     }
 
     /// Chooses a pin's position kind.
