@@ -3,56 +3,9 @@
 //! typed meanwhile do not reach the form. Skipped when tmux is not installed.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_pinscope");
-
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p"])
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys"];
-        args.extend_from_slice(keys);
-        self.tmux(&args);
-    }
-
-    fn wait_for(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let s = self.screen();
-            if s.contains(needle) {
-                return s;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {needle:?}; the pane shows:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.tmux(&["kill-server"]);
-    }
-}
+use crate::tmux::{Tmux, tmux_missing};
 
 fn wait_file(p: &Path) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -64,12 +17,7 @@ fn wait_file(p: &Path) {
 
 #[test]
 fn the_external_editor_gets_the_terminal_and_gives_it_back() {
-    if !Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        eprintln!("skipped: tmux is not installed (the CI installs it)");
+    if tmux_missing() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -91,29 +39,12 @@ fn the_external_editor_gets_the_terminal_and_gives_it_back() {
         ),
     )
     .expect("script");
-    let script = format!(
-        "env PINSCOPE_DATA_DIR='{data}' PINSCOPE_CONFIG='{config}' TZ=UTC VISUAL='sh {editor}' \
-         RUST_BACKTRACE=0 '{BIN}' demo; echo \"exit-status=$?\"; echo shell-done; sleep 120",
-        data = d.join("data").display(),
-        config = d.join("config.toml").display(),
-        editor = editor.display(),
+    let t = Tmux::start_with(
+        "editor",
+        "demo",
+        None,
+        &format!("VISUAL='sh {}'", editor.display()),
     );
-    let t = Tmux {
-        socket: format!("pinscope-editor-test-{}", std::process::id()),
-    };
-    t.tmux(&[
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-x",
-        "120",
-        "-y",
-        "32",
-        "sh",
-        "-c",
-        &script,
-    ]);
     t.wait_for("Customizations 340");
     t.keys(&["Enter"]);
     t.wait_for("Pins (");
@@ -122,10 +53,8 @@ fn the_external_editor_gets_the_terminal_and_gives_it_back() {
     t.keys(&["C-o"]);
     wait_file(&d.join("running"));
     // The editor has the terminal: the main screen, cooked mode.
-    let alt = t.tmux(&["display-message", "-p", "#{alternate_on}"]);
-    assert_eq!(
-        alt.trim(),
-        "0",
+    assert!(
+        !t.alternate_on(),
         "the alternate screen is left for the editor"
     );
     let stty = std::fs::read_to_string(d.join("stty")).expect("stty");
@@ -140,8 +69,7 @@ fn the_external_editor_gets_the_terminal_and_gives_it_back() {
     let screen = t.wait_for("Updated from the editor");
     assert!(screen.contains("-ext"), "{screen}");
     assert!(!screen.contains("qqq"), "stray keys were typed: {screen}");
-    let alt = t.tmux(&["display-message", "-p", "#{alternate_on}"]);
-    assert_eq!(alt.trim(), "1", "the UI has its screen back");
+    assert!(t.alternate_on(), "the UI has its screen back");
     // Still responsive, and quits cleanly.
     t.keys(&["C-c"]);
     let screen = t.wait_for("shell-done");

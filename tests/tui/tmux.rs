@@ -9,7 +9,7 @@ use tempfile::TempDir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_pinscope");
 
-fn tmux_missing() -> bool {
+pub(crate) fn tmux_missing() -> bool {
     match Command::new("tmux").arg("-V").output() {
         Ok(o) if o.status.success() => false,
         _ => {
@@ -20,7 +20,7 @@ fn tmux_missing() -> bool {
 }
 
 /// One tmux server of our own, killed on drop.
-struct Tmux {
+pub(crate) struct Tmux {
     socket: String,
     dir: TempDir,
 }
@@ -29,12 +29,12 @@ impl Tmux {
     /// Starts `pinscope ARGS` in a 120x32 pane, with its data and config dirs in a temp
     /// dir. After pinscope exits, the shell prints its status and whether the terminal is
     /// back in canonical mode, and keeps the pane open.
-    fn start(name: &str, args: &str) -> Tmux {
+    pub(crate) fn start(name: &str, args: &str) -> Tmux {
         Tmux::start_with(name, args, None, "")
     }
 
     /// Like [`Tmux::start`], with this config file and extra `NAME=value` environment.
-    fn start_with(name: &str, args: &str, config_text: Option<&str>, env: &str) -> Tmux {
+    pub(crate) fn start_with(name: &str, args: &str, config_text: Option<&str>, env: &str) -> Tmux {
         let dir = tempfile::tempdir().expect("tempdir");
         let socket = format!("pinscope-test-{}-{name}", std::process::id());
         let data = dir.path().join("data");
@@ -66,7 +66,7 @@ impl Tmux {
         t
     }
 
-    fn tmux(&self, args: &[&str]) -> String {
+    pub(crate) fn tmux(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .arg("-L")
             .arg(&self.socket)
@@ -76,24 +76,24 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         self.tmux(&["capture-pane", "-p"])
     }
 
-    fn alternate_on(&self) -> bool {
+    pub(crate) fn alternate_on(&self) -> bool {
         self.tmux(&["display-message", "-p", "#{alternate_on}"])
             .trim()
             == "1"
     }
 
-    fn keys(&self, keys: &[&str]) {
+    pub(crate) fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys"];
         args.extend_from_slice(keys);
         self.tmux(&args);
     }
 
-    fn wait_for(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
+    pub(crate) fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let s = self.screen();
             if s.contains(needle) {
