@@ -547,6 +547,21 @@ impl Keymap {
             .map_or_else(|| "(unbound)".to_string(), ToString::to_string)
     }
 
+    /// A hint line for a border: ` KEY label · KEY label `, each action with its first key.
+    pub fn hints(&self, items: &[(Action, &str)]) -> String {
+        let mut out = String::from(" ");
+        for (i, (action, label)) in items.iter().enumerate() {
+            if i > 0 {
+                out.push_str(" · ");
+            }
+            out.push_str(&self.hint(*action));
+            out.push(' ');
+            out.push_str(label);
+        }
+        out.push(' ');
+        out
+    }
+
     /// The action `key` asks for in `ctx`; `None` when it means nothing there. In a text
     /// context, plain characters are never actions: they are typed.
     pub fn resolve(&self, ctx: Context, key: &KeyEvent) -> Option<Action> {

@@ -674,31 +674,26 @@ impl Browse {
             }
             Line::from(spans)
         };
+        let k = &env.keymap;
+        // `/` is not an action of the keymap: it always narrows.
+        let after_narrow = [
+            (Action::Filter, "filter"),
+            (Action::Sort, "sort"),
+            (Action::Refresh, "refresh"),
+            (Action::Quit, "quit"),
+        ];
         let hints = if width >= 140 {
-            let k = &env.keymap;
-            format!(
-                " {} open · {} lookup · {} new · {} import · {} export · / narrow · {} filter · {} sort · {} refresh · {} quit ",
-                k.hint(Action::Open),
-                k.hint(Action::Lookup),
-                k.hint(Action::New),
-                k.hint(Action::Import),
-                k.hint(Action::Export),
-                k.hint(Action::Filter),
-                k.hint(Action::Sort),
-                k.hint(Action::Refresh),
-                k.hint(Action::Quit)
-            )
+            let before = k.hints(&[
+                (Action::Open, "open"),
+                (Action::Lookup, "lookup"),
+                (Action::New, "new"),
+                (Action::Import, "import"),
+                (Action::Export, "export"),
+            ]);
+            format!("{before}· / narrow ·{}", k.hints(&after_narrow))
         } else if width >= 90 {
-            let k = &env.keymap;
-            format!(
-                " {} open · {} lookup · / narrow · {} filter · {} sort · {} refresh · {} quit ",
-                k.hint(Action::Open),
-                k.hint(Action::Lookup),
-                k.hint(Action::Filter),
-                k.hint(Action::Sort),
-                k.hint(Action::Refresh),
-                k.hint(Action::Quit)
-            )
+            let before = k.hints(&[(Action::Open, "open"), (Action::Lookup, "lookup")]);
+            format!("{before}· / narrow ·{}", k.hints(&after_narrow))
         } else {
             String::new()
         };

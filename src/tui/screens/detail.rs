@@ -333,11 +333,8 @@ impl Detail {
             area,
             (64, 8),
             Span::styled(" Delete this customization? ", theme::error()),
-            format!(
-                " {} delete · {} cancel ",
-                env.keymap.hint(Action::Confirm),
-                env.keymap.hint(Action::Back)
-            ),
+            env.keymap
+                .hints(&[(Action::Confirm, "delete"), (Action::Back, "cancel")]),
             Style::new().fg(theme::ERROR),
         );
         let [text, field, feedback] = Layout::vertical([
@@ -589,28 +586,21 @@ impl Screen for Detail {
 
     fn render(&self, frame: &mut Frame, area: Rect, env: &Env) {
         let k = &env.keymap;
+        let common = [
+            (Action::CopyId, "copy id"),
+            (Action::CopyJson, "copy JSON"),
+            (Action::RawJson, "raw"),
+            (Action::Delete, "delete"),
+            (Action::Back, "back"),
+        ];
         let hints = if area.width >= 110 {
-            format!(
-                " {} edit · {} duplicate · {} copy id · {} copy JSON · {} raw · {} delete · {} back ",
-                k.hint(Action::Edit),
-                k.hint(Action::Duplicate),
-                k.hint(Action::CopyId),
-                k.hint(Action::CopyJson),
-                k.hint(Action::RawJson),
-                k.hint(Action::Delete),
-                k.hint(Action::Back)
-            )
+            let mut all = vec![(Action::Edit, "edit"), (Action::Duplicate, "duplicate")];
+            all.extend(common);
+            k.hints(&all)
         } else if area.width >= 80 {
-            format!(
-                " {} copy id · {} copy JSON · {} raw · {} delete · {} back ",
-                k.hint(Action::CopyId),
-                k.hint(Action::CopyJson),
-                k.hint(Action::RawJson),
-                k.hint(Action::Delete),
-                k.hint(Action::Back)
-            )
+            k.hints(&common)
         } else {
-            format!(" {} back ", k.hint(Action::Back))
+            k.hints(&[(Action::Back, "back")])
         };
         let mut title = vec![Span::styled(" Customization ", theme::title())];
         if let Some(c) = &self.shown

@@ -214,12 +214,11 @@ impl Screen for ExportDialog {
             area,
             (72, 10),
             Span::styled(" Export to a file ", theme::title()),
-            format!(
-                " {} export · {} complete · {} close ",
-                k.hint(Action::Confirm),
-                k.hint(Action::Complete),
-                k.hint(Action::Back)
-            ),
+            k.hints(&[
+                (Action::Confirm, "export"),
+                (Action::Complete, "complete"),
+                (Action::Back, "close"),
+            ]),
             Style::new(),
         );
         let [what, field, feedback] = Layout::vertical([

@@ -882,11 +882,7 @@ fn render_cancel_question(frame: &mut Frame, area: Rect, env: &Env) {
         area,
         (62, 7),
         Span::styled(" Cancel the import? ", theme::title()),
-        format!(
-            " {} cancel it · {} keep going ",
-            k.hint(Action::Confirm),
-            k.hint(Action::Back)
-        ),
+        k.hints(&[(Action::Confirm, "cancel it"), (Action::Back, "keep going")]),
         Style::new().fg(theme::WARN),
     );
     let text = "The requests in flight finish and are recorded in the journal; \

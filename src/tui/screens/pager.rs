@@ -83,11 +83,9 @@ impl Screen for Pager {
             .iter()
             .map(|l| Line::raw(l.as_str()))
             .collect();
-        let hint = format!(
-            " {} back · {} copy ",
-            env.keymap.hint(Action::Back),
-            env.keymap.hint(Action::CopyJson)
-        );
+        let hint = env
+            .keymap
+            .hints(&[(Action::Back, "back"), (Action::CopyJson, "copy")]);
         let block = Block::bordered()
             .title(Span::styled(format!(" {} ", self.title), theme::title()))
             .title_bottom(Line::from(position).left_aligned())

@@ -204,19 +204,14 @@ impl Editor {
                 k.label(Action::ExternalEditor),
                 k.hint(Action::Back)
             ),
-            View::Pin(_) if width >= 90 => format!(
-                " {} save · {} next field · {} duplicate · {} delete (when not typing) · {} back to the pins ",
-                k.hint(Action::Save),
-                k.hint(Action::NextField),
-                k.hint(Action::DuplicatePin),
-                k.hint(Action::DeletePin),
-                k.hint(Action::Back)
-            ),
-            _ => format!(
-                " {} save · {} back ",
-                k.hint(Action::Save),
-                k.hint(Action::Back)
-            ),
+            View::Pin(_) if width >= 90 => k.hints(&[
+                (Action::Save, "save"),
+                (Action::NextField, "next field"),
+                (Action::DuplicatePin, "duplicate"),
+                (Action::DeletePin, "delete (when not typing)"),
+                (Action::Back, "back to the pins"),
+            ]),
+            _ => k.hints(&[(Action::Save, "save"), (Action::Back, "back")]),
         };
         Line::from(text).right_aligned()
     }
@@ -800,12 +795,11 @@ impl Editor {
                     (
                         " Restore the draft? ".into(),
                         lines,
-                        format!(
-                            " {} restore · {} discard it · {} leave (the draft stays) ",
-                            k.hint(Action::Restore),
-                            k.hint(Action::Discard),
-                            k.hint(Action::Back)
-                        ),
+                        k.hints(&[
+                            (Action::Restore, "restore"),
+                            (Action::Discard, "discard it"),
+                            (Action::Back, "leave (the draft stays)"),
+                        ]),
                         0,
                         false,
                     )
@@ -887,11 +881,7 @@ impl Editor {
                     (
                         format!(" Review: replace {} ", self.id().unwrap_or("")),
                         lines,
-                        format!(
-                            " {} {send} · {} back to the form ",
-                            k.hint(Action::Confirm),
-                            k.hint(Action::Back)
-                        ),
+                        k.hints(&[(Action::Confirm, send), (Action::Back, "back to the form")]),
                         r.scroll,
                         false,
                     )
