@@ -162,7 +162,7 @@ struct Persist {
     written: tokio::sync::Mutex<u64>,
     dirty: Notify,
     /// Rows of trackers in the data file that are not served now, kept so they survive.
-    dormant: Vec<(String, Vec<Arc<str>>)>,
+    dormant: Vec<(String, Vec<store::StoredText>)>,
 }
 
 pub(crate) struct App {
@@ -190,15 +190,12 @@ impl App {
         }
     }
 
-    fn snapshot(&self) -> Vec<(String, Vec<Arc<str>>)> {
+    fn snapshot(&self) -> Vec<(String, Vec<store::StoredText>)> {
         let mut out = Vec::with_capacity(self.order.len());
         for id in &self.order {
             if let Some(t) = self.trackers.get(id) {
                 let s = t.store.read().unwrap_or_else(PoisonError::into_inner);
-                out.push((
-                    id.clone(),
-                    s.rows().map(|r| r.stored_json().clone()).collect(),
-                ));
+                out.push((id.clone(), s.rows().map(store::Row::stored_text).collect()));
             }
         }
         if let Some(p) = &self.persist {
@@ -354,7 +351,7 @@ fn build_app(cfg: &EmulatorConfig) -> Result<App, EmulatorError> {
         order.push(id.clone());
     }
     let now = store::now_seconds();
-    let mut dormant: Vec<(String, Vec<Arc<str>>)> = Vec::new();
+    let mut dormant: Vec<(String, Vec<store::StoredText>)> = Vec::new();
     if let Some(path) = &cfg.data
         && let Some(rows) = persist::read_data(path)?
     {
@@ -378,7 +375,8 @@ fn build_app(cfg: &EmulatorConfig) -> Result<App, EmulatorError> {
                         .insert(p, now);
                 }
                 None => {
-                    let text: Arc<str> = Arc::from(Value::Object(row.scope).to_string());
+                    let text =
+                        store::StoredText::Whole(Arc::from(Value::Object(row.scope).to_string()));
                     match dormant.iter_mut().find(|(id, _)| *id == row.tracker) {
                         Some((_, rows)) => rows.push(text),
                         None => dormant.push((row.tracker, vec![text])),

@@ -8,12 +8,11 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
 use crate::emulator::EmulatorError;
-use crate::emulator::store::Prepared;
+use crate::emulator::store::{Prepared, StoredText};
 
 /// The first line of a data file.
 pub const DATA_HEADER: &str = r#"{"pinscope_emulator_data":1}"#;
@@ -152,8 +151,8 @@ pub fn read_data(path: &Path) -> Result<Option<Vec<DataRow>>, EmulatorError> {
     Ok(Some(out))
 }
 
-/// Writes the data file atomically: `trackers` are `(tracker id, stored JSON objects)`.
-pub fn write_data(path: &Path, trackers: &[(String, Vec<Arc<str>>)]) -> io::Result<()> {
+/// Writes the data file atomically: `trackers` are `(tracker id, stored objects)`.
+pub fn write_data(path: &Path, trackers: &[(String, Vec<StoredText>)]) -> io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -166,14 +165,17 @@ pub fn write_data(path: &Path, trackers: &[(String, Vec<Arc<str>>)]) -> io::Resu
         let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
         w.write_all(DATA_HEADER.as_bytes())?;
         w.write_all(b"\n")?;
+        let mut line = String::new();
         for (tracker, rows) in trackers {
             let t = Value::String(tracker.clone()).to_string();
             for row in rows {
-                w.write_all(b"{\"tracker\":")?;
-                w.write_all(t.as_bytes())?;
-                w.write_all(b",\"scope\":")?;
-                w.write_all(row.as_bytes())?;
-                w.write_all(b"}\n")?;
+                line.clear();
+                line.push_str("{\"tracker\":");
+                line.push_str(&t);
+                line.push_str(",\"scope\":");
+                row.write(&mut line);
+                line.push_str("}\n");
+                w.write_all(line.as_bytes())?;
             }
         }
         w.flush()?;
@@ -189,6 +191,8 @@ pub fn write_data(path: &Path, trackers: &[(String, Vec<Arc<str>>)]) -> io::Resu
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     #[test]
@@ -196,10 +200,23 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("data.ndjson");
         assert!(read_data(&path).expect("no file yet").is_none());
-        let row: Arc<str> = Arc::from(
+        let whole = StoredText::Whole(Arc::from(
             r#"{"id":"199620b4-df1a-46e8-ab59-9e9ed9af7106","created_at":"2025-01-22T08:49:58Z","model":"m","target_type":"all","pin_definitions":[],"creator":"api"}"#,
-        );
-        write_data(&path, &[("t\"1".to_string(), vec![row.clone(), row])]).expect("write");
+        ));
+        let parts = StoredText::Row {
+            id: "199620b4-df1a-46e8-ab59-9e9ed9af7106"
+                .parse()
+                .expect("uuid"),
+            created_at: Arc::from("2025-01-22T08:49:58Z"),
+            inner: Arc::from(r#""model":"m","target_type":"all","pin_definitions":[]"#),
+            creator: Arc::from("api"),
+        };
+        write_data(&path, &[("t\"1".to_string(), vec![whole, parts])]).expect("write");
+        let text = std::fs::read_to_string(&path).expect("read back");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        // A row's parts are written as the same object, byte for byte.
+        assert_eq!(lines[1], lines[2]);
         let rows = read_data(&path).expect("read").expect("exists");
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].tracker, "t\"1");

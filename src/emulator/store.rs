@@ -1,19 +1,24 @@
 //! The in-memory store of one tracker's customizations.
 //!
-//! Each row keeps its JSON text (the object without `available`, which depends on the
-//! clock and is spliced in when the row is sent) next to the few fields queries need:
-//! interned model and tags, target type and identity, the conflict key, the criteria and
-//! the pins' windows. Indexes: by id, by conflict key, and by `(created_at, id)` for the
-//! default order, so a page of the default list is one ordered scan with no sort.
+//! Each row keeps the JSON text of the customization's own fields, as they came, and the
+//! server-set ones (`id`, `created_at`, `creator`) beside it; the object is written around
+//! them when the row is sent, with `available`, which depends on the clock, last. Next to
+//! it are the few fields queries need: interned model and tags, target type and identity,
+//! the conflict key (hashed once), the criteria and the pins' windows. Indexes: by id, by
+//! conflict key, and by `(created_at, id)` for the default order, so a page of the default
+//! list is one ordered scan with no sort.
 //!
 //! Work that needs no lock (parsing, validation, serializing a body) is done before the
 //! store is touched, in [`Prepared`].
 
-use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::hash::BuildHasher;
+use std::ops::Deref;
+use std::sync::{Arc, LazyLock};
 
-use foldhash::{HashMap, HashMapExt, HashSet};
+use foldhash::HashSet;
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -34,13 +39,20 @@ pub const API_CREATOR: &str = "api";
 #[derive(Debug, Clone)]
 pub struct Prepared {
     /// The object's fields without the server-set ones, as JSON without the outer braces.
-    inner: String,
-    key: Arc<ConflictKey>,
+    inner: Arc<str>,
+    key: HashedKey,
     target_identity: Option<String>,
     tags: Vec<String>,
-    criteria: Option<Map<String, Value>>,
+    criteria: Option<Box<Map<String, Value>>>,
     windows: Vec<Window>,
-    /// Server-set fields kept from a loaded line or the data file.
+    /// Server-set fields kept from a loaded line or the data file (boxed: a bulk create
+    /// holds thousands of `Prepared` and has none).
+    kept: Option<Box<Kept>>,
+}
+
+/// The server-set fields of a stored object.
+#[derive(Debug, Clone, Default)]
+struct Kept {
     id: Option<Uuid>,
     created_at: Option<(Timestamp, String)>,
     creator: Option<String>,
@@ -132,9 +144,11 @@ impl Prepared {
             return Err(violations);
         }
         let mut p = Prepared::build(&m, None, None)?;
-        p.id = id;
-        p.created_at = created_at;
-        p.creator = creator;
+        p.kept = Some(Box::new(Kept {
+            id,
+            created_at,
+            creator,
+        }));
         Ok(p)
     }
 
@@ -146,22 +160,20 @@ impl Prepared {
         windows: Option<Vec<Window>>,
     ) -> Result<Prepared, Vec<Violation>> {
         let has_server_fields = m.entries().any(|(k, _)| SERVER_FIELDS.contains(&k));
-        let inner = match text.and_then(raw_inner).filter(|_| !has_server_fields) {
-            Some(raw) => raw.to_string(),
+        let inner: Arc<str> = match text.and_then(raw_inner).filter(|_| !has_server_fields) {
+            Some(raw) => Arc::from(raw),
             None => {
                 let mut m = to_map(m);
                 for k in SERVER_FIELDS {
                     m.shift_remove(k);
                 }
-                let mut text = serde_json::to_string(&m)
+                let text = serde_json::to_string(&m)
                     .map_err(|e| vec![violation("", &format!("Cannot be stored: {e}"))])?;
                 // `{...}` -> `...`
-                text.pop();
-                text.remove(0);
-                text
+                Arc::from(&text[1..text.len() - 1])
             }
         };
-        let Some(key) = conflict_key_of(m).map(Arc::new) else {
+        let Some(key) = conflict_key_of(m).map(HashedKey::new) else {
             return Err(vec![violation("", "Must name a model and a target")]);
         };
         // For `item` targets it is the key's target; the row takes it from there.
@@ -192,7 +204,7 @@ impl Prepared {
         let criteria = m
             .get("target_criteria")
             .and_then(Json::as_object)
-            .map(to_map);
+            .map(|c| Box::new(to_map(c)));
         Ok(Prepared {
             inner,
             key,
@@ -200,20 +212,58 @@ impl Prepared {
             tags,
             criteria,
             windows,
-            id: None,
-            created_at: None,
-            creator: None,
+            kept: None,
         })
     }
 
-    pub fn key(&self) -> &ConflictKey {
+    pub fn key(&self) -> &HashedKey {
         &self.key
     }
 
     /// The id kept from a stored object, if any.
     pub fn id(&self) -> Option<Uuid> {
-        self.id
+        self.kept.as_ref().and_then(|k| k.id)
     }
+}
+
+/// Hashes conflict keys: seeded at random once, so every key's hash is computed once.
+static KEY_HASHER: LazyLock<foldhash::fast::FixedState> =
+    LazyLock::new(|| foldhash::fast::FixedState::with_seed(rand::random()));
+
+/// A conflict key with its hash, computed once when a line is prepared (outside the
+/// lock): the index compares hashes and never reads a key's strings to hash or rehash.
+#[derive(Debug, Clone)]
+pub struct HashedKey {
+    hash: u64,
+    key: Arc<ConflictKey>,
+}
+
+impl HashedKey {
+    pub fn new(key: ConflictKey) -> HashedKey {
+        HashedKey {
+            hash: KEY_HASHER.hash_one(&key),
+            key: Arc::new(key),
+        }
+    }
+
+    /// The same conflict key.
+    pub fn same(&self, other: &HashedKey) -> bool {
+        self.hash == other.hash && (Arc::ptr_eq(&self.key, &other.key) || self.key == other.key)
+    }
+}
+
+impl Deref for HashedKey {
+    type Target = ConflictKey;
+
+    fn deref(&self) -> &ConflictKey {
+        &self.key
+    }
+}
+
+/// The `by_created` order of a row: `created_at`, then `id` (as bytes, which is how
+/// [`Uuid`] orders), as integers so that comparing is cheap.
+fn order_key(created: Timestamp, id: Uuid) -> (i128, u128) {
+    (created.as_nanosecond(), id.as_u128())
 }
 
 /// One stored customization.
@@ -232,11 +282,12 @@ pub struct Row {
     /// `target_identity` when it is not the key's target (which it is for `item` targets).
     other_identity: Option<Box<str>>,
     tags: Box<[u32]>,
-    key: Arc<ConflictKey>,
-    criteria: Option<Map<String, Value>>,
+    key: HashedKey,
+    criteria: Option<Box<Map<String, Value>>>,
     windows: Box<[Window]>,
-    /// The object without `available`: `{"id":...,"created_at":...,...,"creator":...}`.
-    json: Arc<str>,
+    /// The customization's own fields as JSON without the outer braces; the object is
+    /// composed around them when it is sent: [`compose`].
+    inner: Arc<str>,
 }
 
 impl Row {
@@ -261,8 +312,20 @@ impl Row {
     }
 
     /// The stored object as JSON, without `available`.
-    pub fn stored_json(&self) -> &Arc<str> {
-        &self.json
+    pub fn stored_json(&self) -> String {
+        let mut s = String::new();
+        self.stored_text().write(&mut s);
+        s
+    }
+
+    /// The stored object's parts, to be written out away from the store's lock.
+    pub fn stored_text(&self) -> StoredText {
+        StoredText::Row {
+            id: self.id,
+            created_at: self.created_at.clone(),
+            inner: self.inner.clone(),
+            creator: self.creator.clone(),
+        }
     }
 
     /// Whether at least one pin is active at `now` (a missing bound is open).
@@ -274,20 +337,51 @@ impl Row {
 
     /// Appends the object as the API sends it: the stored JSON with `available` last.
     pub fn write_json(&self, now: Timestamp, out: &mut String) {
-        let j = &*self.json;
-        out.push_str(&j[..j.len() - 1]);
-        out.push_str(if self.is_available_at(now) {
-            ",\"available\":true}"
-        } else {
-            ",\"available\":false}"
-        });
+        compose(
+            out,
+            self.id,
+            &self.created_at,
+            &self.inner,
+            &self.creator,
+            Some(self.is_available_at(now)),
+        );
     }
 
     /// The object as the API sends it.
     pub fn to_json(&self, now: Timestamp) -> String {
-        let mut s = String::with_capacity(self.json.len() + 20);
+        let mut s = String::new();
         self.write_json(now, &mut s);
         s
+    }
+}
+
+/// A stored object's JSON without `available`, cheap to clone, so that the data file is
+/// written away from the store's lock.
+#[derive(Debug, Clone)]
+pub enum StoredText {
+    /// A row's parts, composed when written.
+    Row {
+        id: Uuid,
+        created_at: Arc<str>,
+        inner: Arc<str>,
+        creator: Arc<str>,
+    },
+    /// A whole object as read (the rows of a tracker that is not served now).
+    Whole(Arc<str>),
+}
+
+impl StoredText {
+    /// Appends the object.
+    pub fn write(&self, out: &mut String) {
+        match self {
+            StoredText::Row {
+                id,
+                created_at,
+                inner,
+                creator,
+            } => compose(out, *id, created_at, inner, creator, None),
+            StoredText::Whole(text) => out.push_str(text),
+        }
     }
 }
 
@@ -304,9 +398,17 @@ fn push_json_str(out: &mut String, s: &str) {
     }
 }
 
-/// Writes a stored object: the server-set fields around the customization's own.
-fn compose(s: &mut String, id: Uuid, created_at: &str, inner: &str, creator: &str) {
-    s.reserve(inner.len() + 110);
+/// Writes a stored object: the server-set fields around the customization's own, and
+/// `available` last when it is given.
+fn compose(
+    s: &mut String,
+    id: Uuid,
+    created_at: &str,
+    inner: &str,
+    creator: &str,
+    available: Option<bool>,
+) {
+    s.reserve(inner.len() + created_at.len() + creator.len() + 80);
     s.push_str("{\"id\":\"");
     let mut buf = Uuid::encode_buffer();
     s.push_str(id.hyphenated().encode_lower(&mut buf));
@@ -318,7 +420,11 @@ fn compose(s: &mut String, id: Uuid, created_at: &str, inner: &str, creator: &st
     }
     s.push_str(",\"creator\":");
     push_json_str(s, creator);
-    s.push('}');
+    match available {
+        Some(true) => s.push_str(",\"available\":true}"),
+        Some(false) => s.push_str(",\"available\":false}"),
+        None => s.push('}'),
+    }
 }
 
 /// A fresh random (v4) id.
@@ -334,7 +440,7 @@ pub fn now_seconds() -> Timestamp {
 
 #[derive(Debug, Default)]
 struct Interner {
-    map: HashMap<Box<str>, u32>,
+    map: foldhash::HashMap<Box<str>, u32>,
     names: Vec<Box<str>>,
 }
 
@@ -520,20 +626,20 @@ struct Meta {
 /// The store of one tracker.
 #[derive(Debug, Default)]
 pub struct Store {
-    slots: Vec<Option<Row>>,
+    /// Rows are boxed so that growing the store moves pointers, not rows.
+    slots: Vec<Option<Box<Row>>>,
     /// `meta[slot]` mirrors the row in `slots[slot]`.
     meta: Vec<Meta>,
     free: Vec<u32>,
-    by_id: HashMap<Uuid, u32>,
-    by_key: HashMap<Arc<ConflictKey>, Slots>,
-    by_created: BTreeMap<(Timestamp, Uuid), u32>,
+    by_id: foldhash::HashMap<Uuid, u32>,
+    by_key: HashTable<(HashedKey, Slots)>,
+    /// [`order_key`] -> slot.
+    by_created: BTreeMap<(i128, u128), u32>,
     syms: Interner,
     /// The last `created_at` written, so a batch formats it once and its rows share it.
     last_stamp: Option<(Timestamp, Arc<str>)>,
     /// [`API_CREATOR`], shared by the rows created through the API.
     api_creator: Option<Arc<str>>,
-    /// Where a row's JSON is written before it is copied into the row.
-    scratch: String,
 }
 
 /// The slots of the rows with one conflict key: almost always one.
@@ -610,7 +716,7 @@ impl Store {
         self.slots.reserve(more);
         self.meta.reserve(more);
         self.by_id.reserve(n);
-        self.by_key.reserve(n);
+        self.by_key.reserve(n, |(k, _)| k.hash);
     }
 
     fn set_slot(&mut self, slot: u32, row: Row) {
@@ -622,15 +728,20 @@ impl Store {
             model: row.model,
             tag_mask: row.tag_mask,
         };
-        self.slots[i] = Some(row);
+        self.slots[i] = Some(Box::new(row));
     }
 
     fn row(&self, slot: u32) -> Option<&Row> {
-        self.slots.get(slot as usize).and_then(Option::as_ref)
+        self.slots.get(slot as usize).and_then(Option::as_deref)
     }
 
     pub fn get(&self, id: &Uuid) -> Option<&Row> {
         self.by_id.get(id).and_then(|&s| self.row(s))
+    }
+
+    /// Every row, in no particular order.
+    fn stored(&self) -> impl Iterator<Item = &Row> + '_ {
+        self.slots.iter().flatten().map(|r| &**r)
     }
 
     /// Rows in `(created_at, id)` order, oldest first.
@@ -638,11 +749,16 @@ impl Store {
         self.by_created.values().filter_map(|&s| self.row(s))
     }
 
+    fn slots_with_key(&self, key: &HashedKey) -> Option<&Slots> {
+        self.by_key
+            .find(key.hash, |(k, _)| k.same(key))
+            .map(|(_, s)| s)
+    }
+
     /// The ids of stored rows with this conflict key (single create does not check
     /// conflicts, so there may be several).
-    pub fn ids_with_key(&self, key: &ConflictKey) -> Vec<Uuid> {
-        self.by_key
-            .get(key)
+    pub fn ids_with_key(&self, key: &HashedKey) -> Vec<Uuid> {
+        self.slots_with_key(key)
             .map_or(&[][..], Slots::as_slice)
             .iter()
             .filter_map(|&s| self.row(s).map(Row::id))
@@ -656,12 +772,8 @@ impl Store {
         created: Timestamp,
         created_at: Arc<str>,
         creator: Arc<str>,
-        key: Arc<ConflictKey>,
+        key: HashedKey,
     ) -> Row {
-        // Composed in a buffer the store keeps, so the only allocation is the row's own.
-        self.scratch.clear();
-        compose(&mut self.scratch, id, &created_at, &p.inner, &creator);
-        let json: Arc<str> = Arc::from(self.scratch.as_str());
         let model = self.syms.intern(&key.model);
         let tags: Box<[u32]> = p.tags.iter().map(|t| self.syms.intern(t)).collect();
         let tag_mask = tag_mask(&tags);
@@ -679,7 +791,7 @@ impl Store {
             key,
             criteria: p.criteria,
             windows: p.windows.into_boxed_slice(),
-            json,
+            inner: p.inner,
         }
     }
 
@@ -687,16 +799,17 @@ impl Store {
     /// (`created_at` given as `now`, `creator` `"api"`). A kept id that is already stored
     /// replaces that row entirely (a later `--load` line wins).
     pub fn insert(&mut self, p: Prepared, now: Timestamp) -> Uuid {
-        let id = p.id.unwrap_or_else(new_id);
+        let mut p = p;
+        let kept = p.kept.take().map(|k| *k).unwrap_or_default();
+        let id = kept.id.unwrap_or_else(new_id);
         if self.by_id.contains_key(&id) {
             self.remove(&id);
         }
-        let mut p = p;
-        let (created, created_at) = match p.created_at.take() {
+        let (created, created_at) = match kept.created_at {
             Some((ts, text)) => (ts, Arc::from(text)),
             None => (now, self.stamp(now)),
         };
-        let creator = self.creator(p.creator.take());
+        let creator = self.creator(kept.creator);
         let key = p.key.clone();
         let row = self.make_row(p, id, created, created_at, creator, key);
         let slot = match self.free.pop() {
@@ -708,25 +821,28 @@ impl Store {
         };
         self.by_id.insert(id, slot);
         self.link_key(row.key.clone(), slot);
-        self.by_created.insert((created, id), slot);
+        self.by_created.insert(order_key(created, id), slot);
         self.set_slot(slot, row);
         id
     }
 
-    fn link_key(&mut self, key: Arc<ConflictKey>, slot: u32) {
-        match self.by_key.entry(key) {
-            Entry::Occupied(mut o) => o.get_mut().push(slot),
+    fn link_key(&mut self, key: HashedKey, slot: u32) {
+        match self
+            .by_key
+            .entry(key.hash, |(k, _)| k.same(&key), |(k, _)| k.hash)
+        {
+            Entry::Occupied(mut o) => o.get_mut().1.push(slot),
             Entry::Vacant(v) => {
-                v.insert(Slots::One(slot));
+                v.insert((key, Slots::One(slot)));
             }
         }
     }
 
-    fn unlink_key(&mut self, key: &ConflictKey, slot: u32) {
-        if let Some(v) = self.by_key.get_mut(key)
-            && v.remove(slot)
+    fn unlink_key(&mut self, key: &HashedKey, slot: u32) {
+        if let Ok(mut o) = self.by_key.find_entry(key.hash, |(k, _)| k.same(key))
+            && o.get_mut().1.remove(slot)
         {
-            self.by_key.remove(key);
+            o.remove();
         }
     }
 
@@ -734,7 +850,7 @@ impl Store {
         let Some(old) = self.slots.get_mut(slot as usize).and_then(Option::take) else {
             return;
         };
-        let key = if p.key == old.key {
+        let key = if p.key.same(&old.key) {
             old.key.clone()
         } else {
             self.unlink_key(&old.key, slot);
@@ -764,7 +880,7 @@ impl Store {
         };
         if let Some(row) = self.slots.get_mut(slot as usize).and_then(Option::take) {
             self.unlink_key(&row.key, slot);
-            self.by_created.remove(&(row.created, row.id));
+            self.by_created.remove(&order_key(row.created, row.id));
         }
         self.free.push(slot);
         true
@@ -791,8 +907,8 @@ impl Store {
             ConflictStrategy::Raise => {
                 let mut details = Map::new();
                 {
-                    let mut first: HashMap<&ConflictKey, usize> =
-                        HashMap::with_capacity(items.len());
+                    let mut first: HashTable<(&HashedKey, usize)> =
+                        HashTable::with_capacity(items.len());
                     for (line, p) in &items {
                         let mut msgs = Vec::new();
                         for id in self.ids_with_key(&p.key) {
@@ -800,13 +916,13 @@ impl Store {
                                 "Conflicts with existing customization {id}"
                             )));
                         }
-                        match first.entry(&*p.key) {
+                        match first.entry(p.key.hash, |(k, _)| k.same(&p.key), |(k, _)| k.hash) {
                             Entry::Occupied(earlier) => msgs.push(Value::String(format!(
                                 "Conflicts with line {} (same model, target_type and target)",
-                                earlier.get()
+                                earlier.get().1
                             ))),
                             Entry::Vacant(v) => {
-                                v.insert(*line);
+                                v.insert((&p.key, *line));
                             }
                         }
                         if !msgs.is_empty() {
@@ -824,7 +940,7 @@ impl Store {
             }
             ConflictStrategy::Ignore => {
                 for (_, p) in items {
-                    if self.by_key.contains_key(&p.key) {
+                    if self.slots_with_key(&p.key).is_some() {
                         report.ignored += 1;
                     } else {
                         self.insert(p, now);
@@ -835,12 +951,17 @@ impl Store {
             ConflictStrategy::Override => {
                 let mut winner = vec![false; items.len()];
                 {
-                    let mut last: HashMap<&ConflictKey, usize> =
-                        HashMap::with_capacity(items.len());
+                    let mut last: HashTable<(&HashedKey, usize)> =
+                        HashTable::with_capacity(items.len());
                     for (i, (_, p)) in items.iter().enumerate() {
-                        last.insert(&*p.key, i);
+                        match last.entry(p.key.hash, |(k, _)| k.same(&p.key), |(k, _)| k.hash) {
+                            Entry::Occupied(mut o) => o.get_mut().1 = i,
+                            Entry::Vacant(v) => {
+                                v.insert((&p.key, i));
+                            }
+                        }
                     }
-                    for i in last.into_values() {
+                    for (_, i) in last {
                         winner[i] = true;
                     }
                 }
@@ -849,7 +970,7 @@ impl Store {
                         report.ignored += 1;
                         continue;
                     }
-                    match self.by_key.get(&p.key).cloned() {
+                    match self.slots_with_key(&p.key).cloned() {
                         Some(slots) => {
                             for &slot in slots.as_slice() {
                                 self.replace_slot(slot, p.clone());
@@ -933,12 +1054,7 @@ impl Store {
                 (total, page)
             }
             SortField::Model | SortField::TargetType => {
-                let mut all: Vec<&Row> = self
-                    .slots
-                    .iter()
-                    .flatten()
-                    .filter(|r| c.matches(r))
-                    .collect();
+                let mut all: Vec<&Row> = self.stored().filter(|r| c.matches(r)).collect();
                 let total = all.len();
                 match sort.field {
                     SortField::Model => all.sort_unstable_by(|a, b| {
@@ -967,7 +1083,7 @@ impl Store {
         now: Timestamp,
     ) -> String {
         let (total, rows) = self.list(f, sort, offset, limit);
-        let size: usize = rows.iter().map(|r| r.json.len() + 20).sum();
+        let size: usize = rows.iter().map(|r| r.inner.len() + 120).sum();
         let mut out = String::with_capacity(size + 64);
         out.push_str("{\"pagination\":{\"total\":");
         out.push_str(&total.to_string());
@@ -987,7 +1103,7 @@ impl Store {
     pub fn summary_json(&self) -> String {
         let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
         let mut tags: BTreeSet<&str> = BTreeSet::new();
-        for r in self.slots.iter().flatten() {
+        for r in self.stored() {
             *counts.entry(self.syms.name(r.model)).or_default() += 1;
             for &t in r.tags.iter() {
                 tags.insert(self.syms.name(t));
@@ -1022,9 +1138,7 @@ impl Store {
         };
         let c = self.compile(&filter);
         let known: Option<HashSet<&str>> = f.remove_nonexisting_item_pins.then(|| {
-            self.slots
-                .iter()
-                .flatten()
+            self.stored()
                 .filter(|r| r.target_type == TargetType::Item)
                 .filter_map(Row::target_identity)
                 .collect()
@@ -1041,7 +1155,7 @@ impl Store {
                 r.write_json(now, &mut out);
                 continue;
             }
-            let Ok(mut m) = serde_json::from_str::<Map<String, Value>>(&r.json) else {
+            let Ok(mut m) = serde_json::from_str::<Map<String, Value>>(&r.stored_json()) else {
                 r.write_json(now, &mut out);
                 continue;
             };
