@@ -12,6 +12,7 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use futures::StreamExt;
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -248,13 +249,17 @@ fn authorize<'a>(app: &'a App, parts: &Parts, tracker: &str) -> Result<&'a Track
     Ok(t)
 }
 
+fn body_too_large() -> Fail {
+    plain_fail(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "Request body too large (at most 64 MiB) or cut short",
+    )
+}
+
 async fn read_body(body: Body) -> Result<axum::body::Bytes, Fail> {
-    axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
-        plain_fail(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Request body too large (at most 64 MiB) or cut short",
-        )
-    })
+    axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| body_too_large())
 }
 
 fn bad_request(message: String) -> Fail {
@@ -578,21 +583,46 @@ async fn export(State(app): Shared, Path(tracker): Path<String>, req: Request) -
     ok_json(StatusCode::OK, json)
 }
 
-/// Splits an NDJSON body into `(line number, line)`, 1-based over every line of the body;
-/// blank lines are skipped (but counted), `\r\n` is accepted.
-fn ndjson_lines(body: &[u8]) -> Vec<(usize, &[u8])> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let ends = memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len()));
-    for (i, end) in ends.enumerate() {
-        let l = &body[start..end];
-        start = end + 1;
-        let l = l.strip_suffix(b"\r").unwrap_or(l);
-        if !l.iter().all(u8::is_ascii_whitespace) {
-            out.push((i + 1, l));
+/// Splits an NDJSON body that arrives in pieces into lines, each handed on as soon as it
+/// is whole, so the body is never held in one buffer: only a line cut between two pieces
+/// is copied. Lines are numbered from 1 over every line of the body; blank lines are
+/// skipped (but counted), `\r\n` is accepted.
+#[derive(Debug, Default)]
+struct NdjsonLines {
+    /// Lines seen so far.
+    number: usize,
+    /// The start of a line whose end has not arrived yet.
+    partial: Vec<u8>,
+}
+
+impl NdjsonLines {
+    /// Takes the next piece of the body.
+    fn feed(&mut self, mut piece: &[u8], f: &mut impl FnMut(usize, &[u8])) {
+        while let Some(end) = memchr::memchr(b'\n', piece) {
+            if self.partial.is_empty() {
+                emit(&mut self.number, &piece[..end], f);
+            } else {
+                self.partial.extend_from_slice(&piece[..end]);
+                emit(&mut self.number, &self.partial, f);
+                self.partial.clear();
+            }
+            piece = &piece[end + 1..];
         }
+        self.partial.extend_from_slice(piece);
     }
-    out
+
+    /// The body has ended: the last line needs no `\n`.
+    fn finish(mut self, f: &mut impl FnMut(usize, &[u8])) {
+        emit(&mut self.number, &self.partial, f);
+    }
+}
+
+fn emit(number: &mut usize, line: &[u8], f: &mut impl FnMut(usize, &[u8])) {
+    *number += 1;
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if !line.iter().all(u8::is_ascii_whitespace) {
+        f(*number, line);
+    }
 }
 
 async fn bulk(State(app): Shared, Path(tracker): Path<String>, req: Request) -> Reply {
@@ -615,37 +645,56 @@ async fn bulk(State(app): Shared, Path(tracker): Path<String>, req: Request) -> 
             }
         }
     }
-    let bytes = read_body(body).await?;
-    let lines = ndjson_lines(&bytes);
-    if lines.len() > MAX_BULK_LINES {
-        return Err(plain_fail(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "Too many customizations in one request: {} (at most {MAX_BULK_LINES})",
-                lines.len()
-            ),
-        ));
-    }
+    // Each line is read and validated as soon as it has arrived. Past the limit, lines are
+    // only counted: the body is still read to its end, so the client gets the answer
+    // instead of a connection closed while it sends.
     let mut details = Map::new();
-    let mut items = Vec::with_capacity(lines.len());
+    // Room for the lines the body can hold (a valid line has over 50 bytes), so the list
+    // is not copied as it grows.
+    let room = parts
+        .headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        .map_or(0, |len| (len / 50 + 1).min(MAX_BULK_LINES));
+    let mut items = Vec::with_capacity(room);
+    let mut count = 0usize;
     let mut spare = Spare::default();
-    for (n, line) in lines {
-        let prefix = |path: &str| {
-            if path.is_empty() {
-                format!("line {n}")
-            } else {
-                format!("line {n}: {path}")
-            }
-        };
-        let prepared = prepare_line(line, &mut spare);
-        match prepared {
+    let mut take = |n: usize, line: &[u8]| {
+        count += 1;
+        if count > MAX_BULK_LINES {
+            return;
+        }
+        match prepare_line(line, &mut spare) {
             Ok(p) => items.push((n, p)),
             Err(violations) => {
                 for v in violations {
-                    add_detail(&mut details, &prefix(&v.path), v.message);
+                    let key = if v.path.is_empty() {
+                        format!("line {n}")
+                    } else {
+                        format!("line {n}: {}", v.path)
+                    };
+                    add_detail(&mut details, &key, v.message);
                 }
             }
         }
+    };
+    let mut lines = NdjsonLines::default();
+    let mut stream = body.into_data_stream();
+    let mut received = 0usize;
+    while let Some(piece) = stream.next().await {
+        let piece = piece.map_err(|_| body_too_large())?;
+        received += piece.len();
+        if received > MAX_BODY {
+            return Err(body_too_large());
+        }
+        lines.feed(&piece, &mut take);
+    }
+    lines.finish(&mut take);
+    if count > MAX_BULK_LINES {
+        return Err(plain_fail(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Too many customizations in one request: {count} (at most {MAX_BULK_LINES})"),
+        ));
     }
     if !details.is_empty() {
         return Err(fail(
@@ -683,12 +732,36 @@ impl App {
 mod tests {
     use super::*;
 
+    /// The lines of `body` when it arrives in pieces cut at `cuts`.
+    fn lines_of(body: &[u8], cuts: &[usize]) -> Vec<(usize, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut f = |n: usize, l: &[u8]| out.push((n, l.to_vec()));
+        let mut lines = NdjsonLines::default();
+        let mut from = 0;
+        for &c in cuts.iter().chain([&body.len()]) {
+            lines.feed(&body[from..c], &mut f);
+            from = c;
+        }
+        lines.finish(&mut f);
+        out
+    }
+
     #[test]
     fn ndjson_lines_count_blank_lines_and_accept_crlf() {
         let body = b"a\r\n\n  \r\nb\nc";
-        let got: Vec<(usize, &[u8])> = ndjson_lines(body);
-        assert_eq!(got, [(1, &b"a"[..]), (4, &b"b"[..]), (5, &b"c"[..])]);
-        assert!(ndjson_lines(b"").is_empty());
-        assert!(ndjson_lines(b"\n\n").is_empty());
+        let want = vec![(1, b"a".to_vec()), (4, b"b".to_vec()), (5, b"c".to_vec())];
+        assert_eq!(lines_of(body, &[]), want);
+        // Wherever the body is cut, and into however many pieces, the lines are the same.
+        for i in 0..=body.len() {
+            assert_eq!(lines_of(body, &[i]), want, "cut at {i}");
+            for j in i..=body.len() {
+                assert_eq!(lines_of(body, &[i, j]), want, "cut at {i} and {j}");
+            }
+        }
+        let every_byte: Vec<usize> = (1..body.len()).collect();
+        assert_eq!(lines_of(body, &every_byte), want);
+        assert!(lines_of(b"", &[]).is_empty());
+        assert!(lines_of(b"\n\n", &[1]).is_empty());
+        assert_eq!(lines_of(b"\n\nx\n", &[]), [(3, b"x".to_vec())]);
     }
 }

@@ -63,6 +63,25 @@ async fn five_thousand_lines_pass_five_thousand_and_one_do_not() {
     assert_eq!(r.count(TRACKER), Some(10_000));
 }
 
+#[tokio::test]
+async fn a_body_over_64_mib_is_refused_with_413() {
+    let r = emulator().await;
+    let c = client(&r);
+    // 64 MiB and one byte: blank lines, so only the size is wrong.
+    let mut body = vec![b' '; 64 << 20];
+    for l in body.chunks_mut(1024) {
+        l[1023] = b'\n';
+    }
+    body.push(b'\n');
+    let e = c
+        .bulk_create(body, ConflictStrategy::Raise)
+        .await
+        .expect_err("too large");
+    assert_eq!(status(&e), 413);
+    assert!(reason(&e).contains("64 MiB"), "{e}");
+    assert_eq!(r.count(TRACKER), Some(0));
+}
+
 fn marker_of(v: &Value) -> i64 {
     v["marker"].as_i64().unwrap_or(-1)
 }
