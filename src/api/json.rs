@@ -429,6 +429,7 @@ mod fast {
 
     /// The high bit of each byte of `w` that is `"`, `\` or a control character (below
     /// 0x20), and perhaps of bytes after the first such byte: the lowest flag is exact.
+    #[inline(always)]
     fn specials(w: u64) -> u64 {
         let quote = w ^ (ONES * u64::from(b'"'));
         let backslash = w ^ (ONES * u64::from(b'\\'));
@@ -438,6 +439,7 @@ mod fast {
 
     /// Where the run of string bytes that need no attention, from `i`, ends: the index of
     /// the first `"`, `\` or control character, or the end of `b`. Eight bytes at a time.
+    #[inline(always)]
     pub(super) fn plain_run(b: &[u8], mut i: usize) -> usize {
         while let Some(chunk) = b.get(i..i + 8) {
             let mut word = [0u8; 8];
@@ -457,13 +459,17 @@ mod fast {
         i
     }
 
+    // The small steps are inlined into the few places that take them: a line of a bulk
+    // create is some seventy values, and a call per step costs more than the step.
     impl<'s> Reader<'s, '_> {
+        #[inline(always)]
         fn ws(&mut self) {
             while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
                 self.i += 1;
             }
         }
 
+        #[inline(always)]
         fn eat(&mut self, c: u8) -> Option<()> {
             (self.b.get(self.i) == Some(&c)).then(|| self.i += 1)
         }
@@ -525,18 +531,26 @@ mod fast {
 
         /// A string starting at its `"`: borrowed from the text unless it holds escapes.
         /// Slices are cut next to ASCII bytes only, so they are always on char boundaries.
+        #[inline(always)]
         fn string(&mut self) -> Option<Cow<'s, str>> {
             self.i += 1;
             let start = self.i;
             self.i = plain_run(self.b, self.i);
-            match *self.b.get(self.i)? {
-                b'"' => {
-                    let s = self.text.get(start..self.i)?;
-                    self.i += 1;
-                    return Some(Cow::Borrowed(s));
-                }
-                b'\\' => {}
-                _ => return None,
+            if self.b.get(self.i) == Some(&b'"') {
+                let s = self.text.get(start..self.i)?;
+                self.i += 1;
+                return Some(Cow::Borrowed(s));
+            }
+            self.escaped_string(start)
+        }
+
+        /// The rest of a string that starts at `start` and has, at `i`, something other
+        /// than its closing quote: an escape, or an error.
+        #[cold]
+        #[inline(never)]
+        fn escaped_string(&mut self, start: usize) -> Option<Cow<'s, str>> {
+            if self.b.get(self.i) != Some(&b'\\') {
+                return None;
             }
             let mut out = String::from(self.text.get(start..self.i)?);
             loop {
@@ -618,6 +632,7 @@ mod fast {
         }
 
         /// After a value in a container: `,` (more to come) or the closing byte.
+        #[inline(always)]
         fn next_or_close(&mut self, close: u8) -> Option<bool> {
             self.ws();
             match *self.b.get(self.i)? {

@@ -167,6 +167,11 @@ pub fn validate_into_with_windows<'a, O: JsonObject<'a>>(
     check_object(&mut sink, m);
 }
 
+/// Empty or only whitespace (as `x.trim().is_empty()`, stopping at the first other char).
+fn blank(x: &str) -> bool {
+    x.chars().all(char::is_whitespace)
+}
+
 fn check_object<'a, O: JsonObject<'a>>(s: &mut Sink<'_>, m: O) {
     let [
         model,
@@ -180,7 +185,7 @@ fn check_object<'a, O: JsonObject<'a>>(s: &mut Sink<'_>, m: O) {
 
     match field(model) {
         Field::Absent => s.push("model", missing("model")),
-        Field::Str(x) if x.trim().is_empty() => s.push("model", "Must not be empty"),
+        Field::Str(x) if blank(x) => s.push("model", "Must not be empty"),
         Field::Str(_) => {}
         Field::Other(_) => s.push("model", "Must be a string"),
     }
@@ -201,7 +206,7 @@ fn check_object<'a, O: JsonObject<'a>>(s: &mut Sink<'_>, m: O) {
         Field::Absent if target_type == Some("item") => {
             s.push("target_identity", missing("target_identity"))
         }
-        Field::Str(x) if x.trim().is_empty() && target_type == Some("item") => {
+        Field::Str(x) if blank(x) && target_type == Some("item") => {
             s.push("target_identity", "Must not be empty")
         }
         Field::Absent | Field::Str(_) => {}
@@ -320,7 +325,7 @@ fn validate_pin<'a, O: JsonObject<'a>>(s: &mut Sink<'_>, i: usize, p: O) {
         Field::Absent if pin_type == Some("item") => {
             s.push(path("pin_identity"), missing("pin_identity"))
         }
-        Field::Str(x) if x.trim().is_empty() && pin_type == Some("item") => {
+        Field::Str(x) if blank(x) && pin_type == Some("item") => {
             s.push(path("pin_identity"), "Must not be empty")
         }
         Field::Absent | Field::Str(_) => {}
