@@ -322,6 +322,12 @@ pub struct Customization(pub Map<String, Value>);
 /// Fields the server sets; a body for create or update leaves them out.
 pub const SERVER_FIELDS: [&str; 4] = ["id", "created_at", "creator", "available"];
 
+/// Whether `k` is one of [`SERVER_FIELDS`] (a match, not a scan of the list: it is asked
+/// of every key of every line a bulk create reads).
+pub fn is_server_field(k: &str) -> bool {
+    matches!(k, "id" | "created_at" | "creator" | "available")
+}
+
 impl Customization {
     pub fn new() -> Self {
         Customization(Map::new())
@@ -619,6 +625,16 @@ impl Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn is_server_field_is_the_list() {
+        for k in SERVER_FIELDS {
+            assert!(is_server_field(k), "{k}");
+        }
+        for k in ["", "model", "ID", "created", "creator ", "tags"] {
+            assert!(!is_server_field(k), "{k}");
+        }
+    }
     use crate::api::json::Doc;
     use serde_json::json;
 

@@ -26,7 +26,7 @@ use uuid::Uuid;
 use crate::api::json::{Json, JsonObject, to_map};
 use crate::api::model::{
     ConflictKey, ConflictStrategy, Customization, PinState, PinType, SERVER_FIELDS, TargetType,
-    Window, conflict_key_of, pin_window,
+    Window, conflict_key_of, is_server_field, pin_window,
 };
 use crate::api::time::{format_utc, parse_rfc3339};
 use crate::api::validate::{Violation, validate_into_with_windows, validate_map};
@@ -159,7 +159,7 @@ impl Prepared {
         text: Option<&str>,
         windows: Option<Vec<Window>>,
     ) -> Result<Prepared, Vec<Violation>> {
-        let has_server_fields = m.entries().any(|(k, _)| SERVER_FIELDS.contains(&k));
+        let has_server_fields = m.entries().any(|(k, _)| is_server_field(k));
         let inner: Arc<str> = match text.and_then(raw_inner).filter(|_| !has_server_fields) {
             Some(raw) => Arc::from(raw),
             None => {
@@ -284,7 +284,7 @@ pub struct Row {
     tags: Box<[u32]>,
     key: HashedKey,
     criteria: Option<Box<Map<String, Value>>>,
-    windows: Box<[Window]>,
+    available: Availability,
     /// The customization's own fields as JSON without the outer braces; the object is
     /// composed around them when it is sent: [`compose`].
     inner: Arc<str>,
@@ -330,9 +330,12 @@ impl Row {
 
     /// Whether at least one pin is active at `now` (a missing bound is open).
     pub fn is_available_at(&self, now: Timestamp) -> bool {
-        self.windows
-            .iter()
-            .any(|&(from, to)| PinState::of_window(from, to, now) == PinState::Active)
+        match &self.available {
+            Availability::Always => true,
+            Availability::Within(windows) => windows
+                .iter()
+                .any(|&(from, to)| PinState::of_window(from, to, now) == PinState::Active),
+        }
     }
 
     /// Appends the object as the API sends it: the stored JSON with `available` last.
@@ -352,6 +355,25 @@ impl Row {
         let mut s = String::new();
         self.write_json(now, &mut s);
         s
+    }
+}
+
+/// What `available` depends on: the pins' windows, or nothing when a pin has neither
+/// bound (most pins), so that such rows keep no windows at all.
+#[derive(Debug)]
+enum Availability {
+    Always,
+    /// The windows of the pins (none: no pins, never available).
+    Within(Box<[Window]>),
+}
+
+impl Availability {
+    fn of(windows: Vec<Window>) -> Availability {
+        if windows.contains(&(None, None)) {
+            Availability::Always
+        } else {
+            Availability::Within(windows.into_boxed_slice())
+        }
     }
 }
 
@@ -790,7 +812,7 @@ impl Store {
             tags,
             key,
             criteria: p.criteria,
-            windows: p.windows.into_boxed_slice(),
+            available: Availability::of(p.windows),
             inner: p.inner,
         }
     }

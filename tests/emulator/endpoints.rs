@@ -280,6 +280,13 @@ async fn available_follows_the_pins_windows() {
             ],
             true,
         ),
+        (
+            vec![
+                pin(Some("2000-01-01T00:00:00Z"), Some("2001-01-01T00:00:00Z")),
+                pin(None, None),
+            ],
+            true,
+        ),
         (vec![], false),
     ];
     for (pins, want) in cases {

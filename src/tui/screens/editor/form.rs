@@ -512,7 +512,7 @@ impl Form {
             .as_map()
             .keys()
             .map(String::as_str)
-            .filter(|k| !KNOWN.contains(k) && !crate::api::model::SERVER_FIELDS.contains(k))
+            .filter(|k| !KNOWN.contains(k) && !crate::api::model::is_server_field(k))
             .collect()
     }
 
