@@ -292,12 +292,24 @@ pub fn conflict_key_of<'a, O: JsonObject<'a>>(m: O) -> Option<ConflictKey> {
 pub fn conflict_key_parts_of<'a, O: JsonObject<'a>>(
     m: O,
 ) -> Option<(&'a str, TargetType, std::borrow::Cow<'a, str>)> {
-    let text = |key: &str| m.get(key).and_then(Json::as_str);
-    let model = text("model")?;
-    let target_type = text("target_type").and_then(TargetType::parse)?;
+    // One pass over the fields (the last of a key written twice counts, as with `get`).
+    let (mut model, mut target_type, mut identity, mut criteria) = (None, None, None, None);
+    for (k, v) in m.entries() {
+        match k {
+            "model" => model = Some(v),
+            "target_type" => target_type = Some(v),
+            "target_identity" => identity = Some(v),
+            "target_criteria" => criteria = Some(v),
+            _ => {}
+        }
+    }
+    let model = model.and_then(Json::as_str)?;
+    let target_type = target_type
+        .and_then(Json::as_str)
+        .and_then(TargetType::parse)?;
     let target = match target_type {
-        TargetType::Item => std::borrow::Cow::Borrowed(text("target_identity")?),
-        TargetType::Criteria => std::borrow::Cow::Owned(canonical_json(m.get("target_criteria")?)),
+        TargetType::Item => std::borrow::Cow::Borrowed(identity.and_then(Json::as_str)?),
+        TargetType::Criteria => std::borrow::Cow::Owned(canonical_json(criteria?)),
         TargetType::All => std::borrow::Cow::Borrowed(""),
     };
     Some((model, target_type, target))

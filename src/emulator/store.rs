@@ -159,7 +159,18 @@ impl Prepared {
         text: Option<&str>,
         windows: Option<Vec<Window>>,
     ) -> Result<Prepared, Vec<Violation>> {
-        let has_server_fields = m.entries().any(|(k, _)| is_server_field(k));
+        // The fields read here, in one pass (the last of a key written twice counts).
+        let mut has_server_fields = false;
+        let (mut identity, mut tags, mut pins, mut criteria) = (None, None, None, None);
+        for (k, v) in m.entries() {
+            match k {
+                "target_identity" => identity = Some(v),
+                "tags" => tags = Some(v),
+                "pin_definitions" => pins = Some(v),
+                "target_criteria" => criteria = Some(v),
+                _ => has_server_fields |= is_server_field(k),
+            }
+        }
         let inner: Arc<str> = match text.and_then(raw_inner).filter(|_| !has_server_fields) {
             Some(raw) => Arc::from(raw),
             None => {
@@ -179,13 +190,9 @@ impl Prepared {
         // For `item` targets it is the key's target; the row takes it from there.
         let target_identity = match key.target_type {
             TargetType::Item => None,
-            _ => m
-                .get("target_identity")
-                .and_then(Json::as_str)
-                .map(str::to_string),
+            _ => identity.and_then(Json::as_str).map(str::to_string),
         };
-        let tags = m
-            .get("tags")
+        let tags = tags
             .and_then(Json::as_array)
             .into_iter()
             .flatten()
@@ -193,16 +200,14 @@ impl Prepared {
             .map(str::to_string)
             .collect();
         let windows = windows.unwrap_or_else(|| {
-            m.get("pin_definitions")
-                .and_then(Json::as_array)
+            pins.and_then(Json::as_array)
                 .into_iter()
                 .flatten()
                 .filter_map(Json::as_object)
                 .map(pin_window)
                 .collect()
         });
-        let criteria = m
-            .get("target_criteria")
+        let criteria = criteria
             .and_then(Json::as_object)
             .map(|c| Box::new(to_map(c)));
         Ok(Prepared {
