@@ -355,9 +355,11 @@ fn build_app(cfg: &EmulatorConfig) -> Result<App, EmulatorError> {
     if let Some(path) = &cfg.data
         && let Some(rows) = persist::read_data(path)?
     {
+        // Each tracker's rows are stored together and ordered once.
+        let mut loaded: HashMap<String, Vec<store::Prepared>> = HashMap::new();
         for row in rows {
-            match trackers.get_mut(&row.tracker) {
-                Some(t) => {
+            match trackers.get(&row.tracker) {
+                Some(_) => {
                     let p = store::Prepared::from_stored(row.scope).map_err(|v| {
                         EmulatorError::File {
                             path: path.clone(),
@@ -369,10 +371,7 @@ fn build_app(cfg: &EmulatorConfig) -> Result<App, EmulatorError> {
                                 .join("; "),
                         }
                     })?;
-                    t.store
-                        .get_mut()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .insert(p, now);
+                    loaded.entry(row.tracker).or_default().push(p);
                 }
                 None => {
                     let text =
@@ -384,16 +383,22 @@ fn build_app(cfg: &EmulatorConfig) -> Result<App, EmulatorError> {
                 }
             }
         }
+        for (id, ps) in loaded {
+            if let Some(t) = trackers.get_mut(&id) {
+                t.store
+                    .get_mut()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert_all(ps, now);
+            }
+        }
     }
     let first = &order[0];
     let mut added = false;
     if let Some(t) = trackers.get_mut(first) {
         let s = t.store.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let mut ps = Vec::new();
         for path in &cfg.load {
-            for p in persist::read_ndjson(path)? {
-                s.insert(p, now);
-                added = true;
-            }
+            ps.extend(persist::read_ndjson(path)?);
         }
         for (i, c) in cfg.preload.iter().enumerate() {
             let p =
@@ -405,9 +410,10 @@ fn build_app(cfg: &EmulatorConfig) -> Result<App, EmulatorError> {
                         .collect::<Vec<_>>()
                         .join("; "),
                 })?;
-            s.insert(p, now);
-            added = true;
+            ps.push(p);
         }
+        added = !ps.is_empty();
+        s.insert_all(ps, now);
     }
     let persist = cfg.data.as_ref().map(|path| Persist {
         path: path.clone(),

@@ -11,7 +11,7 @@
 //! Work that needs no lock (parsing, validation, serializing a body) is done before the
 //! store is touched, in [`Prepared`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, btree_map};
 use std::hash::BuildHasher;
 use std::ops::Deref;
 use std::sync::{Arc, LazyLock};
@@ -265,10 +265,122 @@ impl Deref for HashedKey {
     }
 }
 
-/// The `by_created` order of a row: `created_at`, then `id` (as bytes, which is how
-/// [`Uuid`] orders), as integers so that comparing is cheap.
-fn order_key(created: Timestamp, id: Uuid) -> (i128, u128) {
-    (created.as_nanosecond(), id.as_u128())
+/// The default order of the rows: `created_at`, then `id` (by its bytes, which is how
+/// [`Uuid`] orders). For each `created_at` (in nanoseconds) a run of `(id, slot)` sorted
+/// by id. The rows of a bulk create share one `created_at`: they are sorted once, as a
+/// batch, and become one run, instead of each being placed in a tree on its own.
+#[derive(Debug, Default)]
+struct Order(BTreeMap<i128, Run>);
+
+/// The `(id, slot)` of the rows of one `created_at`, sorted by id: most often one row (kept
+/// in the tree's node, so listing reads no other memory), or a batch.
+#[derive(Debug)]
+enum Run {
+    One((u128, u32)),
+    Many(Vec<(u128, u32)>),
+}
+
+impl Run {
+    fn as_slice(&self) -> &[(u128, u32)] {
+        match self {
+            Run::One(row) => std::slice::from_ref(row),
+            Run::Many(rows) => rows,
+        }
+    }
+
+    fn many(&mut self) -> &mut Vec<(u128, u32)> {
+        if let Run::One(row) = *self {
+            *self = Run::Many(vec![row]);
+        }
+        match self {
+            Run::Many(rows) => rows,
+            Run::One(_) => unreachable!("made Many above"),
+        }
+    }
+}
+
+impl Order {
+    /// Adds one row.
+    fn insert(&mut self, created: Timestamp, id: Uuid, slot: u32) {
+        let id = id.as_u128();
+        let run = match self.0.entry(created.as_nanosecond()) {
+            btree_map::Entry::Vacant(v) => {
+                v.insert(Run::One((id, slot)));
+                return;
+            }
+            btree_map::Entry::Occupied(o) => o.into_mut().many(),
+        };
+        // Rows come in order when a data file or an export is read back: then at the end.
+        let at = match run.last() {
+            Some(&(last, _)) if last > id => run.partition_point(|&(i, _)| i < id),
+            _ => run.len(),
+        };
+        run.insert(at, (id, slot));
+    }
+
+    /// Adds rows that share `created`.
+    fn extend(&mut self, created: i128, mut batch: Vec<(u128, u32)>) {
+        batch.sort_unstable_by_key(|&(id, _)| id);
+        let run = match self.0.entry(created) {
+            btree_map::Entry::Vacant(v) => {
+                match batch.as_slice() {
+                    [] => {}
+                    [one] => {
+                        v.insert(Run::One(*one));
+                    }
+                    _ => {
+                        v.insert(Run::Many(batch));
+                    }
+                }
+                return;
+            }
+            btree_map::Entry::Occupied(o) => o.into_mut().many(),
+        };
+        let after = match (run.last(), batch.first()) {
+            (Some(&(last, _)), Some(&(first, _))) => last < first,
+            _ => true,
+        };
+        run.extend(batch);
+        if !after {
+            run.sort_unstable_by_key(|&(id, _)| id);
+        }
+    }
+
+    /// Adds rows in any order, each `(created, id, slot)`.
+    fn extend_mixed(&mut self, mut rows: Vec<(i128, u128, u32)>) {
+        rows.sort_unstable();
+        for batch in rows.chunk_by(|a, b| a.0 == b.0) {
+            self.extend(
+                batch[0].0,
+                batch.iter().map(|&(_, id, s)| (id, s)).collect(),
+            );
+        }
+    }
+
+    fn remove(&mut self, created: Timestamp, id: Uuid) {
+        let created = created.as_nanosecond();
+        let id = id.as_u128();
+        let gone = match self.0.get_mut(&created) {
+            Some(Run::One((one, _))) => *one == id,
+            Some(Run::Many(rows)) => {
+                if let Ok(at) = rows.binary_search_by_key(&id, |&(i, _)| i) {
+                    rows.remove(at);
+                }
+                rows.is_empty()
+            }
+            None => false,
+        };
+        if gone {
+            self.0.remove(&created);
+        }
+    }
+
+    /// The slots, oldest first.
+    fn slots(&self) -> impl DoubleEndedIterator<Item = u32> + '_ {
+        self.0
+            .values()
+            .flat_map(|run| run.as_slice().iter().map(|&(_, slot)| slot))
+    }
 }
 
 /// One stored customization.
@@ -660,8 +772,7 @@ pub struct Store {
     free: Vec<u32>,
     by_id: foldhash::HashMap<Uuid, u32>,
     by_key: HashTable<(HashedKey, Slots)>,
-    /// [`order_key`] -> slot.
-    by_created: BTreeMap<(i128, u128), u32>,
+    order: Order,
     syms: Interner,
     /// The last `created_at` written, so a batch formats it once and its rows share it.
     last_stamp: Option<(Timestamp, Arc<str>)>,
@@ -773,7 +884,7 @@ impl Store {
 
     /// Rows in `(created_at, id)` order, oldest first.
     pub fn rows(&self) -> impl DoubleEndedIterator<Item = &Row> + '_ {
-        self.by_created.values().filter_map(|&s| self.row(s))
+        self.order.slots().filter_map(|s| self.row(s))
     }
 
     fn slots_with_key(&self, key: &HashedKey) -> Option<&Slots> {
@@ -826,6 +937,32 @@ impl Store {
     /// (`created_at` given as `now`, `creator` `"api"`). A kept id that is already stored
     /// replaces that row entirely (a later `--load` line wins).
     pub fn insert(&mut self, p: Prepared, now: Timestamp) -> Uuid {
+        let (id, slot, created) = self.place(p, now);
+        self.order.insert(created, id, slot);
+        id
+    }
+
+    /// Stores many rows as [`Store::insert`] does, one after the other, and orders them
+    /// once at the end (loading a file: thousands of rows may share a `created_at`).
+    pub fn insert_all(&mut self, ps: impl IntoIterator<Item = Prepared>, now: Timestamp) {
+        let mut placed = Vec::new();
+        for p in ps {
+            let (id, slot, created) = self.place(p, now);
+            placed.push((created.as_nanosecond(), id.as_u128(), slot));
+        }
+        // A later row with an earlier one's id replaced it, perhaps in the same slot: keep
+        // only what the slots still hold, once.
+        placed.retain(|&(created, id, slot)| {
+            self.row(slot)
+                .is_some_and(|r| r.id.as_u128() == id && r.created.as_nanosecond() == created)
+        });
+        placed.sort_unstable();
+        placed.dedup();
+        self.order.extend_mixed(placed);
+    }
+
+    /// Stores a row in every index but the order: `(id, slot, created)`.
+    fn place(&mut self, p: Prepared, now: Timestamp) -> (Uuid, u32, Timestamp) {
         let mut p = p;
         let kept = p.kept.take().map(|k| *k).unwrap_or_default();
         let id = kept.id.unwrap_or_else(new_id);
@@ -848,9 +985,8 @@ impl Store {
         };
         self.by_id.insert(id, slot);
         self.link_key(row.key.clone(), slot);
-        self.by_created.insert(order_key(created, id), slot);
         self.set_slot(slot, row);
-        id
+        (id, slot, created)
     }
 
     fn link_key(&mut self, key: HashedKey, slot: u32) {
@@ -907,7 +1043,7 @@ impl Store {
         };
         if let Some(row) = self.slots.get_mut(slot as usize).and_then(Option::take) {
             self.unlink_key(&row.key, slot);
-            self.by_created.remove(&order_key(row.created, row.id));
+            self.order.remove(row.created, row.id);
         }
         self.free.push(slot);
         true
@@ -930,6 +1066,12 @@ impl Store {
     ) -> Result<BulkReport, Map<String, Value>> {
         let mut report = BulkReport::default();
         self.reserve(items.len());
+        // New rows all get `now`: placed one by one, ordered once at the end.
+        let mut placed = Vec::new();
+        let mut place = |s: &mut Store, p: Prepared| {
+            let (id, slot, _) = s.place(p, now);
+            placed.push((id.as_u128(), slot));
+        };
         match strategy {
             ConflictStrategy::Raise => {
                 let mut details = Map::new();
@@ -961,7 +1103,7 @@ impl Store {
                     return Err(details);
                 }
                 for (_, p) in items {
-                    self.insert(p, now);
+                    place(self, p);
                     report.created += 1;
                 }
             }
@@ -970,7 +1112,7 @@ impl Store {
                     if self.slots_with_key(&p.key).is_some() {
                         report.ignored += 1;
                     } else {
-                        self.insert(p, now);
+                        place(self, p);
                         report.created += 1;
                     }
                 }
@@ -1005,13 +1147,14 @@ impl Store {
                             }
                         }
                         None => {
-                            self.insert(p, now);
+                            place(self, p);
                             report.created += 1;
                         }
                     }
                 }
             }
         }
+        self.order.extend(now.as_nanosecond(), placed);
         Ok(report)
     }
 
@@ -1062,7 +1205,7 @@ impl Store {
                 }
                 let end = offset.saturating_add(limit);
                 let mut total = 0;
-                let mut visit = |&slot: &u32| {
+                let mut visit = |slot: u32| {
                     if !self.meta.get(slot as usize).is_some_and(|m| c.may_match(m)) {
                         return;
                     }
@@ -1074,9 +1217,9 @@ impl Store {
                     }
                 };
                 if sort.descending {
-                    self.by_created.values().rev().for_each(&mut visit);
+                    self.order.slots().rev().for_each(&mut visit);
                 } else {
-                    self.by_created.values().for_each(&mut visit);
+                    self.order.slots().for_each(&mut visit);
                 }
                 (total, page)
             }
@@ -1573,5 +1716,70 @@ mod tests {
         };
         assert_eq!(pins(&f).len(), 1);
         assert_eq!(pins(&ExportFilter::default()).len(), 3);
+    }
+
+    /// Whatever mix of bulk creates, single inserts, loads (with repeated ids) and deletes
+    /// made the store, rows are listed in `(created_at, id)` order, each once.
+    #[test]
+    fn rows_stay_in_created_then_id_order() {
+        use rand::rngs::SmallRng;
+        use rand::{Rng, SeedableRng};
+
+        let mut rng = SmallRng::seed_from_u64(7);
+        let mut s = Store::new();
+        let stamps = [
+            "2025-01-01T00:00:00Z",
+            "2025-01-01T00:00:01Z",
+            "2025-01-01T00:00:00.5Z",
+            "2024-12-31T23:59:59Z",
+        ];
+        let ids: Vec<Uuid> = (0..40).map(|_| new_id()).collect();
+        let mut n = 0;
+        for round in 0..300 {
+            let now = ts(stamps[rng.random_range(0..stamps.len())]);
+            match rng.random_range(0..4) {
+                0 => {
+                    let items = (0..rng.random_range(0..30))
+                        .map(|i| (i + 1, item("m", &format!("/p/{round}-{i}"))))
+                        .collect();
+                    s.bulk(items, ConflictStrategy::Ignore, now)
+                        .expect("ignore");
+                }
+                1 => {
+                    s.insert(item("m", &format!("/p/{round}")), now);
+                }
+                2 => {
+                    // A load: kept ids (some repeated, some already stored) and dates.
+                    let ps: Vec<Prepared> = (0..rng.random_range(0..20))
+                        .map(|_| {
+                            n += 1;
+                            let id = ids[rng.random_range(0..ids.len())];
+                            let at = stamps[rng.random_range(0..stamps.len())];
+                            let m = json!({"id": id.to_string(), "created_at": at, "model": "m",
+                                "target_type": "item", "target_identity": format!("/l/{n}"),
+                                "pin_definitions": []});
+                            let Value::Object(m) = m else { unreachable!() };
+                            Prepared::from_stored(m).expect("valid")
+                        })
+                        .collect();
+                    s.insert_all(ps, now);
+                }
+                _ => {
+                    let stored: Vec<Uuid> = s.rows().map(Row::id).collect();
+                    if !stored.is_empty() {
+                        s.remove(&stored[rng.random_range(0..stored.len())]);
+                    }
+                }
+            }
+            let listed: Vec<(Timestamp, Uuid)> = s.rows().map(|r| (r.created, r.id)).collect();
+            assert_eq!(listed.len(), s.len(), "round {round}: each row once");
+            assert!(
+                listed.windows(2).all(|w| w[0] < w[1]),
+                "round {round}: in order"
+            );
+            let back: Vec<Uuid> = s.rows().rev().map(Row::id).collect();
+            assert!(back.iter().rev().eq(listed.iter().map(|(_, id)| id)));
+        }
+        assert!(s.len() > 100, "{}", s.len());
     }
 }
