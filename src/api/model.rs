@@ -331,6 +331,30 @@ pub fn field<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
 #[serde(transparent)]
 pub struct Customization(pub Map<String, Value>);
 
+/// The fields of a customization that `shared/API.md` defines, server-set ones aside.
+pub const FIELDS: [&str; 7] = [
+    "model",
+    "target_type",
+    "target_identity",
+    "target_criteria",
+    "tags",
+    "target_metadata",
+    "pin_definitions",
+];
+
+/// The fields of a pin that `shared/API.md` defines.
+pub const PIN_FIELDS: [&str; 9] = [
+    "position",
+    "pin_type",
+    "pin_identity",
+    "pin_criteria",
+    "widget_id",
+    "is_block_pin",
+    "is_bundle_pin",
+    "active_from",
+    "active_to",
+];
+
 /// Fields the server sets; a body for create or update leaves them out.
 pub const SERVER_FIELDS: [&str; 4] = ["id", "created_at", "creator", "available"];
 

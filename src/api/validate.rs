@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::api::json::{Json, JsonObject};
-use crate::api::model::Window;
+use crate::api::model::{FIELDS, PIN_FIELDS, Window};
 use crate::api::time::parse_rfc3339;
 
 /// One broken rule: the field's path and what is wrong with it.
@@ -100,28 +100,6 @@ fn field<'a, J: Json<'a>>(v: Option<J>) -> Field<'a, J> {
         },
     }
 }
-
-const FIELDS: [&str; 7] = [
-    "model",
-    "target_type",
-    "target_identity",
-    "target_criteria",
-    "tags",
-    "target_metadata",
-    "pin_definitions",
-];
-
-const PIN_FIELDS: [&str; 9] = [
-    "position",
-    "pin_type",
-    "pin_identity",
-    "pin_criteria",
-    "widget_id",
-    "is_block_pin",
-    "is_bundle_pin",
-    "active_from",
-    "active_to",
-];
 
 /// Validates one customization; an empty result means it is valid.
 ///

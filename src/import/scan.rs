@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::api::json::{Doc, Json, JsonObject};
 use crate::api::model::{
-    ConflictKey, ConflictStrategy, SERVER_FIELDS, TargetType, conflict_key_parts_of,
+    ConflictKey, ConflictStrategy, TargetType, conflict_key_parts_of, is_server_field,
 };
 use crate::api::validate::{self, Violation};
 use crate::import::event::{CancelToken, Event, Progress};
@@ -382,7 +382,7 @@ fn scan_reader<R: Read>(
                     continue;
                 };
                 let mut code = code::VALID;
-                if c.entries().any(|(k, _)| SERVER_FIELDS.contains(&k)) {
+                if c.entries().any(|(k, _)| is_server_field(k)) {
                     code |= code::STRIP;
                 }
                 codes.push(code);

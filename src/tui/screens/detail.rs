@@ -11,6 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 use serde_json::Value;
 
+use crate::api::model::{FIELDS, PIN_FIELDS, is_server_field};
 use crate::api::model::{Pin, PinState};
 use crate::api::{Customization, TargetType};
 use crate::tui::fmt;
@@ -22,33 +23,16 @@ use crate::tui::widgets::list::Scroll;
 use crate::tui::widgets::text_field::TextField;
 use crate::tui::widgets::{theme, truncate};
 
-/// Fields shown in their own rows; anything else is listed under "other fields".
-const KNOWN: [&str; 11] = [
-    "id",
-    "model",
-    "target_type",
-    "target_identity",
-    "target_criteria",
-    "target_metadata",
-    "tags",
-    "pin_definitions",
-    "created_at",
-    "creator",
-    "available",
-];
+/// Fields shown in their own rows: the contract's and the server's; anything else is
+/// listed under "other fields".
+fn shown(k: &str) -> bool {
+    FIELDS.contains(&k) || is_server_field(k)
+}
 
-const KNOWN_PIN: [&str; 10] = [
-    "position",
-    "pin_type",
-    "pin_identity",
-    "pin_criteria",
-    "widget_id",
-    "is_block_pin",
-    "is_bundle_pin",
-    "active_from",
-    "active_to",
-    "id",
-];
+/// Pin fields the pin's sentence shows (and a pin's `id`, when the service sends one).
+fn pin_shown(k: &str) -> bool {
+    PIN_FIELDS.contains(&k) || k == "id"
+}
 
 /// Where a pin's sentence starts: after the position and the state.
 const PIN_INDENT: usize = 21;
@@ -276,7 +260,7 @@ impl Detail {
             },
         ));
         for (k, v) in c.as_map() {
-            if !KNOWN.contains(&k.as_str()) {
+            if !shown(k) {
                 push_json(&mut out, k, v);
             }
         }
@@ -311,7 +295,7 @@ impl Detail {
                 }
             }
             for (k, v) in p.raw() {
-                if !KNOWN_PIN.contains(&k.as_str()) {
+                if !pin_shown(k) {
                     out.push(Line::styled(format!("{:21}{k}: {v}", ""), theme::muted()));
                 }
             }

@@ -15,7 +15,7 @@ use jiff::tz::TimeZone;
 use serde_json::{Map, Value};
 
 use crate::api::Customization;
-use crate::api::model::{PinType, Position, TargetType};
+use crate::api::model::{FIELDS, PIN_FIELDS, PinType, Position, TargetType, is_server_field};
 use crate::api::validate::{Violation, validate_map};
 use crate::tui::widgets::date_field::{DateField, DateState};
 use crate::tui::widgets::json_field::{JsonField, JsonState};
@@ -312,30 +312,6 @@ pub struct Form {
     pub quiet_missing: bool,
 }
 
-/// Fields the main form edits (anything else is kept as it is).
-pub const KNOWN: [&str; 7] = [
-    "model",
-    "target_type",
-    "target_identity",
-    "target_criteria",
-    "tags",
-    "target_metadata",
-    "pin_definitions",
-];
-
-/// Fields the pin form edits.
-pub const KNOWN_PIN: [&str; 9] = [
-    "position",
-    "pin_type",
-    "pin_identity",
-    "pin_criteria",
-    "widget_id",
-    "is_block_pin",
-    "is_bundle_pin",
-    "active_from",
-    "active_to",
-];
-
 /// One change to a text field: a key, a paste, or a whole new text (a completion, a draft).
 #[derive(Clone, Copy)]
 enum Edit<'a> {
@@ -512,7 +488,7 @@ impl Form {
             .as_map()
             .keys()
             .map(String::as_str)
-            .filter(|k| !KNOWN.contains(k) && !crate::api::model::is_server_field(k))
+            .filter(|k| !FIELDS.contains(k) && !is_server_field(k))
             .collect()
     }
 
@@ -522,7 +498,7 @@ impl Form {
             .map(|p| {
                 p.keys()
                     .map(String::as_str)
-                    .filter(|k| !KNOWN_PIN.contains(k))
+                    .filter(|k| !PIN_FIELDS.contains(k))
                     .collect()
             })
             .unwrap_or_default()
