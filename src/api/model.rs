@@ -292,17 +292,8 @@ pub fn conflict_key_of<'a, O: JsonObject<'a>>(m: O) -> Option<ConflictKey> {
 pub fn conflict_key_parts_of<'a, O: JsonObject<'a>>(
     m: O,
 ) -> Option<(&'a str, TargetType, std::borrow::Cow<'a, str>)> {
-    // One pass over the fields (the last of a key written twice counts, as with `get`).
-    let (mut model, mut target_type, mut identity, mut criteria) = (None, None, None, None);
-    for (k, v) in m.entries() {
-        match k {
-            "model" => model = Some(v),
-            "target_type" => target_type = Some(v),
-            "target_identity" => identity = Some(v),
-            "target_criteria" => criteria = Some(v),
-            _ => {}
-        }
-    }
+    let [model, target_type, identity, criteria] =
+        m.pick(&["model", "target_type", "target_identity", "target_criteria"]);
     let model = model.and_then(Json::as_str)?;
     let target_type = target_type
         .and_then(Json::as_str)

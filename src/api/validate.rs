@@ -72,13 +72,13 @@ fn missing(field: &str) -> String {
     format!("Missing required field: {field}")
 }
 
-/// The values of `keys` in `m`, found in one pass over its entries (for a key written twice,
-/// the last). Null counts as absent for every field.
+/// The values of `keys` in `m` ([`JsonObject::pick`]); null counts as absent for every
+/// field.
 fn pick<'a, O: JsonObject<'a>, const N: usize>(m: O, keys: &[&str; N]) -> [Option<O::Value>; N] {
-    let mut out = [None; N];
-    for (k, v) in m.entries() {
-        if let Some(i) = keys.iter().position(|key| *key == k) {
-            out[i] = if v.is_null() { None } else { Some(v) };
+    let mut out = m.pick(keys);
+    for v in &mut out {
+        if v.is_some_and(Json::is_null) {
+            *v = None;
         }
     }
     out

@@ -26,7 +26,7 @@ use uuid::Uuid;
 use crate::api::json::{Json, JsonObject, to_map};
 use crate::api::model::{
     ConflictKey, ConflictStrategy, Customization, PinState, PinType, SERVER_FIELDS, TargetType,
-    Window, conflict_key_of, is_server_field, pin_window,
+    Window, conflict_key_of, pin_window,
 };
 use crate::api::time::{format_utc, parse_rfc3339};
 use crate::api::validate::{Violation, validate_into_with_windows, validate_map};
@@ -57,6 +57,19 @@ struct Kept {
     created_at: Option<(Timestamp, String)>,
     creator: Option<String>,
 }
+
+/// What [`Prepared`] reads of an object, in one pass: four fields, and the server-set
+/// ones (present or not).
+const READ_FIELDS: [&str; 8] = [
+    "target_identity",
+    "tags",
+    "pin_definitions",
+    "target_criteria",
+    SERVER_FIELDS[0],
+    SERVER_FIELDS[1],
+    SERVER_FIELDS[2],
+    SERVER_FIELDS[3],
+];
 
 /// The inside of `{...}` when `text` is one JSON object on one line.
 fn raw_inner(text: &str) -> Option<&str> {
@@ -159,18 +172,8 @@ impl Prepared {
         text: Option<&str>,
         windows: Option<Vec<Window>>,
     ) -> Result<Prepared, Vec<Violation>> {
-        // The fields read here, in one pass (the last of a key written twice counts).
-        let mut has_server_fields = false;
-        let (mut identity, mut tags, mut pins, mut criteria) = (None, None, None, None);
-        for (k, v) in m.entries() {
-            match k {
-                "target_identity" => identity = Some(v),
-                "tags" => tags = Some(v),
-                "pin_definitions" => pins = Some(v),
-                "target_criteria" => criteria = Some(v),
-                _ => has_server_fields |= is_server_field(k),
-            }
-        }
+        let [identity, tags, pins, criteria, server @ ..] = m.pick(&READ_FIELDS);
+        let has_server_fields = server.iter().any(Option::is_some);
         let inner: Arc<str> = match text.and_then(raw_inner).filter(|_| !has_server_fields) {
             Some(raw) => Arc::from(raw),
             None => {
