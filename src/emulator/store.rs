@@ -324,6 +324,11 @@ impl Order {
     /// Adds rows that share `created`.
     fn extend(&mut self, created: i128, mut batch: Vec<(u128, u32)>) {
         batch.sort_unstable_by_key(|&(id, _)| id);
+        self.add_sorted(created, batch);
+    }
+
+    /// Adds rows that share `created`, sorted by id.
+    fn add_sorted(&mut self, created: i128, batch: Vec<(u128, u32)>) {
         let run = match self.0.entry(created) {
             btree_map::Entry::Vacant(v) => {
                 match batch.as_slice() {
@@ -349,11 +354,12 @@ impl Order {
         }
     }
 
-    /// Adds rows in any order, each `(created, id, slot)`.
+    /// Adds rows in any order, each `(created, id, slot)`; one given twice is added once.
     fn extend_mixed(&mut self, mut rows: Vec<(i128, u128, u32)>) {
         rows.sort_unstable();
+        rows.dedup();
         for batch in rows.chunk_by(|a, b| a.0 == b.0) {
-            self.extend(
+            self.add_sorted(
                 batch[0].0,
                 batch.iter().map(|&(_, id, s)| (id, s)).collect(),
             );
@@ -954,13 +960,11 @@ impl Store {
             placed.push((created.as_nanosecond(), id.as_u128(), slot));
         }
         // A later row with an earlier one's id replaced it, perhaps in the same slot: keep
-        // only what the slots still hold, once.
+        // only what the slots still hold (the order adds a repeated entry once).
         placed.retain(|&(created, id, slot)| {
             self.row(slot)
                 .is_some_and(|r| r.id.as_u128() == id && r.created.as_nanosecond() == created)
         });
-        placed.sort_unstable();
-        placed.dedup();
         self.order.extend_mixed(placed);
     }
 
