@@ -32,6 +32,15 @@ impl fmt::Display for Violation {
 }
 
 /// The `reason` of a 422 for a customization that breaks a rule.
+/// Violations as one message: `path: message; path: message`.
+pub fn describe(violations: &[Violation]) -> String {
+    violations
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 pub const INVALID_REASON: &str = "Invalid pin definition provided";
 
 pub const TARGET_TYPES_MSG: &str = "Must be one of: item, criteria, all";

@@ -364,11 +364,7 @@ fn build_app(cfg: &EmulatorConfig) -> Result<App, EmulatorError> {
                         EmulatorError::File {
                             path: path.clone(),
                             line: row.line,
-                            message: v
-                                .iter()
-                                .map(ToString::to_string)
-                                .collect::<Vec<_>>()
-                                .join("; "),
+                            message: crate::api::validate::describe(&v),
                         }
                     })?;
                     loaded.entry(row.tracker).or_default().push(p);
@@ -404,11 +400,7 @@ fn build_app(cfg: &EmulatorConfig) -> Result<App, EmulatorError> {
             let p =
                 store::Prepared::from_stored(c.0.clone()).map_err(|v| EmulatorError::Preload {
                     index: i,
-                    message: v
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; "),
+                    message: crate::api::validate::describe(&v),
                 })?;
             ps.push(p);
         }

@@ -72,19 +72,13 @@ fn lines(
         }))
 }
 
-fn describe(violations: &[crate::api::validate::Violation]) -> String {
-    violations
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 /// Parses one NDJSON line as a stored customization (export format: `id`, `created_at`
 /// and `creator` are kept).
 pub fn parse_stored(line: &str) -> Result<Prepared, String> {
     match serde_json::from_str::<Value>(line) {
-        Ok(Value::Object(m)) => Prepared::from_stored(m).map_err(|v| describe(&v)),
+        Ok(Value::Object(m)) => {
+            Prepared::from_stored(m).map_err(|v| crate::api::validate::describe(&v))
+        }
         Ok(_) => Err("not a JSON object".to_string()),
         Err(e) => Err(format!("not valid JSON: {e}")),
     }

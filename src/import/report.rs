@@ -166,7 +166,7 @@ impl Outcomes {
         let s = *self.states.get(i)?;
         if s == state::INVALID {
             let v = plan.line_reasons(line).ok()?;
-            return Some(join_violations(&v));
+            return Some(crate::api::validate::describe(&v));
         }
         self.reason_without_input(line as u32, s)
     }
@@ -195,13 +195,6 @@ impl Outcomes {
             _ => None,
         }
     }
-}
-
-pub(crate) fn join_violations(v: &[crate::api::validate::Violation]) -> String {
-    v.iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 #[derive(Serialize)]
@@ -282,7 +275,7 @@ fn write_lines(plan: &Plan, outcomes: &Outcomes, w: &mut impl Write) -> io::Resu
                         Content::Text(t) => target_of(t),
                         Content::TooLong(_) => None,
                     };
-                    (target, Some(join_violations(&v)))
+                    (target, Some(crate::api::validate::describe(&v)))
                 }
             }
         } else {
