@@ -6,6 +6,7 @@ pub mod error;
 pub mod json;
 pub mod model;
 pub mod sign;
+pub mod text;
 pub mod time;
 pub mod validate;
 

@@ -1,6 +1,5 @@
 //! get, list, create, update, delete, summary, export, completions.
 
-use std::collections::HashSet;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -8,7 +7,7 @@ use clap::{Args, CommandFactory};
 
 use super::output::{Ndjson, print_lines, print_object};
 use super::{Cli, Failure, GlobalArgs, Outcome, Target, block_on, exit, input, interactive, note};
-use crate::api::client::MAX_PAGE;
+use crate::api::client::{MAX_PAGE, Paging};
 use crate::api::{ApiError, ExportQuery, ListQuery};
 
 const TARGET_TYPES: [&str; 3] = ["item", "criteria", "all"];
@@ -174,43 +173,36 @@ pub fn list(g: &GlobalArgs, a: ListArgs) -> Outcome {
         }
         return Ok(());
     }
-    // Every page, each row once even if rows move between pages.
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut offset = q.offset.unwrap_or(0);
+    // Every page, each row once even if rows move between pages; a server whose pages
+    // contradict themselves stops the walk.
+    let mut paging = Paging::new(&ListQuery {
+        limit: Some(MAX_PAGE),
+        ..q.clone()
+    });
     block_on(async {
-        loop {
-            let page = conn
-                .client
-                .list(&ListQuery {
-                    limit: Some(MAX_PAGE),
-                    offset: Some(offset),
-                    ..q.clone()
-                })
-                .await
-                .map_err(|e| {
-                    let mut f = Failure::api(&e);
-                    if out.count() > 0 {
-                        f.code = exit::PARTIAL;
-                        f.message.push_str(&format!(
-                            "\n  partly done: {} customizations were written before the error; \
-                             `--all --offset {offset}` continues from there",
-                            out.count()
-                        ));
-                    }
-                    f
-                })?;
-            let n = page.results.len() as u64;
-            for c in &page.results {
-                let fresh = c.id().is_none_or(|id| seen.insert(id.to_string()));
-                if fresh {
-                    out.write(c)?;
+        while let Some(next) = paging.next_query() {
+            let offset = paging.offset();
+            let page = match conn.client.list(&next).await {
+                Ok(page) => paging.take(page).map_err(|m| conn.client.paging_error(m)),
+                Err(e) => Err(e),
+            };
+            let rows = page.map_err(|e| {
+                let mut f = Failure::api(&e);
+                if out.count() > 0 {
+                    f.code = exit::PARTIAL;
+                    f.message.push_str(&format!(
+                        "\n  partly done: {} customizations were written before the error; \
+                         `--all --offset {offset}` continues from there",
+                        out.count()
+                    ));
                 }
-            }
-            offset += n;
-            if n < u64::from(MAX_PAGE) || offset >= page.total {
-                return Ok::<(), Failure>(());
+                f
+            })?;
+            for c in &rows {
+                out.write(c)?;
             }
         }
+        Ok::<(), Failure>(())
     })??;
     let shown = out.finish()?;
     if std::io::stderr().is_terminal() {
@@ -293,7 +285,7 @@ pub fn update(g: &GlobalArgs, a: UpdateArgs) -> Outcome {
             a.id
         )));
     }
-    let conn = target.connect()?;
+    let mut conn = target.connect()?;
     let production = conn.session.production;
     let ask_first = !a.yes && interactive() && (a.diff || production);
     if a.diff {
@@ -317,6 +309,7 @@ pub fn update(g: &GlobalArgs, a: UpdateArgs) -> Outcome {
             note("not replaced");
             return Err(Failure::quiet(exit::USAGE));
         }
+        conn.restart_clock(target.time_limit());
     }
     block_on(conn.client.update(&a.id, &c))?.map_err(|e| Failure::api(&e))?;
     tracing::info!(id = %a.id, "updated");
@@ -334,16 +327,16 @@ pub fn delete(g: &GlobalArgs, a: DeleteArgs) -> Outcome {
             a.id
         )));
     }
-    let conn = target.connect()?;
+    let mut conn = target.connect()?;
     if !a.yes {
         let current = block_on(conn.client.get(&a.id))?.map_err(|e| Failure::api(&e))?;
-        let target = match current.target_type() {
+        let shown_target = match current.target_type() {
             Some(crate::api::TargetType::All) | None => current.target_label(),
             Some(t) => format!("{t} {}", current.target_label()),
         };
         let pins = current.pin_count();
         note(&format!(
-            "{}: model {}, target {target}, {pins} pin{}; profile {} ({})",
+            "{}: model {}, target {shown_target}, {pins} pin{}; profile {} ({})",
             a.id,
             current.model().unwrap_or("?"),
             if pins == 1 { "" } else { "s" },
@@ -359,6 +352,7 @@ pub fn delete(g: &GlobalArgs, a: DeleteArgs) -> Outcome {
             note("not deleted");
             return Err(Failure::quiet(exit::USAGE));
         }
+        conn.restart_clock(target.time_limit());
     }
     block_on(conn.client.delete(&a.id))?.map_err(|e| Failure::api(&e))?;
     tracing::info!(id = %a.id, "deleted");
@@ -371,6 +365,18 @@ pub fn summary(g: &GlobalArgs) -> Outcome {
     let conn = Target::open(g)?.connect()?;
     let s = block_on(conn.client.summary())?.map_err(|e| Failure::api(&e))?;
     print_object(&s)
+}
+
+/// Why a streamed export stopped.
+enum ExportFailure {
+    Api(ApiError),
+    Write(Failure),
+}
+
+impl From<ApiError> for ExportFailure {
+    fn from(e: ApiError) -> Self {
+        ExportFailure::Api(e)
+    }
 }
 
 /// `pinscope export`: NDJSON to stdout or, atomically, to a file.
@@ -388,10 +394,19 @@ pub fn export(g: &GlobalArgs, a: ExportArgs) -> Outcome {
         remove_expired_pins: a.remove_expired_pins,
         remove_nonexisting_item_pins: a.remove_nonexisting_item_pins,
     };
-    let rows = block_on(conn.client.export(&q))?.map_err(|e| Failure::api(&e))?;
-    for c in &rows {
-        out.write(c)?;
-    }
+    // Rows are written as they arrive: memory stays at one row however large the export.
+    // A file appears only whole (a failure leaves none); stdout may have had some rows.
+    block_on(async {
+        let mut rows = conn.client.export_stream(&q).await?;
+        while let Some(c) = rows.next().await? {
+            out.write(&c).map_err(ExportFailure::Write)?;
+        }
+        Ok::<(), ExportFailure>(())
+    })?
+    .map_err(|e| match e {
+        ExportFailure::Api(e) => Failure::api(&e),
+        ExportFailure::Write(f) => f,
+    })?;
     let n = out.finish()?;
     match &a.output {
         Some(p) => note(&format!("exported {n} customizations to {}", p.display())),

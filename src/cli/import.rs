@@ -15,6 +15,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{Failure, GlobalArgs, Outcome, Target, block_on, exit, interactive, note, warn};
 use crate::api::model::ConflictStrategy;
+use crate::api::text::strip_controls;
 use crate::api::validate::Violation;
 use crate::api::{Client, ExportQuery};
 use crate::import::{
@@ -298,8 +299,54 @@ fn print_duplicates(name: &str, plan: &Plan) {
     }
 }
 
-/// The summary on stderr, with the first lines that did not go as asked.
-fn print_summary(plan: &Plan, r: &ImportResult) {
+/// `arg` as a shell word: quoted when it holds anything but plain characters.
+fn shell_word(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./:=@%+-,".contains(c));
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}
+
+/// The command that continues an interrupted import: the same input, profile and journal.
+fn resume_command(g: &GlobalArgs, a: &ImportArgs) -> String {
+    let mut words = vec!["pinscope".to_string(), "import".to_string(), a.file.clone()];
+    let mut opt = |name: &str, value: Option<String>| {
+        if let Some(v) = value {
+            words.push(name.to_string());
+            words.push(v);
+        }
+    };
+    opt(
+        "--config",
+        g.config.as_ref().map(|p| p.display().to_string()),
+    );
+    opt("--profile", g.profile.clone());
+    opt("--host", g.host.clone());
+    opt("--tracker-id", g.tracker_id.clone());
+    opt(
+        "--journal",
+        a.journal.as_ref().map(|p| p.display().to_string()),
+    );
+    opt(
+        "--report",
+        a.report.as_ref().map(|p| p.display().to_string()),
+    );
+    words.push("--resume".into());
+    words
+        .iter()
+        .map(|w| shell_word(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The summary on stderr, with the first lines that did not go as asked. `resume` is the
+/// command that continues the import, when it can be continued.
+fn print_summary(plan: &Plan, r: &ImportResult, resume: Option<&str>) {
     let s = &r.summary;
     let c = &s.counts;
     let mut err = std::io::stderr().lock();
@@ -327,7 +374,12 @@ fn print_summary(plan: &Plan, r: &ImportResult) {
     let mut shown = 0;
     for line in r.outcomes.lines_with(LineOutcome::Rejected).take(SHOWN) {
         let reason = r.outcomes.reason(plan, line).unwrap_or_default();
-        let _ = writeln!(err, "{}:{line}: rejected: {reason}", s.input);
+        let _ = writeln!(
+            err,
+            "{}:{line}: rejected: {}",
+            s.input,
+            strip_controls(&reason)
+        );
         shown += 1;
     }
     if c.rejected > SHOWN as u64 {
@@ -349,17 +401,23 @@ fn print_summary(plan: &Plan, r: &ImportResult) {
     for (reason, first, count) in groups.iter().take(SHOWN) {
         shown += 1;
         if *count == 1 {
-            let _ = writeln!(err, "{}:{first}: not sent: {reason}", s.input);
+            let _ = writeln!(
+                err,
+                "{}:{first}: not sent: {}",
+                s.input,
+                strip_controls(reason)
+            );
         } else {
             let _ = writeln!(
                 err,
-                "{}: {count} lines not sent, from line {first}: {reason}",
-                s.input
+                "{}: {count} lines not sent, from line {first}: {}",
+                s.input,
+                strip_controls(reason)
             );
         }
     }
     if let Some(stopped) = &s.stopped {
-        let _ = writeln!(err, "stopped: {stopped}");
+        let _ = writeln!(err, "stopped: {}", strip_controls(stopped));
     }
     if let Some(p) = &s.report {
         let _ = writeln!(err, "report: {}", p.display());
@@ -370,11 +428,15 @@ fn print_summary(plan: &Plan, r: &ImportResult) {
         && !c.all_ok()
         && (s.cancelled || s.stopped.is_some())
     {
-        let _ = writeln!(
-            err,
-            "journal: {} (run the same command with --resume to continue)",
-            j.display()
-        );
+        let _ = writeln!(err, "journal: {}", j.display());
+        match resume {
+            Some(cmd) => {
+                let _ = writeln!(err, "to continue: {cmd}");
+            }
+            None => {
+                let _ = writeln!(err, "(run the same command with --resume to continue)");
+            }
+        }
     }
 }
 
@@ -585,10 +647,11 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
 
     let target = Target::open(g)?;
     target.refuse_writes("import")?;
-    let conn = target.connect()?;
+    let mut conn = target.connect()?;
     if conn.session.production && !a.resume {
         confirm_production(&conn.session.profile_name, c.to_send(), a.yes)?;
     }
+    conn.restart_clock(target.import_time_limit());
     let opts = RunOptions {
         strategy,
         chunk_size,
@@ -599,7 +662,7 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
         ..RunOptions::default()
     };
     let r = send(&plan, &conn.client, &opts, &watch)?;
-    print_summary(&plan, &r);
+    print_summary(&plan, &r, Some(&resume_command(g, &a)));
     exit_for(&r)
 }
 
@@ -622,8 +685,9 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
     if !a.dry_run {
         to.refuse_writes("copy into it")?;
     }
-    let src = from.connect()?;
-    let dst = to.connect()?;
+    let mut src = from.connect()?;
+    src.restart_clock(from.import_time_limit());
+    let mut dst = to.connect()?;
     let strategy = strategy(&a.conflict_strategy);
     let q = ExportQuery {
         model: a.model.clone(),
@@ -686,6 +750,7 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
     if dst.session.production {
         confirm_production(&dst.session.profile_name, c.to_send(), a.yes)?;
     }
+    dst.restart_clock(to.import_time_limit());
     let opts = RunOptions {
         strategy,
         chunk_size,
@@ -696,7 +761,7 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
         ..RunOptions::default()
     };
     let r = send(&plan, &dst.client, &opts, &watch)?;
-    print_summary(&plan, &r);
+    print_summary(&plan, &r, None);
     if !r.summary.counts.all_ok() {
         warn(
             "a copy has no journal: run it again with --conflict-strategy ignore to send what is missing",

@@ -12,9 +12,12 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::api::client::Deadline;
+use crate::api::text::strip_controls;
 use crate::api::{ApiError, Client};
 use crate::config::{self, Choice, Config, ConfigError, Selected, Session};
 
@@ -90,6 +93,34 @@ pub struct GlobalArgs {
     /// Where to write the log [default: pinscope.log in the data dir]
     #[arg(long, global = true, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+    /// The command's overall time limit: no request starts and no retry waits past it.
+    /// Seconds, or with a unit: 90s, 10m, 2h [default: timeout_secs in the config, 300;
+    /// import and copy: import_timeout_secs, 21600]
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_timeout)]
+    pub timeout: Option<Duration>,
+}
+
+/// `90`, `90s`, `10m`, `2h`: a positive duration.
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("expected seconds or a duration such as 90s, 10m, 2h: {s:?}"))?;
+    let secs = match unit.trim() {
+        "s" | "sec" | "secs" => Some(n),
+        "m" | "min" => n.checked_mul(60),
+        "h" => n.checked_mul(3600),
+        _ => None,
+    }
+    .ok_or_else(|| format!("expected seconds or a duration such as 90s, 10m, 2h: {s:?}"))?;
+    if secs == 0 {
+        return Err("must be more than 0".into());
+    }
+    Ok(Duration::from_secs(secs))
 }
 
 impl GlobalArgs {
@@ -248,7 +279,7 @@ pub fn finish(result: Outcome) -> ExitCode {
             if !f.message.is_empty() {
                 tracing::warn!(code = f.code, error = %f.message, "failed");
                 let mut err = std::io::stderr().lock();
-                let _ = writeln!(err, "error: {}", f.message);
+                let _ = writeln!(err, "error: {}", strip_controls(&f.message));
             } else {
                 tracing::info!(code = f.code, "stopped");
             }
@@ -260,13 +291,18 @@ pub fn finish(result: Outcome) -> ExitCode {
 /// A warning for people, on stderr (and in the log).
 pub fn warn(message: &str) {
     tracing::warn!("{message}");
-    let _ = writeln!(std::io::stderr().lock(), "warning: {message}");
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "warning: {}",
+        strip_controls(message)
+    );
 }
 
-/// A note for people, on stderr (and in the log).
+/// A note for people, on stderr (and in the log). Every message for people passes
+/// [`strip_controls`] on its way to stderr, whatever server text it quotes.
 pub fn note(message: &str) {
     tracing::info!("{message}");
-    let _ = writeln!(std::io::stderr().lock(), "{message}");
+    let _ = writeln!(std::io::stderr().lock(), "{}", strip_controls(message));
 }
 
 /// Whether a person is at the keyboard: stdin and stderr are terminals.
@@ -299,6 +335,8 @@ pub fn short_error(e: &ApiError) -> String {
 pub struct Target {
     pub config: Config,
     pub selected: Selected,
+    /// `--timeout`, when given.
+    pub timeout: Option<Duration>,
 }
 
 /// A session with its client.
@@ -306,6 +344,14 @@ pub struct Target {
 pub struct Connection {
     pub session: Session,
     pub client: Client,
+}
+
+impl Connection {
+    /// Starts the time limit again, `limit` from now: after a question, so that time spent
+    /// answering it does not count.
+    pub fn restart_clock(&mut self, limit: Duration) {
+        self.client = self.client.clone().with_deadline(Deadline::after(limit));
+    }
 }
 
 impl Target {
@@ -319,7 +365,11 @@ impl Target {
             tracker = %selected.profile.tracker_id,
             "profile chosen"
         );
-        Ok(Target { config, selected })
+        Ok(Target {
+            config,
+            selected,
+            timeout: g.timeout,
+        })
     }
 
     /// Loads the config and picks the profile `name` (for commands that take profiles by
@@ -330,7 +380,11 @@ impl Target {
             profile: Some(name.to_string()),
             ..Choice::default()
         })?;
-        Ok(Target { config, selected })
+        Ok(Target {
+            config,
+            selected,
+            timeout: g.timeout,
+        })
     }
 
     /// Refuses `action` (`create`, `delete`...) on a read-only profile (exit 2).
@@ -344,7 +398,18 @@ impl Target {
         Ok(())
     }
 
-    /// Resolves the key and builds a client whose retries are noted on stderr.
+    /// The overall time limit of an ordinary command.
+    pub fn time_limit(&self) -> Duration {
+        self.timeout.unwrap_or(self.config.timeout)
+    }
+
+    /// The overall time limit of an import or a copy.
+    pub fn import_time_limit(&self) -> Duration {
+        self.timeout.unwrap_or(self.config.import_timeout)
+    }
+
+    /// Resolves the key and builds a client whose retries are noted on stderr, with the
+    /// command's time limit starting now.
     pub fn connect(&self) -> Result<Connection, Failure> {
         let resolved = self.selected.resolve()?;
         for w in &resolved.warnings {
@@ -360,7 +425,8 @@ impl Target {
                     short_error(err),
                     delay.as_secs_f32()
                 ));
-            }));
+            }))
+            .with_deadline(Deadline::after(self.time_limit()));
         Ok(Connection {
             session: resolved.session,
             client,

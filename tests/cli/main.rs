@@ -8,6 +8,7 @@ mod harness;
 
 mod commands;
 mod config;
+mod hostile;
 mod inputs;
 mod secrets;
 mod terminal;
