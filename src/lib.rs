@@ -6,7 +6,8 @@
 //! - [`config`]: the config file, profiles and key sources;
 //! - [`cli`]: the scripting subcommands;
 //! - [`diff`]: field-level differences between two customizations;
-//! - [`import`]: the bulk import engine (validate, chunk, send, journal, report).
+//! - [`import`]: the bulk import engine (validate, chunk, send, journal, report);
+//! - [`mirror`]: the local SQLite mirror of a tracker (sync, search, where-pinned, short ids).
 
 /// The allocator of every program built on this library: `pinscope`, its tests and its
 /// benchmarks. The emulator's bulk create makes a dozen small allocations per line and
@@ -22,5 +23,6 @@ pub mod config;
 pub mod diff;
 pub mod emulator;
 pub mod import;
+pub mod mirror;
 pub mod tui;
 pub mod when;
