@@ -9,5 +9,6 @@ mod harness;
 mod commands;
 mod config;
 mod inputs;
+mod mirror;
 mod secrets;
 mod terminal;
