@@ -151,7 +151,7 @@ fn sync_search_where_and_short_ids() {
     let new_id = created["id"].as_str().expect("id").to_string();
     assert_eq!(
         ids(&env.run(&["search", "rosewood"]).ok().ndjson()),
-        [new_id.clone()]
+        std::slice::from_ref(&new_id)
     );
 
     let mut changed = env.run(&["get", P1]).ok().json();
@@ -331,7 +331,7 @@ fn two_processes_at_once() {
     let env = Env::for_emu(&emu, "");
     env.run(&["sync"]).ok();
     // A second sync runs in another process while this one searches and resolves.
-    let mut bg = env
+    let bg = env
         .std_cmd(env!("CARGO_BIN_EXE_pinscope"))
         .args(["sync"])
         .stdout(std::process::Stdio::null())
