@@ -145,7 +145,8 @@ pub fn open_for_reading(
     match m.age_at(now)? {
         None => {
             note(&format!(
-                "the mirror of tracker {} was never synced: syncing now",
+                "the mirror of tracker {} was never synced, or an import changed the tracker: \
+                 syncing now",
                 scope.tracker
             ));
             Ok(sync_into(conn, m)?.0)

@@ -178,8 +178,26 @@ fn reads_sync_a_never_synced_mirror_and_note_an_old_one() {
     let env = Env::for_emu(&emu, "");
     // Never synced: the first read syncs.
     let r = env.run(&["where", "/p/555"]);
-    r.ok().stderr_has("never synced");
+    r.ok().stderr_has("syncing now");
     assert_eq!(r.ndjson().len(), 2);
+    // An import cannot be followed row by row: the next read syncs.
+    let lines = format!(
+        "{}\n{}\n",
+        item("basket", "/p/8001", &["walnut"]),
+        item("basket", "/p/8002", &["walnut"])
+    );
+    let file = env.write("in.ndjson", &lines);
+    env.run(&["import", path_str(&file)]).ok();
+    let r = env.run(&["search", "walnut"]);
+    r.ok().stderr_has("syncing now");
+    assert_eq!(r.ndjson().len(), 2);
+    assert!(
+        !env.run(&["search", "walnut"])
+            .ok()
+            .stderr
+            .contains("syncing"),
+        "synced once"
+    );
 
     // Make the mirror an hour old.
     let db = env.data.join(mirror::FILE_NAME);
