@@ -174,6 +174,48 @@ pub struct ExportQuery {
     pub remove_nonexisting_item_pins: bool,
 }
 
+/// How many times the usual request timeout a streamed export may take.
+pub const EXPORT_TIMEOUT_FACTOR: u32 = 20;
+
+/// The body of an export answer, read a chunk at a time. A chunk that does not come within
+/// the request timeout is an error (a body that trickles to a stop), and the whole body is
+/// bounded by [`EXPORT_TIMEOUT_FACTOR`] and the command's deadline.
+pub struct ExportStream {
+    resp: reqwest::Response,
+    client: Client,
+    method: String,
+    path: String,
+    idle: Duration,
+}
+
+impl std::fmt::Debug for ExportStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportStream")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl ExportStream {
+    /// The next chunk of the body; `None` at its end. A cut connection is an error.
+    pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, ApiError> {
+        let timeout = ApiError::Timeout {
+            method: self.method.clone(),
+            path: self.path.clone(),
+            after: self.idle,
+        };
+        match tokio::time::timeout(self.idle, self.resp.chunk()).await {
+            Err(_) => Err(timeout),
+            Ok(r) => r.map_err(|e| {
+                let e = self
+                    .client
+                    .transport_error(e, &self.method, &self.path, self.idle);
+                self.client.deadline_cut(e)
+            }),
+        }
+    }
+}
+
 /// The largest page the list endpoint serves.
 pub const MAX_PAGE: u32 = 1000;
 
@@ -782,12 +824,12 @@ impl Client {
 
     /// `POST /scopes/export`, every row in memory. Retried from the start (within the
     /// retry policy) when the answer breaks off; large exports should use
-    /// [`Client::export_stream`].
+    /// [`Client::export_rows`].
     pub async fn export(&self, q: &ExportQuery) -> Result<Vec<Customization>, ApiError> {
         let mut attempt = 0;
         loop {
             let mut rows = Vec::new();
-            let mut stream = self.export_stream(q).await?;
+            let mut stream = self.export_rows(q).await?;
             let failed = loop {
                 match stream.next().await {
                     Ok(Some(c)) => rows.push(c),
@@ -803,32 +845,17 @@ impl Client {
         }
     }
 
-    /// `POST /scopes/export`, its rows read as they arrive: at most one object's limit per
-    /// row, and a row must complete within the request timeout (a body that trickles is
-    /// cut). Failures before the first byte of the body are retried; after it, the caller
-    /// decides.
-    pub async fn export_stream(&self, q: &ExportQuery) -> Result<ExportRows, ApiError> {
-        let mut query = Vec::new();
-        for (key, value) in [
-            ("model", &q.model),
-            ("tag", &q.tag),
-            ("target_type", &q.target_type),
-            ("target_identity", &q.target_identity),
-        ] {
-            if let Some(v) = value {
-                query.push((key, v.clone()));
-            }
-        }
-        if q.remove_expired_pins {
-            query.push(("remove_expired_pins", "true".to_string()));
-        }
-        if q.remove_nonexisting_item_pins {
-            query.push(("remove_nonexisting_item_pins", "true".to_string()));
-        }
+    /// Sends an export and waits for the head of its answer, retrying what is safe to
+    /// retry; the body may take up to `whole` (and never past the deadline).
+    async fn open_export(
+        &self,
+        q: &ExportQuery,
+        whole: Duration,
+    ) -> Result<reqwest::Response, ApiError> {
         let req = Req {
             method: Method::POST,
             sub: "/scopes/export",
-            query,
+            query: export_query(q),
             content_type: JSON_CONTENT_TYPE,
             body: None,
             idempotent: true,
@@ -838,24 +865,12 @@ impl Client {
         let mut last: Option<ApiError> = None;
         loop {
             let budget = self.attempt_budget(last.as_ref())?;
-            // The whole body may take long; only the deadline bounds it. Trickling is caught
-            // row by row.
-            let whole = self
-                .deadline
-                .map(|d| d.remaining())
-                .unwrap_or(Duration::from_secs(24 * 3600));
+            let whole = match self.deadline {
+                Some(d) => whole.min(d.remaining()),
+                None => whole,
+            };
             match self.send_once(&req, whole.max(budget)).await {
-                Ok(resp) => {
-                    return Ok(ExportRows {
-                        resp,
-                        scan: RowScanner::new(self.limits.object_bytes),
-                        row_timeout: self.timeout,
-                        row_started: tokio::time::Instant::now(),
-                        path: self.path("/scopes/export"),
-                        deadline: self.deadline,
-                        done: false,
-                    });
-                }
+                Ok(resp) => return Ok(resp),
                 Err(e) => {
                     let e = self.deadline_cut(e);
                     if !Self::retryable(&req, &e) || attempt >= self.retry.max_retries {
@@ -868,6 +883,64 @@ impl Client {
             }
         }
     }
+
+    /// `POST /scopes/export`, its rows read and parsed as they arrive: at most one object's
+    /// limit per row, and a row must complete within the request timeout (a body that
+    /// trickles is cut). Failures before the body are retried; after it, the caller decides.
+    pub async fn export_rows(&self, q: &ExportQuery) -> Result<ExportRows, ApiError> {
+        // The whole body may take long; the deadline bounds it, and trickling is caught
+        // row by row.
+        let resp = self
+            .open_export(q, Duration::from_secs(7 * 24 * 3600))
+            .await?;
+        Ok(ExportRows {
+            resp,
+            scan: RowScanner::new(self.limits.object_bytes),
+            row_timeout: self.timeout,
+            row_started: tokio::time::Instant::now(),
+            path: self.path("/scopes/export"),
+            deadline: self.deadline,
+            done: false,
+        })
+    }
+
+    /// `POST /scopes/export` with the body left to stream: the mirror reads it a chunk at a
+    /// time instead of holding the whole tracker. Retried like any safe request until the
+    /// answer's head arrives; a cut after that is the caller's to report. The whole-request
+    /// timeout is [`EXPORT_TIMEOUT_FACTOR`] times the usual one, as a large tracker takes long
+    /// (and never past the deadline); each chunk must come within the usual one.
+    pub async fn export_stream(&self, q: &ExportQuery) -> Result<ExportStream, ApiError> {
+        let timeout = self.timeout.saturating_mul(EXPORT_TIMEOUT_FACTOR);
+        let resp = self.open_export(q, timeout).await?;
+        Ok(ExportStream {
+            resp,
+            client: self.clone(),
+            method: "POST".into(),
+            path: self.path("/scopes/export"),
+            idle: self.timeout,
+        })
+    }
+}
+
+fn export_query(q: &ExportQuery) -> Vec<(&'static str, String)> {
+    let mut query = Vec::new();
+    for (key, value) in [
+        ("model", &q.model),
+        ("tag", &q.tag),
+        ("target_type", &q.target_type),
+        ("target_identity", &q.target_identity),
+    ] {
+        if let Some(v) = value {
+            query.push((key, v.clone()));
+        }
+    }
+    if q.remove_expired_pins {
+        query.push(("remove_expired_pins", "true".to_string()));
+    }
+    if q.remove_nonexisting_item_pins {
+        query.push(("remove_nonexisting_item_pins", "true".to_string()));
+    }
+    query
 }
 
 /// `4 MiB`, `512 KiB`, `100 bytes`.
@@ -965,7 +1038,7 @@ impl Paging {
     }
 }
 
-/// The rows of an export as they arrive (see [`Client::export_stream`]).
+/// The rows of an export as they arrive (see [`Client::export_rows`]).
 pub struct ExportRows {
     resp: reqwest::Response,
     scan: RowScanner,

@@ -10,7 +10,7 @@ pub mod text;
 pub mod time;
 pub mod validate;
 
-pub use client::{Client, ClientConfig, ExportQuery, ListQuery, RetryPolicy};
+pub use client::{Client, ClientConfig, ExportQuery, ExportStream, ListQuery, RetryPolicy};
 pub use error::{ApiError, StatusError};
 pub use model::{
     ConflictStrategy, Customization, Page, Pin, PinState, PinType, Position, Summary, TargetType,

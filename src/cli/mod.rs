@@ -25,8 +25,11 @@ pub mod commands;
 pub mod config_cmd;
 pub mod import;
 pub mod input;
+pub mod launch;
 pub mod logging;
+pub mod mirror_cmd;
 pub mod output;
+pub mod serve;
 
 /// Exit codes shared by every subcommand.
 pub mod exit {
@@ -100,27 +103,17 @@ pub struct GlobalArgs {
     pub timeout: Option<Duration>,
 }
 
-/// `90`, `90s`, `10m`, `2h`: a positive duration.
+/// `90` (seconds), or a duration as the config writes one (`90s`, `10m`, `1h 30m`): more
+/// than zero.
 fn parse_timeout(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => s.split_at(i),
-        None => (s, "s"),
+    let d = match s.trim().parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => config::parse_duration(s)?,
     };
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("expected seconds or a duration such as 90s, 10m, 2h: {s:?}"))?;
-    let secs = match unit.trim() {
-        "s" | "sec" | "secs" => Some(n),
-        "m" | "min" => n.checked_mul(60),
-        "h" => n.checked_mul(3600),
-        _ => None,
-    }
-    .ok_or_else(|| format!("expected seconds or a duration such as 90s, 10m, 2h: {s:?}"))?;
-    if secs == 0 {
+    if d.is_zero() {
         return Err("must be more than 0".into());
     }
-    Ok(Duration::from_secs(secs))
+    Ok(d)
 }
 
 impl GlobalArgs {
@@ -169,14 +162,20 @@ pub enum Command {
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
     /// Run the local emulator of the customizations API.
-    Serve(crate::emulator::serve::ServeArgs),
+    Serve(serve::ServeArgs),
     /// Import an NDJSON file of customizations: validated first, sent in chunks, every line
     /// accounted for
     Import(import::ImportArgs),
     /// Copy customizations from one profile's tracker into another's
     Copy(import::CopyArgs),
     /// Open the terminal UI on a built-in emulator with a sample shop (no account needed).
-    Demo(crate::tui::demo::DemoArgs),
+    Demo(launch::DemoArgs),
+    /// Refresh the local mirror of the tracker (one export, swapped in whole)
+    Sync(mirror_cmd::SyncArgs),
+    /// Search the whole tracker in the mirror; NDJSON of customizations, best first
+    Search(mirror_cmd::SearchArgs),
+    /// Every pin of an item across the tracker, from the mirror; NDJSON, one pin a line
+    Where(mirror_cmd::WhereArgs),
 }
 
 /// Parses the command line and runs it.
@@ -198,7 +197,7 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> ExitCode {
     let g = &cli.global;
     let result = match cli.command {
-        Some(Command::Serve(args)) => return crate::emulator::serve::run(args),
+        Some(Command::Serve(args)) => return serve::run(args),
         Some(Command::Get(a)) => commands::get(g, a),
         Some(Command::List(a)) => commands::list(g, a),
         Some(Command::Create(a)) => commands::create(g, a),
@@ -211,8 +210,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Config(c)) => config_cmd::run(g, c),
         Some(Command::Import(a)) => import::import(g, a),
         Some(Command::Copy(a)) => import::copy(g, a),
-        Some(Command::Demo(a)) => return crate::tui::demo::run(g, a),
-        None => return crate::tui::launch_default(g),
+        Some(Command::Demo(a)) => return launch::demo(g, a),
+        Some(Command::Sync(a)) => mirror_cmd::sync(g, a),
+        Some(Command::Search(a)) => mirror_cmd::search(g, a),
+        Some(Command::Where(a)) => mirror_cmd::where_cmd(g, a),
+        None => return launch::launch_default(g),
     };
     finish(result)
 }

@@ -6,9 +6,12 @@
 
 mod harness;
 
+mod architecture;
+
 mod commands;
 mod config;
 mod hostile;
 mod inputs;
+mod mirror;
 mod secrets;
 mod terminal;

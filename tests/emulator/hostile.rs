@@ -93,7 +93,7 @@ async fn an_export_streams_its_rows_and_refuses_a_row_over_the_limit() {
         page_bytes: 1 << 20,
     });
     let mut stream = c
-        .export_stream(&ExportQuery::default())
+        .export_rows(&ExportQuery::default())
         .await
         .expect("export");
     let mut got = Vec::new();
@@ -119,7 +119,7 @@ async fn an_export_streams_its_rows_and_refuses_a_row_over_the_limit() {
         page_bytes: 1 << 20,
     });
     let mut stream = c
-        .export_stream(&ExportQuery::default())
+        .export_rows(&ExportQuery::default())
         .await
         .expect("export");
     assert!(stream.next().await.expect("first row").is_some());
@@ -159,10 +159,7 @@ async fn a_body_that_trickles_times_out() {
     cfg.request_timeout = Duration::from_secs(1);
     cfg.retry = RetryPolicy::NONE;
     let c = Client::new(cfg).expect("client");
-    let mut rows = c
-        .export_stream(&ExportQuery::default())
-        .await
-        .expect("head");
+    let mut rows = c.export_rows(&ExportQuery::default()).await.expect("head");
     let e = rows.next().await.expect_err("trickle");
     assert!(matches!(e, ApiError::Timeout { .. }), "{e:?}");
 }
