@@ -8,6 +8,7 @@ mod harness;
 
 mod commands;
 mod config;
+mod health;
 mod inputs;
 mod secrets;
 mod terminal;
