@@ -405,6 +405,8 @@ impl Browse {
             Action::Bottom => self.move_by(isize::MAX / 2, ctx),
             Action::Open => self.open_selected(ctx),
             Action::Lookup => ctx.push(Lookup::new()),
+            Action::Agenda => ctx.push(crate::tui::screens::agenda::AgendaScreen::new()),
+            Action::Health => ctx.push(crate::tui::screens::health::HealthScreen::new()),
             Action::New => ctx.push(crate::tui::screens::editor::Editor::create()),
             Action::Search => {
                 self.mode = Mode::Search;

@@ -17,11 +17,13 @@ use crate::config::Session;
 use crate::tui::keys::{Action, Context, Keymap};
 use crate::tui::msg::{ApiEvent, ApiRequest, ReqId};
 
+pub mod agenda;
 pub mod browse;
 pub mod detail;
 pub mod editor;
 pub mod export;
 pub mod first_run;
+pub mod health;
 pub mod help;
 pub mod import;
 pub mod lookup;
