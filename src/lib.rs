@@ -8,7 +8,8 @@
 //!   launch of the TUI and the emulator;
 //! - [`diff`]: field-level differences between two customizations;
 //! - [`import`]: the bulk import engine (validate, chunk, send, journal, report);
-//! - [`health`]: the agenda of pin changes and the lint rules (pure functions).
+//! - [`health`]: the agenda of pin changes and the lint rules (pure functions);
+//! - [`mirror`]: the local SQLite mirror of a tracker (sync, search, where-pinned, short ids).
 
 pub mod api;
 pub mod cli;
@@ -17,5 +18,6 @@ pub mod diff;
 pub mod emulator;
 pub mod health;
 pub mod import;
+pub mod mirror;
 pub mod tui;
 pub mod when;
