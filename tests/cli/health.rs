@@ -220,3 +220,33 @@ fn create_refuses_a_stored_target_unless_allowed() {
         .ok();
     assert_eq!(emu.count(), 5);
 }
+
+#[test]
+fn agenda_and_lint_read_the_mirror_and_sync_when_asked() {
+    let emu = Emu::with_rows(vec![item("basket", "/p/1", &[])]);
+    let env = Env::for_emu(&emu, "");
+    // The first run syncs the mirror (it never was).
+    env.run(&["lint"]).ok();
+    assert!(env.data.join("mirror.sqlite3").exists());
+    // A second customization on the same target appears on the service behind pinscope's back.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client = pinscope::api::Client::new(pinscope::api::ClientConfig::new(
+        &emu.url,
+        crate::harness::TRACKER,
+        pinscope::api::Secret::new(crate::harness::KEY),
+    ))
+    .expect("client");
+    let c = pinscope::api::Customization::from_value(item("basket", "/p/1", &[])).expect("object");
+    rt.block_on(client.create(&c)).expect("created");
+    // Read from the mirror: not seen yet.
+    env.run(&["lint"]).ok();
+    // --sync refreshes first: the duplicate is found.
+    let run = env.run(&["lint", "--sync"]);
+    run.code(3);
+    assert_eq!(run.ndjson()[0]["rule"], "duplicate-target");
+    // And stays found without --sync.
+    env.run(&["lint"]).code(3);
+}
