@@ -10,6 +10,7 @@ mod architecture;
 
 mod commands;
 mod config;
+mod health;
 mod hostile;
 mod inputs;
 mod mirror;
