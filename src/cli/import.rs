@@ -703,27 +703,37 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
         remove_expired_pins: a.remove_expired_pins,
         remove_nonexisting_item_pins: false,
     };
-    let rows = block_on(src.client.export(&q))?.map_err(|e| Failure::api(&e))?;
-    note(&format!(
-        "exported {} from {}",
-        plural(rows.len() as u64, "customization", "customizations"),
-        a.from
-    ));
-    // The export, without server-set fields, as the file the import reads.
+    // The export, without server-set fields, as the file the import reads: written row by
+    // row as it arrives, so memory holds one row, not the tracker.
     let mut tmp = tempfile::NamedTempFile::new()
         .map_err(|e| Failure::new(exit::API, format!("cannot create a temporary file: {e}")))?;
-    {
+    let exported = {
+        let write_failed =
+            |e: std::io::Error| Failure::new(exit::API, format!("cannot write the export: {e}"));
         let mut w = std::io::BufWriter::new(tmp.as_file_mut());
-        for c in &rows {
-            serde_json::to_writer(&mut w, &c.without_server_fields())
-                .map_err(|e| Failure::new(exit::API, format!("cannot write the export: {e}")))?;
-            w.write_all(b"\n")
-                .map_err(|e| Failure::new(exit::API, format!("cannot write the export: {e}")))?;
-        }
-        w.flush()
-            .map_err(|e| Failure::new(exit::API, format!("cannot write the export: {e}")))?;
-    }
-    drop(rows);
+        let n = block_on(async {
+            let mut rows = src
+                .client
+                .export_rows(&q)
+                .await
+                .map_err(|e| Failure::api(&e))?;
+            let mut n = 0u64;
+            while let Some(c) = rows.next().await.map_err(|e| Failure::api(&e))? {
+                serde_json::to_writer(&mut w, &c.without_server_fields())
+                    .map_err(|e| write_failed(e.into()))?;
+                w.write_all(b"\n").map_err(write_failed)?;
+                n += 1;
+            }
+            Ok::<u64, Failure>(n)
+        })??;
+        w.flush().map_err(write_failed)?;
+        n
+    };
+    note(&format!(
+        "exported {} from {}",
+        plural(exported, "customization", "customizations"),
+        a.from
+    ));
     let name = format!("export of {}", a.from);
     let watch = Watch::new();
     let mut plan = validate(Source::Path(tmp.path().to_path_buf()), &watch)?;
