@@ -250,7 +250,7 @@ struct RawConfig {
     #[serde(default)]
     keys: BTreeMap<String, Spanned<KeyChords>>,
     timeout_secs: Option<Spanned<u64>>,
-    import_timeout_secs: Option<Spanned<u64>>,
+    bulk_timeout_secs: Option<Spanned<u64>>,
     #[serde(default)]
     mirror: RawMirror,
 }
@@ -381,8 +381,9 @@ pub struct Config {
     pub keys: BTreeMap<String, Vec<String>>,
     /// The overall time limit of a command (`timeout_secs`), `--timeout` overrides it.
     pub timeout: Duration,
-    /// The same for `import` and `copy` (`import_timeout_secs`).
-    pub import_timeout: Duration,
+    /// The same for commands that move a whole tracker: import, copy, export and the
+    /// mirror's sync (`bulk_timeout_secs`).
+    pub bulk_timeout: Duration,
     /// `[mirror]`.
     pub mirror: MirrorSettings,
     /// Things that work but should not be so (a key written in the file, a file others can
@@ -456,8 +457,8 @@ const DEFAULT_CONNECT_TIMEOUT: u64 = 5;
 const DEFAULT_REQUEST_TIMEOUT: u64 = 60;
 /// A command's overall time limit, by default.
 pub const DEFAULT_TIMEOUT: u64 = 300;
-/// An import's (or copy's) overall time limit, by default.
-pub const DEFAULT_IMPORT_TIMEOUT: u64 = 6 * 3600;
+/// The overall time limit of import, copy, export and sync, by default.
+pub const DEFAULT_BULK_TIMEOUT: u64 = 6 * 3600;
 /// How long `private_key_cmd` may run, by default.
 pub const DEFAULT_KEY_CMD_TIMEOUT: u64 = 30;
 /// The longest overall time limit the config takes (a week).
@@ -698,10 +699,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         None => default,
     };
     let timeout = limit(&raw.timeout_secs, "timeout_secs", DEFAULT_TIMEOUT);
-    let import_timeout = limit(
-        &raw.import_timeout_secs,
-        "import_timeout_secs",
-        DEFAULT_IMPORT_TIMEOUT,
+    let bulk_timeout = limit(
+        &raw.bulk_timeout_secs,
+        "bulk_timeout_secs",
+        DEFAULT_BULK_TIMEOUT,
     );
 
     let mut keys = BTreeMap::new();
@@ -748,7 +749,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         mirror,
         warnings,
         timeout: Duration::from_secs(timeout),
-        import_timeout: Duration::from_secs(import_timeout),
+        bulk_timeout: Duration::from_secs(bulk_timeout),
     })
 }
 
@@ -952,7 +953,7 @@ impl Config {
             mirror: MirrorSettings::default(),
             warnings: Vec::new(),
             timeout: Duration::from_secs(DEFAULT_TIMEOUT),
-            import_timeout: Duration::from_secs(DEFAULT_IMPORT_TIMEOUT),
+            bulk_timeout: Duration::from_secs(DEFAULT_BULK_TIMEOUT),
         }
     }
 

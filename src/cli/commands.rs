@@ -455,7 +455,7 @@ pub fn export(g: &GlobalArgs, a: ExportArgs) -> Outcome {
     // Rows are written as they arrive: memory stays at one row however large the export.
     // A file appears only whole (a failure leaves none); stdout may have had some rows.
     block_on(async {
-        let mut rows = conn.client.export_rows(&q).await?;
+        let mut rows = conn.bulk_client().export_rows(&q).await?;
         while let Some(c) = rows.next().await? {
             out.write(&c).map_err(ExportFailure::Write)?;
         }

@@ -653,7 +653,7 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
     if conn.session.production && !a.resume {
         confirm_production(&conn.session.profile_name, c.to_send(), a.yes)?;
     }
-    conn.restart_clock(target.import_time_limit());
+    conn.restart_clock(target.bulk_time_limit());
     let opts = RunOptions {
         strategy,
         chunk_size,
@@ -692,7 +692,7 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
         to.refuse_writes("copy into it")?;
     }
     let mut src = from.connect()?;
-    src.restart_clock(from.import_time_limit());
+    src.restart_clock(from.bulk_time_limit());
     let mut dst = to.connect()?;
     let strategy = strategy(&a.conflict_strategy);
     let q = ExportQuery {
@@ -766,7 +766,7 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
     if dst.session.production {
         confirm_production(&dst.session.profile_name, c.to_send(), a.yes)?;
     }
-    dst.restart_clock(to.import_time_limit());
+    dst.restart_clock(to.bulk_time_limit());
     let opts = RunOptions {
         strategy,
         chunk_size,

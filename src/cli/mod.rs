@@ -99,7 +99,7 @@ pub struct GlobalArgs {
     pub log_file: Option<PathBuf>,
     /// The command's overall time limit: no request starts and no retry waits past it.
     /// Seconds, or with a unit: 90s, 10m, 2h [default: timeout_secs in the config, 300;
-    /// import and copy: import_timeout_secs, 21600]
+    /// import, copy, export and sync: bulk_timeout_secs, 21600]
     #[arg(long, global = true, value_name = "DURATION", value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
 }
@@ -355,6 +355,8 @@ pub struct Target {
 pub struct Connection {
     pub session: Session,
     pub client: Client,
+    /// The time limit of work that moves a whole tracker (see [`Connection::bulk_client`]).
+    pub bulk_limit: Duration,
 }
 
 impl Connection {
@@ -362,6 +364,14 @@ impl Connection {
     /// answering it does not count.
     pub fn restart_clock(&mut self, limit: Duration) {
         self.client = self.client.clone().with_deadline(Deadline::after(limit));
+    }
+
+    /// The client with the bulk time limit starting now: for an export or a sync of the
+    /// whole tracker, which may take longer than an ordinary command.
+    pub fn bulk_client(&self) -> Client {
+        self.client
+            .clone()
+            .with_deadline(Deadline::after(self.bulk_limit))
     }
 }
 
@@ -414,9 +424,10 @@ impl Target {
         self.timeout.unwrap_or(self.config.timeout)
     }
 
-    /// The overall time limit of an import or a copy.
-    pub fn import_time_limit(&self) -> Duration {
-        self.timeout.unwrap_or(self.config.import_timeout)
+    /// The overall time limit of a command that moves a whole tracker (import, copy,
+    /// export, sync).
+    pub fn bulk_time_limit(&self) -> Duration {
+        self.timeout.unwrap_or(self.config.bulk_timeout)
     }
 
     /// Resolves the key and builds a client whose retries are noted on stderr, with the
@@ -441,6 +452,7 @@ impl Target {
         Ok(Connection {
             session: resolved.session,
             client,
+            bulk_limit: self.bulk_time_limit(),
         })
     }
 }

@@ -532,11 +532,11 @@ fn the_example_config_parses_and_documents_every_setting() {
     assert!(cfg.profiles.values().any(|p| p.production));
     assert!(!cfg.keys.is_empty());
     assert_eq!(cfg.timeout, Duration::from_secs(300));
-    assert_eq!(cfg.import_timeout, Duration::from_secs(21600));
+    assert_eq!(cfg.bulk_timeout, Duration::from_secs(21600));
     for field in [
         "default_profile",
         "timeout_secs",
-        "import_timeout_secs",
+        "bulk_timeout_secs",
         "[keys]",
     ]
     .into_iter()
@@ -604,10 +604,10 @@ fn a_key_command_that_hangs_is_stopped_and_its_output_never_shown() {
 
 #[test]
 fn time_limits_are_read_and_checked() {
-    let text = "timeout_secs = 90\nimport_timeout_secs = 600\n[profiles.a]\ntracker_id = \"t\"\nprivate_key_cmd = [\"x\"]\nprivate_key_cmd_timeout_secs = 5\n";
+    let text = "timeout_secs = 90\nbulk_timeout_secs = 600\n[profiles.a]\ntracker_id = \"t\"\nprivate_key_cmd = [\"x\"]\nprivate_key_cmd_timeout_secs = 5\n";
     let cfg = parse(&p(), text).expect("parses");
     assert_eq!(cfg.timeout, Duration::from_secs(90));
-    assert_eq!(cfg.import_timeout, Duration::from_secs(600));
+    assert_eq!(cfg.bulk_timeout, Duration::from_secs(600));
     assert_eq!(cfg.profiles["a"].key_cmd_timeout, Duration::from_secs(5));
     let e = parse(&p(), "timeout_secs = 0\n").expect_err("zero");
     assert!(e.to_string().contains("timeout_secs"), "{e}");
