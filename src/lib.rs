@@ -6,7 +6,9 @@
 //! - [`config`]: the config file, profiles and key sources;
 //! - [`cli`]: the scripting subcommands;
 //! - [`diff`]: field-level differences between two customizations;
-//! - [`import`]: the bulk import engine (validate, chunk, send, journal, report).
+//! - [`import`]: the bulk import engine (validate, chunk, send, journal, report);
+//! - [`batch`]: one change over many customizations: plan, apply, undo;
+//! - [`mirror`]: the tracker's local database, with the history of writes.
 
 /// The allocator of every program built on this library: `pinscope`, its tests and its
 /// benchmarks. The emulator's bulk create makes a dozen small allocations per line and
@@ -17,10 +19,12 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod api;
+pub mod batch;
 pub mod cli;
 pub mod config;
 pub mod diff;
 pub mod emulator;
 pub mod import;
+pub mod mirror;
 pub mod tui;
 pub mod when;
