@@ -249,7 +249,19 @@ struct RawConfig {
     profiles: BTreeMap<String, Spanned<RawProfile>>,
     #[serde(default)]
     keys: BTreeMap<String, Spanned<KeyChords>>,
+    #[serde(default)]
+    history: RawHistory,
 }
+
+/// `[history]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHistory {
+    keep_days: Option<Spanned<i64>>,
+}
+
+/// How long the history of writes is kept unless `history.keep_days` says otherwise.
+pub const DEFAULT_HISTORY_KEEP_DAYS: u32 = 90;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -337,6 +349,8 @@ pub struct Config {
     pub profiles: BTreeMap<String, Profile>,
     /// `[keys]`: action name -> key chords.
     pub keys: BTreeMap<String, Vec<String>>,
+    /// `history.keep_days`: days the history of writes is kept.
+    pub history_keep_days: u32,
     /// Things that work but should not be so (a key written in the file, a file others can
     /// read). Print them once.
     pub warnings: Vec<String>,
@@ -638,6 +652,23 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         keys.insert(action, chords);
     }
 
+    let history_keep_days = match &raw.history.keep_days {
+        None => DEFAULT_HISTORY_KEEP_DAYS,
+        Some(d) => match u32::try_from(*d.get_ref()) {
+            Ok(n) if n >= 1 => n,
+            _ => {
+                problems.push(problem_at(
+                    path,
+                    text,
+                    Some(d.span().start),
+                    Some("history.keep_days".into()),
+                    "must be a whole number of days, at least 1".into(),
+                ));
+                DEFAULT_HISTORY_KEEP_DAYS
+            }
+        },
+    };
+
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.line);
         return Err(ConfigError::Invalid(problems));
@@ -648,6 +679,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         default_profile,
         profiles,
         keys,
+        history_keep_days,
         warnings,
     })
 }
@@ -849,6 +881,7 @@ impl Config {
             default_profile: None,
             profiles: BTreeMap::new(),
             keys: BTreeMap::new(),
+            history_keep_days: DEFAULT_HISTORY_KEEP_DAYS,
             warnings: Vec::new(),
         }
     }

@@ -10,6 +10,7 @@ use super::output::{Ndjson, print_lines, print_object};
 use super::{Cli, Failure, GlobalArgs, Outcome, Target, block_on, exit, input, interactive, note};
 use crate::api::client::MAX_PAGE;
 use crate::api::{ApiError, ExportQuery, ListQuery};
+use crate::mirror::history::OpKind;
 
 const TARGET_TYPES: [&str; 3] = ["item", "criteria", "all"];
 
@@ -239,6 +240,9 @@ pub fn create(g: &GlobalArgs, a: CreateArgs) -> Outcome {
     let conn = target.connect()?;
     let created = block_on(conn.client.create(&c))?.map_err(|e| maybe_applied(&e, "create"))?;
     tracing::info!(id = created.id().unwrap_or("?"), "created");
+    if let Some(id) = created.id() {
+        target.record_write(OpKind::Create, id, None, Some(&created));
+    }
     print_object(&created)
 }
 
@@ -296,12 +300,10 @@ pub fn update(g: &GlobalArgs, a: UpdateArgs) -> Outcome {
     let conn = target.connect()?;
     let production = conn.session.production;
     let ask_first = !a.yes && interactive() && (a.diff || production);
+    // The version replaced: shown with --diff, and kept in the history for undo.
+    let current = block_on(conn.client.get(&a.id))?.map_err(|e| Failure::api(&e))?;
     if a.diff {
-        let current = block_on(conn.client.get(&a.id))?.map_err(|e| Failure::api(&e))?;
-        let changes = crate::diff::diff(
-            &serde_json::Value::Object(current.0),
-            &serde_json::Value::Object(c.0.clone()),
-        );
+        let changes = crate::diff::diff_maps(current.as_map(), c.as_map());
         if changes.is_empty() {
             note("no field differs from the server's version");
         }
@@ -320,6 +322,13 @@ pub fn update(g: &GlobalArgs, a: UpdateArgs) -> Outcome {
     }
     block_on(conn.client.update(&a.id, &c))?.map_err(|e| Failure::api(&e))?;
     tracing::info!(id = %a.id, "updated");
+    let mut after = c.clone();
+    for k in ["id", "created_at", "creator"] {
+        if let Some(v) = current.get(k) {
+            after.set(k, v.clone());
+        }
+    }
+    target.record_write(OpKind::Update, &a.id, Some(&current), Some(&after));
     note(&format!("updated {}", a.id));
     Ok(())
 }
@@ -335,8 +344,9 @@ pub fn delete(g: &GlobalArgs, a: DeleteArgs) -> Outcome {
         )));
     }
     let conn = target.connect()?;
+    // The version deleted, kept in the history so that undo can create it again.
+    let current = block_on(conn.client.get(&a.id))?.map_err(|e| Failure::api(&e))?;
     if !a.yes {
-        let current = block_on(conn.client.get(&a.id))?.map_err(|e| Failure::api(&e))?;
         let target = match current.target_type() {
             Some(crate::api::TargetType::All) | None => current.target_label(),
             Some(t) => format!("{t} {}", current.target_label()),
@@ -362,6 +372,7 @@ pub fn delete(g: &GlobalArgs, a: DeleteArgs) -> Outcome {
     }
     block_on(conn.client.delete(&a.id))?.map_err(|e| Failure::api(&e))?;
     tracing::info!(id = %a.id, "deleted");
+    target.record_write(OpKind::Delete, &a.id, Some(&current), None);
     note(&format!("deleted {}", a.id));
     Ok(())
 }

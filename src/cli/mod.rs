@@ -18,6 +18,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::api::{ApiError, Client};
 use crate::config::{self, Choice, Config, ConfigError, Selected, Session};
 
+pub mod batch;
 pub mod commands;
 pub mod config_cmd;
 pub mod import;
@@ -144,6 +145,12 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Copy customizations from one profile's tracker into another's
     Copy(import::CopyArgs),
+    /// Change many customizations at once: plan first (--dry-run prints it), then apply
+    Batch(batch::BatchArgs),
+    /// The history of writes, newest first, one operation a line (NDJSON)
+    History(batch::HistoryArgs),
+    /// Undo a recorded operation (see `pinscope history`)
+    Undo(batch::UndoArgs),
     /// Open the terminal UI on a built-in emulator with a sample shop (no account needed).
     Demo(crate::tui::demo::DemoArgs),
 }
@@ -180,6 +187,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Config(c)) => config_cmd::run(g, c),
         Some(Command::Import(a)) => import::import(g, a),
         Some(Command::Copy(a)) => import::copy(g, a),
+        Some(Command::Batch(a)) => batch::batch(g, a),
+        Some(Command::History(a)) => batch::history(g, a),
+        Some(Command::Undo(a)) => batch::undo(g, a),
         Some(Command::Demo(a)) => return crate::tui::demo::run(g, a),
         None => return crate::tui::launch_default(g),
     };
@@ -342,6 +352,69 @@ impl Target {
             )));
         }
         Ok(())
+    }
+
+    /// Where this profile's writes are recorded.
+    pub fn origin(&self) -> crate::mirror::history::Origin {
+        crate::mirror::history::Origin {
+            profile: self.selected.profile.name.clone(),
+            host: self.selected.profile.host.clone(),
+            tracker: self.selected.profile.tracker_id.clone(),
+        }
+    }
+
+    /// The history database of this profile's tracker (under the data dir), pruned to
+    /// `history.keep_days`.
+    pub fn open_history(&self) -> Result<crate::mirror::history::History, Failure> {
+        use crate::mirror::history::{History, database_path};
+        let dir = config::data_dir().ok_or_else(|| {
+            Failure::usage("no data dir for the history: set PINSCOPE_DATA_DIR".to_string())
+        })?;
+        let p = &self.selected.profile;
+        let path = database_path(&dir, &p.host, &p.tracker_id);
+        let h = History::open(&path).map_err(|e| Failure::new(exit::API, e.to_string()))?;
+        if let Err(e) = h.prune(self.config.history_keep_days, jiff::Timestamp::now()) {
+            warn(&e.to_string());
+        }
+        Ok(h)
+    }
+
+    /// The history for recording a write: a history that cannot be opened is a warning,
+    /// not a reason to refuse the write.
+    pub fn history_for_writes(&self) -> Option<crate::mirror::history::History> {
+        match self.open_history() {
+            Ok(h) => Some(h),
+            Err(f) => {
+                warn(&format!(
+                    "{}; this write will not be in the history",
+                    f.message
+                ));
+                None
+            }
+        }
+    }
+
+    /// Records one single write (create, update or delete) in the history.
+    pub fn record_write(
+        &self,
+        kind: crate::mirror::history::OpKind,
+        id: &str,
+        before: Option<&crate::api::Customization>,
+        after: Option<&crate::api::Customization>,
+    ) {
+        let Some(h) = self.history_for_writes() else {
+            return;
+        };
+        let summary = format!("{} {id}", kind.as_str());
+        if let Err(e) = h.record_all(
+            &self.origin(),
+            kind,
+            &summary,
+            jiff::Timestamp::now(),
+            &[(id, before, after)],
+        ) {
+            warn(&format!("{e}; this write is not in the history"));
+        }
     }
 
     /// Resolves the key and builds a client whose retries are noted on stderr.
