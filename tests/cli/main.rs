@@ -6,6 +6,7 @@
 
 mod harness;
 
+mod batch;
 mod commands;
 mod config;
 mod inputs;
