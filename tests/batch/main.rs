@@ -54,7 +54,7 @@ fn row(n: usize) -> Value {
         "id": id(n),
         "created_at": "2026-01-01T00:00:00Z",
         "x_note": {"z": 1, "a": [n]},
-        "model": if n % 2 == 0 { "basket" } else { "home" },
+        "model": if n.is_multiple_of(2) { "basket" } else { "home" },
         "target_type": "item",
         "target_identity": format!("/p/{n}"),
         "tags": ["summer"],
