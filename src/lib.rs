@@ -8,7 +8,8 @@
 //! - [`diff`]: field-level differences between two customizations;
 //! - [`import`]: the bulk import engine (validate, chunk, send, journal, report);
 //! - [`batch`]: one change over many customizations: plan, apply, undo;
-//! - [`mirror`]: the tracker's local database, with the history of writes.
+//! - [`mirror`]: the local SQLite mirror of a tracker (sync, search, where-pinned, short ids)
+//!   and the history of writes.
 
 /// The allocator of every program built on this library: `pinscope`, its tests and its
 /// benchmarks. The emulator's bulk create makes a dozen small allocations per line and

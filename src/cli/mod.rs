@@ -363,16 +363,16 @@ impl Target {
         }
     }
 
-    /// The history database of this profile's tracker (under the data dir), pruned to
+    /// The history of this profile's tracker (in the mirror's database), pruned to
     /// `history.keep_days`.
     pub fn open_history(&self) -> Result<crate::mirror::history::History, Failure> {
-        use crate::mirror::history::{History, database_path};
-        let dir = config::data_dir().ok_or_else(|| {
+        use crate::mirror::{Scope, default_path, history::History};
+        let path = default_path().ok_or_else(|| {
             Failure::usage("no data dir for the history: set PINSCOPE_DATA_DIR".to_string())
         })?;
         let p = &self.selected.profile;
-        let path = database_path(&dir, &p.host, &p.tracker_id);
-        let h = History::open(&path).map_err(|e| Failure::new(exit::API, e.to_string()))?;
+        let h = History::open(&path, &Scope::new(&p.host, &p.tracker_id))
+            .map_err(|e| Failure::new(exit::API, e.to_string()))?;
         if let Err(e) = h.prune(self.config.history_keep_days, jiff::Timestamp::now()) {
             warn(&e.to_string());
         }

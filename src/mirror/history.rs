@@ -2,8 +2,11 @@
 //! pinscope sends, as one operation with the before and after image of each customization
 //! it touched. Undo reads it back.
 //!
-//! Two tables in the tracker's database: `history_ops` (one row an operation) and
-//! `history_items` (one row a customization written, in the order the writes finished).
+//! Two tables in the mirror's database (migration 2 in [`super::schema`]): `history_ops`
+//! (one row an operation, with its host and tracker) and `history_items` (one row a
+//! customization written, in the order the writes finished). A [`History`] reads and writes
+//! the operations of its mirror's [`Scope`]. After each write the mirror's row is brought
+//! up to date too, once the mirror has been synced.
 //! An item is recorded right after its write succeeds, so a crash mid-way loses no record
 //! of what was already sent. Nothing here ever holds the private key: only customizations,
 //! the profile's name, the host and the tracker id.
@@ -13,6 +16,8 @@ use std::sync::Mutex;
 
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Mirror, MirrorError, Scope};
 use serde::Serialize;
 
 use crate::api::model::Customization;
@@ -108,117 +113,55 @@ pub enum HistoryError {
         #[source]
         source: rusqlite::Error,
     },
-    #[error("cannot create {path}: {source}")]
-    Dir {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Mirror(#[from] MirrorError),
     #[error("history database {path}: a stored customization is not a JSON object: {message}")]
     Corrupt { path: String, message: String },
     #[error("no operation {0} in the history")]
     NoSuchOp(i64),
 }
 
-/// The history of one database, shared by the tasks that write concurrently.
+/// The history of one tracker, shared by the tasks that write concurrently.
 #[derive(Debug)]
 pub struct History {
-    conn: Mutex<Connection>,
+    mirror: Mutex<Mirror>,
     path: String,
 }
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS history_ops (
-    id       INTEGER PRIMARY KEY AUTOINCREMENT,
-    at       TEXT NOT NULL,
-    profile  TEXT NOT NULL,
-    host     TEXT NOT NULL,
-    tracker  TEXT NOT NULL,
-    kind     TEXT NOT NULL,
-    summary  TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS history_items (
-    op_id            INTEGER NOT NULL REFERENCES history_ops(id) ON DELETE CASCADE,
-    seq              INTEGER NOT NULL,
-    customization_id TEXT NOT NULL,
-    before_json      TEXT,
-    after_json       TEXT,
-    PRIMARY KEY (op_id, seq)
-);
-CREATE INDEX IF NOT EXISTS history_ops_at ON history_ops(at);
-";
-
-/// The database file of a tracker under the data dir: `DATA_DIR/mirror/HOST-TRACKER.sqlite3`
-/// with every character outside `[A-Za-z0-9._-]` replaced, so two hosts holding the same
-/// tracker id (the service and an emulator) never share a history.
-pub fn database_path(data_dir: &Path, host: &str, tracker: &str) -> PathBuf {
-    let host = host
-        .trim_start_matches("https://")
-        .trim_start_matches("http://");
-    let clean = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect()
-    };
-    data_dir
-        .join("mirror")
-        .join(format!("{}-{}.sqlite3", clean(host), clean(tracker)))
+/// The mirror database's path in the data dir (see [`super::default_path`]).
+pub fn database_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(super::FILE_NAME)
 }
 
 impl History {
-    /// Opens (creating when needed) the database at `path` and its history tables.
-    pub fn open(path: &Path) -> Result<History, HistoryError> {
-        let shown = path.display().to_string();
-        if let Some(dir) = path.parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir).map_err(|source| HistoryError::Dir {
-                path: dir.display().to_string(),
-                source,
-            })?;
-        }
-        let conn = Connection::open(path).map_err(|source| HistoryError::Db {
-            path: shown.clone(),
-            source,
-        })?;
-        History::attach(conn, shown)
+    /// Opens (creating when needed) the mirror database at `path` for `scope`, with its
+    /// history tables.
+    pub fn open(path: &Path, scope: &Scope) -> Result<History, HistoryError> {
+        Ok(History::from_mirror(Mirror::open(path, scope)?))
     }
 
     /// A history in memory (tests, demos).
-    pub fn in_memory() -> Result<History, HistoryError> {
-        let conn = Connection::open_in_memory().map_err(|source| HistoryError::Db {
-            path: ":memory:".into(),
-            source,
-        })?;
-        History::attach(conn, ":memory:".into())
+    pub fn in_memory(scope: &Scope) -> Result<History, HistoryError> {
+        Ok(History::from_mirror(Mirror::open_in_memory(scope)?))
     }
 
-    /// Adds the history tables to an open database.
-    pub fn attach(conn: Connection, path: String) -> Result<History, HistoryError> {
-        let db = |source| HistoryError::Db {
-            path: path.clone(),
-            source,
-        };
-        // WAL keeps each small insert cheap; NORMAL is durable across a crash of the
-        // process (the OS keeps the WAL), which is what a history needs.
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(db)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(db)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(db)?;
-        conn.execute_batch(SCHEMA).map_err(db)?;
-        Ok(History {
-            conn: Mutex::new(conn),
+    /// The history of an open mirror's scope.
+    pub fn from_mirror(mut mirror: Mirror) -> History {
+        let path = mirror
+            .path()
+            .map_or_else(|| ":memory:".to_string(), |p| p.display().to_string());
+        // Items go with their operation when it is pruned.
+        let _ = mirror
+            .connection()
+            .pragma_update(None, "foreign_keys", "ON");
+        History {
+            mirror: Mutex::new(mirror),
             path,
-        })
+        }
+    }
+
+    pub fn scope(&self) -> Scope {
+        self.lock().scope().clone()
     }
 
     fn db(&self) -> impl Fn(rusqlite::Error) -> HistoryError + '_ {
@@ -228,13 +171,14 @@ impl History {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Mirror> {
         // A panic while holding the lock cannot leave a half-written row (SQLite is
         // transactional), so a poisoned lock is still good.
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+        self.mirror.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Starts an operation; items are added with [`History::record`] as writes succeed.
+    /// It is filed under this history's scope (host and tracker), with `origin`'s profile.
     pub fn begin(
         &self,
         origin: &Origin,
@@ -242,14 +186,16 @@ impl History {
         summary: &str,
         at: Timestamp,
     ) -> Result<i64, HistoryError> {
-        let conn = self.lock();
+        let mut guard = self.lock();
+        let scope = guard.scope().clone();
+        let conn: &Connection = guard.connection();
         conn.execute(
             "INSERT INTO history_ops (at, profile, host, tracker, kind, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 format_at(at),
                 origin.profile,
-                origin.host,
-                origin.tracker,
+                scope.host,
+                scope.tracker,
                 kind.as_str(),
                 summary
             ],
@@ -267,20 +213,33 @@ impl History {
         after: Option<&Customization>,
     ) -> Result<(), HistoryError> {
         let text = |c: Option<&Customization>| c.and_then(|c| serde_json::to_string(c).ok());
-        let conn = self.lock();
+        let mut guard = self.lock();
+        let conn: &Connection = guard.connection();
         conn.execute(
             "INSERT INTO history_items (op_id, seq, customization_id, before_json, after_json)
              VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM history_items WHERE op_id = ?1), ?2, ?3, ?4)",
             params![op, customization_id, text(before), text(after)],
         )
         .map_err(self.db())?;
+        // Keep the mirror true, once it holds the tracker (a partial mirror of a never
+        // synced tracker would pass for a whole one).
+        if guard.synced_at().ok().flatten().is_some() {
+            let kept = match after {
+                Some(c) => guard.upsert(c).map(|_| ()),
+                None => guard.remove(customization_id).map(|_| ()),
+            };
+            if let Err(e) = kept {
+                tracing::warn!(error = %e, "mirror not updated after a write");
+            }
+        }
         Ok(())
     }
 
     /// Ends an operation: one that wrote nothing is dropped, so the history lists writes
     /// only. Returns whether it was kept.
     pub fn finish(&self, op: i64) -> Result<bool, HistoryError> {
-        let conn = self.lock();
+        let mut guard = self.lock();
+        let conn: &Connection = guard.connection();
         let n: i64 = conn
             .query_row(
                 "SELECT COUNT(*) FROM history_items WHERE op_id = ?1",
@@ -315,17 +274,20 @@ impl History {
 
     /// Operations, newest first.
     pub fn list(&self, limit: Option<u64>) -> Result<Vec<OpRow>, HistoryError> {
-        let conn = self.lock();
+        let mut guard = self.lock();
+        let scope = guard.scope().clone();
+        let conn: &Connection = guard.connection();
         let mut stmt = conn
             .prepare(
                 "SELECT o.id, o.at, o.kind, (SELECT COUNT(*) FROM history_items i WHERE i.op_id = o.id),
                         o.summary, o.profile, o.host, o.tracker
-                 FROM history_ops o ORDER BY o.id DESC LIMIT ?1",
+                 FROM history_ops o WHERE o.host = ?2 AND o.tracker = ?3
+                 ORDER BY o.id DESC LIMIT ?1",
             )
             .map_err(self.db())?;
         let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
         let rows = stmt
-            .query_map([limit], |r| {
+            .query_map(params![limit, scope.host, scope.tracker], |r| {
                 let kind: String = r.get(2)?;
                 Ok(OpRow {
                     id: r.get(0)?,
@@ -357,11 +319,15 @@ impl History {
 
     /// The customizations an operation wrote, in the order written.
     pub fn items(&self, op: i64) -> Result<Vec<Item>, HistoryError> {
-        let conn = self.lock();
+        let mut guard = self.lock();
+        let scope = guard.scope().clone();
+        let conn: &Connection = guard.connection();
         let exists: Option<i64> = conn
-            .query_row("SELECT id FROM history_ops WHERE id = ?1", [op], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT id FROM history_ops WHERE id = ?1 AND host = ?2 AND tracker = ?3",
+                params![op, scope.host, scope.tracker],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(self.db())?;
         if exists.is_none() {
@@ -414,7 +380,8 @@ impl History {
         let cutoff = now
             .checked_sub(jiff::SignedDuration::from_hours(24 * i64::from(keep_days)))
             .unwrap_or(Timestamp::MIN);
-        let conn = self.lock();
+        let mut guard = self.lock();
+        let conn: &Connection = guard.connection();
         conn.execute(
             "DELETE FROM history_items WHERE op_id IN (SELECT id FROM history_ops WHERE at < ?1)",
             [format_at(cutoff)],
@@ -447,6 +414,10 @@ mod tests {
         Customization::from_value(v).expect("object")
     }
 
+    fn scope() -> Scope {
+        Scope::new("http://127.0.0.1:1", "1234-5678")
+    }
+
     fn ts(s: &str) -> Timestamp {
         s.parse().expect("ts")
     }
@@ -454,12 +425,11 @@ mod tests {
     #[test]
     fn operations_and_items_survive_reopening() {
         let dir = tempfile::tempdir().expect("tmp");
-        let path = database_path(dir.path(), "http://127.0.0.1:7700", "1234-5678");
-        assert!(path.ends_with("mirror/127.0.0.1_7700-1234-5678.sqlite3"));
+        let path = database_path(dir.path());
         let before = cust(json!({"id": "a", "z": 1, "model": "m", "x": {"b": 1, "a": 2}}));
         let after = cust(json!({"id": "a", "z": 1, "model": "n", "x": {"b": 1, "a": 2}}));
         {
-            let h = History::open(&path).expect("open");
+            let h = History::open(&path, &scope()).expect("open");
             let op = h
                 .begin(
                     &origin(),
@@ -483,7 +453,12 @@ mod tests {
                 .expect("begin");
             assert!(!h.finish(empty).expect("finish"));
         }
-        let h = History::open(&path).expect("reopen");
+        let h = History::open(&path, &scope()).expect("reopen");
+        // Another tracker in the same database sees none of it.
+        let other = History::open(&path, &Scope::new("http://127.0.0.1:1", "9999-0000"))
+            .expect("open other");
+        assert!(other.list(None).expect("list").is_empty());
+        drop(other);
         let ops = h.list(None).expect("list");
         assert_eq!(ops.len(), 1);
         assert_eq!(ops[0].kind, OpKind::Batch);
@@ -505,7 +480,7 @@ mod tests {
 
     #[test]
     fn newest_first_with_a_limit_and_pruning() {
-        let h = History::in_memory().expect("db");
+        let h = History::in_memory(&scope()).expect("db");
         let c = cust(json!({"model": "m"}));
         for (i, day) in ["2026-01-01", "2026-03-01", "2026-03-30"]
             .iter()

@@ -12,6 +12,7 @@ use pinscope::batch::{
     same_definition,
 };
 use pinscope::emulator::{EmulatorConfig, Faults, Running, start};
+use pinscope::mirror::Scope;
 use pinscope::mirror::history::{History, OpKind, Origin};
 use serde_json::{Value, json};
 
@@ -126,7 +127,7 @@ async fn apply_with_faults_accounts_for_every_customization() {
     )
     .expect("plan");
     assert_eq!(plan.totals().update, 60);
-    let history = History::in_memory().expect("history");
+    let history = History::in_memory(&Scope::new(emu.url(), TRACKER)).expect("history");
     let report = batch::apply::apply(
         &c,
         &plan,
@@ -202,7 +203,7 @@ async fn undo_restores_exact_json_and_recreates_deleted_ones() {
     let emu = emulator((1..=6).map(row).collect(), None).await;
     let c = client(&emu);
     let original = all(&c).await;
-    let history = History::in_memory().expect("history");
+    let history = History::in_memory(&Scope::new(emu.url(), TRACKER)).expect("history");
     let rec = |kind, summary: &str| Recorder {
         history: &history,
         origin: origin(&emu),
