@@ -294,6 +294,8 @@ pub struct Launch {
     pub recent_file: Option<PathBuf>,
     /// The user's time zone, being worked out (see [`system_time_zone`]).
     pub tz: std::thread::JoinHandle<TimeZone>,
+    /// Where the writes made from the TUI are recorded; `None` records nothing.
+    pub recording: Option<worker::Recording>,
 }
 
 /// Starts working out the system's time zone on a thread of its own: finding its name
@@ -309,13 +311,14 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
         session,
         recent_file,
         tz,
+        recording,
     } = launch;
     let keymap = keys::Keymap::with_overrides(&session.keys).map_err(|e| e.to_string())?;
     let client = Client::new(session.client.clone()).map_err(|e| e.to_string())?;
     let profile = screens::Profile::from_session(&session);
     drop(session);
     let recent = recent_file.as_deref().map(recent::load).unwrap_or_default();
-    let worker = worker::spawn(client);
+    let worker = worker::spawn_recording(client, recording);
     let tz = tz.join().unwrap_or(TimeZone::UTC);
     let guard = TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))
@@ -380,8 +383,40 @@ pub fn finish(result: Result<Exit, String>) -> ExitCode {
     }
 }
 
-/// `pinscope` with a session: the TUI on browse.
+/// The history of `session`'s tracker in the mirror's database, pruned to `keep_days`;
+/// `None` (and a note in the log) when it cannot be opened.
+pub fn open_recording(session: &Session, keep_days: u32) -> Option<worker::Recording> {
+    use crate::mirror::{Scope, default_path, history::History};
+    let path = default_path()?;
+    let scope = Scope::new(&session.client.host, &session.client.tracker_id);
+    match History::open(&path, &scope) {
+        Ok(h) => {
+            if let Err(e) = h.prune(keep_days, Timestamp::now()) {
+                tracing::warn!(error = %e, "history not pruned");
+            }
+            Some(worker::Recording {
+                history: Arc::new(h),
+                origin: crate::mirror::history::Origin {
+                    profile: session.profile_name.clone(),
+                    host: scope.host,
+                    tracker: scope.tracker,
+                },
+            })
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "no history: writes will not be recorded");
+            None
+        }
+    }
+}
+
+/// `pinscope` with a session: the TUI on browse, its writes recorded in the history.
 pub fn launch(session: Session) -> ExitCode {
+    launch_recording(session, crate::config::DEFAULT_HISTORY_KEEP_DAYS)
+}
+
+/// [`launch`] keeping history for `keep_days`.
+pub fn launch_recording(session: Session, keep_days: u32) -> ExitCode {
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => {
@@ -389,10 +424,12 @@ pub fn launch(session: Session) -> ExitCode {
             return ExitCode::from(crate::cli::exit::USAGE);
         }
     };
+    let recording = open_recording(&session, keep_days);
     let launch = Launch {
         session,
         recent_file: recent::default_path(),
         tz: system_time_zone(),
+        recording,
     };
     finish(rt.block_on(open(launch, Box::new(Browse::new()))))
 }
@@ -424,6 +461,7 @@ pub fn launch_first_run(config_path: String) -> ExitCode {
         session,
         recent_file: None,
         tz: system_time_zone(),
+        recording: None,
     };
     finish(rt.block_on(open(launch, Box::new(FirstRun::new(config_path)))))
 }
@@ -445,7 +483,7 @@ pub fn launch_default(g: &crate::cli::GlobalArgs) -> ExitCode {
             for w in &resolved.warnings {
                 crate::cli::warn(w);
             }
-            launch(resolved.session)
+            launch_recording(resolved.session, cfg.history_keep_days)
         }
         Err(e) => crate::cli::finish(Err(e.into())),
     }

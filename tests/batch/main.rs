@@ -307,3 +307,69 @@ async fn undo_restores_exact_json_and_recreates_deleted_ones() {
     assert!(pre.iter().all(Option::is_some), "{pre:?}");
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tui_worker_records_the_editors_writes_and_they_undo() {
+    use pinscope::tui::msg::{ApiRequest, ReqId};
+    use pinscope::tui::worker::{Recording, call_recording};
+    use std::sync::Arc;
+
+    let emu = emulator(vec![row(1)], None).await;
+    let c = client(&emu);
+    let original = c.get(&id(1)).await.expect("get");
+    let history = Arc::new(History::in_memory(&Scope::new(emu.url(), TRACKER)).expect("history"));
+    let rec = Recording {
+        history: history.clone(),
+        origin: origin(&emu),
+    };
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+
+    // Save an edit, create one, delete the first.
+    let mut edited = original.clone();
+    edited.set("model", json!("edited"));
+    let ev = call_recording(
+        &c,
+        Some(&rec),
+        ReqId(1),
+        ApiRequest::Update {
+            id: id(1),
+            body: edited.clone(),
+        },
+        &tx,
+    )
+    .await;
+    assert!(ev.result.is_ok());
+    let mut new = edited.without_server_fields();
+    new.set("target_identity", json!("/p/new"));
+    let ev = call_recording(&c, Some(&rec), ReqId(2), ApiRequest::Create(new), &tx).await;
+    assert!(ev.result.is_ok());
+    let ops = history.list(None).expect("list");
+    assert_eq!(
+        ops.iter().map(|o| o.kind).collect::<Vec<_>>(),
+        [OpKind::Create, OpKind::Update]
+    );
+
+    // Undo the edit: the object is back, whole.
+    let undo = batch::undo::plan(history.items(ops[1].id).expect("items"));
+    let r = batch::apply::run(&c, &undo, ApplyOptions::default()).await;
+    assert!(r.all_ok(), "{:?}", r.items);
+    assert_eq!(
+        json_text(&c.get(&id(1)).await.expect("get")),
+        json_text(&original)
+    );
+
+    // Delete it from the editor, then undo that: it is created again.
+    let ev = call_recording(&c, Some(&rec), ReqId(3), ApiRequest::Delete(id(1)), &tx).await;
+    assert!(ev.result.is_ok());
+    let last = history.last().expect("last").expect("an op");
+    assert_eq!(last.kind, OpKind::Delete);
+    let undo = batch::undo::plan(history.items(last.id).expect("items"));
+    let r = batch::apply::run(&c, &undo, ApplyOptions::default()).await;
+    assert_eq!(r.count(Outcome::Created), 1, "{:?}", r.items);
+    let again = c
+        .get(r.items[0].new_id.as_deref().expect("new id"))
+        .await
+        .expect("get");
+    assert!(same_definition(&again, &original));
+    emu.shutdown().await;
+}
