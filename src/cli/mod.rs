@@ -23,8 +23,10 @@ pub mod commands;
 pub mod config_cmd;
 pub mod import;
 pub mod input;
+pub mod launch;
 pub mod logging;
 pub mod output;
+pub mod serve;
 
 /// Exit codes shared by every subcommand.
 pub mod exit {
@@ -139,7 +141,7 @@ pub enum Command {
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
     /// Run the local emulator of the customizations API.
-    Serve(crate::emulator::serve::ServeArgs),
+    Serve(serve::ServeArgs),
     /// Import an NDJSON file of customizations: validated first, sent in chunks, every line
     /// accounted for
     Import(import::ImportArgs),
@@ -152,7 +154,7 @@ pub enum Command {
     /// Undo a recorded operation (see `pinscope history`)
     Undo(batch::UndoArgs),
     /// Open the terminal UI on a built-in emulator with a sample shop (no account needed).
-    Demo(crate::tui::demo::DemoArgs),
+    Demo(launch::DemoArgs),
 }
 
 /// Parses the command line and runs it.
@@ -174,7 +176,7 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> ExitCode {
     let g = &cli.global;
     let result = match cli.command {
-        Some(Command::Serve(args)) => return crate::emulator::serve::run(args),
+        Some(Command::Serve(args)) => return serve::run(args),
         Some(Command::Get(a)) => commands::get(g, a),
         Some(Command::List(a)) => commands::list(g, a),
         Some(Command::Create(a)) => commands::create(g, a),
@@ -190,8 +192,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Batch(a)) => batch::batch(g, a),
         Some(Command::History(a)) => batch::history(g, a),
         Some(Command::Undo(a)) => batch::undo(g, a),
-        Some(Command::Demo(a)) => return crate::tui::demo::run(g, a),
-        None => return crate::tui::launch_default(g),
+        Some(Command::Demo(a)) => return launch::demo(g, a),
+        None => return launch::launch_default(g),
     };
     finish(result)
 }

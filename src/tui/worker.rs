@@ -9,7 +9,6 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 
-use crate::api::ApiError;
 use crate::api::{Client, Customization};
 use crate::mirror::history::{History, OpKind, Origin};
 use crate::tui::jobs::{self, ImportReply};
@@ -93,7 +92,7 @@ async fn work(
     }
 }
 
-/// Runs one request; long work (an import, a [`Job`](crate::tui::msg::Job)) also reports
+/// Runs one request; long work (an import, an export into a file) also reports
 /// its steps to `events` under the request's id, through one [`JobReporter`], as it goes.
 pub async fn call(
     client: &Client,
@@ -173,26 +172,6 @@ pub async fn call_recording(
                 rec.record(OpKind::Delete, &id, before.as_ref(), None);
             }
             r.map(|()| ApiReply::Deleted(id))
-        }
-        ApiRequest::BulkCreate { ndjson, strategy } => client
-            .bulk_create(ndjson, strategy)
-            .await
-            .map(|()| ApiReply::BulkDone),
-        ApiRequest::Export(q) => client.export(&q).await.map(ApiReply::Exported),
-        ApiRequest::Job(job) => {
-            let label = job.label();
-            let result = match job.take() {
-                Some(work) => {
-                    let reporter = reporter(CallInfo::job(label, Duration::ZERO));
-                    work(client.clone(), reporter).await.map(ApiReply::JobDone)
-                }
-                None => Err(ApiError::Config(format!("the job {label} was already run"))),
-            };
-            return ApiEvent {
-                id,
-                call: CallInfo::job(label, started.elapsed()),
-                result,
-            };
         }
         ApiRequest::ImportScan(job) => Ok(ApiReply::Import(jobs::scan(job, import_steps()).await)),
         ApiRequest::ImportSend(job) => Ok(ApiReply::Import(

@@ -6,6 +6,8 @@
 
 mod harness;
 
+mod architecture;
+
 mod batch;
 mod commands;
 mod config;
