@@ -396,6 +396,16 @@ impl Target {
         }
     }
 
+    /// Where an import into this profile records what it creates and replaces.
+    pub fn import_history(&self, summary: &str) -> Option<crate::import::ImportHistory> {
+        self.history_for_writes()
+            .map(|h| crate::import::ImportHistory {
+                history: Arc::new(h),
+                origin: self.origin(),
+                summary: summary.to_string(),
+            })
+    }
+
     /// Records one single write (create, update or delete) in the history.
     pub fn record_write(
         &self,

@@ -175,7 +175,17 @@ pub async fn call_recording(
         }
         ApiRequest::ImportScan(job) => Ok(ApiReply::Import(jobs::scan(job, import_steps()).await)),
         ApiRequest::ImportSend(job) => Ok(ApiReply::Import(
-            jobs::send(client, job, import_steps()).await,
+            jobs::send(
+                client,
+                recording.map(|r| crate::import::ImportHistory {
+                    history: r.history.clone(),
+                    origin: r.origin.clone(),
+                    summary: String::new(),
+                }),
+                job,
+                import_steps(),
+            )
+            .await,
         )),
         ApiRequest::ExportFile(job) => jobs::export(client, job).await.map(ApiReply::ExportFile),
     };

@@ -296,3 +296,41 @@ fn read_only_profiles_refuse_and_production_wants_the_count() {
         assert!(r.stdout.contains("nothing was sent"), "{}", r.stdout);
     }
 }
+
+#[test]
+fn undo_of_an_import_deletes_what_it_created_and_restores_what_it_replaced() {
+    let emu = Emu::with_rows(rows());
+    let env = Env::for_emu(&emu, "");
+    let original = state(&env);
+    let mut replacing = row(1, "basket", &["imported"]);
+    if let Some(m) = replacing.as_object_mut() {
+        m.shift_remove("id");
+        m.shift_remove("created_at");
+    }
+    let mut new = row(99, "basket", &["new"]);
+    if let Some(m) = new.as_object_mut() {
+        m.shift_remove("id");
+        m.shift_remove("created_at");
+    }
+    let file = env.write("in.ndjson", &format!("{replacing}\n{new}\n"));
+    env.run(&["import", path_str(&file), "--conflict-strategy", "override"])
+        .ok();
+    let after = state(&env);
+    assert_eq!(after.len(), 4);
+    assert_eq!(after[0]["tags"], json!(["imported"]));
+
+    let ops = env.run(&["history"]).ok().ndjson();
+    assert_eq!(ops[0]["kind"], "import");
+    assert_eq!(ops[0]["count"], 2);
+    let dry = env.run(&["undo", "--last", "--dry-run"]).ok().ndjson();
+    let actions: Vec<&str> = dry.iter().filter_map(|l| l["action"].as_str()).collect();
+    assert!(
+        actions.contains(&"update") && actions.contains(&"delete"),
+        "{dry:?}"
+    );
+
+    env.run(&["undo", "--last", "--yes"])
+        .ok()
+        .stderr_has("1 updated, 1 deleted");
+    assert_eq!(state(&env), original);
+}
