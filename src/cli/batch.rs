@@ -278,6 +278,48 @@ fn selected(c: &Customization, a: &BatchArgs, search: Option<&str>) -> bool {
     true
 }
 
+/// The selection from the mirror, when it holds this tracker (`None` when it was never
+/// synced). Ids from `--ids` are not looked up here: they are fetched from the service.
+fn select_from_mirror(
+    target: &Target,
+    a: &BatchArgs,
+) -> Result<Option<Vec<Customization>>, Failure> {
+    use crate::mirror::{Mirror, Scope, default_path};
+    let Some(path) = default_path() else {
+        return Ok(None);
+    };
+    if !path.exists() {
+        return Ok(None);
+    }
+    let p = &target.selected.profile;
+    let db = |e: crate::mirror::MirrorError| Failure::new(exit::API, e.to_string());
+    let m = Mirror::open(&path, &Scope::new(&p.host, &p.tracker_id)).map_err(db)?;
+    let Some(synced) = m.synced_at().map_err(db)? else {
+        return Ok(None);
+    };
+    let mut rows = Vec::new();
+    match &a.search {
+        Some(q) => {
+            for s in m.search(q, usize::MAX >> 1).map_err(db)? {
+                rows.extend(s.customization());
+            }
+        }
+        None => m
+            .for_each_customization(|s| {
+                rows.extend(s.customization());
+                Ok::<(), crate::mirror::MirrorError>(())
+            })
+            .map_err(db)?,
+    }
+    note(&format!(
+        "selected from the mirror synced at {synced}; each customization is checked against \
+         the service before it is written"
+    ));
+    Ok(Some(
+        rows.into_iter().filter(|c| selected(c, a, None)).collect(),
+    ))
+}
+
 /// The selected customizations as the service holds them now.
 async fn select(
     client: &Client,
@@ -465,7 +507,14 @@ pub fn batch(g: &GlobalArgs, a: BatchArgs) -> Outcome {
     let spec = spec_of(&a, Timestamp::now(), TimeZone::system())?;
     let ids = a.ids.as_deref().map(read_ids).transpose()?;
     let conn = target.connect()?;
-    let rows = block_on(select(&conn.client, &a, ids))??;
+    let mirrored = match &ids {
+        None => select_from_mirror(&target, &a)?,
+        Some(_) => None,
+    };
+    let rows = match mirrored {
+        Some(rows) => rows,
+        None => block_on(select(&conn.client, &a, ids))??,
+    };
     let plan = Plan::make(spec, rows).map_err(|e| Failure::new(exit::API, e.to_string()))?;
     let totals = plan.totals();
     if a.dry_run {

@@ -334,3 +334,82 @@ fn undo_of_an_import_deletes_what_it_created_and_restores_what_it_replaced() {
         .stderr_has("1 updated, 1 deleted");
     assert_eq!(state(&env), original);
 }
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn lib_client(emu: &Emu) -> pinscope::api::Client {
+    use pinscope::api::{Client, ClientConfig, Secret};
+    Client::new(ClientConfig::new(
+        &emu.url,
+        crate::harness::TRACKER,
+        Secret::new(crate::harness::KEY),
+    ))
+    .expect("client")
+}
+
+/// Syncs the mirror in `env`'s data dir from the emulator, as `pinscope sync` would.
+fn sync_mirror(env: &Env, emu: &Emu) {
+    use pinscope::mirror::{Mirror, Scope};
+    runtime().block_on(async {
+        let client = lib_client(emu);
+        let m = Mirror::open(
+            &env.data.join(pinscope::mirror::FILE_NAME),
+            &Scope::new(&emu.url, crate::harness::TRACKER),
+        )
+        .expect("mirror");
+        let (_, r) = pinscope::mirror::sync::sync_from_client(m, &client, |_| {}).await;
+        r.expect("synced");
+    });
+}
+
+#[test]
+fn selection_from_the_mirror_skips_what_changed_on_the_service_since_the_sync() {
+    let emu = Emu::with_rows(rows());
+    let env = Env::for_emu(&emu, "");
+    sync_mirror(&env, &emu);
+    // Changed on the service after the sync, by someone else (a write through pinscope
+    // would have brought the mirror up to date).
+    let mut newer = state(&env)[0].clone();
+    newer["tags"] = json!(["summer", "changed-elsewhere"]);
+    let newer = pinscope::api::Customization::from_value(newer).expect("object");
+    runtime()
+        .block_on(lib_client(&emu).update(&id(1), &newer))
+        .expect("update");
+
+    // The mirror's full-text search selects; the plan is made from the mirror's version.
+    let plan = env.run(&[
+        "batch",
+        "--search",
+        "summer",
+        "--add-tag",
+        "sale",
+        "--dry-run",
+    ]);
+    plan.ok().stderr_has("selected from the mirror");
+    assert_eq!(plan.ndjson().len(), 2);
+
+    let r = env.run(&["batch", "--search", "summer", "--add-tag", "sale", "--yes"]);
+    r.code(4).stderr_has("1 updated, 1 changed_on_server");
+    let lines = r.ndjson();
+    let skipped = lines
+        .iter()
+        .find(|l| l["id"] == id(1).as_str())
+        .expect("line for 1");
+    assert_eq!(skipped["outcome"], "changed_on_server");
+    let now = state(&env);
+    assert_eq!(now[0]["tags"], json!(["summer", "changed-elsewhere"]));
+    assert_eq!(now[2]["tags"], json!(["summer", "sale"]));
+    // The mirror follows the writes pinscope made.
+    let m = pinscope::mirror::Mirror::open(
+        &env.data.join(pinscope::mirror::FILE_NAME),
+        &pinscope::mirror::Scope::new(&emu.url, crate::harness::TRACKER),
+    )
+    .expect("mirror");
+    let row = m.get(&id(3)).expect("get").expect("row");
+    assert_eq!(row.tags, ["summer", "sale"]);
+}
