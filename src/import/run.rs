@@ -190,6 +190,8 @@ struct Ctx<'a> {
     retries: AtomicU64,
     /// The history operation this run records into.
     recording: Option<(Arc<History>, i64)>,
+    /// The ids of what recorded lines created or replaced, for the report.
+    ids: Mutex<HashMap<u32, Arc<str>>>,
 }
 
 /// Reads the chunk's pending lines; lines with server-set fields lose them.
@@ -452,6 +454,9 @@ impl Ctx<'_> {
             };
             if let Err(e) = history.record(*op, id, before, Some(after)) {
                 tracing::warn!(error = %e, "an imported line is not in the history");
+            }
+            if let Ok(mut ids) = self.ids.lock() {
+                ids.insert(l.line, Arc::from(id));
             }
         }
     }
@@ -952,6 +957,7 @@ pub async fn run(
         requests: AtomicU64::new(0),
         retries: AtomicU64::new(0),
         recording,
+        ids: Mutex::new(HashMap::new()),
     };
     if let Some(e) = early_stop {
         ctx.fail(&e);
@@ -1015,11 +1021,13 @@ pub async fn run(
     }
 
     let winners = plan.duplicate_winners(strategy);
+    let ids = std::mem::take(&mut *ctx.ids.lock().unwrap_or_else(|e| e.into_inner()));
     let outcomes = Outcomes {
         strategy,
         states,
         reasons,
         winners,
+        ids,
     };
     let stopped = ctx
         .abort
@@ -1167,6 +1175,7 @@ pub fn unsent(plan: &Plan, strategy: ConflictStrategy, reason: &str) -> Outcomes
         states,
         reasons,
         winners: plan.duplicate_winners(strategy),
+        ids: HashMap::new(),
     }
 }
 
