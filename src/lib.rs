@@ -9,6 +9,7 @@
 //! - [`diff`]: field-level differences between two customizations;
 //! - [`import`]: the bulk import engine (validate, chunk, send, journal, report);
 //! - [`batch`]: one change over many customizations: plan, apply, undo;
+//! - [`health`]: the agenda of pin changes and the lint rules (pure functions);
 //! - [`mirror`]: the local SQLite mirror of a tracker (sync, search, where-pinned, short ids)
 //!   and the history of writes.
 
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod config;
 pub mod diff;
 pub mod emulator;
+pub mod health;
 pub mod import;
 pub mod mirror;
 pub mod tui;

@@ -571,3 +571,28 @@ fn history_keep_days_is_read_and_checked() {
     assert_eq!(pr.key.as_deref(), Some("history.keep_days"));
     assert_eq!(pr.line, Some(2));
 }
+
+#[test]
+fn mirror_max_age_defaults_parses_and_names_bad_values() {
+    let cfg = parse(&p(), "").expect("empty");
+    assert_eq!(cfg.mirror.max_age, Duration::from_secs(300));
+    let cfg = parse(&p(), "[mirror]\nmax_age = \"90s\"\n").expect("90s");
+    assert_eq!(cfg.mirror.max_age, Duration::from_secs(90));
+    let cfg = parse(&p(), "[mirror]\nmax_age = \"1h 30m\"\n").expect("1h30m");
+    assert_eq!(cfg.mirror.max_age, Duration::from_secs(5400));
+    let pr = one_problem("[mirror]\n\nmax_age = \"soon\"\n");
+    assert_eq!(
+        (pr.line, pr.key.as_deref()),
+        (Some(3), Some("mirror.max_age"))
+    );
+    assert!(pr.message.contains("not a duration"), "{pr}");
+    let pr = one_problem("[mirror]\nmax_age = \"-5m\"\n");
+    assert!(pr.message.contains("negative"), "{pr}");
+    let pr = one_problem("[mirror]\nmaxage = \"5m\"\n");
+    assert!(pr.message.contains("unknown field"), "{pr}");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let text = std::fs::read_to_string(&example).expect("config.example.toml");
+    let cfg = parse(&example, &text).expect("the example parses");
+    assert_eq!(cfg.mirror.max_age, DEFAULT_MIRROR_MAX_AGE);
+    assert!(text.contains("\n[mirror]\n") && text.contains("\nmax_age = "));
+}

@@ -173,6 +173,7 @@ pub async fn call_recording(
             }
             r.map(|()| ApiReply::Deleted(id))
         }
+        ApiRequest::Export(q) => client.export(&q).await.map(ApiReply::Exported),
         ApiRequest::ImportScan(job) => Ok(ApiReply::Import(jobs::scan(job, import_steps()).await)),
         ApiRequest::ImportSend(job) => Ok(ApiReply::Import(
             jobs::send(

@@ -11,6 +11,8 @@ mod architecture;
 mod batch;
 mod commands;
 mod config;
+mod health;
 mod inputs;
+mod mirror;
 mod secrets;
 mod terminal;
