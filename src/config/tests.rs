@@ -533,11 +533,14 @@ fn the_example_config_parses_and_documents_every_setting() {
     assert!(!cfg.keys.is_empty());
     assert_eq!(cfg.timeout, Duration::from_secs(300));
     assert_eq!(cfg.bulk_timeout, Duration::from_secs(21600));
+    assert_eq!(cfg.history_keep_days, 90);
     for field in [
         "default_profile",
         "timeout_secs",
         "bulk_timeout_secs",
         "[keys]",
+        "[history]",
+        "keep_days",
     ]
     .into_iter()
     .chain(PROFILE_FIELDS)
@@ -614,6 +617,17 @@ fn time_limits_are_read_and_checked() {
     assert!(e.to_string().contains(":1:"), "{e}");
     let defaults = parse(&p(), "").expect("empty");
     assert_eq!(defaults.timeout, Duration::from_secs(DEFAULT_TIMEOUT));
+}
+
+#[test]
+fn history_keep_days_is_read_and_checked() {
+    let cfg = parse(&p(), "[history]\nkeep_days = 7\n").expect("parses");
+    assert_eq!(cfg.history_keep_days, 7);
+    let cfg = parse(&p(), "").expect("parses");
+    assert_eq!(cfg.history_keep_days, DEFAULT_HISTORY_KEEP_DAYS);
+    let pr = one_problem("[history]\nkeep_days = 0\n");
+    assert_eq!(pr.key.as_deref(), Some("history.keep_days"));
+    assert_eq!(pr.line, Some(2));
 }
 
 #[test]
