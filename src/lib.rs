@@ -6,7 +6,8 @@
 //! - [`config`]: the config file, profiles and key sources;
 //! - [`cli`]: the scripting subcommands;
 //! - [`diff`]: field-level differences between two customizations;
-//! - [`import`]: the bulk import engine (validate, chunk, send, journal, report).
+//! - [`import`]: the bulk import engine (validate, chunk, send, journal, report);
+//! - [`files`]: writing files whole, private dirs, locks (a leaf every floor may use).
 
 /// The allocator of every program built on this library: `pinscope`, its tests and its
 /// benchmarks. The emulator's bulk create makes a dozen small allocations per line and
@@ -21,6 +22,7 @@ pub mod cli;
 pub mod config;
 pub mod diff;
 pub mod emulator;
+pub mod files;
 pub mod import;
 pub mod tui;
 pub mod when;

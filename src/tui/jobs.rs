@@ -329,9 +329,12 @@ pub async fn send(
         cancel,
     } = job;
     if let Some(dir) = report.parent().filter(|d| !d.as_os_str().is_empty())
-        && let Err(e) = std::fs::create_dir_all(dir)
+        && let Err(e) = crate::files::create_private_dir_all(dir)
     {
         return ImportReply::Failed(format!("cannot create {}: {e}", dir.display()));
+    }
+    if let Err(e) = crate::files::check_output(&report) {
+        return ImportReply::Failed(e);
     }
     let opts = RunOptions {
         strategy,
@@ -410,25 +413,14 @@ pub async fn export(client: &Client, job: ExportJob) -> Result<ExportDone, ApiEr
 
 /// Writes one JSON object a line to `path`, atomically; returns how many.
 pub fn write_ndjson(path: &Path, rows: &[Customization]) -> Result<usize, String> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
     let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".pinscope-export")
-        .tempfile_in(dir)
-        .map_err(fail)?;
-    {
-        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
-        for c in rows {
-            serde_json::to_writer(&mut w, c).map_err(|e| fail(e.into()))?;
-            w.write_all(b"\n").map_err(fail)?;
-        }
-        w.flush().map_err(fail)?;
+    crate::files::check_output(path)?;
+    let mut w = crate::files::WholeFile::create(path).map_err(fail)?;
+    for c in rows {
+        serde_json::to_writer(&mut w, c).map_err(|e| fail(e.into()))?;
+        w.write_all(b"\n").map_err(fail)?;
     }
-    tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
+    w.commit().map_err(fail)?;
     Ok(rows.len())
 }
 
@@ -452,14 +444,12 @@ pub fn remember_file(list: &Path, file: &str) -> std::io::Result<()> {
     files.retain(|f| f != file);
     files.insert(0, file.to_string());
     files.truncate(RECENT_IMPORTS_MAX);
-    let dir = list.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    for f in &files {
-        writeln!(tmp, "{f}")?;
-    }
-    tmp.persist(list).map_err(|e| e.error)?;
-    Ok(())
+    crate::files::write_whole(list, |w| {
+        for f in &files {
+            writeln!(w, "{f}")?;
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]
