@@ -44,9 +44,12 @@ pub struct ImportArgs {
     #[arg(long, conflicts_with = "resume")]
     pub dry_run: bool,
     /// Write one JSON object per non-blank line: {"line", "outcome", "target", "reason"};
-    /// `-` for stdout
+    /// `-` for stdout. An existing report is refused unless --resume or --force
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Replace an existing --report (its journal's import is then forgotten)
+    #[arg(long, conflicts_with = "resume")]
+    pub force: bool,
     /// Continue an interrupted import of FILE from its journal: settled chunks are not sent
     /// again, the one in flight is checked on the server first
     #[arg(long)]
@@ -97,9 +100,13 @@ pub struct CopyArgs {
     /// Export and count what would be created, replaced, skipped or rejected; write nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Write the per-line report of the import (lines of the exported file); `-` for stdout
+    /// Write the per-line report of the import (lines of the exported file); `-` for stdout.
+    /// An existing report is refused unless --force
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Replace an existing --report
+    #[arg(long)]
+    pub force: bool,
     /// Requests in flight at once
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=8))]
     pub jobs: u8,
@@ -394,6 +401,9 @@ fn import_error(e: ImportError) -> Failure {
         ImportError::Report { .. } | ImportError::Input { .. } => {
             Failure::new(exit::API, e.to_string())
         }
+        ImportError::ReportPath(_) | ImportError::ReportExists(_) | ImportError::Locked(_) => {
+            Failure::usage(e.to_string())
+        }
         other => Failure::usage(other.to_string()),
     }
 }
@@ -471,6 +481,10 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
         return Err(Failure::usage(
             "--resume needs a file: standard input cannot be read again",
         ));
+    }
+    // The report path is checked before the file is read and long before anything is sent.
+    if let Some(r) = &a.report {
+        import::check_report(r, a.resume || a.force).map_err(import_error)?;
     }
     let input_path =
         (!stdin).then(|| std::path::absolute(&a.file).unwrap_or(a.file.clone().into()));
@@ -596,6 +610,7 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
         journal: journal_path,
         resume: a.resume,
         report: a.report.clone(),
+        overwrite_report: a.force,
         ..RunOptions::default()
     };
     let r = send(&plan, &conn.client, &opts, &watch)?;
@@ -621,6 +636,9 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
     }
     if !a.dry_run {
         to.refuse_writes("copy into it")?;
+    }
+    if let Some(r) = &a.report {
+        import::check_report(r, a.force).map_err(import_error)?;
     }
     let src = from.connect()?;
     let dst = to.connect()?;
@@ -693,6 +711,7 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
         journal: None,
         resume: false,
         report: a.report.clone(),
+        overwrite_report: a.force,
         ..RunOptions::default()
     };
     let r = send(&plan, &dst.client, &opts, &watch)?;
