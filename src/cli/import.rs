@@ -539,6 +539,9 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
     let c = plan.counts();
     let chunks = plan.chunk_count(strategy, chunk_size);
     print_bad_lines(&name, &watch.shown(), c.invalid);
+    if c.looks_like_json_array && c.invalid > 0 {
+        note(&format!("hint: {}", import::ndjson_hint(&name)));
+    }
     if c.non_blank() == 0 {
         return Err(Failure::invalid(format!("{name} holds no customization")));
     }

@@ -130,7 +130,7 @@ pub enum Command {
     Summary,
     /// Export customizations as NDJSON, one a line
     Export(commands::ExportArgs),
-    /// Check a JSON or NDJSON file against the API's rules, offline
+    /// Check an NDJSON file against the API's rules as `import` would, offline
     Validate(input::ValidateArgs),
     /// Print a shell completion script
     Completions(commands::CompletionsArgs),

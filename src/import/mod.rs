@@ -78,5 +78,5 @@ pub use report::{Outcomes, write_report};
 pub use run::{ImportError, ImportResult, Preview, RunOptions, check_report, preview, run, unsent};
 pub use scan::{
     DEFAULT_MAX_CHUNK_BYTES, MAX_CHUNK_LINES, ModelStats, Plan, PlanCounts, ScanError, Source,
-    TEXT_PREVIEW_CHARS, scan,
+    TEXT_PREVIEW_CHARS, check_stream, ndjson_hint, scan,
 };
