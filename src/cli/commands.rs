@@ -138,10 +138,18 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// The one place a customization id typed on the command line is read: a UUID (in any case,
+/// sent lowercase). Anything else is a usage error (exit 2), found before the config is read
+/// or anything is sent. Short id prefixes, resolved against the local mirror, belong here.
+pub fn parse_customization_id(text: &str) -> Result<String, Failure> {
+    crate::api::ids::customization_id(text).map_err(Failure::usage)
+}
+
 /// `pinscope get ID`.
 pub fn get(g: &GlobalArgs, a: GetArgs) -> Outcome {
+    let id = parse_customization_id(&a.id)?;
     let conn = Target::open(g)?.connect()?;
-    let c = block_on(conn.client.get(&a.id))?.map_err(|e| Failure::api(&e))?;
+    let c = block_on(conn.client.get(&id))?.map_err(|e| Failure::api(&e))?;
     print_object(&c)
 }
 
@@ -280,12 +288,13 @@ fn confirm_production(id: &str, action: &str, profile: &str) -> Result<bool, Fai
 }
 
 /// `pinscope update ID [FILE|-] [--diff]`.
-pub fn update(g: &GlobalArgs, a: UpdateArgs) -> Outcome {
+pub fn update(g: &GlobalArgs, mut a: UpdateArgs) -> Outcome {
+    a.id = parse_customization_id(&a.id)?;
     let target = Target::open(g)?;
     target.refuse_writes("update")?;
     let c = input::read_one(&a.file)?;
     if let Some(file_id) = c.id()
-        && file_id != a.id
+        && crate::api::ids::customization_id(file_id).ok().as_deref() != Some(a.id.as_str())
     {
         return Err(Failure::usage(format!(
             "{} has id {file_id} but the command names {}; refusing to replace one with the other",
@@ -325,7 +334,8 @@ pub fn update(g: &GlobalArgs, a: UpdateArgs) -> Outcome {
 }
 
 /// `pinscope delete ID [--yes]`.
-pub fn delete(g: &GlobalArgs, a: DeleteArgs) -> Outcome {
+pub fn delete(g: &GlobalArgs, mut a: DeleteArgs) -> Outcome {
+    a.id = parse_customization_id(&a.id)?;
     let target = Target::open(g)?;
     target.refuse_writes("delete")?;
     if !a.yes && !interactive() {

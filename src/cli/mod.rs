@@ -94,12 +94,15 @@ pub struct GlobalArgs {
 
 impl GlobalArgs {
     /// What the options ask for.
+    /// An empty `--profile` (often an empty `PINSCOPE_PROFILE`) means none; an empty
+    /// `--host` or `--tracker-id` is kept, so that it is refused rather than replaced by a
+    /// default.
     pub fn choice(&self) -> Choice {
         let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
         Choice {
             profile: nonempty(&self.profile),
-            host: nonempty(&self.host),
-            tracker_id: nonempty(&self.tracker_id),
+            host: self.host.clone(),
+            tracker_id: self.tracker_id.clone(),
         }
     }
 

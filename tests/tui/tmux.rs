@@ -262,7 +262,7 @@ fn the_default_profile_of_the_config_opens_with_its_label_and_keys() {
         .collect();
     let mut cfg = pinscope::emulator::EmulatorConfig::new(
         "127.0.0.1:0".parse().expect("addr"),
-        vec![("shop-1".to_string(), pinscope::api::Secret::new("tmux-key"))],
+        vec![("4321-8765".to_string(), pinscope::api::Secret::new("tmux-key"))],
     );
     cfg.preload = data;
     let emu = rt
@@ -272,7 +272,7 @@ fn the_default_profile_of_the_config_opens_with_its_label_and_keys() {
         "default_profile = \"shop\"\n\
          [profiles.shop]\n\
          host = \"{}\"\n\
-         tracker_id = \"shop-1\"\n\
+         tracker_id = \"4321-8765\"\n\
          private_key_env = \"PINSCOPE_TMUX_KEY\"\n\
          label = \"PROD shop\"\n\
          color = \"red\"\n\
@@ -284,7 +284,7 @@ fn the_default_profile_of_the_config_opens_with_its_label_and_keys() {
     let t = Tmux::start_with("profile", "", Some(&config), "PINSCOPE_TMUX_KEY=tmux-key");
     let screen = t.wait_for("3 customizations");
     assert!(screen.contains("PROD shop"), "{screen}");
-    assert!(screen.contains("shop-1"), "{screen}");
+    assert!(screen.contains("4321-8765"), "{screen}");
     assert!(
         screen.contains("Q quit"),
         "the hints follow [keys]:\n{screen}"
