@@ -8,6 +8,7 @@ mod harness;
 
 mod commands;
 mod config;
+mod hardening;
 mod inputs;
 mod secrets;
 mod terminal;
