@@ -391,6 +391,14 @@ pub async fn send(
 
 /// Exports every query (each customization once) and writes the file.
 pub async fn export(client: &Client, job: ExportJob) -> Result<ExportDone, ApiError> {
+    // A directory or a path that cannot be written is found before anything is asked.
+    if let Err(e) = crate::files::check_output(&job.path) {
+        let path = std::path::absolute(&job.path).unwrap_or(job.path);
+        return Ok(ExportDone {
+            path,
+            result: Err(e),
+        });
+    }
     let mut seen: HashSet<String> = HashSet::new();
     let mut rows: Vec<Customization> = Vec::new();
     for q in &job.queries {
@@ -455,6 +463,29 @@ pub fn remember_file(list: &Path, file: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_export_into_a_directory_asks_nothing_of_the_service() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Nothing listens on port 9: a request would fail with a connection error.
+        let client = Client::new(crate::api::ClientConfig::new(
+            "http://127.0.0.1:9",
+            "1234-5678",
+            crate::api::Secret::new("k"),
+        ))
+        .expect("client");
+        let done = export(
+            &client,
+            ExportJob {
+                queries: vec![ExportQuery::default()],
+                path: dir.path().to_path_buf(),
+            },
+        )
+        .await
+        .expect("no request was made");
+        let e = done.result.expect_err("refused");
+        assert!(e.contains("is a directory"), "{e}");
+    }
 
     #[test]
     fn recent_files_newest_first_without_repeats() {

@@ -625,6 +625,29 @@ fn export_dialog() {
 }
 
 #[test]
+fn export_asks_before_replacing_a_file() {
+    let data = sample(3);
+    let (mut app, effects) = app_with(options(100, 16), Browse::new());
+    answer_all(&mut app, effects, serve(&data));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kept = dir.path().join("kept.ndjson");
+    std::fs::write(&kept, "mine\n").expect("write");
+    feed(&mut app, [key('x')]);
+    feed(&mut app, [Msg::Paste(kept.display().to_string())]);
+    // The first Enter only asks.
+    let reqs = requests(&feed(&mut app, [code(KeyCode::Enter)]));
+    assert!(reqs.is_empty(), "{reqs:?}");
+    let text = draw(&app);
+    assert!(text.contains("exists: Enter again replaces it"), "{text}");
+    // The second replaces it.
+    let reqs = requests(&feed(&mut app, [code(KeyCode::Enter)]));
+    let [(_, ApiRequest::ExportFile(job))] = reqs.as_slice() else {
+        panic!("{reqs:?}");
+    };
+    assert_eq!(job.path, kept);
+}
+
+#[test]
 fn import_validation_can_be_stopped() {
     let mut app = import_app(options(100, 14));
     let (id, req) = submit(&mut app, SHOWN_INPUT);
