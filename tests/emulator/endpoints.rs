@@ -144,7 +144,9 @@ async fn get_update_delete_and_their_404s() {
     let missing = "199620b4-df1a-46e8-ab59-9e9ed9af7106";
     for e in [
         c.get(missing).await.expect_err("get"),
-        c.update(missing, &item("m", "x")).await.expect_err("update"),
+        c.update(missing, &item("m", "x"))
+            .await
+            .expect_err("update"),
         c.delete(missing).await.expect_err("delete"),
     ] {
         assert_eq!(status(&e), 404);
