@@ -47,8 +47,17 @@ fn parent_dir(path: &Path) -> &Path {
     }
 }
 
-/// Follows symbolic links (a dangling one too) to the path that is really written.
+/// The path a regular or missing file at `path` is really written at: its symbolic links
+/// followed (a dangling one too), so that the link stays and its target is replaced.
 fn resolve(path: &Path) -> io::Result<PathBuf> {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return Ok(real);
+    }
+    resolve_links(path)
+}
+
+/// Follows symbolic links one by one, to a path that may not exist yet.
+fn resolve_links(path: &Path) -> io::Result<PathBuf> {
     let mut p = path.to_path_buf();
     for _ in 0..40 {
         match std::fs::symlink_metadata(&p) {
@@ -73,19 +82,20 @@ fn resolve(path: &Path) -> io::Result<PathBuf> {
 /// for writing are refused. The message names the path and why.
 pub fn check_output(path: &Path) -> Result<Kind, String> {
     let shown = path.display();
-    let real = resolve(path).map_err(|e| format!("cannot write {shown}: {e}"))?;
-    let k = kind(&real).map_err(|e| format!("cannot write {shown}: {e}"))?;
+    let k = kind(path).map_err(|e| format!("cannot write {shown}: {e}"))?;
     match k {
         Kind::Directory => return Err(format!("cannot write {shown}: it is a directory")),
         Kind::Special => {
+            // Opened as named: `/dev/stdout` links to a pipe that has no path of its own.
             OpenOptions::new()
                 .write(true)
-                .open(&real)
+                .open(path)
                 .map_err(|e| format!("cannot write {shown}: {e}"))?;
             return Ok(k);
         }
         Kind::Regular | Kind::Missing => {}
     }
+    let real = resolve(path).map_err(|e| format!("cannot write {shown}: {e}"))?;
     let dir = parent_dir(&real);
     match kind(dir) {
         Ok(Kind::Directory) => {}
@@ -131,18 +141,19 @@ pub struct WholeFile {
 impl WholeFile {
     /// Starts writing `path`.
     pub fn create(path: &Path) -> io::Result<WholeFile> {
-        let real = resolve(path)?;
-        let sink = match kind(&real)? {
+        let sink = match kind(path)? {
             Kind::Directory => {
                 return Err(io::Error::new(
                     io::ErrorKind::IsADirectory,
                     "it is a directory",
                 ));
             }
+            // Opened as named: `/dev/stdout` links to a pipe that has no path of its own.
             Kind::Special => {
-                Sink::Through(BufWriter::new(OpenOptions::new().write(true).open(&real)?))
+                Sink::Through(BufWriter::new(OpenOptions::new().write(true).open(path)?))
             }
             k @ (Kind::Regular | Kind::Missing) => {
+                let real = resolve(path)?;
                 let keep = match k {
                     Kind::Regular => std::fs::metadata(&real).ok().map(|m| m.permissions()),
                     _ => None,
@@ -390,6 +401,23 @@ mod tests {
             "the link stays a link"
         );
         assert_eq!(read(&target), "new\n");
+
+        // A link to a fifo is written through the link (as /dev/stdout to a pipe is).
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let via = dir.path().join("via-link");
+            std::os::unix::fs::symlink(&fifo, &via).expect("symlink");
+            let reader = {
+                let fifo = fifo.clone();
+                std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap_or_default())
+            };
+            write_whole(&via, |w| w.write_all(b"through\n")).expect("write the fifo");
+            assert_eq!(reader.join().expect("reader"), "through\n");
+            use std::os::unix::fs::FileTypeExt;
+            let m = std::fs::metadata(&fifo).expect("stat");
+            assert!(m.file_type().is_fifo(), "the fifo is still a fifo");
+        }
 
         let null = Path::new("/dev/null");
         assert_eq!(check_output(null), Ok(Kind::Special));

@@ -147,6 +147,11 @@ fn export_writes_through_links_and_devices_and_refuses_a_directory() {
     let text = std::fs::read_to_string(&target).expect("read");
     assert_eq!(text.lines().count(), 3, "{text}");
 
+    // /dev/stdout links to the pipe the test reads: written through, not replaced.
+    let r = env.run(&["export", "-o", "/dev/stdout"]);
+    r.ok();
+    assert_eq!(r.ndjson().len(), 3, "{}", r.stdout);
+
     env.run(&["export", "-o", "/dev/null"]).ok();
     let null = std::fs::metadata("/dev/null").expect("stat");
     assert!(
