@@ -386,7 +386,9 @@ fn print_summary(plan: &Plan, r: &ImportResult) {
 }
 
 fn exit_for(r: &ImportResult) -> Outcome {
-    if r.summary.counts.all_ok() {
+    if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) && !r.summary.counts.all_ok() {
+        Err(Failure::quiet(130))
+    } else if r.summary.counts.all_ok() {
         Ok(())
     } else if r.summary.service_failed {
         Err(Failure::quiet(exit::API))
@@ -439,13 +441,17 @@ fn confirm_production(profile: &str, lines: u64, yes: bool) -> Outcome {
     }
 }
 
+/// Set once SIGINT stopped the import: it then exits 130 (128 + SIGINT), as shells expect.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Ctrl-C once: finish the requests in flight and stop; twice: quit at once (the journal
-/// lets --resume continue either way).
+/// lets --resume continue either way). Either way the exit status is 130.
 fn watch_ctrl_c(cancel: CancelToken, bar: ProgressBar) {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_err() {
             return;
         }
+        INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
         cancel.cancel();
         bar.suspend(|| {
             note("cancelling: finishing the requests in flight (Ctrl-C again to quit now)")

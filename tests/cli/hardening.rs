@@ -292,3 +292,43 @@ fn validate_is_the_import_check() {
         .code(3)
         .stderr_has("NDJSON");
 }
+
+#[cfg(unix)]
+#[test]
+fn an_import_stopped_by_sigint_exits_130_and_says_how_to_resume() {
+    let faults: pinscope::emulator::Faults = "delay-ms=150..150".parse().expect("faults");
+    let emu = Emu::with_faults(Vec::new(), faults, 1);
+    let env = Env::for_emu(&emu, "");
+    let input = ndjson(&env, "in.ndjson", &rows(200));
+    let report = env.path("r.ndjson");
+    let mut child = env
+        .std_cmd(env!("CARGO_BIN_EXE_pinscope"))
+        .args([
+            "import",
+            path_str(&input),
+            "--chunk-size",
+            "1",
+            "--jobs",
+            "1",
+            "--report",
+            path_str(&report),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Once something was imported, the import is sending: interrupt it.
+    let mut waited = 0;
+    while emu.count() == 0 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        waited += 1;
+        assert!(waited < 3000, "the import never started sending");
+    }
+    let pid = i32::try_from(child.id()).expect("pid");
+    // SAFETY: kill(2) on the child this test spawned.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().expect("exits");
+    let r = Run::from(out);
+    r.code(130).stderr_has("--resume");
+    assert!(emu.count() < 200, "stopped before the end");
+}
