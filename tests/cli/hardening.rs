@@ -301,7 +301,7 @@ fn an_import_stopped_by_sigint_exits_130_and_says_how_to_resume() {
     let env = Env::for_emu(&emu, "");
     let input = ndjson(&env, "in.ndjson", &rows(200));
     let report = env.path("r.ndjson");
-    let mut child = env
+    let child = env
         .std_cmd(env!("CARGO_BIN_EXE_pinscope"))
         .args([
             "import",
