@@ -1171,10 +1171,27 @@ impl ImportScreen {
             Paragraph::new(Line::styled(truncate(&header, w), theme::header())),
             a.header,
         );
-        let h = a.list.height as usize;
+        let mut h = a.list.height as usize;
+        let mut lines = Vec::new();
+        // A JSON array is the usual mistake: say what is expected above the lines.
+        if self
+            .planned
+            .as_ref()
+            .is_some_and(|p| p.counts.looks_like_json_array)
+            && h > 1
+        {
+            lines.push(Line::styled(
+                truncate(
+                    " The file looks like a JSON array: one customization a line (NDJSON) \
+                     is expected; jq -c '.[]' converts it",
+                    w,
+                ),
+                theme::error(),
+            ));
+            h -= 1;
+        }
         let mut scroll = self.invalid_scroll;
         scroll.fit(self.invalid.len(), h);
-        let mut lines = Vec::new();
         for i in scroll.visible(self.invalid.len(), h) {
             let l = &self.invalid[i];
             let text = truncate(&l.text, text_w.saturating_sub(2));
@@ -1192,7 +1209,7 @@ impl ImportScreen {
             }
             lines.push(line);
         }
-        if (self.invalid.len() as u64) < total && lines.len() < h {
+        if (self.invalid.len() as u64) < total && lines.len() < a.list.height as usize {
             lines.push(Line::styled(
                 format!(
                     " … {} more (the report lists every line)",
