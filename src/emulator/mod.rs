@@ -555,6 +555,32 @@ impl InFlight {
     }
 }
 
+/// A response body that keeps its connection counted busy while it is sent.
+struct Answering {
+    inner: axum::body::Body,
+    _busy: InFlight,
+}
+
+impl hyper::body::Body for Answering {
+    type Data = <axum::body::Body as hyper::body::Body>::Data;
+    type Error = <axum::body::Body as hyper::body::Body>::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.touch();
@@ -713,8 +739,9 @@ async fn connection(
             async move {
                 let answer =
                     tower_service::Service::call(&mut router, req.map(axum::body::Body::new)).await;
-                drop(busy);
-                answer
+                // Busy until the answer's body is written (or dropped), not just built: a
+                // long export is not idle while it is being sent.
+                answer.map(|resp| resp.map(|inner| Answering { inner, _busy: busy }))
             }
         })
     };

@@ -38,6 +38,19 @@ async fn an_idle_connection_is_closed() {
         closed_by_server(&mut half).await,
         "the half request stays open"
     );
+    // After an answer, a kept-alive connection is idle again, and closed in its turn.
+    let mut answered = TcpStream::connect(r.addr).await.expect("connect");
+    tokio::io::AsyncWriteExt::write_all(
+        &mut answered,
+        b"GET /v1/recommender/pin/1234-5678/summary HTTP/1.1\r\nhost: x\r\n\r\n",
+    )
+    .await
+    .expect("write");
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(60), answered.read_to_end(&mut got)).await;
+    assert!(read.is_ok(), "the answered connection stays open");
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 401"), "{text}");
     // Requests still work.
     client(&r).summary().await.expect("summary");
     r.shutdown().await;
