@@ -8,6 +8,7 @@
 //!   launch of the TUI and the emulator;
 //! - [`diff`]: field-level differences between two customizations;
 //! - [`import`]: the bulk import engine (validate, chunk, send, journal, report);
+//! - [`health`]: the agenda of pin changes and the lint rules (pure functions);
 //! - [`mirror`]: the local SQLite mirror of a tracker (sync, search, where-pinned, short ids);
 //! - [`files`]: writing files whole, private dirs, locks (a leaf every floor may use).
 
@@ -17,6 +18,7 @@ pub mod config;
 pub mod diff;
 pub mod emulator;
 pub mod files;
+pub mod health;
 pub mod import;
 pub mod mirror;
 pub mod tui;

@@ -20,10 +20,12 @@ use crate::config::{self, Choice, Config, ConfigError, Selected, Session};
 
 pub mod commands;
 pub mod config_cmd;
+pub mod health;
 pub mod import;
 pub mod input;
 pub mod launch;
 pub mod logging;
+pub mod mirror_cmd;
 pub mod output;
 pub mod serve;
 
@@ -137,6 +139,12 @@ pub enum Command {
     Export(commands::ExportArgs),
     /// Check an NDJSON file against the API's rules as `import` would, offline
     Validate(input::ValidateArgs),
+    /// Print every pin that starts or ends in a window (default: the next 7 days), one
+    /// event a line (NDJSON), in time order
+    Agenda(health::AgendaArgs),
+    /// Check the whole tracker against the health rules; NDJSON findings, exit 3 when one is
+    /// at or above --fail-on
+    Lint(health::LintArgs),
     /// Print a shell completion script
     Completions(commands::CompletionsArgs),
     /// Show or check the config
@@ -151,6 +159,12 @@ pub enum Command {
     Copy(import::CopyArgs),
     /// Open the terminal UI on a built-in emulator with a sample shop (no account needed).
     Demo(launch::DemoArgs),
+    /// Refresh the local mirror of the tracker (one export, swapped in whole)
+    Sync(mirror_cmd::SyncArgs),
+    /// Search the whole tracker in the mirror; NDJSON of customizations, best first
+    Search(mirror_cmd::SearchArgs),
+    /// Every pin of an item across the tracker, from the mirror; NDJSON, one pin a line
+    Where(mirror_cmd::WhereArgs),
 }
 
 /// Parses the command line and runs it.
@@ -181,11 +195,16 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Summary) => commands::summary(g),
         Some(Command::Export(a)) => commands::export(g, a),
         Some(Command::Validate(a)) => input::validate_cmd(a),
+        Some(Command::Agenda(a)) => health::agenda(g, a),
+        Some(Command::Lint(a)) => health::lint(g, a),
         Some(Command::Completions(a)) => commands::completions(a),
         Some(Command::Config(c)) => config_cmd::run(g, c),
         Some(Command::Import(a)) => import::import(g, a),
         Some(Command::Copy(a)) => import::copy(g, a),
         Some(Command::Demo(a)) => return launch::demo(g, a),
+        Some(Command::Sync(a)) => mirror_cmd::sync(g, a),
+        Some(Command::Search(a)) => mirror_cmd::search(g, a),
+        Some(Command::Where(a)) => mirror_cmd::where_cmd(g, a),
         None => return launch::launch_default(g),
     };
     finish(result)

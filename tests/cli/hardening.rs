@@ -55,7 +55,7 @@ fn ids_that_are_not_uuids_are_usage_errors_and_nothing_is_sent() {
     for args in [
         vec!["get", ".."],
         vec!["get", "../summary"],
-        vec!["get", "1234-5678"],
+        vec!["get", "{199620b4-df1a-46e8-ab59-9e9ed9af7106}"],
         vec!["delete", "..", "--yes"],
         vec!["update", "..", path_str(&file), "--yes"],
     ] {

@@ -11,6 +11,8 @@ mod architecture;
 mod commands;
 mod config;
 mod hardening;
+mod health;
 mod inputs;
+mod mirror;
 mod secrets;
 mod terminal;
