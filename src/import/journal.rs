@@ -181,6 +181,13 @@ impl Journal {
             .write(true)
             .open(path)
             .map_err(io_err)?;
+        // A journal of an older version may be 0644: it names the input and the tracker.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(io_err)?;
+        }
         let (loaded, good_len) = parse(path, &mut file)?;
         file.set_len(good_len).map_err(io_err)?;
         file.seek(SeekFrom::End(0)).map_err(io_err)?;
@@ -390,6 +397,20 @@ mod tests {
         assert!(!loaded.done.contains_key(&1));
         assert!(!loaded.finished);
 
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777);
+            assert_eq!(mode(&path).ok(), Some(0o600), "a new journal is private");
+            // One left 0644 by an older version is made private when it is continued.
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+            let _ = Journal::reopen(&path).expect("reopen");
+            assert_eq!(
+                mode(&path).ok(),
+                Some(0o600),
+                "a continued journal is private"
+            );
+        }
         let (mut j, again) = Journal::reopen(&path).expect("reopen");
         assert_eq!(again, loaded);
         j.append(&Record::Done {
