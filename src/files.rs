@@ -253,6 +253,30 @@ pub fn create_private_dir_all(dir: &Path) -> io::Result<()> {
     b.create(dir)
 }
 
+/// Makes a directory private (0700) when an earlier version left it open to others. Only a
+/// real directory (not a link) owned by this user is changed; returns whether it was.
+pub fn tighten_dir(dir: &Path) -> io::Result<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let m = match std::fs::symlink_metadata(dir) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        if !m.is_dir() || m.uid() != rustix::process::geteuid().as_raw() || m.mode() & 0o077 == 0 {
+            return Ok(false);
+        }
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        Ok(true)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(false)
+    }
+}
+
 /// Opens `path` for appending, creating it private (0600) with its directory.
 pub fn open_private(path: &Path, opts: &mut OpenOptions) -> io::Result<File> {
     create_private_dir_all(parent_dir(path))?;

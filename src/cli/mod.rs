@@ -179,7 +179,30 @@ pub fn main() -> ExitCode {
     {
         return finish(Err(f));
     }
+    if !matches!(cli.command, Some(Command::Serve(_))) {
+        tighten_data_dirs();
+    }
     run(cli)
+}
+
+/// Directories an earlier version created 0755 are made private (0700): the imports and
+/// drafts folders of the data dir, and the platform's data dir itself. A data dir named by
+/// `PINSCOPE_DATA_DIR` is the user's choice and is left as it is.
+fn tighten_data_dirs() {
+    let Some(dir) = config::data_dir() else {
+        return;
+    };
+    let mut dirs = vec![dir.join("imports"), dir.join("drafts")];
+    if std::env::var_os(config::DATA_DIR_ENV).is_none() {
+        dirs.push(dir);
+    }
+    for d in dirs {
+        match crate::files::tighten_dir(&d) {
+            Ok(true) => tracing::info!(dir = %d.display(), "made private (0700)"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(dir = %d.display(), error = %e, "cannot make private"),
+        }
+    }
 }
 
 /// Runs a parsed command line.

@@ -332,3 +332,30 @@ fn an_import_stopped_by_sigint_exits_130_and_says_how_to_resume() {
     r.code(130).stderr_has("--resume");
     assert!(emu.count() < 200, "stopped before the end");
 }
+
+#[cfg(unix)]
+#[test]
+fn folders_an_earlier_version_left_open_are_made_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    };
+    for d in [env.data.join("imports"), env.data.join("drafts")] {
+        std::fs::create_dir_all(&d).expect("mkdir");
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    std::fs::set_permissions(&env.data, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let good = serde_json::to_string(&item("m", "/p/1", &[])).expect("json");
+    let file = env.write("ok.ndjson", &format!("{good}\n"));
+    env.run(&["validate", path_str(&file)]).ok();
+    assert_eq!(mode(&env.data.join("imports")), 0o700);
+    assert_eq!(mode(&env.data.join("drafts")), 0o700);
+    assert_eq!(
+        mode(&env.data),
+        0o755,
+        "a data dir named by PINSCOPE_DATA_DIR is the user's choice"
+    );
+}
