@@ -622,6 +622,11 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
         resume: a.resume,
         report: a.report.clone(),
         overwrite_report: a.force,
+        history: target.import_history(&format!(
+            "import {} ({})",
+            super::input::source_name(&a.file),
+            strategy.as_str()
+        )),
         ..RunOptions::default()
     };
     let r = send(&plan, &conn.client, &opts, &watch);
@@ -727,6 +732,7 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
         resume: false,
         report: a.report.clone(),
         overwrite_report: a.force,
+        history: to.import_history(&format!("copy from {} ({})", a.from, strategy.as_str())),
         ..RunOptions::default()
     };
     let r = send(&plan, &dst.client, &opts, &watch);
