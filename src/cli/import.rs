@@ -621,12 +621,12 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
         journal: journal_path,
         resume: a.resume,
         report: a.report.clone(),
+        overwrite_report: a.force,
         history: target.import_history(&format!(
             "import {} ({})",
             super::input::source_name(&a.file),
             strategy.as_str()
         )),
-        overwrite_report: a.force,
         ..RunOptions::default()
     };
     let r = send(&plan, &conn.client, &opts, &watch);
@@ -731,8 +731,8 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
         journal: None,
         resume: false,
         report: a.report.clone(),
-        history: to.import_history(&format!("copy from {} ({})", a.from, strategy.as_str())),
         overwrite_report: a.force,
+        history: to.import_history(&format!("copy from {} ({})", a.from, strategy.as_str())),
         ..RunOptions::default()
     };
     let r = send(&plan, &dst.client, &opts, &watch);

@@ -72,8 +72,8 @@ impl Default for RunOptions {
             journal: None,
             resume: false,
             report: None,
-            history: None,
             overwrite_report: false,
+            history: None,
         }
     }
 }
