@@ -8,5 +8,6 @@ mod endpoints;
 mod faults;
 mod helpers;
 mod hostile;
+mod limits;
 mod list;
 mod persist;
