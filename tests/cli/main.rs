@@ -12,5 +12,6 @@ mod commands;
 mod config;
 mod health;
 mod inputs;
+mod mirror;
 mod secrets;
 mod terminal;

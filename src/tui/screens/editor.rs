@@ -31,8 +31,7 @@ use crate::tui::drafts::{self, Draft};
 use crate::tui::external;
 use crate::tui::keys::{Action, Context};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, Remote, ReqId};
-use crate::tui::screens::detail::Detail;
-use crate::tui::screens::{Ctx, Env, Input, Screen, Tone};
+use crate::tui::screens::{Ctx, Env, Input, Route, Screen, Tone};
 use crate::tui::widgets::json_field::JsonError;
 use crate::tui::widgets::list::Scroll;
 
@@ -778,7 +777,7 @@ impl Editor {
             Input::Action(Action::Save) => self.save(ctx),
             Input::Action(Action::ExternalEditor) => self.open_external(ctx),
             Input::Action(Action::OpenOther) => match self.other_holder() {
-                Some(id) => ctx.push(Detail::fetch(id.to_string())),
+                Some(id) => ctx.open(Route::DetailById(id.to_string())),
                 None => ctx.toast("No other customization uses this target"),
             },
             Input::Action(Action::NextField) => self.move_focus(1),
@@ -1213,7 +1212,7 @@ impl Screen for Editor {
                     Ok(ApiReply::Created(c)) => {
                         self.drop_draft(ctx);
                         ctx.toast(format!("Created {}", c.id().unwrap_or("it")));
-                        ctx.replace(Detail::loaded(c.clone()));
+                        ctx.replace(Route::DetailLoaded(c.clone()));
                     }
                     Ok(_) => {}
                     Err(e) => self.save_failed(e, true),

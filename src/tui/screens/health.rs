@@ -14,8 +14,7 @@ use crate::health::lint::{Finding, Rule, Severity, lint};
 use crate::tui::keys::{Action, Context};
 use crate::tui::msg::{ApiEvent, ApiReply, Remote};
 use crate::tui::screens::agenda::{clean, describe, index_by_id, load_tracker};
-use crate::tui::screens::detail::Detail;
-use crate::tui::screens::{Ctx, Env, Input, Screen};
+use crate::tui::screens::{Ctx, Env, Input, Route, Screen};
 use crate::tui::widgets::list::Scroll;
 use crate::tui::widgets::{theme, truncate};
 
@@ -30,7 +29,7 @@ enum Row {
 /// The health screen.
 pub struct HealthScreen {
     load: Remote<()>,
-    scopes: Vec<Customization>,
+    scopes: std::sync::Arc<Vec<Customization>>,
     by_id: HashMap<String, usize>,
     findings: Vec<Finding>,
     rows: Vec<Row>,
@@ -65,7 +64,7 @@ impl HealthScreen {
     pub fn new() -> HealthScreen {
         HealthScreen {
             load: Remote::Idle,
-            scopes: Vec::new(),
+            scopes: Default::default(),
             by_id: HashMap::new(),
             findings: Vec::new(),
             rows: Vec::new(),
@@ -119,8 +118,8 @@ impl HealthScreen {
             return;
         };
         match self.by_id.get(id).and_then(|&i| self.scopes.get(i)) {
-            Some(c) => ctx.push(Detail::from_list(c.clone())),
-            None => ctx.push(Detail::fetch(id.clone())),
+            Some(c) => ctx.open(Route::Detail(c.clone())),
+            None => ctx.open(Route::DetailById(id.clone())),
         }
     }
 
@@ -218,9 +217,9 @@ impl Screen for HealthScreen {
             return;
         }
         match &ev.result {
-            Ok(ApiReply::Exported(scopes)) => {
+            Ok(ApiReply::Tracker(scopes)) => {
                 self.load = Remote::Ready(());
-                self.scopes = scopes.clone();
+                self.scopes = scopes.0.clone();
                 self.by_id = index_by_id(&self.scopes);
                 let findings = lint(&self.scopes, ctx.env.now);
                 self.set_findings(findings);
