@@ -250,6 +250,8 @@ struct RawConfig {
     #[serde(default)]
     keys: BTreeMap<String, Spanned<KeyChords>>,
     #[serde(default)]
+    history: RawHistory,
+    #[serde(default)]
     mirror: RawMirror,
 }
 
@@ -287,6 +289,16 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         .map_err(|_| format!("not a duration: {s:?} (write it like \"5m\", \"90s\" or \"1h\")"))?;
     Duration::try_from(d).map_err(|_| format!("must not be negative: {s:?}"))
 }
+
+/// `[history]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHistory {
+    keep_days: Option<Spanned<i64>>,
+}
+
+/// How long the history of writes is kept unless `history.keep_days` says otherwise.
+pub const DEFAULT_HISTORY_KEEP_DAYS: u32 = 90;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -374,6 +386,8 @@ pub struct Config {
     pub profiles: BTreeMap<String, Profile>,
     /// `[keys]`: action name -> key chords.
     pub keys: BTreeMap<String, Vec<String>>,
+    /// `history.keep_days`: days the history of writes is kept.
+    pub history_keep_days: u32,
     /// `[mirror]`.
     pub mirror: MirrorSettings,
     /// Things that work but should not be so (a key written in the file, a file others can
@@ -677,6 +691,22 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         keys.insert(action, chords);
     }
 
+    let history_keep_days = match &raw.history.keep_days {
+        None => DEFAULT_HISTORY_KEEP_DAYS,
+        Some(d) => match u32::try_from(*d.get_ref()) {
+            Ok(n) if n >= 1 => n,
+            _ => {
+                problems.push(problem_at(
+                    path,
+                    text,
+                    Some(d.span().start),
+                    Some("history.keep_days".into()),
+                    "must be a whole number of days, at least 1".into(),
+                ));
+                DEFAULT_HISTORY_KEEP_DAYS
+            }
+        },
+    };
     let mut mirror = MirrorSettings::default();
     if let Some(v) = &raw.mirror.max_age {
         match parse_duration(v.get_ref()) {
@@ -701,6 +731,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         default_profile,
         profiles,
         keys,
+        history_keep_days,
         mirror,
         warnings,
     })
@@ -903,6 +934,7 @@ impl Config {
             default_profile: None,
             profiles: BTreeMap::new(),
             keys: BTreeMap::new(),
+            history_keep_days: DEFAULT_HISTORY_KEEP_DAYS,
             mirror: MirrorSettings::default(),
             warnings: Vec::new(),
         }

@@ -598,6 +598,11 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
         journal: journal_path,
         resume: a.resume,
         report: a.report.clone(),
+        history: target.import_history(&format!(
+            "import {} ({})",
+            super::input::source_name(&a.file),
+            strategy.as_str()
+        )),
         ..RunOptions::default()
     };
     let r = send(&plan, &conn.client, &opts, &watch);
@@ -699,6 +704,7 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
         journal: None,
         resume: false,
         report: a.report.clone(),
+        history: to.import_history(&format!("copy from {} ({})", a.from, strategy.as_str())),
         ..RunOptions::default()
     };
     let r = send(&plan, &dst.client, &opts, &watch);

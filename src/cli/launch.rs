@@ -54,16 +54,19 @@ fn finish(result: Result<Exit, String>) -> ExitCode {
     }
 }
 
-/// `pinscope` with a session: the TUI on browse.
-fn launch(session: Session) -> ExitCode {
+/// `pinscope` with a session: the TUI on browse, its writes recorded in the history (kept
+/// `keep_days`).
+fn launch(session: Session, keep_days: u32) -> ExitCode {
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
+    let recording = tui::open_recording(&session, keep_days);
     let launch = Launch {
         session,
         recent_file: tui::recent::default_path(),
         tz: tui::system_time_zone(),
+        recording,
     };
     finish(rt.block_on(tui::browse(launch)))
 }
@@ -89,7 +92,7 @@ pub fn launch_default(g: &GlobalArgs) -> ExitCode {
             for w in &resolved.warnings {
                 warn(w);
             }
-            launch(resolved.session)
+            launch(resolved.session, cfg.history_keep_days)
         }
         Err(e) => finish_cli(Err(e.into())),
     }

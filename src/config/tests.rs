@@ -530,7 +530,8 @@ fn the_example_config_parses_and_documents_every_setting() {
     assert!(cfg.profiles.values().any(|p| p.read_only));
     assert!(cfg.profiles.values().any(|p| p.production));
     assert!(!cfg.keys.is_empty());
-    for field in ["default_profile", "[keys]"]
+    assert_eq!(cfg.history_keep_days, 90);
+    for field in ["default_profile", "[keys]", "[history]", "keep_days"]
         .into_iter()
         .chain(PROFILE_FIELDS)
     {
@@ -558,6 +559,17 @@ fn the_example_config_parses_and_documents_every_setting() {
         };
         parse(&p(), &text).unwrap_or_else(|e| panic!("{field}: {e}"));
     }
+}
+
+#[test]
+fn history_keep_days_is_read_and_checked() {
+    let cfg = parse(&p(), "[history]\nkeep_days = 7\n").expect("parses");
+    assert_eq!(cfg.history_keep_days, 7);
+    let cfg = parse(&p(), "").expect("parses");
+    assert_eq!(cfg.history_keep_days, DEFAULT_HISTORY_KEEP_DAYS);
+    let pr = one_problem("[history]\nkeep_days = 0\n");
+    assert_eq!(pr.key.as_deref(), Some("history.keep_days"));
+    assert_eq!(pr.line, Some(2));
 }
 
 #[test]

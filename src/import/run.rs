@@ -20,6 +20,7 @@ use crate::import::report::{Counts, Outcome, Outcomes, Summary, write_report};
 use crate::import::scan::{
     ChunkSpec, DEFAULT_MAX_CHUNK_BYTES, MAX_CHUNK_LINES, Plan, code, key_hash, per_sec, state,
 };
+use crate::mirror::history::{History, OpKind, Origin};
 
 /// How a run sends.
 #[derive(Debug, Clone)]
@@ -40,6 +41,18 @@ pub struct RunOptions {
     pub resume: bool,
     /// Write the per-line report here (`-` for stdout).
     pub report: Option<PathBuf>,
+    /// Record what the import creates and replaces in this history (one `import` operation).
+    pub history: Option<ImportHistory>,
+}
+
+/// Where an import records its writes: after each chunk, the ids and objects of what it
+/// created or replaced are looked up by target (and, under `override`, the objects it is
+/// about to replace, before sending).
+#[derive(Debug, Clone)]
+pub struct ImportHistory {
+    pub history: Arc<History>,
+    pub origin: Origin,
+    pub summary: String,
 }
 
 impl Default for RunOptions {
@@ -57,6 +70,7 @@ impl Default for RunOptions {
             journal: None,
             resume: false,
             report: None,
+            history: None,
         }
     }
 }
@@ -174,6 +188,10 @@ struct Ctx<'a> {
     service_failed: AtomicBool,
     requests: AtomicU64,
     retries: AtomicU64,
+    /// The history operation this run records into.
+    recording: Option<(Arc<History>, i64)>,
+    /// The ids of what recorded lines created or replaced, for the report.
+    ids: Mutex<HashMap<u32, Arc<str>>>,
 }
 
 /// Reads the chunk's pending lines; lines with server-set fields lose them.
@@ -358,6 +376,91 @@ impl Ctx<'_> {
             .collect())
     }
 
+    /// Under `override` with a history: the stored customizations the chunk will replace.
+    async fn befores(
+        &self,
+        chunk: usize,
+        p: &mut Prepared,
+        existed: &[u32],
+    ) -> HashMap<u128, Customization> {
+        if self.recording.is_none()
+            || self.strategy != ConflictStrategy::Override
+            || existed.is_empty()
+        {
+            return HashMap::new();
+        }
+        p.ensure_keys();
+        let existed: HashSet<u32> = existed.iter().copied().collect();
+        let keys: Vec<&ConflictKey> = p
+            .lines
+            .iter()
+            .filter(|l| existed.contains(&l.line))
+            .filter_map(|l| l.key.as_ref())
+            .collect();
+        match self
+            .retrying(chunk, || lookup::find(self.client, &keys, &self.stored))
+            .await
+        {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, chunk, "replaced versions not recorded");
+                HashMap::new()
+            }
+        }
+    }
+
+    /// Records an applied chunk in the history: what each written line created or replaced,
+    /// looked up by target. Lines skipped under `ignore` wrote nothing.
+    async fn record(
+        &self,
+        chunk: usize,
+        p: &mut Prepared,
+        existed: &[u32],
+        befores: &HashMap<u128, Customization>,
+    ) {
+        let Some((history, op)) = &self.recording else {
+            return;
+        };
+        p.ensure_keys();
+        let existed: HashSet<u32> = existed.iter().copied().collect();
+        let written: Vec<&Line> = p
+            .lines
+            .iter()
+            .filter(|l| !(self.strategy == ConflictStrategy::Ignore && existed.contains(&l.line)))
+            .collect();
+        let keys: Vec<&ConflictKey> = written.iter().filter_map(|l| l.key.as_ref()).collect();
+        let afters = match self
+            .retrying(chunk, || lookup::find(self.client, &keys, &self.stored))
+            .await
+        {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, chunk, "the chunk's writes are not in the history");
+                return;
+            }
+        };
+        for l in written {
+            let Some(h) = l.key.as_ref().map(key_hash) else {
+                continue;
+            };
+            let Some(after) = afters.get(&h) else {
+                continue;
+            };
+            let Some(id) = after.id() else { continue };
+            let before = if existed.contains(&l.line) {
+                befores.get(&h)
+            } else {
+                None
+            };
+            if let Err(e) = history.record(*op, id, before, Some(after)) {
+                tracing::warn!(error = %e, "an imported line is not in the history");
+            }
+            if let Ok(mut ids) = self.ids.lock() {
+                ids.insert(l.line, Arc::from(id));
+            }
+        }
+    }
+
     /// The lines of `p` whose targets were stored before this chunk is sent.
     async fn existed(&self, chunk: usize, p: &mut Prepared) -> Result<Vec<u32>, ApiError> {
         match &self.existing {
@@ -451,6 +554,7 @@ impl Ctx<'_> {
             });
         }
 
+        let befores = self.befores(spec.index, &mut p, &result.existed).await;
         let mut failures = 0u32;
         let mut sends = 0u32;
         loop {
@@ -462,6 +566,8 @@ impl Ctx<'_> {
                 // All-or-nothing: every target stored means the lost request was applied.
                 match self.stored_now(spec.index, &mut p).await {
                     Ok(stored) if stored.len() == p.lines.len() => {
+                        self.record(spec.index, &mut p, &result.existed, &befores)
+                            .await;
                         result.end = End::Applied;
                         return result;
                     }
@@ -493,6 +599,8 @@ impl Ctx<'_> {
             });
             let e = match self.client.bulk_create(p.body(), self.strategy).await {
                 Ok(()) => {
+                    self.record(spec.index, &mut p, &result.existed, &befores)
+                        .await;
                     result.end = End::Applied;
                     return result;
                 }
@@ -817,6 +925,21 @@ pub async fn run(
     }
     let existing_mode = (!todo.is_empty()).then(|| existing.mode());
 
+    let recording = match &opts.history {
+        Some(h) if !todo.is_empty() => match h.history.begin(
+            &h.origin,
+            OpKind::Import,
+            &h.summary,
+            jiff::Timestamp::now(),
+        ) {
+            Ok(op) => Some((h.history.clone(), op)),
+            Err(e) => {
+                tracing::warn!(error = %e, "the import is not recorded in the history");
+                None
+            }
+        },
+        _ => None,
+    };
     let ctx = Ctx {
         plan,
         initial: &initial,
@@ -833,6 +956,8 @@ pub async fn run(
         service_failed: AtomicBool::new(false),
         requests: AtomicU64::new(0),
         retries: AtomicU64::new(0),
+        recording,
+        ids: Mutex::new(HashMap::new()),
     };
     if let Some(e) = early_stop {
         ctx.fail(&e);
@@ -889,12 +1014,20 @@ pub async fn run(
         ctx.stop(why.clone(), why, false);
     }
 
+    if let Some((history, op)) = &ctx.recording
+        && let Err(e) = history.finish(*op)
+    {
+        tracing::warn!(error = %e, "the import's history could not be closed");
+    }
+
     let winners = plan.duplicate_winners(strategy);
+    let ids = std::mem::take(&mut *ctx.ids.lock().unwrap_or_else(|e| e.into_inner()));
     let outcomes = Outcomes {
         strategy,
         states,
         reasons,
         winners,
+        ids,
     };
     let stopped = ctx
         .abort
@@ -1042,6 +1175,7 @@ pub fn unsent(plan: &Plan, strategy: ConflictStrategy, reason: &str) -> Outcomes
         states,
         reasons,
         winners: plan.duplicate_winners(strategy),
+        ids: HashMap::new(),
     }
 }
 

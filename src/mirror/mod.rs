@@ -33,7 +33,8 @@
 //! - [`Mirror::for_each_customization`] and [`Mirror::for_each_pin`] walk every stored
 //!   customization (with its raw JSON) and every pin, for lint, agenda and batch work;
 //! - [`Mirror::connection`] hands out the SQLite connection for tables that later
-//!   migrations add (history of writes).
+//!   migrations add;
+//! - [`history`]: every write pinscope makes, with before and after images, for undo.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -47,6 +48,7 @@ use crate::api::model::{Customization, PinState, Position};
 use crate::api::time::parse_rfc3339;
 
 pub mod generate;
+pub mod history;
 pub mod schema;
 pub mod sync;
 

@@ -316,6 +316,7 @@ fn describe_plan(plan: Plan) -> Planned {
 /// Sends `job.plan` with `client`; `step` gets the engine's events. Returns the final reply.
 pub async fn send(
     client: &Client,
+    history: Option<crate::import::ImportHistory>,
     job: SendJob,
     step: Arc<dyn Fn(ImportReply) + Send + Sync>,
 ) -> ImportReply {
@@ -341,6 +342,10 @@ pub async fn send(
         resume: false,
         // Written below, on a blocking thread.
         report: None,
+        history: history.map(|h| crate::import::ImportHistory {
+            summary: format!("import {} ({})", plan.input_name(), strategy.as_str()),
+            ..h
+        }),
         ..RunOptions::default()
     };
     let progress = Progress::new(move |e| step(ImportReply::Event(e)));

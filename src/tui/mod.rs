@@ -289,6 +289,8 @@ pub struct Launch {
     pub recent_file: Option<PathBuf>,
     /// The user's time zone, being worked out (see [`system_time_zone`]).
     pub tz: std::thread::JoinHandle<TimeZone>,
+    /// Where the writes made from the TUI are recorded; `None` records nothing.
+    pub recording: Option<worker::Recording>,
 }
 
 /// Starts working out the system's time zone on a thread of its own: finding its name
@@ -304,13 +306,14 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
         session,
         recent_file,
         tz,
+        recording,
     } = launch;
     let keymap = keys::Keymap::with_overrides(&session.keys).map_err(|e| e.to_string())?;
     let client = Client::new(session.client.clone()).map_err(|e| e.to_string())?;
     let profile = screens::Profile::from_session(&session);
     drop(session);
     let recent = recent_file.as_deref().map(recent::load).unwrap_or_default();
-    let worker = worker::spawn(client);
+    let worker = worker::spawn_recording(client, recording);
     let tz = tz.join().unwrap_or(TimeZone::UTC);
     let guard = TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))
@@ -371,6 +374,34 @@ pub async fn first_run(config_path: String) -> Result<Exit, String> {
         session,
         recent_file: None,
         tz: system_time_zone(),
+        recording: None,
     };
     open(launch, Box::new(FirstRun::new(config_path))).await
+}
+
+/// The history of `session`'s tracker in the mirror's database, pruned to `keep_days`;
+/// `None` (and a note in the log) when it cannot be opened.
+pub fn open_recording(session: &Session, keep_days: u32) -> Option<worker::Recording> {
+    use crate::mirror::{Scope, default_path, history::History};
+    let path = default_path()?;
+    let scope = Scope::new(&session.client.host, &session.client.tracker_id);
+    match History::open(&path, &scope) {
+        Ok(h) => {
+            if let Err(e) = h.prune(keep_days, Timestamp::now()) {
+                tracing::warn!(error = %e, "history not pruned");
+            }
+            Some(worker::Recording {
+                history: Arc::new(h),
+                origin: crate::mirror::history::Origin {
+                    profile: session.profile_name.clone(),
+                    host: scope.host,
+                    tracker: scope.tracker,
+                },
+            })
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "no history: writes will not be recorded");
+            None
+        }
+    }
 }

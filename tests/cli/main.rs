@@ -8,6 +8,7 @@ mod harness;
 
 mod architecture;
 
+mod batch;
 mod commands;
 mod config;
 mod health;

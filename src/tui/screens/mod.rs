@@ -107,13 +107,13 @@ pub enum Route {
     Detail(Customization),
     /// A customization just read from (or written to) the service.
     DetailLoaded(Customization),
-    /// A customization known only by its id: the detail fetches it.
+    /// The customization with this id, fetched from the service.
     DetailById(String),
     /// Look a customization up by id.
     Lookup,
-    /// The agenda of pin starts and ends (`A`).
+    /// Pin changes across the tracker, by day (`A`).
     Agenda,
-    /// The lint findings over the tracker (`L`).
+    /// The lint findings across the tracker, by rule (`L`).
     Health,
     /// A new customization, in the editor.
     Create,
