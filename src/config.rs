@@ -251,6 +251,7 @@ struct RawConfig {
     keys: BTreeMap<String, Spanned<KeyChords>>,
     #[serde(default)]
     history: RawHistory,
+    #[serde(default)]
     mirror: RawMirror,
 }
 
