@@ -373,6 +373,20 @@ mod tests {
     }
 
     #[test]
+    fn a_large_selection_keeps_its_order_and_drops_repeats() {
+        let s = spec(vec![Op::AddTag("x".into())]);
+        let mut selection: Vec<Customization> = (0..2000).map(|i| c(i, &[], vec![])).collect();
+        selection.push(c(5, &[], vec![]));
+        let plan = Plan::make(s, selection).expect("plan");
+        assert_eq!(plan.items.len(), 2000);
+        for (i, it) in plan.items.iter().enumerate() {
+            assert_eq!(it.id, format!("00000000-0000-4000-8000-{i:012}"));
+            assert_eq!(it.action.as_str(), "update");
+        }
+        assert_eq!(plan.totals().update, 2000);
+    }
+
+    #[test]
     fn delete_plans_every_row() {
         let plan = Plan::make(
             spec(vec![Op::Delete]),
