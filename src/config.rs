@@ -506,12 +506,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 bad(t.span().start, "tracker_id", "must not be empty".into());
                 String::new()
             }
-            Some(t) if t.get_ref().contains(['/', '?', '#', ' ']) => {
-                bad(
-                    t.span().start,
-                    "tracker_id",
-                    "must not contain '/', '?', '#' or spaces".into(),
-                );
+            Some(t) if crate::api::ids::tracker_id(t.get_ref()).is_err() => {
+                let why = crate::api::ids::tracker_id(t.get_ref())
+                    .err()
+                    .unwrap_or_default();
+                bad(t.span().start, "tracker_id", why);
                 String::new()
             }
             Some(t) => t.get_ref().clone(),
@@ -738,26 +737,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
 }
 
 fn check_host(host: &str, allow_insecure_http: bool) -> Result<(), String> {
-    let url = url::Url::parse(host).map_err(|e| format!("not a URL: {host:?} ({e})"))?;
-    match url.scheme() {
-        "https" => {}
-        "http" if allow_insecure_http || crate::api::client::is_loopback_host(&url) => {}
-        "http" => {
-            return Err(format!(
-                "plain http to {} would send the data unencrypted; use https, or set \
-                 allow_insecure_http = true",
-                url.host_str().unwrap_or("?")
-            ));
-        }
-        other => return Err(format!("unsupported scheme {other:?}; use https")),
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("no host name in {host:?}"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err("must not have a query or fragment".into());
-    }
-    Ok(())
+    crate::api::host::parse(host, allow_insecure_http).map(|_| ())
 }
 
 /// A TOML bare key as written, or quoted when it needs to be.
@@ -963,6 +943,9 @@ impl Config {
                     known: self.profile_names(),
                 })
         };
+        if let Some(host) = choice.host.as_deref().filter(|h| h.trim().is_empty()) {
+            check_host(host, false).map_err(|m| ConfigError::Usage(format!("--host: {m}")))?;
+        }
         let (mut profile, adhoc) = if let Some(name) = &choice.profile {
             (named(name)?, false)
         } else if choice.host.is_some() || choice.tracker_id.is_some() {
@@ -1014,11 +997,8 @@ impl Config {
             profile.host = host.trim_end_matches('/').to_string();
         }
         if let Some(tracker) = &choice.tracker_id {
-            if tracker.is_empty() || tracker.contains(['/', '?', '#', ' ']) {
-                return Err(ConfigError::Usage(format!(
-                    "--tracker-id: not a tracker id: {tracker:?}"
-                )));
-            }
+            crate::api::ids::tracker_id(tracker)
+                .map_err(|m| ConfigError::Usage(format!("--tracker-id: {m}")))?;
             profile.tracker_id = tracker.clone();
         }
         Ok(Selected {

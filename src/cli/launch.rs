@@ -41,6 +41,11 @@ fn finish(result: Result<Exit, String>) -> ExitCode {
             reason: ExitReason::Quit | ExitReason::Terminated | ExitReason::InputClosed,
             ..
         }) => ExitCode::SUCCESS,
+        // The shell's convention: 128 + the signal's number (130 for SIGINT).
+        Ok(Exit {
+            reason: ExitReason::Signal(n),
+            ..
+        }) => ExitCode::from(u8::try_from(128 + n.clamp(0, 127)).unwrap_or(u8::MAX)),
         Ok(Exit { message, .. }) => {
             if let Some(m) = message {
                 eprintln!("error: {m}");

@@ -99,12 +99,15 @@ pub struct GlobalArgs {
 
 impl GlobalArgs {
     /// What the options ask for.
+    /// An empty `--profile` (often an empty `PINSCOPE_PROFILE`) means none; an empty
+    /// `--host` or `--tracker-id` is kept, so that it is refused rather than replaced by a
+    /// default.
     pub fn choice(&self) -> Choice {
         let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
         Choice {
             profile: nonempty(&self.profile),
-            host: nonempty(&self.host),
-            tracker_id: nonempty(&self.tracker_id),
+            host: self.host.clone(),
+            tracker_id: self.tracker_id.clone(),
         }
     }
 
@@ -135,7 +138,7 @@ pub enum Command {
     Summary,
     /// Export customizations as NDJSON, one a line
     Export(commands::ExportArgs),
-    /// Check a JSON or NDJSON file against the API's rules, offline
+    /// Check an NDJSON file against the API's rules as `import` would, offline
     Validate(input::ValidateArgs),
     /// Print every pin that starts or ends in a window (default: the next 7 days), one
     /// event a line (NDJSON), in time order
@@ -183,7 +186,30 @@ pub fn main() -> ExitCode {
     {
         return finish(Err(f));
     }
+    if !matches!(cli.command, Some(Command::Serve(_))) {
+        tighten_data_dirs();
+    }
     run(cli)
+}
+
+/// Directories an earlier version created 0755 are made private (0700): the imports and
+/// drafts folders of the data dir, and the platform's data dir itself. A data dir named by
+/// `PINSCOPE_DATA_DIR` is the user's choice and is left as it is.
+fn tighten_data_dirs() {
+    let Some(dir) = config::data_dir() else {
+        return;
+    };
+    let mut dirs = vec![dir.join("imports"), dir.join("drafts")];
+    if std::env::var_os(config::DATA_DIR_ENV).is_none() {
+        dirs.push(dir);
+    }
+    for d in dirs {
+        match crate::files::tighten_dir(&d) {
+            Ok(true) => tracing::info!(dir = %d.display(), "made private (0700)"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(dir = %d.display(), error = %e, "cannot make private"),
+        }
+    }
 }
 
 /// Runs a parsed command line.

@@ -249,19 +249,7 @@ pub fn write_report(plan: &Plan, outcomes: &Outcomes, path: &Path) -> io::Result
         write_lines(plan, outcomes, &mut w)?;
         return w.flush();
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    {
-        let mut w = BufWriter::new(tmp.as_file_mut());
-        write_lines(plan, outcomes, &mut w)?;
-        w.flush()?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    crate::files::write_whole(path, |w| write_lines(plan, outcomes, w))
 }
 
 fn write_lines(plan: &Plan, outcomes: &Outcomes, w: &mut impl Write) -> io::Result<()> {

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -41,6 +41,8 @@ pub struct RunOptions {
     pub resume: bool,
     /// Write the per-line report here (`-` for stdout).
     pub report: Option<PathBuf>,
+    /// Replace an existing report (a resumed run always continues its own).
+    pub overwrite_report: bool,
     /// Record what the import creates and replaces in this history (one `import` operation).
     pub history: Option<ImportHistory>,
 }
@@ -70,6 +72,7 @@ impl Default for RunOptions {
             journal: None,
             resume: false,
             report: None,
+            overwrite_report: false,
             history: None,
         }
     }
@@ -91,6 +94,18 @@ pub enum ImportError {
     Unfinished(PathBuf),
     #[error("cannot write the report {}: {source}", path.display())]
     Report { path: PathBuf, source: io::Error },
+    /// The report path is a directory, or cannot be written (found before anything is sent).
+    #[error("{0}")]
+    ReportPath(String),
+    #[error(
+        "the report {} already exists: it belongs to an earlier import (and its journal); \
+         continue that one with --resume, choose another --report, or pass --force to replace it",
+        .0.display()
+    )]
+    ReportExists(PathBuf),
+    /// Another process runs an import with the same journal.
+    #[error("{0}; wait for it to finish")]
+    Locked(#[from] crate::files::LockError),
     #[error("cannot read {name}: {source}")]
     Input { name: String, source: io::Error },
     #[error("{}", .0.explain())]
@@ -800,6 +815,14 @@ pub async fn run(
     cancel: &CancelToken,
 ) -> Result<ImportResult, ImportError> {
     let started = Instant::now();
+    if let Some(r) = &opts.report {
+        check_report(r, opts.resume || opts.overwrite_report)?;
+    }
+    // Held until the run ends: a second run with this journal is refused, not interleaved.
+    let _lock = match &opts.journal {
+        Some(j) => Some(crate::files::Lock::try_take(j)?),
+        None => None,
+    };
     let mut opts = opts.clone();
     opts.chunk_size = opts.chunk_size.clamp(1, MAX_CHUNK_LINES);
     let strategy = opts.strategy;
@@ -1066,6 +1089,19 @@ pub async fn run(
         progress.emit(Event::ReportWritten { path: path.clone() });
     }
     Ok(ImportResult { summary, outcomes })
+}
+
+/// Checks a report path before anything is sent: `-` (stdout) is always fine; a directory or
+/// a path that cannot be written is refused; an existing regular file is refused unless
+/// `replace` (a resumed run, or `--force`). A device or a fifo is written through.
+pub fn check_report(path: &Path, replace: bool) -> Result<(), ImportError> {
+    if path.as_os_str() == "-" {
+        return Ok(());
+    }
+    match crate::files::check_output(path).map_err(ImportError::ReportPath)? {
+        crate::files::Kind::Regular if !replace => Err(ImportError::ReportExists(path.into())),
+        _ => Ok(()),
+    }
 }
 
 /// What sending would do, found without writing anything.

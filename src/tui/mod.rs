@@ -244,7 +244,8 @@ fn flush_terminal_input() {
 #[cfg(not(unix))]
 fn flush_terminal_input() {}
 
-/// Terminal events as [`Msg`]s, plus SIGTERM and SIGHUP as [`Msg::Terminate`].
+/// Terminal events as [`Msg`]s, plus SIGINT, SIGTERM and SIGHUP as [`Msg::Signal`]: a
+/// SIGINT sent to the process (`kill -INT`) does what a Ctrl-C typed in the terminal does.
 fn terminal_input() -> (impl Stream<Item = Msg> + Unpin, InputSwitch) {
     let switch = InputSwitch::new();
     let events = switch.clone().filter_map(|r| async move {
@@ -260,13 +261,21 @@ fn terminal_input() -> (impl Stream<Item = Msg> + Unpin, InputSwitch) {
 #[cfg(unix)]
 fn signals() -> impl Stream<Item = Msg> {
     use tokio::signal::unix::{SignalKind, signal};
-    let kinds = [SignalKind::terminate(), SignalKind::hangup()];
-    let streams = kinds.into_iter().filter_map(|k| signal(k).ok()).map(|s| {
-        futures::stream::unfold(s, |mut s| async move {
-            s.recv().await.map(|()| (Msg::Terminate, s))
-        })
-        .boxed()
-    });
+    let kinds = [
+        SignalKind::interrupt(),
+        SignalKind::terminate(),
+        SignalKind::hangup(),
+    ];
+    let streams = kinds
+        .into_iter()
+        .filter_map(|k| signal(k).ok().map(|s| (k, s)))
+        .map(|(k, s)| {
+            let n = k.as_raw_value();
+            futures::stream::unfold(s, move |mut s| async move {
+                s.recv().await.map(|()| (Msg::Signal(n), s))
+            })
+            .boxed()
+        });
     futures::stream::select_all(streams)
 }
 

@@ -11,6 +11,7 @@ mod architecture;
 mod batch;
 mod commands;
 mod config;
+mod hardening;
 mod health;
 mod inputs;
 mod mirror;
