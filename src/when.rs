@@ -10,7 +10,7 @@
 
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
-use jiff::{Span, Timestamp, ToSpan, Zoned};
+use jiff::{Span, Timestamp, ToSpan, ZonedDateTime};
 
 use crate::api::time::parse_rfc3339;
 
@@ -27,7 +27,7 @@ pub fn parse_input(input: &str, now: Timestamp, tz: &TimeZone) -> Result<Timesta
     if let Some(ts) = parse_rfc3339(s) {
         return Ok(ts);
     }
-    let today = now.to_zoned(tz.clone()).date();
+    let today = now.to_zoned_datetime(tz.clone()).date();
     match s.to_ascii_lowercase().as_str() {
         "now" => return Ok(now),
         "today" => return midnight(today, tz),
@@ -54,7 +54,7 @@ fn midnight(d: Date, tz: &TimeZone) -> Result<Timestamp, String> {
 }
 
 fn local_to_instant(dt: DateTime, tz: &TimeZone) -> Result<Timestamp, String> {
-    tz.to_ambiguous_zoned(dt)
+    tz.to_ambiguous_zoned_datetime(dt)
         .compatible()
         .map(|z| z.timestamp())
         .map_err(|e| format!("{dt} has no instant in this time zone: {e}"))
@@ -78,7 +78,7 @@ fn relative(rest: &str, sign: i64, now: Timestamp, tz: &TimeZone) -> Result<Time
         "w" | "week" | "weeks" => n.weeks(),
         other => return Err(format!("unknown unit {other:?}: use s, m, h, d or w")),
     };
-    let zoned: Zoned = now.to_zoned(tz.clone());
+    let zoned: ZonedDateTime = now.to_zoned_datetime(tz.clone());
     zoned
         .checked_add(span)
         .map(|z| z.timestamp())
@@ -118,7 +118,7 @@ fn local_datetime(s: &str, tz: &TimeZone) -> Option<Timestamp> {
 /// RFC 3339 with the zone's offset at that instant, whole seconds when possible
 /// (`2025-02-01T00:00:00+01:00`).
 pub fn format_local(ts: Timestamp, tz: &TimeZone) -> String {
-    let z = ts.to_zoned(tz.clone());
+    let z = ts.to_zoned_datetime(tz.clone());
     let offset = z.offset();
     let secs = offset.seconds();
     let body = if ts.subsec_nanosecond() == 0 {

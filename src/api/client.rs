@@ -213,14 +213,20 @@ impl Client {
                 cfg.tracker_id
             )));
         }
-        let http = reqwest::Client::builder()
+        // reqwest is built without a TLS provider of its own: ring is installed as the process
+        // default unless the embedding program chose one first (then that one stays).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut http = reqwest::Client::builder()
             .connect_timeout(cfg.connect_timeout)
             .timeout(cfg.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("pinscope/", env!("CARGO_PKG_VERSION")))
-            // Plain http (the emulator) never needs the system's root certificates, and
-            // loading them reads the whole certificate directory.
-            .tls_built_in_root_certs(base.scheme() == "https")
+            .user_agent(concat!("pinscope/", env!("CARGO_PKG_VERSION")));
+        if base.scheme() != "https" {
+            // Plain http (the emulator) never needs the system's root certificates, and the
+            // platform verifier would read the whole certificate directory into memory.
+            http = http.tls_certs_only([]);
+        }
+        let http = http
             .build()
             .map_err(|e| ApiError::Config(format!("cannot set up HTTP: {e}")))?;
         Ok(Client {

@@ -1730,7 +1730,7 @@ mod tests {
     #[test]
     fn rows_stay_in_created_then_id_order() {
         use rand::rngs::SmallRng;
-        use rand::{Rng, SeedableRng};
+        use rand::{RngExt, SeedableRng};
 
         let mut rng = SmallRng::seed_from_u64(7);
         let mut s = Store::new();

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use jiff::{SignedDuration, Timestamp};
-use rand::Rng as _;
+use rand::RngExt as _;
 use serde_json::Value;
 
 use crate::api::time::{format_utc, parse_rfc3339};

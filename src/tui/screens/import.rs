@@ -421,7 +421,7 @@ impl ImportScreen {
     /// `DATA_DIR/imports/NAME-YYYYMMDD-HHMMSS.report.ndjson`, or beside the input when
     /// there is no data dir.
     fn report_path(&self, now: Timestamp, tz: &TimeZone) -> PathBuf {
-        let stamp = now.to_zoned(tz.clone()).strftime("%Y%m%d-%H%M%S");
+        let stamp = now.to_zoned_datetime(tz.clone()).strftime("%Y%m%d-%H%M%S");
         let stem = self.input.file_stem().map_or_else(
             || "import".to_string(),
             |s| s.to_string_lossy().into_owned(),
