@@ -134,6 +134,8 @@ pub enum Command {
     Validate(input::ValidateArgs),
     /// Print a shell completion script
     Completions(commands::CompletionsArgs),
+    /// Print the man page (roff), e.g. `pinscope man > ~/.local/share/man/man1/pinscope.1`
+    Man,
     /// Show or check the config
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
@@ -177,6 +179,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Export(a)) => commands::export(g, a),
         Some(Command::Validate(a)) => input::validate_cmd(a),
         Some(Command::Completions(a)) => commands::completions(a),
+        Some(Command::Man) => man(),
         Some(Command::Config(c)) => config_cmd::run(g, c),
         Some(Command::Import(a)) => import::import(g, a),
         Some(Command::Copy(a)) => import::copy(g, a),
@@ -184,6 +187,17 @@ pub fn run(cli: Cli) -> ExitCode {
         None => return crate::tui::launch_default(g),
     };
     finish(result)
+}
+
+/// `pinscope man`: the man page of the whole command line, from the same definition as
+/// `--help`, so the two never disagree.
+fn man() -> Outcome {
+    use clap::CommandFactory;
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut page)
+        .map_err(|e| Failure::new(exit::API, format!("cannot render the man page: {e}")))?;
+    output::print_bytes(&page)
 }
 
 /// Why a command stopped, and the exit code to stop with.

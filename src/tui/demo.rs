@@ -138,7 +138,7 @@ async fn demo(
     };
     let launch = Launch {
         session,
-        recent_file: recent::default_path(),
+        recent_file: recent::LOOKUPS.default_path(),
         tz,
     };
     if args.crash_after_start {

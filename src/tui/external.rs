@@ -33,15 +33,20 @@ pub fn edit_with(command: &str, text: &str) -> Result<String, String> {
         .and_then(|()| file.flush())
         .map_err(|e| format!("cannot write {}: {e}", file.path().display()))?;
     let path = file.path().to_path_buf();
-    let status = shell(command, &path)
+    run_editor(command, &path).map_err(|e| format!("{e}; the form is unchanged"))?;
+    std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// Runs the editor `command` on `path` (through `sh -c`, so `code --wait` works) and waits
+/// for it; a program that cannot start or exits non-zero is an error.
+pub fn run_editor(command: &str, path: &std::path::Path) -> Result<(), String> {
+    let status = shell(command, path)
         .status()
         .map_err(|e| format!("cannot run {command:?}: {e}"))?;
     if !status.success() {
-        return Err(format!(
-            "{command:?} exited with {status}; the form is unchanged"
-        ));
+        return Err(format!("{command:?} exited with {status}"));
     }
-    std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    Ok(())
 }
 
 #[cfg(unix)]

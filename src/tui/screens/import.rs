@@ -28,10 +28,11 @@ use ratatui::widgets::{Block, BorderType, Clear, Gauge, Paragraph};
 use crate::api::model::ConflictStrategy;
 use crate::import::{CancelToken, Counts, Event, ExistingMode, MAX_CHUNK_LINES, Outcome};
 use crate::tui::jobs::{
-    self, Finished, InvalidLine, MAX_INVALID_KEPT, Planned, ScanJob, SendJob, Shared,
+    Finished, InvalidLine, MAX_INVALID_KEPT, Planned, ScanJob, SendJob, Shared,
 };
 use crate::tui::keys::{Action, Context};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, ImportReply, Remote};
+use crate::tui::recent;
 use crate::tui::screens::{Ctx, Env, Input, Screen};
 use crate::tui::widgets::list::Scroll;
 use crate::tui::widgets::path_field::PathField;
@@ -175,7 +176,7 @@ impl ImportScreen {
     pub fn new(data_dir: Option<PathBuf>) -> ImportScreen {
         let recent = data_dir
             .as_deref()
-            .map(|d| jobs::load_recent_files(&d.join(jobs::RECENT_IMPORTS_FILE)))
+            .map(|d| recent::IMPORTS.load(&d.join(recent::IMPORTS.file_name)))
             .unwrap_or_default();
         ImportScreen {
             data_dir,
@@ -226,7 +227,7 @@ impl ImportScreen {
     fn recent_list(&self) -> Option<PathBuf> {
         self.data_dir
             .as_deref()
-            .map(|d| d.join(jobs::RECENT_IMPORTS_FILE))
+            .map(|d| d.join(recent::IMPORTS.file_name))
     }
 
     /// The file's name as shown.
