@@ -35,14 +35,10 @@
 //!    `on_api` only on an event whose id it waits for ([`msg::Remote::waits_for`]); every
 //!    screen sees every event, so a screen may also react to others' writes
 //!    ([`msg::ApiReply::Deleted`], `Created`, `Updated`), as browse does.
-//!    Work that needs the client for longer than one call is a [`msg::Job`]:
-//!    `ctx.request(ApiRequest::Job(Job::new("count", |client, reporter| async move { ... })))`
-//!    runs it on the worker's task with the worker's client; its `reporter.report(value)`
-//!    calls arrive as [`msg::ApiReply::JobUpdate`] and its result as
-//!    [`msg::ApiReply::JobDone`] (read both with `JobData::get::<T>()`). The import screen
-//!    uses typed requests instead ([`msg::ApiRequest::ImportScan`], `ImportSend`,
-//!    `ExportFile`), so its tests can read what it asked for; their steps go through the
-//!    same [`msg::JobReporter`].
+//!    Work that needs the client for longer than one call is a typed request of its own
+//!    ([`msg::ApiRequest::ImportScan`], `ImportSend`, `ExportFile`): add a variant, run it in
+//!    `worker::call` (the code in `jobs.rs`), and report its steps through the one
+//!    [`msg::JobReporter`]; the screen reads them in `on_api` like any answer.
 //! 5. Tell the user with [`screens::Ctx::toast`] / [`screens::Ctx::toast_error`]; copy
 //!    with [`screens::Ctx::copy`]. Render reads only: no IO, no clock (use `env.now`), no
 //!    sends. Compute layouts with a function shared by `render` and `on_mouse`.
@@ -57,7 +53,6 @@
 
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -355,62 +350,14 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
     result.map_err(|e| format!("terminal error: {e}"))
 }
 
-/// A current-thread runtime: one thread is plenty for a UI and the worker, and it keeps
-/// start-up fast and memory small.
-pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+/// The TUI on `launch`'s session, home on browse.
+pub async fn browse(launch: Launch) -> Result<Exit, String> {
+    open(launch, Box::new(Browse::new())).await
 }
 
-/// Turns how the TUI ended into an exit code, printing any message (the terminal is
-/// already restored).
-pub fn finish(result: Result<Exit, String>) -> ExitCode {
-    match result {
-        Ok(Exit {
-            reason: ExitReason::Quit | ExitReason::Terminated | ExitReason::InputClosed,
-            ..
-        }) => ExitCode::SUCCESS,
-        Ok(Exit { message, .. }) => {
-            if let Some(m) = message {
-                eprintln!("error: {m}");
-            }
-            ExitCode::from(crate::cli::exit::API)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(crate::cli::exit::USAGE)
-        }
-    }
-}
-
-/// `pinscope` with a session: the TUI on browse.
-pub fn launch(session: Session) -> ExitCode {
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start: {e}");
-            return ExitCode::from(crate::cli::exit::USAGE);
-        }
-    };
-    let launch = Launch {
-        session,
-        recent_file: recent::LOOKUPS.default_path(),
-        tz: system_time_zone(),
-    };
-    finish(rt.block_on(open(launch, Box::new(Browse::new()))))
-}
-
-/// `pinscope` with no config: the first-run screen.
-pub fn launch_first_run(config_path: String) -> ExitCode {
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start: {e}");
-            return ExitCode::from(crate::cli::exit::USAGE);
-        }
-    };
-    // No service to talk to: a session that is never used for a request.
+/// The first-run screen, for a user without a config: it says where the file goes and what
+/// to put in it. There is no service to talk to, so the session is never used for a request.
+pub async fn first_run(config_path: String) -> Result<Exit, String> {
     let session = Session {
         profile_name: "none".into(),
         label: "no config".into(),
@@ -429,28 +376,5 @@ pub fn launch_first_run(config_path: String) -> ExitCode {
         recent_file: None,
         tz: system_time_zone(),
     };
-    finish(rt.block_on(open(launch, Box::new(FirstRun::new(config_path)))))
-}
-
-/// `pinscope` with no subcommand: the TUI on the chosen profile (`--profile`, else the
-/// config's default), or the first-run screen when there is no config. This is the one
-/// place the TUI reads the config.
-pub fn launch_default(g: &crate::cli::GlobalArgs) -> ExitCode {
-    let cfg = match g.load_config() {
-        Ok(cfg) => cfg,
-        Err(f) => return crate::cli::finish(Err(f)),
-    };
-    let choice = g.choice();
-    if cfg.is_first_run() && choice == crate::config::Choice::default() {
-        return launch_first_run(cfg.path.display().to_string());
-    }
-    match cfg.session(&choice) {
-        Ok(resolved) => {
-            for w in &resolved.warnings {
-                crate::cli::warn(w);
-            }
-            launch(resolved.session)
-        }
-        Err(e) => crate::cli::finish(Err(e.into())),
-    }
+    open(launch, Box::new(FirstRun::new(config_path))).await
 }

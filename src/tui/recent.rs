@@ -17,7 +17,7 @@ pub struct RecentList {
 }
 
 fn is_uuid(line: &str) -> bool {
-    uuid::Uuid::parse_str(line).is_ok()
+    crate::api::model::normalize_uuid(line).is_some()
 }
 
 fn is_not_empty(line: &str) -> bool {
