@@ -2,7 +2,8 @@
 //!
 //! Accepted, read in the user's time zone: RFC 3339 (`2025-02-01T00:00:00Z`, taken as is),
 //! `2025-02-01` (midnight), `2025-02-01 14:00`, `2025-02-01T14:00:30`, `now`, `today`,
-//! `tomorrow`, `yesterday`, and offsets from now such as `+7d`, `-2h`, `+30m`, `+1w`, `+90s`.
+//! `tomorrow`, `yesterday`, and offsets from now such as `+7d`, `-2h`, `+30m`, `+1w 2d`,
+//! `-90 minutes` (jiff's span format, with a sign; years and months are refused).
 //! Day and week offsets keep the wall-clock time across a DST change; hours, minutes and
 //! seconds are exact durations. A local time that falls in a DST gap moves forward, one
 //! that occurs twice takes the earlier instant (the "compatible" rule of RFC 5545 and
@@ -10,7 +11,7 @@
 
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
-use jiff::{Span, Timestamp, ToSpan, ZonedDateTime};
+use jiff::{Span, Timestamp, ToSpan};
 
 use crate::api::time::parse_rfc3339;
 
@@ -35,11 +36,8 @@ pub fn parse_input(input: &str, now: Timestamp, tz: &TimeZone) -> Result<Timesta
         "yesterday" => return midnight(shift_date(today, -1)?, tz),
         _ => {}
     }
-    if let Some(rest) = s.strip_prefix('+') {
-        return relative(rest, 1, now, tz);
-    }
-    if let Some(rest) = s.strip_prefix('-') {
-        return relative(rest, -1, now, tz);
+    if s.starts_with(['+', '-']) {
+        return relative(s, now, tz);
     }
     local_datetime(s, tz).ok_or_else(|| format!("cannot read {s:?}: {HELP}"))
 }
@@ -60,26 +58,19 @@ fn local_to_instant(dt: DateTime, tz: &TimeZone) -> Result<Timestamp, String> {
         .map_err(|e| format!("{dt} has no instant in this time zone: {e}"))
 }
 
-fn relative(rest: &str, sign: i64, now: Timestamp, tz: &TimeZone) -> Result<Timestamp, String> {
-    let rest = rest.trim();
-    let split = rest
-        .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(|| format!("missing unit in {rest:?}: use s, m, h, d or w (e.g. +7d)"))?;
-    let (num, unit) = rest.split_at(split);
-    let n: i64 = num
+/// `+7d`, `-2h`, `+1w 2d`, `-90 minutes`: jiff's friendly duration format, with a sign.
+/// Years and months are refused: how long they are depends on where they start, and a pin's
+/// window is meant in days and weeks.
+fn relative(s: &str, now: Timestamp, tz: &TimeZone) -> Result<Timestamp, String> {
+    let span: Span = s
         .parse()
-        .map_err(|_| format!("missing number in {rest:?} (e.g. +7d)"))?;
-    let n = n * sign;
-    let span: Span = match unit.trim() {
-        "s" | "sec" | "secs" | "second" | "seconds" => n.seconds(),
-        "m" | "min" | "mins" | "minute" | "minutes" => n.minutes(),
-        "h" | "hour" | "hours" => n.hours(),
-        "d" | "day" | "days" => n.days(),
-        "w" | "week" | "weeks" => n.weeks(),
-        other => return Err(format!("unknown unit {other:?}: use s, m, h, d or w")),
-    };
-    let zoned: ZonedDateTime = now.to_zoned_datetime(tz.clone());
-    zoned
+        .map_err(|_| format!("cannot read {s:?}: use a number and s, m, h, d or w (e.g. +7d)"))?;
+    if span.get_years() != 0 || span.get_months() != 0 {
+        return Err(format!(
+            "{s:?}: use s, m, h, d or w; years and months vary in length"
+        ));
+    }
+    now.to_zoned_datetime(tz.clone())
         .checked_add(span)
         .map(|z| z.timestamp())
         .map_err(|_| "date out of range".to_string())
@@ -209,6 +200,11 @@ mod tests {
         assert_eq!(parse("+30m", now, "UTC"), "2025-01-15T23:00:00Z");
         assert_eq!(parse("+1w", now, "UTC"), "2025-01-22T22:30:00Z");
         assert_eq!(parse(" +90s ", now, "UTC"), "2025-01-15T22:31:30Z");
+        // Compound and spelled-out offsets, as jiff's span format reads them.
+        assert_eq!(parse("+1w 2d", now, "UTC"), "2025-01-24T22:30:00Z");
+        assert_eq!(parse("+2h30m", now, "UTC"), "2025-01-16T01:00:00Z");
+        assert_eq!(parse("-90 minutes", now, "UTC"), "2025-01-15T21:00:00Z");
+        assert_eq!(parse("+3 days", now, "UTC"), "2025-01-18T22:30:00Z");
     }
 
     #[test]
@@ -269,6 +265,10 @@ mod tests {
             "+7",
             "+d",
             "+7y",
+            "+1mo",
+            "+7d soon",
+            "++7d",
+            "+",
         ] {
             let err = parse_input(bad, now, &utc).expect_err(bad);
             assert!(!err.is_empty());

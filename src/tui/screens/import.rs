@@ -37,7 +37,7 @@ use crate::tui::screens::{Ctx, Env, Input, Screen};
 use crate::tui::widgets::list::Scroll;
 use crate::tui::widgets::path_field::PathField;
 use crate::tui::widgets::text_field::TextField;
-use crate::tui::widgets::{theme, truncate};
+use crate::tui::widgets::{theme, truncate, wrap};
 
 /// The strategies, in the order they are offered, with what each does to a line whose
 /// target is already stored.
@@ -826,40 +826,6 @@ fn field_lines(label: &str, value: &str, width: u16, style: Style) -> Vec<Line<'
     }
     if out.is_empty() {
         out.push(Line::styled(format!(" {label}"), theme::label()));
-    }
-    out
-}
-
-/// Cuts `text` into lines of at most `width` characters, between words when it can (a
-/// path has none, so it is cut anywhere).
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut out: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    for word in text.split(' ') {
-        let wl = word.chars().count();
-        let cl = cur.chars().count();
-        if cl > 0 && cl + 1 + wl <= width {
-            cur.push(' ');
-            cur.push_str(word);
-            continue;
-        }
-        if cl > 0 {
-            out.push(std::mem::take(&mut cur));
-        }
-        let chars: Vec<char> = word.chars().collect();
-        let mut pieces = chars.chunks(width).peekable();
-        while let Some(p) = pieces.next() {
-            let p: String = p.iter().collect();
-            if pieces.peek().is_some() {
-                out.push(p);
-            } else {
-                cur = p;
-            }
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
     }
     out
 }
@@ -1724,17 +1690,6 @@ mod tests {
         assert_eq!(duration(std::time::Duration::from_millis(1500)), "1.5s");
         assert_eq!(duration(std::time::Duration::from_secs(185)), "3m 05s");
         assert_eq!(duration(std::time::Duration::from_secs(3720)), "1h 02m");
-    }
-
-    #[test]
-    fn wraps_between_words_and_cuts_long_ones() {
-        assert_eq!(
-            wrap("3 invalid, 2 repeated", 11),
-            ["3 invalid,", "2 repeated"]
-        );
-        assert_eq!(wrap("/a/very/long/path", 6), ["/a/ver", "y/long", "/path"]);
-        assert_eq!(wrap("go /a/very/long", 6), ["go", "/a/ver", "y/long"]);
-        assert_eq!(wrap("", 5), Vec::<String>::new());
     }
 
     #[test]
