@@ -242,9 +242,7 @@ impl Client {
                 cfg.tracker_id
             )));
         }
-        // reqwest is built without a TLS provider of its own: ring is installed as the process
-        // default unless the embedding program chose one first (then that one stays).
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_tls_provider();
         let mut http = reqwest::Client::builder()
             .connect_timeout(cfg.connect_timeout)
             .timeout(cfg.request_timeout)
@@ -723,6 +721,14 @@ fn export_query(q: &ExportQuery) -> Vec<(&'static str, String)> {
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, ApiError> {
     serde_json::to_vec(v).map_err(|e| ApiError::Config(format!("cannot encode the body: {e}")))
+}
+
+/// Makes ring the process's TLS provider unless one was chosen already (then that one
+/// stays). reqwest is built without a provider of its own (see Cargo.toml), so this must run
+/// before any `reqwest::Client` is built; [`Client::new`] calls it, and so must code that
+/// builds a bare `reqwest::Client` (tests, benchmarks).
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// What a path segment keeps as it is: RFC 3986's unreserved characters.
