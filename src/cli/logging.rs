@@ -15,7 +15,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 use super::Failure;
 
@@ -103,6 +105,17 @@ fn open(path: &Path) -> std::io::Result<File> {
     opts.open(path)
 }
 
+/// The filter `PINSCOPE_LOG` asks for: a level (`debug`) and per-module levels
+/// (`info,pinscope::api=trace`); `info` when unset or unreadable. `Targets` rather than
+/// `EnvFilter`: the same directives without span and field filters, and without the regex
+/// engine (about a megabyte of the binary).
+fn filter_from_env() -> Targets {
+    std::env::var(LOG_ENV)
+        .ok()
+        .and_then(|v| v.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO))
+}
+
 /// Starts logging to `explicit` or the default file. An explicit file that cannot be
 /// opened is an error (exit 2); when the default one cannot be, pinscope runs without a log.
 /// Returns the file in use.
@@ -124,11 +137,13 @@ pub fn init(explicit: Option<&Path>) -> Result<Option<PathBuf>, Failure> {
             None => return Ok(None),
         },
     };
-    let filter = EnvFilter::try_from_env(LOG_ENV).unwrap_or_else(|_| EnvFilter::new("info"));
-    let installed = tracing_subscriber::fmt()
-        .with_writer(Mutex::new(file))
-        .with_ansi(false)
-        .with_env_filter(filter)
+    let installed = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(Mutex::new(file))
+                .with_ansi(false),
+        )
+        .with(filter_from_env())
         .try_init()
         .is_ok();
     if installed {
