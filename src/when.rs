@@ -58,10 +58,21 @@ fn local_to_instant(dt: DateTime, tz: &TimeZone) -> Result<Timestamp, String> {
         .map_err(|e| format!("{dt} has no instant in this time zone: {e}"))
 }
 
-/// `+7d`, `-2h`, `+1w 2d`, `-90 minutes`: jiff's friendly duration format, with a sign.
-/// Years and months are refused: how long they are depends on where they start, and a pin's
-/// window is meant in days and weeks.
 fn relative(s: &str, now: Timestamp, tz: &TimeZone) -> Result<Timestamp, String> {
+    shift(now, parse_offset(s)?, tz)
+}
+
+/// Reads a signed duration such as `+7d`, `-2h`, `+30m`, `+1w 2d` or `-90 minutes` (the
+/// sign is required): jiff's friendly duration format. Years and months are refused: how
+/// long they are depends on where they start, and a pin's window is meant in days and
+/// weeks.
+pub fn parse_offset(input: &str) -> Result<Span, String> {
+    let s = input.trim();
+    if !s.starts_with(['+', '-']) {
+        return Err(format!(
+            "cannot read {s:?}: expected a signed duration such as +7d, -2h, +30m, +1w"
+        ));
+    }
     let span: Span = s
         .parse()
         .map_err(|_| format!("cannot read {s:?}: use a number and s, m, h, d or w (e.g. +7d)"))?;
@@ -70,7 +81,13 @@ fn relative(s: &str, now: Timestamp, tz: &TimeZone) -> Result<Timestamp, String>
             "{s:?}: use s, m, h, d or w; years and months vary in length"
         ));
     }
-    now.to_zoned_datetime(tz.clone())
+    Ok(span)
+}
+
+/// `ts` moved by `span` in `tz`: days and weeks keep the wall-clock time across a DST
+/// change, hours, minutes and seconds are exact.
+pub fn shift(ts: Timestamp, span: Span, tz: &TimeZone) -> Result<Timestamp, String> {
+    ts.to_zoned_datetime(tz.clone())
         .checked_add(span)
         .map(|z| z.timestamp())
         .map_err(|_| "date out of range".to_string())

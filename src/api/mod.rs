@@ -4,6 +4,8 @@
 pub mod client;
 pub mod error;
 pub mod field_lines;
+pub mod host;
+pub mod ids;
 pub mod json;
 pub mod model;
 pub mod sign;

@@ -41,6 +41,11 @@ fn finish(result: Result<Exit, String>) -> ExitCode {
             reason: ExitReason::Quit | ExitReason::Terminated | ExitReason::InputClosed,
             ..
         }) => ExitCode::SUCCESS,
+        // The shell's convention: 128 + the signal's number (130 for SIGINT).
+        Ok(Exit {
+            reason: ExitReason::Signal(n),
+            ..
+        }) => ExitCode::from(u8::try_from(128 + n.clamp(0, 127)).unwrap_or(u8::MAX)),
         Ok(Exit { message, .. }) => {
             if let Some(m) = message {
                 eprintln!("error: {m}");
@@ -54,16 +59,19 @@ fn finish(result: Result<Exit, String>) -> ExitCode {
     }
 }
 
-/// `pinscope` with a session: the TUI on browse.
-fn launch(session: Session) -> ExitCode {
+/// `pinscope` with a session: the TUI on browse, its writes recorded in the history (kept
+/// `keep_days`).
+fn launch(session: Session, keep_days: u32) -> ExitCode {
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
+    let recording = tui::open_recording(&session, keep_days);
     let launch = Launch {
         session,
         recent_file: tui::recent::LOOKUPS.default_path(),
         tz: tui::system_time_zone(),
+        recording,
     };
     finish(rt.block_on(tui::browse(launch)))
 }
@@ -89,7 +97,7 @@ pub fn launch_default(g: &GlobalArgs) -> ExitCode {
             for w in &resolved.warnings {
                 warn(w);
             }
-            launch(resolved.session)
+            launch(resolved.session, cfg.history_keep_days)
         }
         Err(e) => finish_cli(Err(e.into())),
     }

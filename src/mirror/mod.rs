@@ -33,7 +33,8 @@
 //! - [`Mirror::for_each_customization`] and [`Mirror::for_each_pin`] walk every stored
 //!   customization (with its raw JSON) and every pin, for lint, agenda and batch work;
 //! - [`Mirror::connection`] hands out the SQLite connection for tables that later
-//!   migrations add (history of writes).
+//!   migrations add;
+//! - [`history`]: every write pinscope makes, with before and after images, for undo.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -46,6 +47,8 @@ use serde_json::Value;
 use crate::api::model::{Customization, PinState, Position};
 use crate::api::time::parse_rfc3339;
 
+pub mod generate;
+pub mod history;
 pub mod schema;
 pub mod sync;
 
@@ -62,6 +65,20 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The mirror's path in the data dir, `None` when the platform has no data dir.
 pub fn default_path() -> Option<PathBuf> {
     crate::config::data_dir().map(|d| d.join(FILE_NAME))
+}
+
+/// An age in a few words: `12 s`, `3 min`, `2 h`, `4 days`.
+pub fn age_words(age: Duration) -> String {
+    let s = age.as_secs();
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s / 60),
+        3600..86_400 => format!("{} h", s / 3600),
+        _ => {
+            let d = s / 86_400;
+            format!("{d} day{}", if d == 1 { "" } else { "s" })
+        }
+    }
 }
 
 /// Which tracker rows belong to: the host (as the client spells it) and the tracker id.
@@ -312,24 +329,33 @@ impl Mirror {
         Mirror::setup(conn, shown, None, scope)
     }
 
-    /// Deletes the database at `path` (with its WAL and shared-memory files) and opens a
-    /// fresh one: the way out of a damaged file, or one from a newer pinscope.
-    pub fn rebuild(path: &Path, scope: &Scope) -> Result<Mirror, MirrorError> {
-        for suffix in ["", "-wal", "-shm", "-journal"] {
-            let mut p = path.as_os_str().to_owned();
-            p.push(suffix);
-            match std::fs::remove_file(PathBuf::from(p)) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(MirrorError::Io {
-                        path: path.display().to_string(),
-                        detail: e.to_string(),
-                    });
+    /// Starts the database at `path` afresh: a file that is there (damaged, from a newer
+    /// pinscope, or just suspect) is moved aside to `PATH.old-EPOCH` with its WAL, never
+    /// deleted, since it may hold history. Returns the new mirror and where the old file went.
+    pub fn rebuild(path: &Path, scope: &Scope) -> Result<(Mirror, Option<PathBuf>), MirrorError> {
+        let io = |e: std::io::Error| MirrorError::Io {
+            path: path.display().to_string(),
+            detail: e.to_string(),
+        };
+        let mut moved = None;
+        if path.exists() {
+            let stamp = Timestamp::now().as_second();
+            let aside = |suffix: &str| {
+                let mut p = path.as_os_str().to_owned();
+                p.push(format!("{suffix}.old-{stamp}"));
+                PathBuf::from(p)
+            };
+            for suffix in ["-wal", "-shm", "-journal", ""] {
+                let mut from = path.as_os_str().to_owned();
+                from.push(suffix);
+                let from = PathBuf::from(from);
+                if from.exists() {
+                    std::fs::rename(&from, aside(suffix)).map_err(io)?;
                 }
             }
+            moved = Some(aside(""));
         }
-        Mirror::open(path, scope)
+        Ok((Mirror::open(path, scope)?, moved))
     }
 
     fn setup(
@@ -413,6 +439,25 @@ impl Mirror {
             )
             .map_err(|e| self.err(e))?;
         Ok(secs.and_then(|s| Timestamp::from_second(s).ok()))
+    }
+
+    /// Forgets when the scope was last synced, so the next reader syncs first: for writes
+    /// whose result the mirror cannot know row by row (a bulk import).
+    pub fn mark_stale(&mut self) -> Result<(), MirrorError> {
+        self.conn
+            .execute(
+                "UPDATE trackers SET synced_at = NULL WHERE id = ?1",
+                [self.tracker],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// How long ago the last sync finished at `now`; `None` before the first.
+    pub fn age_at(&self, now: Timestamp) -> Result<Option<Duration>, MirrorError> {
+        Ok(self.synced_at()?.map(|t| {
+            Duration::from_secs(u64::try_from(now.as_second() - t.as_second()).unwrap_or(0))
+        }))
     }
 
     /// How many customizations the scope holds.
@@ -632,26 +677,8 @@ impl Mirror {
 /// Creates the parent dir (0700) and the file (0600) before SQLite opens it, so the
 /// database is private from its first byte. An existing file keeps its mode.
 fn prepare_file(path: &Path) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-        && !dir.exists()
-    {
-        let mut b = std::fs::DirBuilder::new();
-        b.recursive(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            b.mode(0o700);
-        }
-        b.create(dir)?;
-    }
-    let mut o = std::fs::OpenOptions::new();
-    o.create(true).append(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    o.open(path).map(|_| ())
+    crate::files::open_private(path, std::fs::OpenOptions::new().create(true).append(true))
+        .map(|_| ())
 }
 
 /// Turns what a user typed into an FTS5 expression: every whitespace-separated word a

@@ -358,8 +358,11 @@ fn a_damaged_file_names_itself_and_the_way_out() {
     assert!(matches!(err, MirrorError::Corrupt { .. }), "{msg}");
     assert!(msg.contains(&path.display().to_string()), "{msg}");
     assert!(msg.contains("pinscope sync --rebuild"), "{msg}");
-    let m = Mirror::rebuild(&path, &scope()).expect("rebuild");
+    let (m, moved) = Mirror::rebuild(&path, &scope()).expect("rebuild");
     assert_eq!(m.count().expect("count"), 0);
+    // The damaged file is kept aside, not deleted.
+    let moved = moved.expect("moved aside");
+    assert_eq!(std::fs::read(&moved).expect("old file"), vec![b'x'; 8192]);
 }
 
 #[test]
@@ -479,4 +482,19 @@ fn fts_query_quotes_every_word() {
         Some("\"say\"* \"\"\"hi\"\"\"* \"now\"*".into())
     );
     assert_eq!(fts_query("  -- * "), None);
+}
+
+#[test]
+fn ages_in_words_and_stale_marks() {
+    assert_eq!(age_words(Duration::from_secs(12)), "12 s");
+    assert_eq!(age_words(Duration::from_secs(185)), "3 min");
+    assert_eq!(age_words(Duration::from_secs(7300)), "2 h");
+    assert_eq!(age_words(Duration::from_secs(86_400)), "1 day");
+    assert_eq!(age_words(Duration::from_secs(3 * 86_400)), "3 days");
+    let mut m = synced(&[]);
+    let later = Timestamp::now() + jiff::SignedDuration::from_secs(600);
+    let age = m.age_at(later).expect("age").expect("synced");
+    assert!((599..=601).contains(&age.as_secs()), "{age:?}");
+    m.mark_stale().expect("stale");
+    assert_eq!(m.age_at(later).expect("age"), None);
 }

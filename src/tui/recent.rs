@@ -74,16 +74,14 @@ impl RecentList {
     }
 }
 
-/// Writes a list atomically (a temporary file renamed over the old one).
+/// Writes a list whole or not at all.
 pub fn save(path: &Path, entries: &[String]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    for e in entries {
-        writeln!(tmp, "{e}")?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    crate::files::write_whole(path, |w| {
+        for e in entries {
+            writeln!(w, "{e}")?;
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -8,8 +8,12 @@ mod harness;
 
 mod architecture;
 
+mod batch;
 mod commands;
 mod config;
+mod hardening;
+mod health;
 mod inputs;
+mod mirror;
 mod secrets;
 mod terminal;
