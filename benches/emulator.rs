@@ -132,6 +132,7 @@ fn bulk_create(c: &mut Criterion) {
                 async move {
                     // A fresh store per batch; bodies with new identities so each is 5000 creates.
                     let r = emulator(Vec::new()).await;
+                    pinscope::api::client::install_tls_provider();
                     let http = reqwest::Client::new();
                     let bodies: Vec<Vec<u8>> = (0..iters)
                         .map(|k| bulk_body(5000, &format!("{k}-")))
@@ -229,6 +230,7 @@ fn list_page(c: &mut Criterion) {
     let rt = runtime();
     let rows = hundred_thousand();
     let r = rt.block_on(emulator(rows.clone()));
+    pinscope::api::client::install_tls_provider();
     let http = reqwest::Client::new();
     let path = format!("/v1/recommender/pin/{TRACKER}/scopes");
     let query = "?limit=1000&model=basket&tag=summer";

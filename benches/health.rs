@@ -12,7 +12,7 @@ use pinscope::api::Customization;
 use pinscope::health::agenda::{Period, PinIndex};
 use pinscope::health::lint::lint;
 use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};
 
 const SCOPES: usize = 100_000;

@@ -6,13 +6,14 @@
 - idle wake-ups: context switches of all the process's threads during 10 s of doing
   nothing after the first frame (target 0);
 - peak RSS (VmHWM) after browsing: all pages loaded, a detail opened, a search typed
-  (target <= 25 MB);
+  (targets: `pinscope demo` <= 14 MB; with --server, the TUI alone against a
+  `pinscope serve` in another process <= 12 MB);
 - the exit status after `q` (0).
 
 Uses only the standard library (pty). Builds the release binary first unless
---no-build is given.
+--no-build is given. --bin measures another build of pinscope.
 
-    python3 scripts/bench-tui.py [--runs 5] [--idle 10] [--no-build]
+    python3 scripts/bench-tui.py [--runs 5] [--idle 10] [--size 120x40] [--server] [--no-build]
 """
 
 import argparse
@@ -32,14 +33,14 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "pinscope")
-COLS, ROWS = 160, 45
+COLS, ROWS = 120, 40
 ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][A-Za-z0-9]|\x1b[=>78]")
 
 
 class Demo:
     """`pinscope demo` on a pty of COLS x ROWS."""
 
-    def __init__(self, data_dir):
+    def __init__(self, data_dir, server=None):
         env = dict(os.environ)
         env.update(
             {
@@ -49,12 +50,17 @@ class Demo:
                 "RUST_BACKTRACE": "0",
             }
         )
+        argv = [BIN, "demo"]
+        if server is not None:
+            # The TUI alone: an ad hoc session on a `pinscope serve` in another process.
+            env["PINSCOPE_PRIVATE_KEY"] = server.key
+            argv = [BIN, "--host", server.url, "--tracker-id", server.tracker]
         self.started = time.perf_counter()
         pid, fd = pty.fork()
         if pid == 0:
             # The child: size the terminal before pinscope looks at it.
             fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
-            os.execve(BIN, [BIN, "demo"], env)
+            os.execve(BIN, argv, env)
         self.pid, self.fd = pid, fd
         self.raw = b""
         self.status = None
@@ -148,22 +154,65 @@ class Demo:
         raise RuntimeError("pinscope did not quit on q")
 
 
+class Server:
+    """`pinscope serve` with the demo's data, in a process of its own."""
+
+    tracker = "demo"
+    key = "bench-key-0123456789abcdef"
+
+    def __init__(self):
+        data = os.path.join(ROOT, "assets", "demo.ndjson")
+        self.proc = subprocess.Popen(
+            [BIN, "serve", "--addr", "127.0.0.1:0", "--tracker", f"{self.tracker}:{self.key}", "--load", data],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        line = self.proc.stdout.readline()
+        m = re.search(r"listening on (http://\S+)", line)
+        if not m:
+            self.stop()
+            sys.exit(f"pinscope serve did not start: {line!r}")
+        self.url = m.group(1)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
 def main():
+    global BIN, COLS, ROWS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5, help="start-up runs (default 5)")
     ap.add_argument("--idle", type=float, default=10.0, help="idle seconds (default 10)")
     ap.add_argument("--no-build", action="store_true", help="use target/release/pinscope as it is")
+    ap.add_argument("--bin", help="measure this binary instead (implies --no-build)")
+    ap.add_argument("--size", default="120x40", help="pty COLSxROWS (default 120x40)")
+    ap.add_argument("--server", action="store_true", help="the TUI against `pinscope serve` in another process, not the demo")
     args = ap.parse_args()
+    COLS, ROWS = (int(x) for x in args.size.split("x"))
+    if args.bin:
+        BIN = os.path.abspath(args.bin)
+        args.no_build = True
 
     if not args.no_build:
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     if not os.path.exists(BIN):
         sys.exit(f"{BIN} is missing; build it with cargo build --release")
 
+    server = Server() if args.server else None
+    try:
+        return measure(args, server)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def measure(args, server):
     with tempfile.TemporaryDirectory() as data_dir:
         startups = []
         for _ in range(args.runs):
-            d = Demo(data_dir)
+            d = Demo(data_dir, server)
             seen = d.wait_for("of 340 loaded")
             startups.append((seen - d.started) * 1000)
             status = d.quit()
@@ -171,7 +220,7 @@ def main():
                 sys.exit(f"exit status {status} after q")
 
         # One long run: idle, then browse, then peak memory.
-        d = Demo(data_dir)
+        d = Demo(data_dir, server)
         d.wait_for("of 340 loaded")
         d.drain(1.0)  # let start-up settle
         before = d.switches()
@@ -200,7 +249,8 @@ def main():
         hwm = d.status_kb("VmHWM")
         status = d.quit()
 
-    print("pinscope demo in a %dx%d pty (%s)" % (COLS, ROWS, BIN))
+    what = "pinscope against pinscope serve" if server else "pinscope demo"
+    print("%s in a %dx%d pty (%s)" % (what, COLS, ROWS, BIN))
     print()
     print("start-up to the first frame with demo data, %d runs:" % len(startups))
     print("  " + "  ".join("%.1f ms" % s for s in startups))
@@ -214,7 +264,7 @@ def main():
         print("  threads started while idle: %s" % ", ".join(new_threads))
     print()
     print("RSS after start-up: %.1f MB" % (rss_start / 1024))
-    print("peak RSS (VmHWM) after browsing every page, a detail and a search: %.1f MB   (target <= 25 MB)" % (hwm / 1024))
+    print("peak RSS (VmHWM) after browsing every page, a detail and a search: %.1f MB   (target <= %d MB)" % (hwm / 1024, 12 if server else 14))
     print()
     print("exit status after q: %d" % status)
     return 0 if status == 0 else 1

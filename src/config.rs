@@ -39,8 +39,10 @@ pub const PROFILE_ENV: &str = "PINSCOPE_PROFILE";
 /// The private key; overrides the chosen profile's key source, and is the key of an ad hoc
 /// session (`--host URL --tracker-id ID`).
 pub const PRIVATE_KEY_ENV: &str = "PINSCOPE_PRIVATE_KEY";
-/// Overrides the data dir (log file, drafts, journals).
+/// Overrides the data dir (drafts, journals, import reports).
 pub const DATA_DIR_ENV: &str = "PINSCOPE_DATA_DIR";
+/// Overrides the state dir (the log, recent lookups and recent import files).
+pub const STATE_DIR_ENV: &str = "PINSCOPE_STATE_DIR";
 /// The name an ad hoc session goes by.
 pub const ADHOC_PROFILE: &str = "adhoc";
 
@@ -70,6 +72,22 @@ pub fn data_dir() -> Option<PathBuf> {
         return Some(PathBuf::from(dir));
     }
     directories::ProjectDirs::from("", "", "pinscope").map(|d| d.data_dir().to_path_buf())
+}
+
+/// Where pinscope keeps what it can lose without harm (the log, recent lookups, recent import
+/// files): `PINSCOPE_STATE_DIR` when set; else `PINSCOPE_DATA_DIR` when set, so one override
+/// keeps everything in one place; else the XDG state dir (`~/.local/state/pinscope`); else,
+/// on platforms without one, the data dir.
+pub fn state_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os(STATE_DIR_ENV).filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    if std::env::var_os(DATA_DIR_ENV).is_some() {
+        return data_dir();
+    }
+    directories::ProjectDirs::from("", "", "pinscope")
+        .and_then(|d| d.state_dir().map(Path::to_path_buf))
+        .or_else(data_dir)
 }
 
 /// The platform's config file path (`~/.config/pinscope/config.toml` on Linux), ignoring
@@ -461,6 +479,10 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         }),
     }
 }
+
+/// What `pinscope config init` writes: every line commented, so it loads as no config
+/// until a profile is filled in.
+pub const STARTER: &str = include_str!("config/starter.toml");
 
 /// `config_path(explicit)` then `load`.
 pub fn load_default(explicit: Option<&Path>) -> Result<Config, ConfigError> {

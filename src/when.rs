@@ -2,7 +2,8 @@
 //!
 //! Accepted, read in the user's time zone: RFC 3339 (`2025-02-01T00:00:00Z`, taken as is),
 //! `2025-02-01` (midnight), `2025-02-01 14:00`, `2025-02-01T14:00:30`, `now`, `today`,
-//! `tomorrow`, `yesterday`, and offsets from now such as `+7d`, `-2h`, `+30m`, `+1w`, `+90s`.
+//! `tomorrow`, `yesterday`, and offsets from now such as `+7d`, `-2h`, `+30m`, `+1w 2d`,
+//! `-90 minutes` (jiff's span format, with a sign; years and months are refused).
 //! Day and week offsets keep the wall-clock time across a DST change; hours, minutes and
 //! seconds are exact durations. A local time that falls in a DST gap moves forward, one
 //! that occurs twice takes the earlier instant (the "compatible" rule of RFC 5545 and
@@ -10,7 +11,7 @@
 
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
-use jiff::{Span, Timestamp, ToSpan, Zoned};
+use jiff::{Span, Timestamp, ToSpan};
 
 use crate::api::time::parse_rfc3339;
 
@@ -27,7 +28,7 @@ pub fn parse_input(input: &str, now: Timestamp, tz: &TimeZone) -> Result<Timesta
     if let Some(ts) = parse_rfc3339(s) {
         return Ok(ts);
     }
-    let today = now.to_zoned(tz.clone()).date();
+    let today = now.to_zoned_datetime(tz.clone()).date();
     match s.to_ascii_lowercase().as_str() {
         "now" => return Ok(now),
         "today" => return midnight(today, tz),
@@ -35,11 +36,8 @@ pub fn parse_input(input: &str, now: Timestamp, tz: &TimeZone) -> Result<Timesta
         "yesterday" => return midnight(shift_date(today, -1)?, tz),
         _ => {}
     }
-    if let Some(rest) = s.strip_prefix('+') {
-        return relative(rest, 1, now, tz);
-    }
-    if let Some(rest) = s.strip_prefix('-') {
-        return relative(rest, -1, now, tz);
+    if s.starts_with(['+', '-']) {
+        return relative(s, now, tz);
     }
     local_datetime(s, tz).ok_or_else(|| format!("cannot read {s:?}: {HELP}"))
 }
@@ -54,59 +52,42 @@ fn midnight(d: Date, tz: &TimeZone) -> Result<Timestamp, String> {
 }
 
 fn local_to_instant(dt: DateTime, tz: &TimeZone) -> Result<Timestamp, String> {
-    tz.to_ambiguous_zoned(dt)
+    tz.to_ambiguous_zoned_datetime(dt)
         .compatible()
         .map(|z| z.timestamp())
         .map_err(|e| format!("{dt} has no instant in this time zone: {e}"))
 }
 
-fn relative(rest: &str, sign: i64, now: Timestamp, tz: &TimeZone) -> Result<Timestamp, String> {
-    let span = span_of(rest, sign)?;
-    shift(now, span, tz)
+fn relative(s: &str, now: Timestamp, tz: &TimeZone) -> Result<Timestamp, String> {
+    shift(now, parse_offset(s)?, tz)
 }
 
-fn span_of(rest: &str, sign: i64) -> Result<Span, String> {
-    let rest = rest.trim();
-    let split = rest
-        .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(|| format!("missing unit in {rest:?}: use s, m, h, d or w (e.g. +7d)"))?;
-    let (num, unit) = rest.split_at(split);
-    let n: i64 = num
-        .parse()
-        .map_err(|_| format!("missing number in {rest:?} (e.g. +7d)"))?;
-    let n = n * sign;
-    let span: Span = match unit.trim() {
-        "s" | "sec" | "secs" | "second" | "seconds" => Span::new().try_seconds(n),
-        "m" | "min" | "mins" | "minute" | "minutes" => Span::new().try_minutes(n),
-        "h" | "hour" | "hours" => Span::new().try_hours(n),
-        "d" | "day" | "days" => Span::new().try_days(n),
-        "w" | "week" | "weeks" => Span::new().try_weeks(n),
-        other => return Err(format!("unknown unit {other:?}: use s, m, h, d or w")),
-    }
-    .map_err(|_| format!("{rest:?} is too large"))?;
-    Ok(span)
-}
-
-/// Reads a signed duration such as `+7d`, `-2h`, `+30m`, `+1w` or `-90s` (the sign is
-/// required), for shifting dates that are already set.
+/// Reads a signed duration such as `+7d`, `-2h`, `+30m`, `+1w 2d` or `-90 minutes` (the
+/// sign is required): jiff's friendly duration format. Years and months are refused: how
+/// long they are depends on where they start, and a pin's window is meant in days and
+/// weeks.
 pub fn parse_offset(input: &str) -> Result<Span, String> {
     let s = input.trim();
-    if let Some(rest) = s.strip_prefix('+') {
-        span_of(rest, 1)
-    } else if let Some(rest) = s.strip_prefix('-') {
-        span_of(rest, -1)
-    } else {
-        Err(format!(
+    if !s.starts_with(['+', '-']) {
+        return Err(format!(
             "cannot read {s:?}: expected a signed duration such as +7d, -2h, +30m, +1w"
-        ))
+        ));
     }
+    let span: Span = s
+        .parse()
+        .map_err(|_| format!("cannot read {s:?}: use a number and s, m, h, d or w (e.g. +7d)"))?;
+    if span.get_years() != 0 || span.get_months() != 0 {
+        return Err(format!(
+            "{s:?}: use s, m, h, d or w; years and months vary in length"
+        ));
+    }
+    Ok(span)
 }
 
 /// `ts` moved by `span` in `tz`: days and weeks keep the wall-clock time across a DST
 /// change, hours, minutes and seconds are exact.
 pub fn shift(ts: Timestamp, span: Span, tz: &TimeZone) -> Result<Timestamp, String> {
-    let zoned: Zoned = ts.to_zoned(tz.clone());
-    zoned
+    ts.to_zoned_datetime(tz.clone())
         .checked_add(span)
         .map(|z| z.timestamp())
         .map_err(|_| "date out of range".to_string())
@@ -145,7 +126,7 @@ fn local_datetime(s: &str, tz: &TimeZone) -> Option<Timestamp> {
 /// RFC 3339 with the zone's offset at that instant, whole seconds when possible
 /// (`2025-02-01T00:00:00+01:00`).
 pub fn format_local(ts: Timestamp, tz: &TimeZone) -> String {
-    let z = ts.to_zoned(tz.clone());
+    let z = ts.to_zoned_datetime(tz.clone());
     let offset = z.offset();
     let secs = offset.seconds();
     let body = if ts.subsec_nanosecond() == 0 {
@@ -236,6 +217,11 @@ mod tests {
         assert_eq!(parse("+30m", now, "UTC"), "2025-01-15T23:00:00Z");
         assert_eq!(parse("+1w", now, "UTC"), "2025-01-22T22:30:00Z");
         assert_eq!(parse(" +90s ", now, "UTC"), "2025-01-15T22:31:30Z");
+        // Compound and spelled-out offsets, as jiff's span format reads them.
+        assert_eq!(parse("+1w 2d", now, "UTC"), "2025-01-24T22:30:00Z");
+        assert_eq!(parse("+2h30m", now, "UTC"), "2025-01-16T01:00:00Z");
+        assert_eq!(parse("-90 minutes", now, "UTC"), "2025-01-15T21:00:00Z");
+        assert_eq!(parse("+3 days", now, "UTC"), "2025-01-18T22:30:00Z");
     }
 
     #[test]
@@ -296,6 +282,10 @@ mod tests {
             "+7",
             "+d",
             "+7y",
+            "+1mo",
+            "+7d soon",
+            "++7d",
+            "+",
         ] {
             let err = parse_input(bad, now, &utc).expect_err(bad);
             assert!(!err.is_empty());

@@ -325,14 +325,18 @@ impl Client {
                 cfg.tracker_id
             )));
         }
-        let http = reqwest::Client::builder()
+        install_tls_provider();
+        let mut http = reqwest::Client::builder()
             .connect_timeout(cfg.connect_timeout)
             .timeout(cfg.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("pinscope/", env!("CARGO_PKG_VERSION")))
-            // Plain http (the emulator) never needs the system's root certificates, and
-            // loading them reads the whole certificate directory.
-            .tls_built_in_root_certs(base.scheme() == "https")
+            .user_agent(concat!("pinscope/", env!("CARGO_PKG_VERSION")));
+        if base.scheme() != "https" {
+            // Plain http (the emulator) never needs the system's root certificates, and the
+            // platform verifier would read the whole certificate directory into memory.
+            http = http.tls_certs_only([]);
+        }
+        let http = http
             .build()
             .map_err(|e| ApiError::Config(format!("cannot set up HTTP: {e}")))?;
         Ok(Client {
@@ -1323,6 +1327,14 @@ impl RowScanner {
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, ApiError> {
     serde_json::to_vec(v).map_err(|e| ApiError::Config(format!("cannot encode the body: {e}")))
+}
+
+/// Makes ring the process's TLS provider unless one was chosen already (then that one
+/// stays). reqwest is built without a provider of its own (see Cargo.toml), so this must run
+/// before any `reqwest::Client` is built; [`Client::new`] calls it, and so must code that
+/// builds a bare `reqwest::Client` (tests, benchmarks).
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// `/scope/{id}` for a customization id, which must be a UUID: anything else is refused

@@ -923,7 +923,7 @@ mod tests {
     #[test]
     fn the_fast_reader_agrees_with_serde_json() {
         use rand::rngs::SmallRng;
-        use rand::{Rng, SeedableRng};
+        use rand::{RngExt, SeedableRng};
 
         let corpus = [
             r#"{"model":"basket","target_type":"item","target_identity":"/p/1","tags":["a","b"],"pin_definitions":[{"position":1,"pin_type":"item","pin_identity":"/p/2","active_to":"2030-01-01T00:00:00Z"},{"position":0,"is_block_pin":true}]}"#,

@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod error;
+pub mod field_lines;
 pub mod host;
 pub mod ids;
 pub mod json;

@@ -7,7 +7,7 @@ use std::fmt;
 use std::time::SystemTime;
 
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 /// The content type of every JSON endpoint, GET and DELETE included.

@@ -125,8 +125,9 @@ pub struct DeleteArgs {
     pub sync: bool,
 }
 
-#[derive(Debug, Args)]
-pub struct ExportArgs {
+/// The export filters `export` and `copy` share.
+#[derive(Debug, Clone, Args)]
+pub struct ExportFilterArgs {
     /// Only this model
     #[arg(long, value_name = "M")]
     pub model: Option<String>,
@@ -142,6 +143,26 @@ pub struct ExportArgs {
     /// Leave out pins whose window has ended
     #[arg(long)]
     pub remove_expired_pins: bool,
+}
+
+impl ExportFilterArgs {
+    /// The export request these filters ask for.
+    pub fn query(&self) -> ExportQuery {
+        ExportQuery {
+            model: self.model.clone(),
+            tag: self.tag.clone(),
+            target_type: self.target_type.clone(),
+            target_identity: self.target_identity.clone(),
+            remove_expired_pins: self.remove_expired_pins,
+            remove_nonexisting_item_pins: false,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub filter: ExportFilterArgs,
     /// Leave out pins of items that no longer exist in the catalog
     #[arg(long)]
     pub remove_nonexisting_item_pins: bool,
@@ -469,12 +490,8 @@ pub fn export(g: &GlobalArgs, a: ExportArgs) -> Outcome {
         None => Ndjson::stdout(),
     };
     let q = ExportQuery {
-        model: a.model,
-        tag: a.tag,
-        target_type: a.target_type,
-        target_identity: a.target_identity,
-        remove_expired_pins: a.remove_expired_pins,
         remove_nonexisting_item_pins: a.remove_nonexisting_item_pins,
+        ..a.filter.query()
     };
     // Rows are written as they arrive: memory stays at one row however large the export.
     // A file appears only whole (a failure leaves none); stdout may have had some rows.

@@ -1,6 +1,7 @@
-//! `pinscope config path` and `pinscope config check`.
+//! `pinscope config path|check|init|edit`.
 
 use std::io::Write;
+use std::path::Path;
 
 use clap::Subcommand;
 
@@ -16,6 +17,11 @@ pub enum ConfigCommand {
     /// Load the config, resolve each profile's key (without printing it) and say what is
     /// wrong; exit 2 on any problem
     Check(CheckArgs),
+    /// Write a commented starter config to the config path (never over an existing file)
+    Init,
+    /// Open the config in $VISUAL or $EDITOR (writing the starter first if there is none),
+    /// then check it; exit 2 if it still has problems
+    Edit,
 }
 
 #[derive(Debug, clap::Args)]
@@ -30,7 +36,94 @@ pub fn run(g: &GlobalArgs, c: ConfigCommand) -> Outcome {
     match c {
         ConfigCommand::Path => path(g),
         ConfigCommand::Check(a) => check(g, a.online),
+        ConfigCommand::Init => init(g),
+        ConfigCommand::Edit => edit(g),
     }
+}
+
+/// Creates `path` holding the starter config; an existing file is left alone (`Ok(false)`).
+/// The file is created with `create_new`, so one that appears meanwhile is not replaced
+/// either, and readable by its owner only (it may come to hold a key).
+fn write_starter(path: &Path) -> Result<bool, Failure> {
+    let fail = |e: std::io::Error| Failure::usage(format!("cannot write {}: {e}", path.display()));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut file = match opts.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+        Err(e) => return Err(fail(e)),
+    };
+    file.write_all(config::STARTER.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(fail)?;
+    Ok(true)
+}
+
+fn init(g: &GlobalArgs) -> Outcome {
+    let path = config::config_path(g.config.as_deref())?;
+    if !write_starter(&path)? {
+        return Err(Failure::usage(format!(
+            "{} already exists; it was left as it is (change it with `pinscope config edit`)",
+            path.display()
+        )));
+    }
+    print_lines([path.display().to_string()])?;
+    note("wrote a starter config: fill in a profile, then run `pinscope config check`");
+    Ok(())
+}
+
+fn edit(g: &GlobalArgs) -> Outcome {
+    let path = config::config_path(g.config.as_deref())?;
+    if write_starter(&path)? {
+        note(&format!(
+            "{} did not exist: starting from the starter config",
+            path.display()
+        ));
+    }
+    let editor = crate::tui::external::editor_command();
+    loop {
+        crate::tui::external::run_editor(&editor, &path).map_err(Failure::usage)?;
+        let problems = match config::load(&path) {
+            Ok(cfg) => {
+                for w in &cfg.warnings {
+                    warn(w);
+                }
+                note(&format!("{}: ok", path.display()));
+                return Ok(());
+            }
+            Err(ConfigError::Invalid(problems)) => problems,
+            Err(e) => return Err(e.into()),
+        };
+        let mut err = std::io::stderr().lock();
+        for p in &problems {
+            let _ = writeln!(err, "error: {p}");
+        }
+        drop(err);
+        if !super::interactive() || !ask_again()? {
+            tracing::warn!(problems = problems.len(), "config edit left problems");
+            return Err(Failure::quiet(exit::USAGE));
+        }
+    }
+}
+
+/// Asks whether to open the editor again; Enter means yes.
+fn ask_again() -> Result<bool, Failure> {
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "Edit again? [Y/n] ");
+    let _ = err.flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Failure::usage(format!("cannot read the answer: {e}")))?;
+    Ok(matches!(answer.trim(), "" | "y" | "Y" | "yes"))
 }
 
 fn path(g: &GlobalArgs) -> Outcome {

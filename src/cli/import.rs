@@ -16,17 +16,16 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{Failure, GlobalArgs, Outcome, Target, block_on, exit, interactive, note, warn};
+use crate::api::Client;
 use crate::api::model::ConflictStrategy;
 use crate::api::text::strip_controls;
 use crate::api::validate::Violation;
-use crate::api::{Client, ExportQuery};
 use crate::import::{
     self, CancelToken, Event, ImportError, ImportResult, Outcome as LineOutcome, Plan, PlanCounts,
     Progress, RunOptions, Source, journal,
 };
 
 const STRATEGIES: [&str; 3] = ["raise", "ignore", "override"];
-const TARGET_TYPES: [&str; 3] = ["item", "criteria", "all"];
 /// How many bad lines are listed on stderr (the report has them all).
 const SHOWN: usize = 20;
 
@@ -79,21 +78,8 @@ pub struct CopyArgs {
     /// The profile to import into
     #[arg(long, value_name = "PROFILE")]
     pub to: String,
-    /// Only this model
-    #[arg(long, value_name = "M")]
-    pub model: Option<String>,
-    /// Only customizations with this tag
-    #[arg(long, value_name = "T")]
-    pub tag: Option<String>,
-    /// Only this target type
-    #[arg(long, value_name = "T", value_parser = TARGET_TYPES)]
-    pub target_type: Option<String>,
-    /// Only this target identity
-    #[arg(long, value_name = "I")]
-    pub target_identity: Option<String>,
-    /// Leave out pins whose window has ended
-    #[arg(long)]
-    pub remove_expired_pins: bool,
+    #[command(flatten)]
+    pub filter: super::commands::ExportFilterArgs,
     /// What happens to a target already stored in the destination
     #[arg(long, value_name = "S", value_parser = STRATEGIES, default_value = "raise")]
     pub conflict_strategy: String,
@@ -727,14 +713,7 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
     src.restart_clock(from.bulk_time_limit());
     let mut dst = to.connect()?;
     let strategy = strategy(&a.conflict_strategy);
-    let q = ExportQuery {
-        model: a.model.clone(),
-        tag: a.tag.clone(),
-        target_type: a.target_type.clone(),
-        target_identity: a.target_identity.clone(),
-        remove_expired_pins: a.remove_expired_pins,
-        remove_nonexisting_item_pins: false,
-    };
+    let q = a.filter.query();
     // The export, without server-set fields, as the file the import reads: written row by
     // row as it arrives, so memory holds one row, not the tracker.
     let mut tmp = tempfile::NamedTempFile::new()
@@ -876,7 +855,7 @@ mod tests {
             panic!("not copy");
         };
         assert_eq!((a.from.as_str(), a.to.as_str()), ("a", "b"));
-        assert_eq!(a.model.as_deref(), Some("basket"));
+        assert_eq!(a.filter.model.as_deref(), Some("basket"));
         assert_eq!(a.conflict_strategy, "raise");
         assert!(Cli::try_parse_from(["pinscope", "copy", "--from", "a"]).is_err());
     }

@@ -1,7 +1,6 @@
 //! Reading customizations from files: one JSON object for create/update; JSON or NDJSON for
 //! `validate`. Every problem is reported as `FILE:LINE: field.path: message`.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
 use std::sync::{Arc, Mutex};
@@ -10,6 +9,7 @@ use serde_json::Value;
 
 use super::{Failure, Outcome, exit, note};
 use crate::api::Customization;
+use crate::api::field_lines::FieldLines;
 use crate::api::validate::validate;
 use crate::import;
 
@@ -122,180 +122,6 @@ pub fn parse_one(name: &str, text: &str) -> Result<Customization, Failure> {
         .ok_or_else(|| Failure::invalid(format!("{name}: must be a JSON object; nothing was sent")))
 }
 
-/// The line (1-based) where each field of a JSON document starts, by the path the
-/// validator uses (`pin_definitions[0].position`), so a problem in a pretty-printed file
-/// points at its line.
-#[derive(Debug, Default)]
-pub struct FieldLines {
-    lines: HashMap<String, usize>,
-}
-
-impl FieldLines {
-    /// Scans `text`, which should be valid JSON; on anything else it keeps what it found.
-    pub fn new(text: &str) -> FieldLines {
-        let mut s = Scan {
-            b: text.as_bytes(),
-            i: 0,
-            line: 1,
-            out: HashMap::new(),
-        };
-        s.value(String::new(), 0);
-        FieldLines { lines: s.out }
-    }
-
-    /// The line of `path`, or of its nearest ancestor that is there (a missing field is
-    /// reported where its object starts), or 1.
-    pub fn line_of(&self, path: &str) -> usize {
-        let mut p = path;
-        loop {
-            if let Some(&l) = self.lines.get(p) {
-                return l;
-            }
-            match p.rfind(['.', '[']) {
-                Some(i) => p = &p[..i],
-                None if !p.is_empty() => p = "",
-                None => return 1,
-            }
-        }
-    }
-}
-
-struct Scan<'a> {
-    b: &'a [u8],
-    i: usize,
-    line: usize,
-    out: HashMap<String, usize>,
-}
-
-/// Deeper than serde_json parses; only a guard against a stack overflow on odd input.
-const MAX_DEPTH: usize = 256;
-
-impl Scan<'_> {
-    fn ws(&mut self) {
-        while let Some(&c) = self.b.get(self.i) {
-            match c {
-                b'\n' => self.line += 1,
-                b' ' | b'\t' | b'\r' => {}
-                _ => return,
-            }
-            self.i += 1;
-        }
-    }
-
-    fn peek(&self) -> Option<u8> {
-        self.b.get(self.i).copied()
-    }
-
-    /// Skips a string starting at the opening quote; returns its raw contents' range.
-    fn string(&mut self) -> Option<(usize, usize)> {
-        if self.peek() != Some(b'"') {
-            return None;
-        }
-        self.i += 1;
-        let start = self.i;
-        while let Some(&c) = self.b.get(self.i) {
-            match c {
-                b'\\' => self.i += 2,
-                b'"' => {
-                    let end = self.i;
-                    self.i += 1;
-                    return Some((start, end));
-                }
-                b'\n' => {
-                    self.line += 1;
-                    self.i += 1;
-                }
-                _ => self.i += 1,
-            }
-        }
-        None
-    }
-
-    fn value(&mut self, path: String, depth: usize) {
-        self.ws();
-        self.out.entry(path.clone()).or_insert(self.line);
-        if depth > MAX_DEPTH {
-            return;
-        }
-        match self.peek() {
-            Some(b'{') => {
-                self.i += 1;
-                loop {
-                    self.ws();
-                    match self.peek() {
-                        Some(b'}') => {
-                            self.i += 1;
-                            return;
-                        }
-                        Some(b',') => {
-                            self.i += 1;
-                            continue;
-                        }
-                        Some(b'"') => {}
-                        _ => return,
-                    }
-                    let key_line = self.line;
-                    let Some((s, e)) = self.string() else { return };
-                    let raw = &self.b[s.saturating_sub(1)..(e + 1).min(self.b.len())];
-                    let key: String = std::str::from_utf8(raw)
-                        .ok()
-                        .and_then(|r| serde_json::from_str(r).ok())
-                        .unwrap_or_default();
-                    let p = if path.is_empty() {
-                        key
-                    } else {
-                        format!("{path}.{key}")
-                    };
-                    self.out.entry(p.clone()).or_insert(key_line);
-                    self.ws();
-                    if self.peek() != Some(b':') {
-                        return;
-                    }
-                    self.i += 1;
-                    self.value(p, depth + 1);
-                }
-            }
-            Some(b'[') => {
-                self.i += 1;
-                let mut idx = 0usize;
-                loop {
-                    self.ws();
-                    match self.peek() {
-                        Some(b']') => {
-                            self.i += 1;
-                            return;
-                        }
-                        Some(b',') => {
-                            self.i += 1;
-                            continue;
-                        }
-                        None => return,
-                        _ => {}
-                    }
-                    let before = self.i;
-                    self.value(format!("{path}[{idx}]"), depth + 1);
-                    idx += 1;
-                    if self.i == before {
-                        return;
-                    }
-                }
-            }
-            Some(b'"') => {
-                self.string();
-            }
-            Some(_) => {
-                while let Some(c) = self.peek() {
-                    if matches!(c, b',' | b']' | b'}' | b' ' | b'\t' | b'\r' | b'\n') {
-                        break;
-                    }
-                    self.i += 1;
-                }
-            }
-            None => {}
-        }
-    }
-}
-
 /// `pinscope validate FILE`: offline, the import's own first pass ([`import::check_stream`]):
 /// the same reader (BOM, `\r\n`, the 1 MiB line limit), the same rules and the same
 /// messages, streamed, so memory stays flat however long the file. Every problem goes to
@@ -384,38 +210,6 @@ mod tests {
     }
   ]
 }"#;
-
-    #[test]
-    fn field_lines_point_into_pretty_json() {
-        let l = FieldLines::new(PRETTY);
-        assert_eq!(l.line_of(""), 1);
-        assert_eq!(l.line_of("model"), 2);
-        assert_eq!(l.line_of("pin_definitions"), 5);
-        assert_eq!(l.line_of("pin_definitions[0]"), 6);
-        assert_eq!(l.line_of("pin_definitions[0].pin_identity"), 9);
-        assert_eq!(l.line_of("pin_definitions[1].active_from"), 14);
-        // Missing: where its object starts.
-        assert_eq!(l.line_of("pin_definitions[1].position"), 11);
-        assert_eq!(l.line_of("target_criteria"), 1);
-    }
-
-    #[test]
-    fn field_lines_survive_odd_input() {
-        for text in [
-            "",
-            "{",
-            "[",
-            "{\"a\":",
-            "{\"a\\\"b\": [1, {\"c\": \"x\\\\\"}]}",
-            "]]]",
-            "\"x",
-        ] {
-            let l = FieldLines::new(text);
-            assert!(l.line_of("a.b") >= 1);
-        }
-        let deep = "[".repeat(10_000);
-        assert_eq!(FieldLines::new(&deep).line_of("[0][0]"), 1);
-    }
 
     /// A writer whose bytes can be read after the writer was given away.
     #[derive(Clone, Default)]

@@ -69,7 +69,7 @@ fn launch(session: Session, keep_days: u32) -> ExitCode {
     let recording = tui::open_recording(&session, keep_days);
     let launch = Launch {
         session,
-        recent_file: tui::recent::default_path(),
+        recent_file: tui::recent::LOOKUPS.default_path(),
         tz: tui::system_time_zone(),
         recording,
     };

@@ -169,6 +169,8 @@ pub enum Command {
     Lint(health::LintArgs),
     /// Print a shell completion script
     Completions(commands::CompletionsArgs),
+    /// Print the man page (roff), e.g. `pinscope man > ~/.local/share/man/man1/pinscope.1`
+    Man,
     /// Show or check the config
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
@@ -249,6 +251,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Agenda(a)) => health::agenda(g, a),
         Some(Command::Lint(a)) => health::lint(g, a),
         Some(Command::Completions(a)) => commands::completions(a),
+        Some(Command::Man) => man(),
         Some(Command::Config(c)) => config_cmd::run(g, c),
         Some(Command::Import(a)) => import::import(g, a),
         Some(Command::Copy(a)) => import::copy(g, a),
@@ -262,6 +265,17 @@ pub fn run(cli: Cli) -> ExitCode {
         None => return launch::launch_default(g),
     };
     finish(result)
+}
+
+/// `pinscope man`: the man page of the whole command line, from the same definition as
+/// `--help`, so the two never disagree.
+fn man() -> Outcome {
+    use clap::CommandFactory;
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut page)
+        .map_err(|e| Failure::new(exit::API, format!("cannot render the man page: {e}")))?;
+    output::print_bytes(&page)
 }
 
 /// Why a command stopped, and the exit code to stop with.

@@ -42,6 +42,14 @@ pub fn print_object<T: Serialize>(v: &T) -> Result<(), Failure> {
         .map_err(|e| write_failure(e, "to stdout"))
 }
 
+/// Writes `bytes` to stdout as they are (a man page, a script).
+pub fn print_bytes(bytes: &[u8]) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| write_failure(e, "to stdout"))
+}
+
 /// Prints text lines on stdout, without control characters when stdout is a terminal.
 pub fn print_lines<I: IntoIterator<Item = String>>(lines: I) -> Result<(), Failure> {
     let stdout = std::io::stdout();

@@ -634,6 +634,34 @@ fn time_limits_are_read_and_checked() {
 }
 
 #[test]
+fn the_starter_loads_as_no_profile_and_its_profile_works_uncommented() {
+    let path = Path::new("/home/u/.config/pinscope/config.toml");
+    let cfg = parse(path, STARTER).expect("the starter parses");
+    assert!(cfg.profiles.is_empty());
+    assert!(cfg.warnings.is_empty(), "{:?}", cfg.warnings);
+    // Uncommenting the settings lines (not the prose) gives a working profile.
+    let uncommented: String = STARTER
+        .lines()
+        .map(|l| match l.strip_prefix("# ") {
+            Some(rest)
+                if rest.starts_with('[')
+                    || rest.split_once(" = ").is_some_and(|(k, _)| {
+                        !k.contains(' ') && k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                    }) =>
+            {
+                rest
+            }
+            _ => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let cfg = parse(path, &uncommented).expect("the uncommented starter parses");
+    let main = cfg.profiles.get("main").expect("profile main");
+    assert_eq!(main.tracker_id, "1234-5678");
+    assert_eq!(cfg.default_profile.as_deref(), Some("main"));
+}
+
+#[test]
 fn history_keep_days_is_read_and_checked() {
     let cfg = parse(&p(), "[history]\nkeep_days = 7\n").expect("parses");
     assert_eq!(cfg.history_keep_days, 7);

@@ -10,7 +10,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 /// Which faults to inject, and how often.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]

@@ -59,7 +59,7 @@ impl Period {
             return Err("the window needs at least one day".to_string());
         }
         let to = now
-            .to_zoned(tz.clone())
+            .to_zoned_datetime(tz.clone())
             .checked_add(i64::from(days).days())
             .map_err(|_| "the window ends out of range".to_string())?
             .timestamp();
@@ -82,7 +82,7 @@ fn next_midnight(date: Date, tz: &TimeZone) -> Result<Timestamp, String> {
     let next = date
         .tomorrow()
         .map_err(|_| "date out of range".to_string())?;
-    tz.to_ambiguous_zoned(next.to_datetime(Time::midnight()))
+    tz.to_ambiguous_zoned_datetime(next.to_datetime(Time::midnight()))
         .compatible()
         .map(|z| z.timestamp())
         .map_err(|e| format!("no midnight after {date}: {e}"))

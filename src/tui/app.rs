@@ -29,8 +29,6 @@ use crate::tui::worker::WorkerHandle;
 const TOAST_FOR: SignedDuration = SignedDuration::from_secs(3);
 /// The spinner's frame time, while a request is in flight.
 const SPINNER_EVERY: Duration = Duration::from_millis(100);
-/// How many recent lookups are kept.
-const RECENT_MAX: usize = 20;
 
 /// Set by the panic hook: the terminal is already restored, the loop must stop drawing.
 pub static PANICKED: AtomicBool = AtomicBool::new(false);
@@ -94,6 +92,8 @@ pub struct App {
     quit: bool,
     /// The earliest time a screen asked to be woken at.
     wake_at: Option<Timestamp>,
+    /// Draw without colours (`NO_COLOR`): emphasis stays, hues go.
+    monochrome: bool,
 }
 
 impl App {
@@ -119,7 +119,15 @@ impl App {
             dirty: true,
             quit: false,
             wake_at: None,
+            monochrome: false,
         }
+    }
+
+    /// Draws every frame without colours (for `NO_COLOR`); bold, underline and reverse
+    /// video stay, so the selection and the headers still show.
+    pub fn set_monochrome(&mut self, monochrome: bool) {
+        self.monochrome = monochrome;
+        self.dirty = true;
     }
 
     /// Where the editor keeps drafts (`None`, the default, keeps none).
@@ -350,9 +358,7 @@ impl App {
                     self.show_toast(Tone::Info, format!("Copied {what} to the clipboard"));
                 }
                 Command::RememberLookup(id) => {
-                    self.env.recent.retain(|r| *r != id);
-                    self.env.recent.insert(0, id);
-                    self.env.recent.truncate(RECENT_MAX);
+                    crate::tui::recent::LOOKUPS.push(&mut self.env.recent, id);
                     self.effects
                         .push(Effect::SaveRecent(self.env.recent.clone()));
                 }
@@ -418,6 +424,9 @@ impl App {
             trouble: self.trouble.as_ref(),
         }
         .render(frame, bar);
+        if self.monochrome {
+            crate::tui::widgets::theme::strip_colors(frame.buffer_mut());
+        }
     }
 
     /// Called by the loop after a frame was drawn.

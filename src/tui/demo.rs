@@ -3,7 +3,7 @@
 //! recent lookups.
 
 use jiff::{SignedDuration, Timestamp};
-use rand::Rng as _;
+use rand::RngExt as _;
 use serde_json::Value;
 
 use crate::api::time::{format_utc, parse_rfc3339};
@@ -130,7 +130,7 @@ pub async fn run(
     });
     let launch = Launch {
         session,
-        recent_file: recent::default_path(),
+        recent_file: recent::LOOKUPS.default_path(),
         tz,
         recording,
     };

@@ -51,21 +51,15 @@ pub fn path(dir: &Path, tracker: &str, id: Option<&str>) -> PathBuf {
     dir.join(file_name(tracker, id))
 }
 
+/// What a draft's file name keeps of a tracker or an id: letters, digits, `-` and `_`.
+const NAME_SAFE: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_');
+
 /// Letters, digits, `-` and `_` kept; anything else written as `%XX`, so no name can leave
 /// the directory or clash with another.
 fn safe(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    if out.is_empty() {
-        out.push('_');
-    }
-    out
+    let out = percent_encoding::utf8_percent_encode(s, NAME_SAFE).to_string();
+    if out.is_empty() { "_".to_string() } else { out }
 }
 
 /// Reads a draft; `Ok(None)` when there is none. A file that cannot be read as a draft is
@@ -109,6 +103,7 @@ mod tests {
         assert_eq!(file_name("demo", None), "demo--new.json");
         assert_eq!(file_name("a/b", Some("../x")), "a%2Fb--id-%2E%2E%2Fx.json");
         assert_ne!(file_name("demo", Some("new")), file_name("demo", None));
+        assert_eq!(file_name("", Some("é~")), "_--id-%C3%A9%7E.json");
     }
 
     #[test]

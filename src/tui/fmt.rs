@@ -7,19 +7,21 @@ use crate::api::model::{Pin, PinType, Position};
 
 /// `2025-01-22`, in `tz`.
 pub fn date(ts: Timestamp, tz: &TimeZone) -> String {
-    ts.to_zoned(tz.clone()).strftime("%Y-%m-%d").to_string()
+    ts.to_zoned_datetime(tz.clone())
+        .strftime("%Y-%m-%d")
+        .to_string()
 }
 
 /// `2025-01-22 09:49 CET`, in `tz`.
 pub fn date_time(ts: Timestamp, tz: &TimeZone) -> String {
-    ts.to_zoned(tz.clone())
+    ts.to_zoned_datetime(tz.clone())
         .strftime("%Y-%m-%d %H:%M %Z")
         .to_string()
 }
 
 /// `1 Feb 2025`, or `1 Feb 2025 14:30` when the time is not midnight, in `tz`.
 pub fn human(ts: Timestamp, tz: &TimeZone) -> String {
-    let z = ts.to_zoned(tz.clone());
+    let z = ts.to_zoned_datetime(tz.clone());
     if z.hour() == 0 && z.minute() == 0 && z.second() == 0 {
         z.strftime("%-d %b %Y").to_string()
     } else {
@@ -29,7 +31,9 @@ pub fn human(ts: Timestamp, tz: &TimeZone) -> String {
 
 /// `1 Feb`, for the timeline's axis.
 pub fn short(ts: Timestamp, tz: &TimeZone) -> String {
-    ts.to_zoned(tz.clone()).strftime("%-d %b %Y").to_string()
+    ts.to_zoned_datetime(tz.clone())
+        .strftime("%-d %b %Y")
+        .to_string()
 }
 
 /// What a pin selects: `/p/555`, or `items matching {"brand":"Fender"}`.

@@ -33,10 +33,6 @@ pub const MAX_DUPLICATE_GROUPS: usize = 1000;
 pub const MAX_DUPLICATE_LINES: usize = 50;
 /// How many lines that did not go as asked are listed in the summary.
 pub const MAX_NOTABLE: usize = 500;
-/// The recent import files' list, inside the data dir.
-pub const RECENT_IMPORTS_FILE: &str = "recent_imports";
-/// How many recent import files are kept.
-pub const RECENT_IMPORTS_MAX: usize = 10;
 
 /// A value shared with the worker. Two are equal when they are the same value (the
 /// messages that carry one compare by identity).
@@ -263,7 +259,8 @@ pub async fn scan(job: ScanJob, step: Arc<dyn Fn(ImportReply) + Send + Sync>) ->
         let plan = import::scan(Source::Path(path.clone()), &progress, &token)?;
         if let Some(list) = &remember_in {
             let shown = std::path::absolute(&path).unwrap_or(path.clone());
-            if let Err(e) = remember_file(list, &shown.display().to_string()) {
+            if let Err(e) = crate::tui::recent::IMPORTS.remember(list, shown.display().to_string())
+            {
                 tracing::warn!(path = %list.display(), error = %e, "cannot save recent imports");
             }
         }
@@ -437,34 +434,6 @@ pub fn write_ndjson(path: &Path, rows: &[Customization]) -> Result<usize, String
     Ok(rows.len())
 }
 
-/// The recent import files, newest first; a missing or unreadable list is empty.
-pub fn load_recent_files(list: &Path) -> Vec<String> {
-    std::fs::read_to_string(list)
-        .map(|text| {
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(str::to_string)
-                .take(RECENT_IMPORTS_MAX)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Puts `file` first in the recent import files (written atomically).
-pub fn remember_file(list: &Path, file: &str) -> std::io::Result<()> {
-    let mut files = load_recent_files(list);
-    files.retain(|f| f != file);
-    files.insert(0, file.to_string());
-    files.truncate(RECENT_IMPORTS_MAX);
-    crate::files::write_whole(list, |w| {
-        for f in &files {
-            writeln!(w, "{f}")?;
-        }
-        Ok(())
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -490,23 +459,6 @@ mod tests {
         .expect("no request was made");
         let e = done.result.expect_err("refused");
         assert!(e.contains("is a directory"), "{e}");
-    }
-
-    #[test]
-    fn recent_files_newest_first_without_repeats() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let list = dir.path().join("sub").join(RECENT_IMPORTS_FILE);
-        assert!(load_recent_files(&list).is_empty());
-        for f in ["/a.ndjson", "/b.ndjson", "/a.ndjson"] {
-            remember_file(&list, f).expect("save");
-        }
-        assert_eq!(load_recent_files(&list), ["/a.ndjson", "/b.ndjson"]);
-        for i in 0..20 {
-            remember_file(&list, &format!("/f{i}")).expect("save");
-        }
-        let files = load_recent_files(&list);
-        assert_eq!(files.len(), RECENT_IMPORTS_MAX);
-        assert_eq!(files[0], "/f19");
     }
 
     #[test]

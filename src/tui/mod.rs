@@ -321,7 +321,10 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
     let client = Client::new(session.client.clone()).map_err(|e| e.to_string())?;
     let profile = screens::Profile::from_session(&session);
     drop(session);
-    let recent = recent_file.as_deref().map(recent::load).unwrap_or_default();
+    let recent = recent_file
+        .as_deref()
+        .map(|p| recent::LOOKUPS.load(p))
+        .unwrap_or_default();
     let worker = worker::spawn_recording(client, recording);
     let tz = tz.join().unwrap_or(TimeZone::UTC);
     let guard = TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
@@ -337,6 +340,7 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
         size: (size.width, size.height),
     });
     app.set_drafts_dir(crate::config::data_dir().map(|d| d.join("drafts")));
+    app.set_monochrome(widgets::theme::no_color_requested());
     app.open_boxed(root);
     let (input, switch) = terminal_input();
     let result = run(

@@ -390,6 +390,28 @@ fn completions_and_usage_errors() {
 }
 
 #[test]
+fn man_prints_a_man_page_of_every_subcommand() {
+    let env = Env::new();
+    let r = env.run(&["man"]);
+    r.ok();
+    assert!(r.stdout.contains("\n.TH pinscope 1 "), "a section-1 page");
+    assert!(
+        r.stdout.contains("\n.SH SUBCOMMANDS\n"),
+        "with its subcommands"
+    );
+    for sub in ["get", "import", "export", "serve", "demo", "config", "man"] {
+        assert!(
+            r.stdout.contains(&format!("\npinscope\\-{sub}(1)\n")),
+            "the page lists {sub}"
+        );
+    }
+    assert!(
+        r.stdout.contains("Exit codes: 0 ok"),
+        "the long description is in"
+    );
+}
+
+#[test]
 fn ad_hoc_host_and_tracker_with_the_key_in_the_environment() {
     let emu = Emu::with_rows(rows(3));
     let env = Env::new();

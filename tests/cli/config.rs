@@ -265,3 +265,90 @@ fn a_read_only_profile_refuses_every_write() {
     env.run(&["summary"]).ok();
     env.run(&["export"]).ok();
 }
+
+#[test]
+fn config_init_writes_a_starter_once_and_never_overwrites() {
+    let env = Env::new();
+    let nested = env.path("sub/dir/config.toml");
+    let r = env.run(&["config", "init", "--config", path_str(&nested)]);
+    r.ok();
+    assert_eq!(r.stdout.trim(), path_str(&nested));
+    let written = std::fs::read_to_string(&nested).expect("written");
+    assert_eq!(written, pinscope::config::STARTER);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&nested)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "only the owner may read it: {mode:o}");
+    }
+    // The starter loads (as no profile yet) and check says what is missing.
+    env.run(&["config", "check", "--config", path_str(&nested)])
+        .code(2)
+        .stderr_has("[profiles.NAME]");
+
+    // An existing file, the user's, stays as it is.
+    env.write_config("# mine\n[profiles.a]\ntracker_id = \"t\"\nprivate_key_env = \"X\"\n");
+    env.run(&["config", "init"])
+        .code(2)
+        .stderr_has("already exists")
+        .stderr_has(path_str(&env.config));
+    assert!(
+        std::fs::read_to_string(&env.config)
+            .expect("config")
+            .starts_with("# mine\n")
+    );
+}
+
+/// An `$EDITOR` that replaces the file it is given with `text` (through `sh -c`).
+fn editor_writing(env: &Env, name: &str, text: &str) -> String {
+    let source = env.write(name, text);
+    format!("cp '{}'", path_str(&source))
+}
+
+#[test]
+fn config_edit_runs_the_editor_then_checks_the_file() {
+    let env = Env::new();
+    // No file yet: the starter is written, the editor fills it in, the check passes.
+    let good = "[profiles.a]\ntracker_id = \"t\"\nprivate_key_env = \"X\"\n";
+    let editor = editor_writing(&env, "good.toml", good);
+    let r = Run::from(
+        env.cmd()
+            .args(["config", "edit"])
+            .env("EDITOR", &editor)
+            .output()
+            .expect("runs"),
+    );
+    r.ok().stderr_has("ok");
+    assert_eq!(std::fs::read_to_string(&env.config).expect("config"), good);
+
+    // An edit that breaks the file: the problem is named by file, line and key; exit 2.
+    let editor = editor_writing(
+        &env,
+        "bad.toml",
+        "[profiles.a]\ntracker_id = \"t\"\nread_olny = true\n",
+    );
+    let r = Run::from(
+        env.cmd()
+            .args(["config", "edit"])
+            .env("VISUAL", &editor)
+            .output()
+            .expect("runs"),
+    );
+    r.code(2).stderr_has(&format!(
+        "{}:3:1: profiles.a.read_olny: unknown field",
+        path_str(&env.config)
+    ));
+
+    // An editor that fails is reported, and the file is not checked as if edited.
+    let r = Run::from(
+        env.cmd()
+            .args(["config", "edit"])
+            .env("EDITOR", "false")
+            .output()
+            .expect("runs"),
+    );
+    r.code(2).stderr_has("\"false\" exited with");
+}

@@ -12,13 +12,17 @@ pub const TRACKER: &str = "1234-5678";
 /// The emulator's key for `TRACKER` in most tests.
 pub const KEY: &str = "test-key-0d1f";
 /// Names of every variable the binary reads, cleared before each run.
-const VARS: [&str; 6] = [
+const VARS: [&str; 10] = [
     "PINSCOPE_CONFIG",
     "PINSCOPE_PROFILE",
     "PINSCOPE_PRIVATE_KEY",
     "PINSCOPE_DATA_DIR",
+    "PINSCOPE_STATE_DIR",
     "PINSCOPE_LOG",
     "XDG_CONFIG_HOME",
+    "XDG_STATE_HOME",
+    "VISUAL",
+    "EDITOR",
 ];
 
 /// An emulator on 127.0.0.1:0 in a runtime of its own.

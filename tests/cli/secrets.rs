@@ -244,9 +244,22 @@ fn the_key_never_appears_whatever_fails() {
 }
 
 #[test]
-fn the_default_log_is_in_the_data_dir() {
+fn the_default_log_is_in_the_state_dir() {
     let emu = Emu::start();
     let env = Env::for_emu(&emu, "");
+    let state = env.path("state");
+    let r = Run::from(
+        env.cmd()
+            .arg("summary")
+            .env("PINSCOPE_STATE_DIR", &state)
+            .output()
+            .expect("runs"),
+    );
+    r.ok();
+    let log = std::fs::read_to_string(state.join("pinscope.log")).expect("log in the state dir");
+    assert!(log.contains("pinscope started"), "{log}");
+    assert!(env.log().is_empty(), "nothing in the data dir");
+    // With only PINSCOPE_DATA_DIR set, everything stays in that one dir.
     env.run(&["summary"]).ok();
     let log = env.log();
     assert!(log.contains("pinscope started"), "{log}");

@@ -251,6 +251,7 @@ async fn the_vendor_test_vector_key_signs_for_the_emulator() {
             "/v1/recommender/pin/1234-5678/summary",
         ),
     );
+    pinscope::api::client::install_tls_provider();
     let resp = reqwest::Client::new()
         .get(format!("{}/v1/recommender/pin/1234-5678/summary", r.url()))
         .header("Content-Type", "application/json; charset=utf-8")

@@ -122,6 +122,7 @@ async fn drop_applies_the_request_and_cuts_the_connection() {
 
     // A raw client sees the connection closed without any answer.
     r.set_faults(faults("drop=1"));
+    pinscope::api::client::install_tls_provider();
     let err = reqwest::Client::new()
         .post(format!("{}/v1/recommender/pin/{TRACKER}/scopes", r.url()))
         .send()

@@ -151,6 +151,7 @@ impl Raw {
     }
 
     pub async fn send(&self, r: &Running) -> (u16, reqwest::header::HeaderMap, Value) {
+        pinscope::api::client::install_tls_provider();
         let http = reqwest::Client::new();
         let method = reqwest::Method::from_bytes(self.method.as_bytes()).expect("method");
         let mut b = http.request(method, format!("{}{}", r.url(), self.target));

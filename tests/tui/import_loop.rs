@@ -13,7 +13,7 @@ use pinscope::emulator::{EmulatorConfig, Faults, Running as Emulator, start};
 use pinscope::import::{self, CancelToken, Progress, RunOptions, Source};
 use pinscope::tui::Msg;
 use pinscope::tui::demo::data_at;
-use pinscope::tui::jobs::RECENT_IMPORTS_FILE;
+use pinscope::tui::recent;
 use pinscope::tui::screens::browse::Browse;
 use serde_json::Value;
 
@@ -210,7 +210,8 @@ async fn import_with_bad_lines_sends_only_the_valid_ones() {
     assert_eq!(p3.0["pin_definitions"][0]["pin_identity"], "/p/30");
 
     // The file is remembered; closing the summary shows browse, reloaded.
-    let recent = std::fs::read_to_string(data.path().join(RECENT_IMPORTS_FILE)).expect("recent");
+    let recent =
+        std::fs::read_to_string(data.path().join(recent::IMPORTS.file_name)).expect("recent");
     assert_eq!(recent.trim(), input.display().to_string());
     run.send(code(KeyCode::Esc));
     run.wait_for("3 customizations").await;

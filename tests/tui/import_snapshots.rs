@@ -242,7 +242,7 @@ fn finished(cancelled: bool) -> Finished {
 fn import_file_picker_with_recent_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
-        dir.path().join(jobs::RECENT_IMPORTS_FILE),
+        dir.path().join(pinscope::tui::recent::IMPORTS.file_name),
         "/shop/catalog.ndjson\n/shop/summer-sale.ndjson\n",
     )
     .expect("write");

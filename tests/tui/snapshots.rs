@@ -346,3 +346,45 @@ fn detail_scrolled_with_wrapped_pins_60x20() {
     assert!(!text.contains(" id "), "the top scrolled away:\n{text}");
     assert_snapshot!(text);
 }
+
+/// Every colour a frame uses, as (fg, bg) pairs that are not the terminal's default.
+fn colours(app: &pinscope::tui::App) -> Vec<(ratatui::style::Color, ratatui::style::Color)> {
+    use ratatui::backend::TestBackend;
+    use ratatui::style::Color;
+    let size = app.env().size;
+    let mut terminal =
+        ratatui::Terminal::new(TestBackend::new(size.width, size.height)).expect("terminal");
+    let frame = terminal.draw(|f| app.render(f)).expect("draw");
+    frame
+        .buffer
+        .content
+        .iter()
+        .filter(|c| c.fg != Color::Reset || c.bg != Color::Reset)
+        .map(|c| (c.fg, c.bg))
+        .collect()
+}
+
+#[test]
+fn no_color_draws_the_same_text_without_a_hue() {
+    use ratatui::style::Modifier;
+    let mut app = browse_loaded(100, 20, 30);
+    let coloured = draw(&app);
+    assert!(!colours(&app).is_empty(), "browse uses colours by default");
+    app.set_monochrome(true);
+    assert_eq!(colours(&app), Vec::new());
+    // The same text, and the selection still shows (reverse video is not a colour).
+    assert_eq!(draw(&app), coloured);
+    let size = app.env().size;
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(size.width, size.height))
+            .expect("terminal");
+    let frame = terminal.draw(|f| app.render(f)).expect("draw");
+    assert!(
+        frame
+            .buffer
+            .content
+            .iter()
+            .any(|c| c.modifier.contains(Modifier::REVERSED)),
+        "the selected row keeps its reverse video"
+    );
+}

@@ -43,10 +43,11 @@ impl Tmux {
             std::fs::write(&config, text).expect("config written");
         }
         let script = format!(
-            "env PINSCOPE_DATA_DIR='{}' PINSCOPE_CONFIG='{}' TZ=UTC RUST_BACKTRACE=0 {env} '{BIN}' {args}; \
+            "env PINSCOPE_DATA_DIR='{}' PINSCOPE_STATE_DIR='{}' PINSCOPE_CONFIG='{}' TZ=UTC RUST_BACKTRACE=0 {env} '{BIN}' {args}; \
              echo \"exit-status=$?\"; stty -a | tr ' ' '\\n' | grep -x -- '-\\{{0,1\\}}icanon'; \
              echo shell-done; sleep 120",
             data.display(),
+            dir.path().join("state").display(),
             config.display()
         );
         let t = Tmux { socket, dir };
@@ -130,6 +131,15 @@ impl Tmux {
 
     fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
+    }
+
+    fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    /// The pane with its colours and attributes as escape sequences.
+    fn screen_with_attributes(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-e"])
     }
 }
 
@@ -236,7 +246,7 @@ fn a_panic_in_a_task_restores_the_terminal_then_reports() {
 }
 
 #[test]
-fn lookup_in_the_demo_is_remembered_in_the_data_dir() {
+fn lookup_in_the_demo_is_remembered_in_the_state_dir() {
     if tmux_missing() {
         return;
     }
@@ -250,8 +260,12 @@ fn lookup_in_the_demo_is_remembered_in_the_data_dir() {
     t.keys(&["C-c"]);
     let screen = t.wait_for("shell-done");
     assert!(screen.contains("exit-status=0"), "{screen}");
-    let saved = std::fs::read_to_string(t.data_dir().join("recent_lookups")).expect("saved");
+    let saved = std::fs::read_to_string(t.state_dir().join("recent_lookups")).expect("saved");
     assert_eq!(saved.trim(), "199620b4-df1a-46e8-ab59-9e9ed9af7106");
+    assert!(
+        !t.data_dir().join("recent_lookups").exists(),
+        "recent lookups are state, not data"
+    );
 }
 
 #[test]
@@ -320,4 +334,45 @@ fn the_default_profile_of_the_config_opens_with_its_label_and_keys() {
     let screen = t.wait_for("shell-done");
     assert!(screen.contains("exit-status=0"), "{screen}");
     rt.block_on(emu.shutdown());
+}
+
+/// Whether a pane captured with `-e` sets a foreground or background colour anywhere.
+fn has_colour(captured: &str) -> bool {
+    captured.split("\x1b[").skip(1).any(|seq| {
+        let params = seq.split('m').next().unwrap_or("");
+        params.split(';').any(|p| {
+            matches!(
+                p.parse::<u16>(),
+                Ok(30..=37 | 38 | 40..=47 | 48 | 90..=97 | 100..=107)
+            )
+        })
+    })
+}
+
+#[test]
+fn no_color_in_the_environment_takes_the_colours_out() {
+    if tmux_missing() {
+        return;
+    }
+    let coloured = Tmux::start("colour", "demo");
+    coloured.wait_for("Customizations 340");
+    let screen = coloured.screen_with_attributes();
+    assert!(
+        has_colour(&screen),
+        "the demo has colours by default:\n{screen:?}"
+    );
+    coloured.keys(&["q"]);
+    coloured.wait_for("shell-done");
+
+    let plain = Tmux::start_with("no-colour", "demo", None, "NO_COLOR=1");
+    plain.wait_for("Customizations 340");
+    let screen = plain.screen_with_attributes();
+    assert!(
+        !has_colour(&screen),
+        "NO_COLOR set, yet colours:\n{screen:?}"
+    );
+    assert!(screen.contains("100 of 340 loaded"), "{screen}");
+    plain.keys(&["q"]);
+    let screen = plain.wait_for("shell-done");
+    assert!(screen.contains("exit-status=0"), "{screen}");
 }

@@ -302,7 +302,10 @@ impl AgendaScreen {
                     return Line::raw("");
                 };
                 let pin = c.pins().nth(e.pin);
-                let time = e.at.to_zoned(env.tz.clone()).strftime("%H:%M").to_string();
+                let time =
+                    e.at.to_zoned_datetime(env.tz.clone())
+                        .strftime("%H:%M")
+                        .to_string();
                 let position = pin
                     .and_then(|p| p.position())
                     .map_or_else(|| "?".to_string(), |p| p.to_string());

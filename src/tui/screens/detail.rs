@@ -21,7 +21,7 @@ use crate::tui::screens::pager::Pager;
 use crate::tui::screens::{Ctx, Env, Input, Route, Screen};
 use crate::tui::widgets::list::Scroll;
 use crate::tui::widgets::text_field::TextField;
-use crate::tui::widgets::{theme, truncate};
+use crate::tui::widgets::{theme, truncate, wrap};
 
 /// Fields shown in their own rows: the contract's and the server's; anything else is
 /// listed under "other fields".
@@ -36,34 +36,6 @@ fn pin_shown(k: &str) -> bool {
 
 /// Where a pin's sentence starts: after the position and the state.
 const PIN_INDENT: usize = 21;
-
-/// Splits `text` into lines of at most `width` characters, at spaces where it can.
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut out = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        let fits = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
-        if !line.is_empty() && fits > width {
-            out.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-        // A word longer than the line is cut.
-        while line.chars().count() > width {
-            let head: String = line.chars().take(width).collect();
-            let tail: String = line.chars().skip(width).collect();
-            out.push(head);
-            line = tail;
-        }
-    }
-    if !line.is_empty() || out.is_empty() {
-        out.push(line);
-    }
-    out
-}
 
 /// How many characters of the id must be typed to delete.
 const CONFIRM_CHARS: usize = 8;
@@ -623,18 +595,5 @@ impl Screen for Detail {
         if let Some(confirm) = &self.confirm {
             self.render_confirm(frame, area, confirm, env);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::wrap;
-
-    #[test]
-    fn wraps_at_spaces_and_cuts_long_words() {
-        assert_eq!(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
-        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
-        assert_eq!(wrap("", 4), [""]);
-        assert_eq!(wrap("short", 40), ["short"]);
     }
 }

@@ -28,7 +28,6 @@ use crate::api::{ApiError, Customization, ListQuery, Summary};
 use crate::diff::{Change, diff};
 use crate::health::lint::{Finding, Neighbours, Rule};
 use crate::tui::drafts::{self, Draft};
-use crate::tui::external;
 use crate::tui::keys::{Action, Context};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, Remote, ReqId};
 use crate::tui::screens::{Ctx, Env, Input, Route, Screen, Tone};
@@ -688,7 +687,7 @@ impl Editor {
         self.form.quiet_missing = false;
         self.rebuild(obj, ctx.env);
         self.touched(ctx);
-        let lines = external::line_map(&text);
+        let lines = crate::api::field_lines::FieldLines::new(&text);
         let violations = self.form.violations();
         if violations.is_empty() {
             self.banner = Some((Tone::Info, "Updated from the editor".into()));
@@ -696,7 +695,7 @@ impl Editor {
             let n = violations.len();
             let listed = violations
                 .iter()
-                .map(|v| format!("line {}: {v}", external::line_of(&lines, &v.path)))
+                .map(|v| format!("line {}: {v}", lines.line_of(&v.path)))
                 .collect();
             self.overlay = Some(Overlay::Problems {
                 title: format!(

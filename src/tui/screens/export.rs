@@ -27,7 +27,7 @@ use crate::tui::widgets::{theme, truncate};
 pub fn default_file_name(now: Timestamp, tz: &TimeZone) -> String {
     format!(
         "pinscope-export-{}.ndjson",
-        now.to_zoned(tz.clone()).strftime("%Y%m%d-%H%M%S")
+        now.to_zoned_datetime(tz.clone()).strftime("%Y%m%d-%H%M%S")
     )
 }
 

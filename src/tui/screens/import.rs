@@ -28,15 +28,16 @@ use ratatui::widgets::{Block, BorderType, Clear, Gauge, Paragraph};
 use crate::api::model::ConflictStrategy;
 use crate::import::{CancelToken, Counts, Event, ExistingMode, MAX_CHUNK_LINES, Outcome};
 use crate::tui::jobs::{
-    self, Finished, InvalidLine, MAX_INVALID_KEPT, Planned, ScanJob, SendJob, Shared,
+    Finished, InvalidLine, MAX_INVALID_KEPT, Planned, ScanJob, SendJob, Shared,
 };
 use crate::tui::keys::{Action, Context};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, ImportReply, Remote};
+use crate::tui::recent;
 use crate::tui::screens::{Ctx, Env, Input, Screen};
 use crate::tui::widgets::list::Scroll;
 use crate::tui::widgets::path_field::PathField;
 use crate::tui::widgets::text_field::TextField;
-use crate::tui::widgets::{theme, truncate};
+use crate::tui::widgets::{theme, truncate, wrap};
 
 /// The strategies, in the order they are offered, with what each does to a line whose
 /// target is already stored.
@@ -163,7 +164,7 @@ impl ImportScreen {
     pub fn new(data_dir: Option<PathBuf>) -> ImportScreen {
         let recent = data_dir
             .as_deref()
-            .map(|d| jobs::load_recent_files(&d.join(jobs::RECENT_IMPORTS_FILE)))
+            .map(|d| recent::IMPORTS.load(&d.join(recent::IMPORTS.file_name)))
             .unwrap_or_default();
         ImportScreen {
             data_dir,
@@ -214,7 +215,7 @@ impl ImportScreen {
     fn recent_list(&self) -> Option<PathBuf> {
         self.data_dir
             .as_deref()
-            .map(|d| d.join(jobs::RECENT_IMPORTS_FILE))
+            .map(|d| d.join(recent::IMPORTS.file_name))
     }
 
     /// The file's name as shown.
@@ -410,7 +411,7 @@ impl ImportScreen {
     /// there is no data dir. A report (or its journal) that exists belongs to another import:
     /// a new run takes the next free name, `NAME-YYYYMMDD-HHMMSS-2.report.ndjson`...
     fn report_path(&self, now: Timestamp, tz: &TimeZone) -> PathBuf {
-        let stamp = now.to_zoned(tz.clone()).strftime("%Y%m%d-%H%M%S");
+        let stamp = now.to_zoned_datetime(tz.clone()).strftime("%Y%m%d-%H%M%S");
         let stem = self.input.file_stem().map_or_else(
             || "import".to_string(),
             |s| s.to_string_lossy().into_owned(),
@@ -838,40 +839,6 @@ fn field_lines(label: &str, value: &str, width: u16, style: Style) -> Vec<Line<'
     }
     if out.is_empty() {
         out.push(Line::styled(format!(" {label}"), theme::label()));
-    }
-    out
-}
-
-/// Cuts `text` into lines of at most `width` characters, between words when it can (a
-/// path has none, so it is cut anywhere).
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut out: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    for word in text.split(' ') {
-        let wl = word.chars().count();
-        let cl = cur.chars().count();
-        if cl > 0 && cl + 1 + wl <= width {
-            cur.push(' ');
-            cur.push_str(word);
-            continue;
-        }
-        if cl > 0 {
-            out.push(std::mem::take(&mut cur));
-        }
-        let chars: Vec<char> = word.chars().collect();
-        let mut pieces = chars.chunks(width).peekable();
-        while let Some(p) = pieces.next() {
-            let p: String = p.iter().collect();
-            if pieces.peek().is_some() {
-                out.push(p);
-            } else {
-                cur = p;
-            }
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
     }
     out
 }
@@ -1753,17 +1720,6 @@ mod tests {
         assert_eq!(duration(std::time::Duration::from_millis(1500)), "1.5s");
         assert_eq!(duration(std::time::Duration::from_secs(185)), "3m 05s");
         assert_eq!(duration(std::time::Duration::from_secs(3720)), "1h 02m");
-    }
-
-    #[test]
-    fn wraps_between_words_and_cuts_long_ones() {
-        assert_eq!(
-            wrap("3 invalid, 2 repeated", 11),
-            ["3 invalid,", "2 repeated"]
-        );
-        assert_eq!(wrap("/a/very/long/path", 6), ["/a/ver", "y/long", "/path"]);
-        assert_eq!(wrap("go /a/very/long", 6), ["go", "/a/ver", "y/long"]);
-        assert_eq!(wrap("", 5), Vec::<String>::new());
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub fn interpret(text: &str, now: Timestamp, tz: &TimeZone) -> DateState {
 
 /// `Sat 1 Feb 2025 14:00 CET`: an instant in words, in `tz`.
 pub fn describe(at: Timestamp, tz: &TimeZone) -> String {
-    at.to_zoned(tz.clone())
+    at.to_zoned_datetime(tz.clone())
         .strftime("%a %-d %b %Y %H:%M %Z")
         .to_string()
 }

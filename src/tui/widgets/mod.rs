@@ -55,6 +55,21 @@ pub fn osc52(text: &str) -> String {
     format!("\x1b]52;c;{b64}\x07")
 }
 
+/// Splits `text` into lines of at most `width` terminal columns (display width: a CJK
+/// character takes two), between words where it can; a word longer than a line (a path, an
+/// id) is cut. Empty text is one empty line.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let opts = textwrap::Options::new(width.max(1))
+        .break_words(true)
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit);
+    textwrap::wrap(text, opts)
+        .into_iter()
+        .map(std::borrow::Cow::into_owned)
+        .collect()
+}
+
 /// Cuts `s` to at most `width` columns, ending with `…` when cut.
 pub fn truncate(s: &str, width: usize) -> String {
     use unicode_width::UnicodeWidthChar;
@@ -82,6 +97,33 @@ pub fn truncate(s: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wraps_between_words_and_cuts_long_ones() {
+        assert_eq!(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
+        assert_eq!(wrap("aaa bbb ccc", 8), ["aaa bbb", "ccc"]);
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(
+            wrap("3 invalid, 2 repeated", 11),
+            ["3 invalid,", "2 repeated"]
+        );
+        assert_eq!(wrap("/a/very/long/path", 6), ["/a/ver", "y/long", "/path"]);
+        assert_eq!(wrap("go /a/very/long", 6), ["go", "/a/ver", "y/long"]);
+        assert_eq!(wrap("", 4), [""]);
+        assert_eq!(wrap("short", 40), ["short"]);
+    }
+
+    #[test]
+    fn wraps_by_display_width_not_chars() {
+        // Each of these characters takes two columns: three fill a line of six.
+        assert_eq!(wrap("日本語 テキスト", 6), ["日本語", "テキス", "ト"]);
+        for line in wrap("Größe ändern 日本語のテキスト and more", 7) {
+            assert!(
+                unicode_width::UnicodeWidthStr::width(line.as_str()) <= 7,
+                "{line:?}"
+            );
+        }
+    }
 
     #[test]
     fn osc52_encodes() {

@@ -1,6 +1,25 @@
 //! Colours and styles, in one place.
 
+use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier, Style};
+
+/// The variable that asks for no colours (<https://no-color.org>): set and not empty.
+pub const NO_COLOR_ENV: &str = "NO_COLOR";
+
+/// Whether the environment asks for no colours.
+pub fn no_color_requested() -> bool {
+    std::env::var_os(NO_COLOR_ENV).is_some_and(|v| !v.is_empty())
+}
+
+/// Takes every colour out of a drawn frame, keeping bold, underline and reverse video
+/// (which carry the selection and the emphasis without a hue).
+pub fn strip_colors(buf: &mut Buffer) {
+    for cell in &mut buf.content {
+        cell.fg = Color::Reset;
+        cell.bg = Color::Reset;
+        cell.underline_color = Color::Reset;
+    }
+}
 
 pub const ACCENT: Color = Color::Cyan;
 pub const MUTED: Color = Color::DarkGray;

@@ -16,7 +16,7 @@ use crate::tui::fmt;
 use crate::tui::keys::Action;
 use crate::tui::screens::{Env, Tone};
 use crate::tui::widgets::date_field::{DateField, DateState, describe};
-use crate::tui::widgets::{centered, theme, truncate};
+use crate::tui::widgets::{centered, theme, truncate, wrap};
 
 /// Width of the label column.
 const LABEL_W: u16 = 14;
@@ -30,34 +30,6 @@ struct Row<'a> {
     height: u16,
     focused: bool,
     draw: Draw<'a>,
-}
-
-/// Splits `text` into lines of at most `width` columns, at spaces where it can.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(8);
-    let mut out = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        let wlen = word.chars().count();
-        let llen = line.chars().count();
-        if llen > 0 && llen + 1 + wlen > width {
-            out.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-        while line.chars().count() > width {
-            let head: String = line.chars().take(width).collect();
-            let rest: String = line.chars().skip(width).collect();
-            out.push(head);
-            line = rest;
-        }
-    }
-    if !line.is_empty() || out.is_empty() {
-        out.push(line);
-    }
-    out
 }
 
 fn error_lines(msgs: &[String], width: u16) -> Vec<Line<'static>> {
@@ -987,17 +959,5 @@ fn draw_rows(frame: &mut Frame, area: Rect, rows: &[Row]) {
             frame,
             Rect::new(area.x, area.y + rel as u16, area.width, height),
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wraps_at_spaces_and_cuts_long_words() {
-        assert_eq!(wrap("aaa bbb ccc", 8), ["aaa bbb", "ccc"]);
-        assert_eq!(wrap("", 10), [""]);
-        assert_eq!(wrap("abcdefghijkl", 8), ["abcdefgh", "ijkl"]);
     }
 }
