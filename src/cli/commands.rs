@@ -9,7 +9,7 @@ use clap::{Args, CommandFactory};
 use super::output::{Ndjson, print_lines, print_object};
 use super::{Cli, Failure, GlobalArgs, Outcome, Target, block_on, exit, input, interactive, note};
 use crate::api::client::MAX_PAGE;
-use crate::api::{ApiError, ExportQuery, ListQuery};
+use crate::api::{ApiError, Customization, ExportQuery, ListQuery};
 
 const TARGET_TYPES: [&str; 3] = ["item", "criteria", "all"];
 
@@ -109,18 +109,18 @@ pub struct DeleteArgs {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Only this model
-    #[arg(long, value_name = "M")]
-    pub model: Option<String>,
-    /// Only customizations with this tag
-    #[arg(long, value_name = "T")]
-    pub tag: Option<String>,
-    /// Only this target type
-    #[arg(long, value_name = "T", value_parser = TARGET_TYPES)]
-    pub target_type: Option<String>,
-    /// Only this target identity
-    #[arg(long, value_name = "I")]
-    pub target_identity: Option<String>,
+    /// Only this model (repeat for any of several)
+    #[arg(long = "model", value_name = "M")]
+    pub models: Vec<String>,
+    /// Only customizations with this tag (repeat for any of several)
+    #[arg(long = "tag", value_name = "T")]
+    pub tags: Vec<String>,
+    /// Only this target type (repeat for any of several)
+    #[arg(long = "target-type", value_name = "T", value_parser = TARGET_TYPES)]
+    pub target_types: Vec<String>,
+    /// Only this target identity (repeat for any of several)
+    #[arg(long = "target-identity", value_name = "I")]
+    pub target_identities: Vec<String>,
     /// Leave out pins whose window has ended
     #[arg(long)]
     pub remove_expired_pins: bool,
@@ -165,12 +165,21 @@ pub fn list(g: &GlobalArgs, a: ListArgs) -> Outcome {
             out.write(c)?;
         }
         let shown = out.finish()?;
-        if std::io::stderr().is_terminal() {
-            let from = q.offset.unwrap_or(0);
+        let from = q.offset.unwrap_or(0);
+        // Rows left out are said on stderr even when stdout is a file: `list > all.ndjson`
+        // must not look complete when it is not.
+        if from.saturating_add(shown) < page.total {
+            let at = if from > 0 {
+                format!(" from offset {from}")
+            } else {
+                String::new()
+            };
             note(&format!(
-                "{shown} of {} (from offset {from}); --all for every page",
+                "{shown} of {} shown{at}; --all for every one",
                 page.total
             ));
+        } else if std::io::stderr().is_terminal() {
+            note(&format!("{shown} of {} (from offset {from})", page.total));
         }
         return Ok(());
     }
@@ -296,16 +305,18 @@ pub fn update(g: &GlobalArgs, a: UpdateArgs) -> Outcome {
     let conn = target.connect()?;
     let production = conn.session.production;
     let ask_first = !a.yes && interactive() && (a.diff || production);
+    // The service's version first: an update that changes nothing sends nothing.
+    let current = block_on(conn.client.get(&a.id))?.map_err(|e| Failure::api(&e))?;
+    let changes = update_changes(&current, &c);
     if a.diff {
-        let current = block_on(conn.client.get(&a.id))?.map_err(|e| Failure::api(&e))?;
-        let changes = crate::diff::diff(
-            &serde_json::Value::Object(current.0),
-            &serde_json::Value::Object(c.0.clone()),
-        );
-        if changes.is_empty() {
-            note("no field differs from the server's version");
-        }
         print_lines(changes.iter().map(ToString::to_string))?;
+    }
+    if changes.is_empty() {
+        note(&format!(
+            "no field differs from the service's version: nothing was sent ({} is unchanged)",
+            a.id
+        ));
+        return Ok(());
     }
     if ask_first {
         let ok = if production {
@@ -315,13 +326,26 @@ pub fn update(g: &GlobalArgs, a: UpdateArgs) -> Outcome {
         };
         if !ok {
             note("not replaced");
-            return Err(Failure::quiet(exit::USAGE));
+            return Err(Failure::quiet(exit::DECLINED));
         }
     }
     block_on(conn.client.update(&a.id, &c))?.map_err(|e| Failure::api(&e))?;
     tracing::info!(id = %a.id, "updated");
     note(&format!("updated {}", a.id));
     Ok(())
+}
+
+/// What replacing `current` with `new` changes, leaving out the fields the service sets
+/// (`id`, `created_at`, `creator`, `available`): a file without them changes nothing there.
+fn update_changes(current: &Customization, new: &Customization) -> Vec<crate::diff::Change> {
+    let strip = |c: &Customization| {
+        let mut m = c.0.clone();
+        for f in crate::api::model::SERVER_FIELDS {
+            m.remove(f);
+        }
+        serde_json::Value::Object(m)
+    };
+    crate::diff::diff(&strip(current), &strip(new))
 }
 
 /// `pinscope delete ID [--yes]`.
@@ -357,7 +381,7 @@ pub fn delete(g: &GlobalArgs, a: DeleteArgs) -> Outcome {
         };
         if !ok {
             note("not deleted");
-            return Err(Failure::quiet(exit::USAGE));
+            return Err(Failure::quiet(exit::DECLINED));
         }
     }
     block_on(conn.client.delete(&a.id))?.map_err(|e| Failure::api(&e))?;
@@ -380,17 +404,19 @@ pub fn export(g: &GlobalArgs, a: ExportArgs) -> Outcome {
         Some(p) => Ndjson::file(p)?,
         None => Ndjson::stdout(),
     };
-    let q = ExportQuery {
-        model: a.model,
-        tag: a.tag,
-        target_type: a.target_type,
-        target_identity: a.target_identity,
-        remove_expired_pins: a.remove_expired_pins,
-        remove_nonexisting_item_pins: a.remove_nonexisting_item_pins,
-    };
-    let rows = block_on(conn.client.export(&q))?.map_err(|e| Failure::api(&e))?;
-    for c in &rows {
-        out.write(c)?;
+    // The endpoint takes one value per filter: one request per combination, each
+    // customization written once.
+    let mut seen: HashSet<String> = HashSet::new();
+    for q in export_queries(&a) {
+        let rows = block_on(conn.client.export(&q))?.map_err(|e| Failure::api(&e))?;
+        for c in &rows {
+            if let Some(id) = c.id()
+                && !seen.insert(id.to_string())
+            {
+                continue;
+            }
+            out.write(c)?;
+        }
     }
     let n = out.finish()?;
     match &a.output {
@@ -399,6 +425,36 @@ pub fn export(g: &GlobalArgs, a: ExportArgs) -> Outcome {
         None => {}
     }
     Ok(())
+}
+
+/// The export requests that together select what the filters of `a` select: one per
+/// combination of their values.
+fn export_queries(a: &ExportArgs) -> Vec<ExportQuery> {
+    fn or_any(v: &[String]) -> Vec<Option<String>> {
+        if v.is_empty() {
+            vec![None]
+        } else {
+            v.iter().cloned().map(Some).collect()
+        }
+    }
+    let mut out = Vec::new();
+    for model in or_any(&a.models) {
+        for tag in or_any(&a.tags) {
+            for target_type in or_any(&a.target_types) {
+                for target_identity in or_any(&a.target_identities) {
+                    out.push(ExportQuery {
+                        model: model.clone(),
+                        tag: tag.clone(),
+                        target_type: target_type.clone(),
+                        target_identity,
+                        remove_expired_pins: a.remove_expired_pins,
+                        remove_nonexisting_item_pins: a.remove_nonexisting_item_pins,
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 /// `pinscope completions SHELL`.

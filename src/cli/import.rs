@@ -425,7 +425,7 @@ fn confirm_production(profile: &str, lines: u64, yes: bool) -> Outcome {
         Ok(())
     } else {
         note("nothing was sent");
-        Err(Failure::quiet(exit::USAGE))
+        Err(Failure::quiet(exit::DECLINED))
     }
 }
 
@@ -605,8 +605,9 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
 
 /// `pinscope copy --from A --to B`.
 pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
-    let from = Target::open_profile(g, &a.from)?;
-    let to = Target::open_profile(g, &a.to)?;
+    let config = g.load_config()?;
+    let from = Target::open_profile(&config, &a.from)?;
+    let to = Target::open_profile(&config, &a.to)?;
     let same = |t: &Target| {
         (
             t.selected.profile.host.trim_end_matches('/').to_string(),
