@@ -51,6 +51,7 @@ fn app() -> App {
             read_only: false,
             tracker: "bench".into(),
             host: "http://127.0.0.1:7700".into(),
+            session_args: "--profile demo".into(),
         },
         keymap: Keymap::default(),
         tz: TimeZone::get("Europe/Prague").expect("zone"),

@@ -101,6 +101,8 @@ pub struct App {
     quit: bool,
     /// The earliest time a screen asked to be woken at.
     wake_at: Option<Timestamp>,
+    /// What to print on stderr after the terminal is restored, by key.
+    exit_notes: Vec<(String, String)>,
 }
 
 impl App {
@@ -126,6 +128,7 @@ impl App {
             dirty: true,
             quit: false,
             wake_at: None,
+            exit_notes: Vec::new(),
         }
     }
 
@@ -140,6 +143,13 @@ impl App {
         self.dirty = true;
     }
 
+    /// Prints `text` on stderr once the app has ended and the terminal is restored (a
+    /// later note with the same `key` replaces it).
+    pub fn note_on_exit(&mut self, key: &str, text: impl Into<String>) {
+        self.exit_notes.retain(|(k, _)| k != key);
+        self.exit_notes.push((key.to_string(), text.into()));
+    }
+
     pub fn env(&self) -> &Env {
         &self.env
     }
@@ -151,6 +161,16 @@ impl App {
 
     pub fn should_quit(&self) -> bool {
         self.quit
+    }
+
+    /// What screens asked to print once the terminal is restored, one per line (`None`
+    /// when nothing).
+    pub fn exit_note(&self) -> Option<String> {
+        if self.exit_notes.is_empty() {
+            return None;
+        }
+        let texts: Vec<&str> = self.exit_notes.iter().map(|(_, t)| t.as_str()).collect();
+        Some(texts.join("\n"))
     }
 
     /// Whether anything changed since the last frame.
@@ -267,7 +287,9 @@ impl App {
 
     fn on_key(&mut self, key: KeyEvent) {
         if is_ctrl_c(&key) {
-            self.begin_quit();
+            if !self.interrupt() {
+                self.begin_quit();
+            }
             return;
         }
         let Some(top) = self.stack.last() else {
@@ -284,6 +306,22 @@ impl App {
             Some(action) => self.with_top(|s, ctx| s.on_input(Input::Action(action), ctx)),
             None => self.with_top(|s, ctx| s.on_input(Input::Key(key), ctx)),
         }
+    }
+
+    /// Offers Ctrl-C to the screens, top first; `true` when one handled it.
+    fn interrupt(&mut self) -> bool {
+        let area = self.main_area();
+        let mut commands = Vec::new();
+        let mut handled = false;
+        for index in (0..self.stack.len()).rev() {
+            let mut ctx = Ctx::new(&self.env, area, index, &mut self.next_id, &mut commands);
+            if self.stack[index].on_interrupt(&mut ctx) {
+                handled = true;
+                break;
+            }
+        }
+        self.apply(commands);
+        handled
     }
 
     fn on_mouse(&mut self, ev: MouseEvent) {
@@ -372,6 +410,10 @@ impl App {
                 }
                 Command::RemoveDraft(path) => self.effects.push(Effect::RemoveDraft(path)),
                 Command::ExternalEdit(text) => self.effects.push(Effect::ExternalEdit(text)),
+                Command::NoteOnExit { key, text } => {
+                    self.exit_notes.retain(|(k, _)| *k != key);
+                    self.exit_notes.push((key, text));
+                }
             }
         }
         if self.stack.is_empty() && !self.quit {
@@ -561,7 +603,7 @@ where
         if app.should_quit() {
             return Ok(Exit {
                 reason: ExitReason::Quit,
-                message: None,
+                message: app.exit_note(),
             });
         }
         if app.is_dirty() {
@@ -609,7 +651,7 @@ where
             }
             return Ok(Exit {
                 reason: ExitReason::Terminated,
-                message: None,
+                message: app.exit_note(),
             });
         }
     }

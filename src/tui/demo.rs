@@ -140,6 +140,8 @@ async fn demo(
         session,
         recent_file: recent::default_path(),
         tz,
+        config: None,
+        warnings: Vec::new(),
     };
     if args.crash_after_start {
         tokio::spawn(async {

@@ -294,6 +294,12 @@ pub struct Launch {
     pub recent_file: Option<PathBuf>,
     /// The user's time zone, being worked out (see [`system_time_zone`]).
     pub tz: std::thread::JoinHandle<TimeZone>,
+    /// The config file named on the command line (or in `PINSCOPE_CONFIG`), for commands
+    /// shown to be run by hand.
+    pub config: Option<PathBuf>,
+    /// Warnings about the config or the key: shown in the UI, printed again after it ends
+    /// (the alternate screen would hide them if printed before).
+    pub warnings: Vec<String>,
 }
 
 /// Starts working out the system's time zone on a thread of its own: finding its name
@@ -309,10 +315,19 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
         session,
         recent_file,
         tz,
+        config,
+        warnings,
     } = launch;
     let keymap = keys::Keymap::with_overrides(&session.keys).map_err(|e| e.to_string())?;
     let client = Client::new(session.client.clone()).map_err(|e| e.to_string())?;
-    let profile = screens::Profile::from_session(&session);
+    let mut profile = screens::Profile::from_session(&session);
+    if let Some(c) = config {
+        profile.session_args = format!(
+            "--config {} {}",
+            screens::shell_quote(&c.display().to_string()),
+            profile.session_args
+        );
+    }
     drop(session);
     let recent = recent_file.as_deref().map(recent::load).unwrap_or_default();
     let worker = worker::spawn(client);
@@ -331,6 +346,11 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
     });
     app.set_drafts_dir(crate::config::data_dir().map(|d| d.join("drafts")));
     app.open_boxed(root);
+    if !warnings.is_empty() {
+        app.show_error(format!("warning: {}", warnings.join("; ")));
+        let lines: Vec<String> = warnings.iter().map(|w| format!("warning: {w}")).collect();
+        app.note_on_exit("config-warnings", lines.join("\n"));
+    }
     let (input, switch) = terminal_input();
     let result = run(
         &mut terminal,
@@ -365,8 +385,14 @@ pub fn finish(result: Result<Exit, String>) -> ExitCode {
     match result {
         Ok(Exit {
             reason: ExitReason::Quit | ExitReason::Terminated | ExitReason::InputClosed,
-            ..
-        }) => ExitCode::SUCCESS,
+            message,
+        }) => {
+            // Notes the screens left for after the end (how to resume an import, say).
+            if let Some(m) = message {
+                eprintln!("{m}");
+            }
+            ExitCode::SUCCESS
+        }
         Ok(Exit { message, .. }) => {
             if let Some(m) = message {
                 eprintln!("error: {m}");
@@ -380,8 +406,9 @@ pub fn finish(result: Result<Exit, String>) -> ExitCode {
     }
 }
 
-/// `pinscope` with a session: the TUI on browse.
-pub fn launch(session: Session) -> ExitCode {
+/// `pinscope` with a session: the TUI on browse. `config` is the config file named on
+/// the command line, if any; `warnings` are shown in the UI and printed after it.
+pub fn launch(session: Session, config: Option<PathBuf>, warnings: Vec<String>) -> ExitCode {
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => {
@@ -393,6 +420,8 @@ pub fn launch(session: Session) -> ExitCode {
         session,
         recent_file: recent::default_path(),
         tz: system_time_zone(),
+        config,
+        warnings,
     };
     finish(rt.block_on(open(launch, Box::new(Browse::new()))))
 }
@@ -424,6 +453,8 @@ pub fn launch_first_run(config_path: String) -> ExitCode {
         session,
         recent_file: None,
         tz: system_time_zone(),
+        config: None,
+        warnings: Vec::new(),
     };
     finish(rt.block_on(open(launch, Box::new(FirstRun::new(config_path)))))
 }
@@ -432,20 +463,26 @@ pub fn launch_first_run(config_path: String) -> ExitCode {
 /// config's default), or the first-run screen when there is no config. This is the one
 /// place the TUI reads the config.
 pub fn launch_default(g: &crate::cli::GlobalArgs) -> ExitCode {
-    let cfg = match g.load_config() {
+    // Warnings are not printed here: the alternate screen would hide them at once.
+    let cfg = match crate::config::load_default(g.config.as_deref()) {
         Ok(cfg) => cfg,
-        Err(f) => return crate::cli::finish(Err(f)),
+        Err(e) => return crate::cli::finish(Err(e.into())),
     };
     let choice = g.choice();
     if cfg.is_first_run() && choice == crate::config::Choice::default() {
+        for w in &cfg.warnings {
+            crate::cli::warn(w);
+        }
         return launch_first_run(cfg.path.display().to_string());
     }
     match cfg.session(&choice) {
         Ok(resolved) => {
-            for w in &resolved.warnings {
-                crate::cli::warn(w);
+            let mut warnings = cfg.warnings.clone();
+            warnings.extend(resolved.warnings.iter().cloned());
+            for w in &warnings {
+                tracing::warn!("{w}");
             }
-            launch(resolved.session)
+            launch(resolved.session, g.config.clone(), warnings)
         }
         Err(e) => crate::cli::finish(Err(e.into())),
     }

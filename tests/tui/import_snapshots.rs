@@ -468,11 +468,18 @@ fn import_cancelled_summary() {
     assert_eq!(app.in_flight(), 0);
     let text = draw(&app);
     assert!(text.contains("Import cancelled"), "{text}");
+    // A command that works as printed: it names the profile the import used.
     assert!(
-        text.contains("pinscope import /shop/catalog.ndjson --resume --report"),
+        text.contains("pinscope --profile demo import /shop/catalog.ndjson --resume --report"),
         "{text}"
     );
     assert_snapshot!(text);
+    // The same command is printed once the terminal is back.
+    let note = app.exit_note().expect("a note for the exit");
+    assert!(
+        note.contains("pinscope --profile demo import /shop/catalog.ndjson --resume --report"),
+        "{note}"
+    );
 }
 
 #[test]
@@ -670,4 +677,63 @@ fn import_that_cannot_start_says_why() {
     assert!(text.contains("Import failed"), "{text}");
     assert!(text.contains("unfinished import"), "{text}");
     assert!(text.contains("nothing was sent"), "{text}");
+}
+
+#[test]
+fn export_asks_before_replacing_a_file_and_the_default_keeps_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let target = dir.path().join("precious.ndjson");
+    std::fs::write(&target, "12345").expect("write");
+    let data = sample(3);
+    let (mut app, effects) = app_with(options(100, 16), Browse::new());
+    answer_all(&mut app, effects, serve(&data));
+    feed(&mut app, [key('x')]);
+    feed(&mut app, [Msg::Paste(target.display().to_string())]);
+    // Enter on an existing file asks first, with its size and date; nothing is sent.
+    let effects = feed(&mut app, [code(KeyCode::Enter)]);
+    assert!(requests(&effects).is_empty(), "{effects:?}");
+    let text = draw(&app);
+    assert!(text.contains("Replace the file?"), "{text}");
+    assert!(text.contains("already exists"), "{text}");
+    assert!(text.contains("(5 B, modified "), "{text}");
+    assert!(text.contains("n/Enter keeps it (the default)"), "{text}");
+    // Enter again is the default: no.
+    let effects = feed(&mut app, [code(KeyCode::Enter)]);
+    assert!(requests(&effects).is_empty(), "{effects:?}");
+    let text = draw(&app);
+    assert!(!text.contains("Replace the file?"), "{text}");
+    assert!(text.contains("Kept the existing file"), "{text}");
+    assert_eq!(app.screen_names(), ["browse", "export"]);
+    // n and Esc say no too.
+    for no in [key('n'), code(KeyCode::Esc)] {
+        assert!(requests(&feed(&mut app, [code(KeyCode::Enter)])).is_empty());
+        assert!(draw(&app).contains("Replace the file?"));
+        assert!(requests(&feed(&mut app, [no])).is_empty());
+        assert_eq!(app.screen_names(), ["browse", "export"]);
+        assert!(!draw(&app).contains("Replace the file?"));
+    }
+    // y replaces: the export is asked for, into that file.
+    feed(&mut app, [code(KeyCode::Enter)]);
+    let reqs = requests(&feed(&mut app, [key('y')]));
+    let [(_, ApiRequest::ExportFile(job))] = reqs.as_slice() else {
+        panic!("{reqs:?}");
+    };
+    assert_eq!(job.path, target);
+    assert_eq!(std::fs::read_to_string(&target).expect("read"), "12345");
+}
+
+#[test]
+fn export_to_a_new_file_does_not_ask() {
+    let dir = tempfile::tempdir().expect("dir");
+    let target = dir.path().join("new.ndjson");
+    let data = sample(3);
+    let (mut app, effects) = app_with(options(100, 16), Browse::new());
+    answer_all(&mut app, effects, serve(&data));
+    feed(
+        &mut app,
+        [key('x'), Msg::Paste(target.display().to_string())],
+    );
+    let reqs = requests(&feed(&mut app, [code(KeyCode::Enter)]));
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    assert!(!draw(&app).contains("Replace the file?"));
 }

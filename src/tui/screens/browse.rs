@@ -405,6 +405,10 @@ impl Browse {
             Action::Bottom => self.move_by(isize::MAX / 2, ctx),
             Action::Open => self.open_selected(ctx),
             Action::Lookup => ctx.push(Lookup::new()),
+            Action::New if ctx.env.profile.read_only => ctx.toast_error(format!(
+                "Profile {} is read-only: creating is turned off",
+                ctx.env.profile.label
+            )),
             Action::New => ctx.push(crate::tui::screens::editor::Editor::create()),
             Action::Search => {
                 self.mode = Mode::Search;

@@ -83,6 +83,8 @@ pub struct Detail {
     fetch_on_open: bool,
     scroll: Scroll,
     confirm: Option<ConfirmDelete>,
+    /// The service answered 404 for it: shown as deleted, offered only as a copy.
+    deleted: bool,
 }
 
 impl Detail {
@@ -97,6 +99,7 @@ impl Detail {
             fetch_on_open: true,
             scroll: Scroll::default(),
             confirm: None,
+            deleted: false,
         }
     }
 
@@ -117,6 +120,7 @@ impl Detail {
             fetch_on_open: true,
             scroll: Scroll::default(),
             confirm: None,
+            deleted: false,
         }
     }
 
@@ -481,6 +485,14 @@ impl Screen for Detail {
             Action::Bottom => self.scroll_by(isize::MAX / 2, ctx),
             Action::Refresh => self.get(ctx),
             Action::Lookup => ctx.push(crate::tui::screens::lookup::Lookup::new()),
+            Action::Edit if self.deleted => ctx.toast_error(format!(
+                "It was deleted on the service: {} saves a copy as new",
+                ctx.env.keymap.hint(Action::Duplicate)
+            )),
+            Action::Duplicate if ctx.env.profile.read_only => ctx.toast_error(format!(
+                "Profile {} is read-only: creating is turned off",
+                ctx.env.profile.label
+            )),
             Action::Edit if self.shown.is_some() => {
                 if let Some(c) = self.shown.clone() {
                     ctx.push(crate::tui::screens::editor::Editor::edit(c));
@@ -531,6 +543,19 @@ impl Screen for Detail {
     }
 
     fn on_api(&mut self, ev: &ApiEvent, ctx: &mut Ctx) {
+        // A 404 for this id, whoever asked (this screen, or the editor saving it): gone.
+        if let Err(e) = &ev.result
+            && e.status() == Some(404)
+            && !self.id.is_empty()
+            && ev.call.path.ends_with(&format!("/scope/{}", self.id))
+        {
+            self.deleted = true;
+        }
+        if let Ok(ApiReply::Customization(c)) = &ev.result
+            && c.id() == Some(self.id.as_str())
+        {
+            self.deleted = false;
+        }
         if self.fetch.waits_for(ev.id) {
             match &ev.result {
                 Ok(ApiReply::Customization(c)) => {
@@ -578,7 +603,13 @@ impl Screen for Detail {
             (Action::Back, "back"),
         ];
         let hints = if area.width >= 110 {
-            let mut all = vec![(Action::Edit, "edit"), (Action::Duplicate, "duplicate")];
+            let mut all = if self.deleted {
+                vec![(Action::Duplicate, "save as new")]
+            } else if env.profile.read_only {
+                vec![(Action::Edit, "view as a form")]
+            } else {
+                vec![(Action::Edit, "edit"), (Action::Duplicate, "duplicate")]
+            };
             all.extend(common);
             k.hints(&all)
         } else if area.width >= 80 {
@@ -587,6 +618,12 @@ impl Screen for Detail {
             k.hints(&[(Action::Back, "back")])
         };
         let mut title = vec![Span::styled(" Customization ", theme::title())];
+        if self.deleted {
+            title.push(Span::styled(
+                "DELETED on the service ",
+                theme::error().add_modifier(ratatui::style::Modifier::BOLD),
+            ));
+        }
         if let Some(c) = &self.shown
             && let Some(t) = c.title()
         {

@@ -69,6 +69,9 @@ pub struct Review {
     pub changes: Vec<Change>,
     /// From the version the form was opened on to the service's (someone else's edits).
     pub server_changed: Vec<Change>,
+    /// What changed on the service while this review was shown (Enter fetched again and
+    /// found a newer version: this review is of that one, and nothing was sent).
+    pub moved_while_reviewing: Vec<Change>,
     pub scroll: usize,
 }
 
@@ -101,6 +104,8 @@ pub enum Saving {
     Creating(ReqId),
     /// Fetching the service's current version for the review.
     Fetching(ReqId),
+    /// Enter on the review: fetching again, to send only if it is still the one reviewed.
+    Rechecking(ReqId),
     Updating(ReqId),
 }
 
@@ -510,6 +515,67 @@ impl Editor {
         self.overlay = None;
     }
 
+    /// The service's version, fetched again on Enter in the review: send if it is the one
+    /// reviewed, else show the review of the new one.
+    fn recheck_done(&mut self, result: &Result<ApiReply, ApiError>, ctx: &mut Ctx) {
+        let Some(Overlay::Review(review)) = &mut self.overlay else {
+            return;
+        };
+        match result {
+            Ok(ApiReply::Customization(now)) if *now == review.current => self.send_update(ctx),
+            Ok(ApiReply::Customization(now)) => {
+                let mine = self.form.object().clone().into_value();
+                let theirs = now.clone().into_value();
+                review.moved_while_reviewing = diff(&review.current.clone().into_value(), &theirs);
+                review.server_changed = match &self.base {
+                    Some(base) => diff(&base.clone().into_value(), &theirs),
+                    None => Vec::new(),
+                };
+                review.changes = diff(&theirs, &mine);
+                review.current = now.clone();
+                review.scroll = 0;
+            }
+            Ok(_) => {}
+            Err(e) if e.status() == Some(404) => {
+                self.overlay = None;
+                self.deleted_on_service(ctx);
+            }
+            Err(e) => {
+                self.overlay = None;
+                self.banner = Some((
+                    Tone::Error,
+                    format!(
+                        "Could not check the service's version before sending: {e}. Nothing was sent."
+                    ),
+                ));
+            }
+        }
+    }
+
+    /// The customization being edited is gone from the service: nothing was sent. The
+    /// form is kept, as a new customization that Save creates.
+    fn deleted_on_service(&mut self, ctx: &mut Ctx) {
+        let Mode::Edit { id } = &self.mode else {
+            return;
+        };
+        let id = id.clone();
+        let obj = self.form.object().without_server_fields();
+        self.mode = Mode::New {
+            duplicated_from: Some(id.clone()),
+        };
+        self.base = None;
+        self.rebuild(obj, ctx.env);
+        self.dirty = true;
+        self.banner = Some((
+            Tone::Error,
+            format!(
+                "{id} was deleted on the service: nothing was sent. Your form is kept as a \
+                 new customization; {} saves it as new.",
+                ctx.env.keymap.hint(Action::Save)
+            ),
+        ));
+    }
+
     fn save_failed(&mut self, e: &ApiError, creating: bool) {
         let retry = "Nothing is lost: the form and its draft are kept";
         if let Some(s) = e.as_status()
@@ -658,14 +724,22 @@ impl Editor {
                     (*scroll + 1).min(lines.len().saturating_sub(1))
                 };
             }
+            // Already checking: wait for the answer (Esc stops waiting).
+            (Some(Overlay::Review(_)), Action::Confirm) if self.saving != Saving::Idle => {}
+            (Some(Overlay::Review(_)), Action::Back) if self.saving != Saving::Idle => {
+                self.saving = Saving::Idle;
+            }
             (Some(Overlay::Review(r)), Action::Confirm) => {
                 if r.changes.is_empty() {
                     self.overlay = None;
                     self.drop_draft(ctx);
                     ctx.toast("Nothing to save: the service already has exactly this");
                     ctx.close();
-                } else {
-                    self.send_update(ctx);
+                } else if let Mode::Edit { id } = &self.mode {
+                    // Someone may have changed it while the review was shown: look again,
+                    // and send only if the service still has the version reviewed.
+                    let rid = ctx.request(ApiRequest::Get(id.clone()));
+                    self.saving = Saving::Rechecking(rid);
                 }
             }
             (Some(Overlay::Review(_)), Action::Back) => self.overlay = None,
@@ -1031,7 +1105,7 @@ impl Screen for Editor {
         match self.saving {
             Saving::Idle => {}
             // Only a read is in flight: Esc stops waiting for it (its answer is ignored).
-            Saving::Fetching(_) => {
+            Saving::Fetching(_) | Saving::Rechecking(_) => {
                 if input == Input::Action(Action::Back) {
                     self.saving = Saving::Idle;
                     self.banner = Some((Tone::Info, "Stopped: nothing was sent".into()));
@@ -1101,18 +1175,12 @@ impl Screen for Editor {
                             current: current.clone(),
                             changes: diff(&theirs, &mine),
                             server_changed,
+                            moved_while_reviewing: Vec::new(),
                             scroll: 0,
                         })));
                     }
                     Ok(_) => {}
-                    Err(e) if e.status() == Some(404) => {
-                        self.banner = Some((
-                            Tone::Error,
-                            "It no longer exists on the service (deleted?). Nothing was sent; \
-                             the form and its draft are kept."
-                                .into(),
-                        ));
-                    }
+                    Err(e) if e.status() == Some(404) => self.deleted_on_service(ctx),
                     Err(e) => {
                         self.banner = Some((
                             Tone::Error,
@@ -1123,6 +1191,10 @@ impl Screen for Editor {
                     }
                 }
             }
+            Saving::Rechecking(id) if id == ev.id => {
+                self.saving = Saving::Idle;
+                self.recheck_done(&ev.result, ctx);
+            }
             Saving::Updating(id) if id == ev.id => {
                 self.saving = Saving::Idle;
                 match &ev.result {
@@ -1132,6 +1204,7 @@ impl Screen for Editor {
                         ctx.close();
                     }
                     Ok(_) => {}
+                    Err(e) if e.status() == Some(404) => self.deleted_on_service(ctx),
                     Err(e) => self.save_failed(e, false),
                 }
             }

@@ -3,9 +3,13 @@
 //! The export endpoint takes one value per filter, so a filter with several values is
 //! exported one combination at a time and each customization written once. The file is
 //! written under a temporary name and renamed into place: whole or not at all.
+//!
+//! A file already at the path is never replaced without asking: the dialog shows its size
+//! and date and waits for a yes (the default is no). The question is the dialog's; the
+//! writing is the worker's.
 
 use crate::tui::widgets::dialog;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -70,6 +74,32 @@ pub fn queries(filters: &Filters) -> Vec<ExportQuery> {
     out
 }
 
+/// A file already at the path an export would write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Existing {
+    pub path: PathBuf,
+    pub size: u64,
+    /// When it was last written, when the filesystem says.
+    pub modified: Option<Timestamp>,
+}
+
+/// What is at `path` now, when it is something an export would replace. A directory is
+/// not: the writer refuses it with its own message.
+pub fn existing_file(path: &Path) -> Option<Existing> {
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.is_dir() {
+        return None;
+    }
+    Some(Existing {
+        path: path.to_path_buf(),
+        size: meta.len(),
+        modified: meta
+            .modified()
+            .ok()
+            .and_then(|t| Timestamp::try_from(t).ok()),
+    })
+}
+
 /// The export dialog.
 pub struct ExportDialog {
     filters: Filters,
@@ -77,6 +107,12 @@ pub struct ExportDialog {
     export: Remote<()>,
     /// Why the file could not be written.
     write_error: Option<String>,
+    /// The file at the path exists: replace it? (asked before anything is fetched)
+    asking: Option<Existing>,
+    /// The path the user agreed to replace.
+    replace_ok: Option<PathBuf>,
+    /// The user kept an existing file.
+    kept: Option<PathBuf>,
 }
 
 impl ExportDialog {
@@ -92,7 +128,15 @@ impl ExportDialog {
             path,
             export: Remote::Idle,
             write_error: None,
+            asking: None,
+            replace_ok: None,
+            kept: None,
         }
+    }
+
+    /// The question being asked about an existing file, if any.
+    pub fn asking(&self) -> Option<&Existing> {
+        self.asking.as_ref()
     }
 
     fn submit(&mut self, ctx: &mut Ctx) {
@@ -106,6 +150,13 @@ impl ExportDialog {
         }
         let path: PathBuf = self.path.path();
         self.write_error = None;
+        self.kept = None;
+        if self.replace_ok.as_ref() != Some(&path)
+            && let Some(existing) = existing_file(&path)
+        {
+            self.asking = Some(existing);
+            return;
+        }
         let id = ctx.request(ApiRequest::ExportFile(ExportJob {
             queries: queries(&self.filters),
             path,
@@ -142,7 +193,11 @@ impl Screen for ExportDialog {
     }
 
     fn context(&self) -> Context {
-        Context::ExportFile
+        if self.asking.is_some() {
+            Context::ExportOverwrite
+        } else {
+            Context::ExportFile
+        }
     }
 
     fn is_overlay(&self) -> bool {
@@ -150,6 +205,21 @@ impl Screen for ExportDialog {
     }
 
     fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
+        if let Some(existing) = &self.asking {
+            match input {
+                Input::Action(Action::Replace) => {
+                    self.replace_ok = Some(existing.path.clone());
+                    self.asking = None;
+                    self.submit(ctx);
+                }
+                Input::Action(Action::Keep | Action::Back) => {
+                    self.kept = Some(existing.path.clone());
+                    self.asking = None;
+                }
+                _ => {}
+            }
+            return;
+        }
         match input {
             Input::Action(Action::Back) => ctx.close(),
             Input::Action(Action::Confirm) => self.submit(ctx),
@@ -160,6 +230,7 @@ impl Screen for ExportDialog {
             Input::Key(k) => {
                 if self.path.input(k) {
                     self.write_error = None;
+                    self.kept = None;
                     if !self.export.is_loading() {
                         self.export = Remote::Idle;
                     }
@@ -170,6 +241,10 @@ impl Screen for ExportDialog {
     }
 
     fn on_paste(&mut self, text: &str, _ctx: &mut Ctx) {
+        if self.asking.is_some() {
+            return;
+        }
+        self.kept = None;
         self.path.set_value("");
         self.path.paste(text);
         self.write_error = None;
@@ -256,6 +331,13 @@ impl Screen for ExportDialog {
                     theme::muted(),
                 ),
             ],
+            _ if self.kept.is_some() => vec![Line::styled(
+                truncate(
+                    "Kept the existing file: nothing was written. Type another name.",
+                    w,
+                ),
+                theme::muted(),
+            )],
             _ if !self.path.candidates().is_empty() => vec![Line::styled(
                 truncate(&self.path.candidates().join("  "), w),
                 theme::muted(),
@@ -267,7 +349,43 @@ impl Screen for ExportDialog {
             )],
         };
         frame.render_widget(Paragraph::new(lines), feedback);
+        if let Some(existing) = &self.asking {
+            render_overwrite_question(frame, area, env, existing);
+        }
     }
+}
+
+/// "Replace the file?", with its size and date; the default answer keeps it.
+fn render_overwrite_question(frame: &mut Frame, area: Rect, env: &Env, existing: &Existing) {
+    let k = &env.keymap;
+    let inner = dialog(
+        frame,
+        area,
+        (66, 8),
+        Span::styled(" Replace the file? ", theme::title()),
+        k.hints(&[(Action::Replace, "replace"), (Action::Keep, "keep it")]),
+        Style::new().fg(theme::WARN),
+    );
+    let modified = existing.modified.map_or_else(
+        || "date unknown".to_string(),
+        |t| format!("modified {}", crate::tui::fmt::date_time(t, &env.tz)),
+    );
+    let text = vec![
+        Line::raw(format!("{} already exists", existing.path.display())),
+        Line::raw(format!(
+            "({}, {modified}).",
+            crate::tui::fmt::bytes(existing.size)
+        )),
+        Line::raw(""),
+        Line::styled(
+            format!(
+                "Replace it with the export? {} keeps it (the default).",
+                k.label(Action::Keep)
+            ),
+            theme::muted(),
+        ),
+    ];
+    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), inner);
 }
 
 #[cfg(test)]

@@ -27,11 +27,13 @@ use ratatui::widgets::{Block, BorderType, Clear, Gauge, Paragraph};
 
 use crate::api::model::ConflictStrategy;
 use crate::import::{CancelToken, Counts, Event, ExistingMode, MAX_CHUNK_LINES, Outcome};
+use crate::tui::fmt::bytes;
 use crate::tui::jobs::{
     self, Finished, InvalidLine, MAX_INVALID_KEPT, Planned, ScanJob, SendJob, Shared,
 };
 use crate::tui::keys::{Action, Context};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, ImportReply, Remote};
+use crate::tui::screens::shell_quote;
 use crate::tui::screens::{Ctx, Env, Input, Screen};
 use crate::tui::widgets::list::Scroll;
 use crate::tui::widgets::path_field::PathField;
@@ -159,6 +161,8 @@ pub struct ImportScreen {
     sending: SendProgress,
     asking_cancel: bool,
     cancelling: bool,
+    /// Ctrl-C confirmed the cancel: quit once the requests in flight have finished.
+    quit_when_done: bool,
     finished: Option<Box<Finished>>,
     failed: Option<String>,
     done_offset: usize,
@@ -201,6 +205,7 @@ impl ImportScreen {
             sending: SendProgress::default(),
             asking_cancel: false,
             cancelling: false,
+            quit_when_done: false,
             finished: None,
             failed: None,
             done_offset: 0,
@@ -484,16 +489,18 @@ impl ImportScreen {
 
     // ----- sending -----
 
+    fn cancel_send(&mut self) {
+        if let Some(c) = &self.cancel {
+            c.cancel();
+        }
+        self.cancelling = true;
+        self.asking_cancel = false;
+    }
+
     fn on_sending_input(&mut self, input: Input) {
         if self.asking_cancel {
             match input {
-                Input::Action(Action::Confirm) => {
-                    if let Some(c) = &self.cancel {
-                        c.cancel();
-                    }
-                    self.cancelling = true;
-                    self.asking_cancel = false;
-                }
+                Input::Action(Action::Confirm) => self.cancel_send(),
                 Input::Action(Action::Back) => self.asking_cancel = false,
                 _ => {}
             }
@@ -690,6 +697,23 @@ impl Screen for ImportScreen {
         }
     }
 
+    /// Ctrl-C while sending asks as `c` does; a second one cancels, and pinscope quits
+    /// once the requests in flight have finished and the report is written.
+    fn on_interrupt(&mut self, _ctx: &mut Ctx) -> bool {
+        if self.step != Step::Sending {
+            return false;
+        }
+        if self.cancelling {
+            self.quit_when_done = true;
+        } else if self.asking_cancel {
+            self.cancel_send();
+            self.quit_when_done = true;
+        } else {
+            self.asking_cancel = true;
+        }
+        true
+    }
+
     fn on_paste(&mut self, text: &str, _ctx: &mut Ctx) {
         match self.step {
             Step::File => {
@@ -706,7 +730,7 @@ impl Screen for ImportScreen {
         }
     }
 
-    fn on_api(&mut self, ev: &ApiEvent, _ctx: &mut Ctx) {
+    fn on_api(&mut self, ev: &ApiEvent, ctx: &mut Ctx) {
         if !self.job.waits_for(ev.id) {
             return;
         }
@@ -714,6 +738,20 @@ impl Screen for ImportScreen {
             Ok(ApiReply::Import(r)) => self.on_reply(r),
             Ok(_) => {}
             Err(e) => self.on_reply(&ImportReply::Failed(e.to_string())),
+        }
+        if self.step == Step::Done {
+            if let Some(cmd) = self.resume_command(ctx.env) {
+                ctx.note_on_exit(
+                    "import-resume",
+                    format!(
+                        "The import of {} was not finished; to continue it, run:\n  {cmd}",
+                        self.input_name()
+                    ),
+                );
+            }
+            if self.quit_when_done {
+                ctx.quit();
+            }
         }
     }
 
@@ -793,22 +831,6 @@ pub fn thousands(n: u64) -> String {
 
 fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", thousands(n), if n == 1 { one } else { many })
-}
-
-/// `12.3 MB`.
-fn bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "kB", "MB", "GB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1000.0 && unit < UNITS.len() - 1 {
-        v /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
 }
 
 /// `1h 02m`, `3m 05s`, `12s`.
@@ -1643,18 +1665,7 @@ impl ImportScreen {
                 w,
                 Style::new(),
             ));
-            let resume = match &s.report {
-                Some(r) => format!(
-                    "pinscope import {} --resume --report {}",
-                    self.input.display(),
-                    r.display()
-                ),
-                None => format!(
-                    "pinscope import {} --resume --journal {}",
-                    self.input.display(),
-                    j.display()
-                ),
-            };
+            let resume = self.resume_command(env).unwrap_or_default();
             out.extend(field_lines(
                 "resume",
                 &resume,
@@ -1684,8 +1695,31 @@ impl ImportScreen {
                 )));
             }
         }
-        let _ = env;
         out
+    }
+
+    /// The command that continues an import that did not finish, as it can be run: with
+    /// the options that choose this profile, the paths quoted for the shell.
+    fn resume_command(&self, env: &Env) -> Option<String> {
+        let f = self.finished.as_ref()?;
+        let s = &f.summary;
+        let c = &s.counts;
+        let j = s.journal.as_ref()?;
+        if c.all_ok() || !(s.cancelled || s.stopped.is_some()) || c.not_sent == 0 {
+            return None;
+        }
+        let quote = |p: &std::path::Path| shell_quote(&p.display().to_string());
+        let tail = match &s.report {
+            Some(r) => format!("--report {}", quote(r)),
+            None => format!("--journal {}", quote(j)),
+        };
+        let mut cmd = String::from("pinscope ");
+        if !env.profile.session_args.is_empty() {
+            cmd.push_str(&env.profile.session_args);
+            cmd.push(' ');
+        }
+        cmd.push_str(&format!("import {} --resume {tail}", quote(&self.input)));
+        Some(cmd)
     }
 }
 

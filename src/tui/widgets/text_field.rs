@@ -55,6 +55,14 @@ impl TextField {
         {
             return false;
         }
+        // Readline's Ctrl-U and Ctrl-W (the text area would undo).
+        if key.modifiers == KeyModifiers::CONTROL {
+            match key.code {
+                KeyCode::Char('u') => return self.area.delete_line_by_head(),
+                KeyCode::Char('w') => return self.area.delete_word(),
+                _ => {}
+            }
+        }
         self.area.input(key)
     }
 
@@ -109,5 +117,21 @@ mod tests {
         assert_eq!(f.value(), "abx y");
         f.set_value("new");
         assert_eq!(f.value(), "new");
+    }
+
+    #[test]
+    fn ctrl_u_and_ctrl_w_edit_as_in_readline() {
+        let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+        let mut f = TextField::new("");
+        f.set_value("one two three");
+        assert!(f.input(ctrl('w')));
+        assert_eq!(f.value(), "one two ");
+        assert!(f.input(ctrl('u')));
+        assert_eq!(f.value(), "");
+        f.set_value("abc def");
+        f.input(KeyEvent::new(KeyCode::Left, KeyModifiers::NONE));
+        f.input(KeyEvent::new(KeyCode::Left, KeyModifiers::NONE));
+        f.input(ctrl('u'));
+        assert_eq!(f.value(), "ef");
     }
 }

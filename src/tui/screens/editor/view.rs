@@ -183,7 +183,7 @@ impl Editor {
         }
         match self.saving {
             Saving::Idle => {}
-            Saving::Fetching(_) => spans.push(Span::raw(format!(
+            Saving::Fetching(_) | Saving::Rechecking(_) => spans.push(Span::raw(format!(
                 "{} fetching the service's version… ",
                 env.spinner_glyph()
             ))),
@@ -195,14 +195,18 @@ impl Editor {
     }
 
     fn hints(&self, env: &Env, width: u16) -> Line<'static> {
+        use crate::tui::screens::Screen as _;
         let k = &env.keymap;
+        // Only the keys that work with the current focus (`E` is typed in a text field).
+        let ctx = self.context();
         let text = match self.view {
             View::Main if width >= 90 => format!(
                 " {} save · {} next field · {} all as JSON in $EDITOR · {} back ",
-                k.hint(Action::Save),
-                k.hint(Action::NextField),
-                k.label(Action::ExternalEditor),
-                k.hint(Action::Back)
+                k.hint_in(ctx, Action::Save),
+                k.hint_in(ctx, Action::NextField),
+                k.label_in(ctx, Action::ExternalEditor)
+                    .unwrap_or_else(|| "(unbound)".into()),
+                k.hint_in(ctx, Action::Back)
             ),
             View::Pin(_) if width >= 90 => k.hints(&[
                 (Action::Save, "save"),
@@ -842,6 +846,22 @@ impl Editor {
                 }
                 Overlay::Review(r) => {
                     let mut lines = Vec::new();
+                    if !r.moved_while_reviewing.is_empty() {
+                        lines.push(Line::styled(
+                            format!(
+                                "⚠ Changed on the service while you reviewed ({} field{}); nothing was sent:",
+                                r.moved_while_reviewing.len(),
+                                if r.moved_while_reviewing.len() == 1 { "" } else { "s" }
+                            ),
+                            Style::new().fg(theme::ERROR).add_modifier(Modifier::BOLD),
+                        ));
+                        lines.extend(r.moved_while_reviewing.iter().map(|c| change_line(c, tw)));
+                        lines.push(Line::styled(
+                            "  Below is what sending would change now.",
+                            Style::new().fg(theme::WARN),
+                        ));
+                        lines.push(Line::raw(""));
+                    }
                     if !r.server_changed.is_empty() {
                         lines.push(Line::styled(
                             format!(
@@ -878,10 +898,19 @@ impl Editor {
                     } else {
                         "send"
                     };
+                    let footer = if matches!(self.saving, Saving::Rechecking(_)) {
+                        format!(
+                            " {} checking the service's version… · {} stop ",
+                            env.spinner_glyph(),
+                            k.hint(Action::Back)
+                        )
+                    } else {
+                        k.hints(&[(Action::Confirm, send), (Action::Back, "back to the form")])
+                    };
                     (
                         format!(" Review: replace {} ", self.id().unwrap_or("")),
                         lines,
-                        k.hints(&[(Action::Confirm, send), (Action::Back, "back to the form")]),
+                        footer,
                         r.scroll,
                         false,
                     )

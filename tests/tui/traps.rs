@@ -1,0 +1,188 @@
+//! Traps a new user fell into, each pinned by the state where it was hit: help and hints
+//! that must be true where they are shown, deleted customizations, read-only profiles.
+
+use crossterm::event::KeyCode;
+use pinscope::tui::keys::{Action, Context, Keymap};
+use pinscope::tui::msg::{ApiReply, ApiRequest};
+use pinscope::tui::screens::browse::Browse;
+use pinscope::tui::screens::detail::Detail;
+use pinscope::tui::screens::editor::Editor;
+use serde_json::json;
+
+use crate::harness::*;
+
+const DOCS_ID: &str = "199620b4-df1a-46e8-ab59-9e9ed9af7106";
+
+fn summary() -> pinscope::api::Summary {
+    serde_json::from_value(json!({"scope_counts": {"basket": 1}, "user_tags": []}))
+        .expect("summary")
+}
+
+fn editor(width: u16, height: u16, e: Editor) -> pinscope::tui::App {
+    let (mut app, effects) = app_with(options(width, height), e);
+    answer_all(&mut app, effects, |_| Ok(ApiReply::Summary(summary())));
+    app
+}
+
+#[test]
+fn f1_opens_help_from_a_text_field_where_question_mark_is_typed() {
+    let mut app = editor(100, 24, Editor::create());
+    // Focus starts in Model, a text field: `?` is a character there.
+    feed(&mut app, [key('?')]);
+    assert_eq!(app.screen_names(), ["editor"]);
+    feed(&mut app, [code(KeyCode::F(1))]);
+    assert_eq!(app.screen_names(), ["editor", "help"]);
+    let text = draw(&app);
+    // Help lists only the keys that work with the focus where it was opened.
+    assert!(text.contains("F1"), "{text}");
+    assert!(!text.contains("?/F1"), "{text}");
+    assert!(text.contains("Ctrl-o"), "{text}");
+    assert!(!text.contains("E/Ctrl-o"), "{text}");
+    feed(&mut app, [code(KeyCode::Esc)]);
+    assert_eq!(app.screen_names(), ["editor"]);
+}
+
+#[test]
+fn the_editor_footer_offers_only_keys_that_work_with_the_focus() {
+    let mut app = editor(100, 24, Editor::create());
+    let text = draw(&app);
+    assert!(text.contains("Ctrl-o all as JSON in $EDITOR"), "{text}");
+    assert!(!text.contains("E/Ctrl-o"), "{text}");
+    // The target type is a choice: E works there, and the footer says so.
+    feed(&mut app, [code(KeyCode::Tab)]);
+    let text = draw(&app);
+    assert!(text.contains("E/Ctrl-o all as JSON in $EDITOR"), "{text}");
+    // And E does what it says: the external editor is asked for.
+    let effects = feed(&mut app, [key('E')]);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, pinscope::tui::Effect::ExternalEdit(_))),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn help_names_what_keys_do_on_the_part_of_the_screen_in_use() {
+    let k = Keymap::default();
+    let editor = k.help_lines(Context::Editor);
+    assert!(
+        editor
+            .iter()
+            .any(|(keys, what)| keys == "Enter" && *what == "edit the selected pin"),
+        "{editor:?}"
+    );
+    assert!(
+        !editor
+            .iter()
+            .any(|(_, what)| what.contains("customization") && what.contains("open")),
+        "{editor:?}"
+    );
+    // In a text field, Ctrl-U belongs to the field (readline), not to page up.
+    let search = k.help_lines(Context::BrowseSearch);
+    assert!(search.iter().any(|(keys, _)| keys == "PgUp"), "{search:?}");
+    let ctrl_u = crossterm::event::KeyEvent::new(
+        KeyCode::Char('u'),
+        crossterm::event::KeyModifiers::CONTROL,
+    );
+    assert_eq!(k.resolve(Context::BrowseSearch, &ctrl_u), None);
+    assert_eq!(k.resolve(Context::Browse, &ctrl_u), Some(Action::PageUp));
+    // The filter panel's help is titled for the filter panel.
+    let data = sample(3);
+    let (mut app, effects) = app_with(options(100, 24), Browse::new());
+    answer_all(&mut app, effects, serve(&data));
+    let effects = feed(&mut app, [key('f')]);
+    answer_all(&mut app, effects, serve(&data));
+    feed(&mut app, [key('?')]);
+    let text = draw(&app);
+    assert!(text.contains("Keys: filter"), "{text}");
+    assert!(!text.contains("Keys: browse"), "{text}");
+}
+
+#[test]
+fn ctrl_u_and_ctrl_w_edit_the_search_line_as_in_readline() {
+    let data = sample(3);
+    let (mut app, effects) = app_with(options(100, 16), Browse::new());
+    answer_all(&mut app, effects, serve(&data));
+    feed(&mut app, [key('/')]);
+    feed(&mut app, typed("gibson les"));
+    feed(&mut app, [ctrl('w')]);
+    let text = draw(&app);
+    assert!(text.contains("gibson"), "{text}");
+    assert!(!text.contains("gibson les"), "{text}");
+    feed(&mut app, [ctrl('u')]);
+    assert!(!draw(&app).contains("gibson"));
+    assert_eq!(app.screen_names(), ["browse"]);
+}
+
+#[test]
+fn a_deleted_customization_is_marked_and_offered_as_new() {
+    let (mut app, effects) = app_with(options(120, 20), Detail::from_list(docs_customization()));
+    answer_all(&mut app, effects, |req| {
+        Err(not_found(&format!(
+            "/v1/recommender/pin/demo{}",
+            req.sub_path()
+        )))
+    });
+    let text = draw(&app);
+    assert!(text.contains("DELETED on the service"), "{text}");
+    assert!(text.contains("N save as new"), "{text}");
+    assert!(!text.contains("e edit"), "{text}");
+    // e does not open a form that cannot save; N opens a copy that saves as new.
+    feed(&mut app, [key('e')]);
+    assert_eq!(app.screen_names(), ["detail"]);
+    assert!(
+        app.toast()
+            .is_some_and(|t| t.text.contains("deleted on the service")),
+        "{:?}",
+        app.toast()
+    );
+    let effects = feed(&mut app, [key('N')]);
+    answer_all(&mut app, effects, |_| Ok(ApiReply::Summary(summary())));
+    assert_eq!(app.screen_names(), ["detail", "editor"]);
+}
+
+#[test]
+fn saving_an_edit_of_a_deleted_one_offers_save_as_new() {
+    let mut app = editor(100, 26, Editor::edit(docs_customization()));
+    feed(&mut app, typed("x"));
+    let effects = feed(&mut app, [ctrl('s')]);
+    let (id, req) = requests(&effects)[0].clone();
+    let effects = feed(
+        &mut app,
+        [event(
+            id,
+            &req,
+            Err(not_found(&format!(
+                "/v1/recommender/pin/demo/scope/{DOCS_ID}"
+            ))),
+        )],
+    );
+    assert!(requests(&effects).is_empty());
+    let text = draw(&app);
+    assert!(text.contains("was deleted on the service"), "{text}");
+    assert!(text.contains("Ctrl-s saves it as new"), "{text}");
+    assert!(text.contains("New customization (a copy of"), "{text}");
+    // Ctrl-S now creates it, without the old id: the edit is not lost.
+    let effects = feed(&mut app, [ctrl('s')]);
+    match requests(&effects).as_slice() {
+        [(_, ApiRequest::Create(body))] => {
+            assert_eq!(body.id(), None);
+            assert_eq!(body.model(), Some("basketx"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn new_on_a_read_only_profile_is_refused_with_a_message() {
+    let data = sample(3);
+    let mut opts = options(100, 16);
+    opts.profile.read_only = true;
+    let (mut app, effects) = app_with(opts, Browse::new());
+    answer_all(&mut app, effects, serve(&data));
+    feed(&mut app, [key('n')]);
+    assert_eq!(app.screen_names(), ["browse"]);
+    let toast = app.toast().expect("a message");
+    assert!(toast.text.contains("read-only"), "{}", toast.text);
+}
