@@ -22,8 +22,10 @@ pub mod commands;
 pub mod config_cmd;
 pub mod import;
 pub mod input;
+pub mod launch;
 pub mod logging;
 pub mod output;
+pub mod serve;
 
 /// Exit codes shared by every subcommand.
 pub mod exit {
@@ -141,14 +143,14 @@ pub enum Command {
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
     /// Run the local emulator of the customizations API.
-    Serve(crate::emulator::serve::ServeArgs),
+    Serve(serve::ServeArgs),
     /// Import an NDJSON file of customizations: validated first, sent in chunks, every line
     /// accounted for
     Import(import::ImportArgs),
     /// Copy customizations from one profile's tracker into another's
     Copy(import::CopyArgs),
     /// Open the terminal UI on a built-in emulator with a sample shop (no account needed).
-    Demo(crate::tui::demo::DemoArgs),
+    Demo(launch::DemoArgs),
 }
 
 /// Parses the command line and runs it.
@@ -170,7 +172,7 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> ExitCode {
     let g = &cli.global;
     let result = match cli.command {
-        Some(Command::Serve(args)) => return crate::emulator::serve::run(args),
+        Some(Command::Serve(args)) => return serve::run(args),
         Some(Command::Get(a)) => commands::get(g, a),
         Some(Command::List(a)) => commands::list(g, a),
         Some(Command::Create(a)) => commands::create(g, a),
@@ -183,8 +185,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Config(c)) => config_cmd::run(g, c),
         Some(Command::Import(a)) => import::import(g, a),
         Some(Command::Copy(a)) => import::copy(g, a),
-        Some(Command::Demo(a)) => return crate::tui::demo::run(g, a),
-        None => return crate::tui::launch_default(g),
+        Some(Command::Demo(a)) => return launch::demo(g, a),
+        None => return launch::launch_default(g),
     };
     finish(result)
 }

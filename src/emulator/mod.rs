@@ -41,7 +41,6 @@
 pub mod faults;
 pub mod persist;
 mod routes;
-pub mod serve;
 pub mod store;
 
 use std::collections::HashMap;

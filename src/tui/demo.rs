@@ -2,8 +2,6 @@
 //! sample music shop, and the TUI on it. Nothing is written to the user's files except
 //! recent lookups.
 
-use std::process::ExitCode;
-
 use jiff::{SignedDuration, Timestamp};
 use rand::Rng as _;
 use serde_json::Value;
@@ -13,7 +11,7 @@ use crate::api::{ClientConfig, Customization, Secret};
 use crate::config::Session;
 use crate::emulator::{EmulatorConfig, start};
 use crate::tui::screens::browse::Browse;
-use crate::tui::{Launch, finish, open, recent, runtime, system_time_zone};
+use crate::tui::{Launch, open, recent, system_time_zone};
 
 /// The sample data, in export format (`cargo run --example gen_demo` writes it).
 pub const DATA: &str = include_str!("../../assets/demo.ndjson");
@@ -28,15 +26,13 @@ pub const DOCS_ID: &str = "199620b4-df1a-46e8-ab59-9e9ed9af7106";
 /// The demo's tracker.
 pub const TRACKER: &str = "demo";
 
-/// `pinscope demo`.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct DemoArgs {
-    /// Open the demo as a read-only profile (writes are refused).
-    #[arg(long)]
+/// How the demo runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DemoOptions {
+    /// A read-only profile: writes are refused.
     pub read_only: bool,
-    /// Panic in a background task once the UI is up, to check that the terminal is
-    /// restored (used by the tests).
-    #[arg(long, hide = true)]
+    /// Panic in a background task once the UI is up, to check that the terminal is restored
+    /// (used by the tests).
     pub crash_after_start: bool,
 }
 
@@ -88,28 +84,10 @@ pub fn data_at(now: Timestamp) -> Result<Vec<Customization>, String> {
     Ok(out)
 }
 
-/// Runs the demo until the user quits. The config is read only for its `[keys]`; a config
-/// that cannot be read is reported and the default keys are used.
-pub fn run(g: &crate::cli::GlobalArgs, args: DemoArgs) -> ExitCode {
-    let keys = match g.load_config() {
-        Ok(cfg) => cfg.keys,
-        Err(f) => {
-            crate::cli::warn(&format!("{}; the demo uses the default keys", f.message));
-            Default::default()
-        }
-    };
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start: {e}");
-            return ExitCode::from(crate::cli::exit::USAGE);
-        }
-    };
-    finish(rt.block_on(demo(args, keys)))
-}
-
-async fn demo(
-    args: DemoArgs,
+/// Runs the demo until the user quits: the emulator on a free loopback port, loaded with
+/// the sample data, and the TUI on it, with the key bindings `keys`.
+pub async fn run(
+    options: DemoOptions,
     keys: std::collections::BTreeMap<String, Vec<String>>,
 ) -> Result<crate::tui::Exit, String> {
     let tz = system_time_zone();
@@ -132,7 +110,7 @@ async fn demo(
         label: TRACKER.into(),
         color: Some("green".into()),
         production: false,
-        read_only: args.read_only,
+        read_only: options.read_only,
         client: ClientConfig::new(running.url(), TRACKER, key),
         keys,
     };
@@ -143,7 +121,7 @@ async fn demo(
         config: None,
         warnings: Vec::new(),
     };
-    if args.crash_after_start {
+    if options.crash_after_start {
         tokio::spawn(async {
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
             panic!("deliberate crash (pinscope demo --crash-after-start)");

@@ -57,7 +57,6 @@
 
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -371,71 +370,14 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
     result.map_err(|e| format!("terminal error: {e}"))
 }
 
-/// A current-thread runtime: one thread is plenty for a UI and the worker, and it keeps
-/// start-up fast and memory small.
-pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+/// The TUI on `launch`'s session, home on browse.
+pub async fn browse(launch: Launch) -> Result<Exit, String> {
+    open(launch, Box::new(Browse::new())).await
 }
 
-/// Turns how the TUI ended into an exit code, printing any message (the terminal is
-/// already restored).
-pub fn finish(result: Result<Exit, String>) -> ExitCode {
-    match result {
-        Ok(Exit {
-            reason: ExitReason::Quit | ExitReason::Terminated | ExitReason::InputClosed,
-            message,
-        }) => {
-            // Notes the screens left for after the end (how to resume an import, say).
-            if let Some(m) = message {
-                eprintln!("{m}");
-            }
-            ExitCode::SUCCESS
-        }
-        Ok(Exit { message, .. }) => {
-            if let Some(m) = message {
-                eprintln!("error: {m}");
-            }
-            ExitCode::from(crate::cli::exit::API)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(crate::cli::exit::USAGE)
-        }
-    }
-}
-
-/// `pinscope` with a session: the TUI on browse. `config` is the config file named on
-/// the command line, if any; `warnings` are shown in the UI and printed after it.
-pub fn launch(session: Session, config: Option<PathBuf>, warnings: Vec<String>) -> ExitCode {
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start: {e}");
-            return ExitCode::from(crate::cli::exit::USAGE);
-        }
-    };
-    let launch = Launch {
-        session,
-        recent_file: recent::default_path(),
-        tz: system_time_zone(),
-        config,
-        warnings,
-    };
-    finish(rt.block_on(open(launch, Box::new(Browse::new()))))
-}
-
-/// `pinscope` with no config: the first-run screen.
-pub fn launch_first_run(config_path: String) -> ExitCode {
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start: {e}");
-            return ExitCode::from(crate::cli::exit::USAGE);
-        }
-    };
-    // No service to talk to: a session that is never used for a request.
+/// The first-run screen, for a user without a config: it says where the file goes and what
+/// to put in it. There is no service to talk to, so the session is never used for a request.
+pub async fn first_run(config_path: String) -> Result<Exit, String> {
     let session = Session {
         profile_name: "none".into(),
         label: "no config".into(),
@@ -456,34 +398,5 @@ pub fn launch_first_run(config_path: String) -> ExitCode {
         config: None,
         warnings: Vec::new(),
     };
-    finish(rt.block_on(open(launch, Box::new(FirstRun::new(config_path)))))
-}
-
-/// `pinscope` with no subcommand: the TUI on the chosen profile (`--profile`, else the
-/// config's default), or the first-run screen when there is no config. This is the one
-/// place the TUI reads the config.
-pub fn launch_default(g: &crate::cli::GlobalArgs) -> ExitCode {
-    // Warnings are not printed here: the alternate screen would hide them at once.
-    let cfg = match crate::config::load_default(g.config.as_deref()) {
-        Ok(cfg) => cfg,
-        Err(e) => return crate::cli::finish(Err(e.into())),
-    };
-    let choice = g.choice();
-    if cfg.is_first_run() && choice == crate::config::Choice::default() {
-        for w in &cfg.warnings {
-            crate::cli::warn(w);
-        }
-        return launch_first_run(cfg.path.display().to_string());
-    }
-    match cfg.session(&choice) {
-        Ok(resolved) => {
-            let mut warnings = cfg.warnings.clone();
-            warnings.extend(resolved.warnings.iter().cloned());
-            for w in &warnings {
-                tracing::warn!("{w}");
-            }
-            launch(resolved.session, g.config.clone(), warnings)
-        }
-        Err(e) => crate::cli::finish(Err(e.into())),
-    }
+    open(launch, Box::new(FirstRun::new(config_path))).await
 }

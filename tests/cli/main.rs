@@ -6,6 +6,8 @@
 
 mod harness;
 
+mod architecture;
+
 mod commands;
 mod config;
 mod inputs;

@@ -9,8 +9,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use super::exit;
 use crate::api::sign::Secret;
-use crate::cli::exit;
 use crate::emulator::{EmulatorConfig, Faults, start};
 
 #[derive(Debug, clap::Args)]
