@@ -139,6 +139,8 @@ pub enum Context {
     EditorReview,
     /// The editor listing what must be fixed before saving.
     EditorProblems,
+    /// A failure in full, over the screen that failed.
+    ErrorPopup,
 }
 
 impl Context {
@@ -171,6 +173,7 @@ impl Context {
         Context::EditorRestore,
         Context::EditorReview,
         Context::EditorProblems,
+        Context::ErrorPopup,
     ];
 
     /// The actions of this context, in the order help lists them.
@@ -263,6 +266,7 @@ impl Context {
             Context::EditorRestore => &[Restore, Confirm, Discard, Back],
             Context::EditorReview => &[Confirm, Back, Up, Down, PageUp, PageDown],
             Context::EditorProblems => &[Back, Confirm, Up, Down],
+            Context::ErrorPopup => &[Back, Confirm, Up, Down, PageUp, PageDown, Top, Bottom, Quit],
         }
     }
 

@@ -186,3 +186,112 @@ fn new_on_a_read_only_profile_is_refused_with_a_message() {
     let toast = app.toast().expect("a message");
     assert!(toast.text.contains("read-only"), "{}", toast.text);
 }
+
+#[test]
+fn pin_table_columns_never_run_together() {
+    let mut c = docs_customization();
+    c.set(
+        "pin_definitions",
+        json!([
+            {"position": 1, "pin_type": "item", "pin_identity": "/p/1",
+             "active_from": "2026-11-15T17:00:00Z", "active_to": "2026-12-07T23:00:00Z"},
+            {"position": 2, "pin_type": "item", "pin_identity": "/p/2",
+             "active_from": "2026-11-10T17:00:00Z", "active_to": "2026-11-15T11:39:00Z"},
+            {"position": 10, "pin_type": "item", "pin_identity": "/p/3"},
+        ]),
+    );
+    for width in [60, 100, 104, 120, 160] {
+        let app = editor(width, 30, Editor::edit(c.clone()));
+        let text = draw(&app);
+        for line in text.lines().filter(|l| l.contains("item     /p/")) {
+            assert!(
+                line.contains(" scheduled") || line.contains(" active"),
+                "{width}: {line}"
+            );
+        }
+        if width < 104 {
+            continue;
+        }
+        assert!(text.contains("15 Nov 2026 18:00 "), "{text}");
+        assert!(!text.contains("18:008"), "{width}:\n{text}");
+        assert!(!text.contains(":39scheduled"), "{width}:\n{text}");
+        assert!(text.contains("12:39 "), "{width}:\n{text}");
+    }
+}
+
+#[test]
+fn a_failed_refresh_keeps_the_list_and_shows_the_whole_error() {
+    let data = sample(5);
+    let (mut app, effects) = app_with(options(100, 20), Browse::new());
+    answer_all(&mut app, effects, serve(&data));
+    assert!(draw(&app).contains("Gibson Les Paul"));
+    // The server is down: r fails.
+    let long_url = format!("http://127.0.0.1:7700/{}", "very-long-path/".repeat(12));
+    let effects = feed(&mut app, [key('r')]);
+    answer_all(&mut app, effects, |_| {
+        Err(pinscope::api::ApiError::Connect {
+            url: long_url.clone(),
+            message: "connection refused".into(),
+        })
+    });
+    assert_eq!(app.screen_names(), ["browse", "error"]);
+    let text = draw(&app);
+    assert!(text.contains("Could not load the customizations"), "{text}");
+    assert!(
+        text.contains("connection refused"),
+        "the whole error:\n{text}"
+    );
+    // The URL is wrapped, not cut: every part of it is on the screen.
+    let joined: String = text
+        .lines()
+        .map(|l| l.trim_matches(|c| c == '│' || c == ' '))
+        .collect();
+    assert!(joined.contains(&long_url), "{text}");
+    // Closed: the rows are still there.
+    feed(&mut app, [code(KeyCode::Esc)]);
+    let text = draw(&app);
+    assert!(text.contains("Gibson Les Paul"), "{text}");
+    // R retries the refresh, and its first page replaces the rows.
+    let effects = feed(&mut app, [key('R')]);
+    let reqs = requests(&effects);
+    assert!(
+        reqs.iter()
+            .any(|(_, r)| matches!(r, ApiRequest::List(q) if q.offset.unwrap_or(0) == 0)),
+        "{reqs:?}"
+    );
+}
+
+#[test]
+fn a_401_in_the_ui_is_explained_as_the_cli_explains_it() {
+    let (mut app, effects) = app_with(options(100, 30), Browse::new());
+    answer_all(&mut app, effects, |req| {
+        match req {
+        ApiRequest::List(_) => Err(pinscope::api::ApiError::Status(Box::new(
+            pinscope::api::StatusError {
+                status: 401,
+                method: "POST".into(),
+                path: "/v1/recommender/pin/demo/scopes".into(),
+                reason: "Signature mismatch".into(),
+                details: Default::default(),
+                retry_after: None,
+                server_date: Some("Sun, 15 Jun 2025 10:00:09 GMT".into()),
+                string_to_sign: Some(
+                    "POST\napplication/json; charset=utf-8\nSun, 15 Jun 2025 10:00:00 GMT\n/v1/recommender/pin/demo/scopes"
+                        .into(),
+                ),
+                non_json_body: None,
+            },
+        ))),
+        _ => Ok(ApiReply::Summary(summary())),
+    }
+    });
+    let text = draw(&app);
+    assert!(text.contains("Signature mismatch"), "{text}");
+    assert!(text.contains("the string that was signed"), "{text}");
+    assert!(
+        text.contains("server clock: Sun, 15 Jun 2025 10:00:09 GMT"),
+        "{text}"
+    );
+    assert!(text.contains("local clock:"), "{text}");
+    assert!(text.contains("usual causes"), "{text}");
+}

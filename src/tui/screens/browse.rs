@@ -20,6 +20,7 @@ use crate::tui::keys::{Action, Context};
 use crate::tui::msg::ImportReply;
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, Remote};
 use crate::tui::screens::detail::Detail;
+use crate::tui::screens::error::ErrorPopup;
 use crate::tui::screens::export::ExportDialog;
 use crate::tui::screens::import;
 use crate::tui::screens::lookup::Lookup;
@@ -191,6 +192,9 @@ pub struct Browse {
     page_size: u32,
     /// Where the import screen keeps recent files and reports (`None`: the data dir).
     data_dir: Option<std::path::PathBuf>,
+    /// A refresh is asked for: the rows shown stay until its first page comes (a failed
+    /// refresh keeps them).
+    refreshing: bool,
 }
 
 impl Default for Browse {
@@ -219,6 +223,7 @@ impl Browse {
             matcher: Matcher::new(Config::DEFAULT),
             page_size: PAGE_SIZE,
             data_dir: None,
+            refreshing: false,
         }
     }
 
@@ -285,7 +290,7 @@ impl Browse {
 
     /// Asks for the next page unless one is on its way or everything is loaded.
     fn load_more(&mut self, ctx: &mut Ctx) {
-        if self.page.is_loading() || !self.more_on_server() {
+        if self.page.is_loading() || self.refreshing || !self.more_on_server() {
             return;
         }
         let id = ctx.request(ApiRequest::List(self.query(self.rows.len() as u64)));
@@ -294,6 +299,7 @@ impl Browse {
 
     /// Forgets the rows and loads from the first page (filters or sort changed, or `r`).
     fn reload(&mut self, ctx: &mut Ctx) {
+        self.refreshing = false;
         self.rows.clear();
         self.ids.clear();
         self.total = None;
@@ -301,6 +307,18 @@ impl Browse {
         self.scroll = Scroll::default();
         self.page = Remote::Idle;
         self.load_more(ctx);
+    }
+
+    /// Loads the same query again from its first page, keeping the rows on screen until
+    /// the answer comes: a refresh that fails leaves the list as it was.
+    fn refresh(&mut self, ctx: &mut Ctx) {
+        if self.rows.is_empty() {
+            self.reload(ctx);
+            return;
+        }
+        self.refreshing = true;
+        let id = ctx.request(ApiRequest::List(self.query(0)));
+        self.page = Remote::Loading(id);
     }
 
     fn load_summary(&mut self, ctx: &mut Ctx) {
@@ -437,7 +455,7 @@ impl Browse {
                 }
             }
             Action::Refresh => {
-                self.reload(ctx);
+                self.refresh(ctx);
                 self.load_summary(ctx);
             }
             Action::Import => {
@@ -620,6 +638,15 @@ impl Browse {
         match result {
             Ok(ApiReply::Page(page)) => {
                 self.page = Remote::Ready(());
+                if self.refreshing {
+                    // The refresh's first page: it replaces what was shown.
+                    self.refreshing = false;
+                    self.rows.clear();
+                    self.ids.clear();
+                    if self.narrowed.is_some() {
+                        self.narrowed = Some(Vec::new());
+                    }
+                }
                 self.total = Some(page.total);
                 let got = page.results.len();
                 for c in &page.results {
@@ -640,7 +667,11 @@ impl Browse {
                 self.after_move(ctx);
             }
             Ok(_) => {}
-            Err(e) => self.page = Remote::Failed(e.clone()),
+            Err(e) => {
+                self.page = Remote::Failed(e.clone());
+                // The rows stay; the whole error, scrollable, over them.
+                ctx.push(ErrorPopup::api("Could not load the customizations", e));
+            }
         }
     }
 
@@ -1042,7 +1073,11 @@ impl Screen for Browse {
     fn on_retry(&mut self, ctx: &mut Ctx) {
         if matches!(self.page, Remote::Failed(_)) {
             self.page = Remote::Idle;
-            self.load_more(ctx);
+            if self.refreshing {
+                self.refresh(ctx);
+            } else {
+                self.load_more(ctx);
+            }
         }
         if matches!(self.summary, Remote::Failed(_)) {
             self.load_summary(ctx);

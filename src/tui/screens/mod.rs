@@ -20,6 +20,7 @@ use crate::tui::msg::{ApiEvent, ApiRequest, ReqId};
 pub mod browse;
 pub mod detail;
 pub mod editor;
+pub mod error;
 pub mod export;
 pub mod first_run;
 pub mod help;

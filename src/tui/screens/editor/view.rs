@@ -158,6 +158,14 @@ fn table_date(v: Option<&Value>, tz: &jiff::tz::TimeZone) -> String {
     }
 }
 
+/// `text` in a column `width` wide: cut to leave one blank, then padded.
+fn cell(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthStr;
+    let t = truncate(text, width.saturating_sub(1));
+    let pad = width.saturating_sub(t.width());
+    format!("{t}{}", " ".repeat(pad))
+}
+
 impl Editor {
     fn title_line(&self, env: &Env) -> Line<'static> {
         let mut spans = vec![Span::styled(
@@ -421,21 +429,37 @@ impl Editor {
         let range = self.pins_scroll.visible(n, PIN_ROWS);
         let selected = self.pins_scroll.selected;
         let full = width >= 100;
+        // Column widths, each with room for one blank after its widest value: the columns
+        // never run together (`15 Nov 2026 18:00` is 17 wide).
+        const NUM: usize = 4;
+        const POS: usize = 9;
+        const TYPE: usize = 9;
+        const WIDGET: usize = 11;
+        const DATE: usize = 18;
         let what_w = if full {
-            (width as usize).saturating_sub(4 + 9 + 9 + 11 + 17 + 17 + 10)
+            (width as usize).saturating_sub(2 + NUM + POS + TYPE + WIDGET + 2 * DATE + 10)
         } else {
-            (width as usize).saturating_sub(4 + 9 + 9 + 10)
+            (width as usize).saturating_sub(2 + NUM + POS + TYPE + 10)
         }
         .max(8);
         let header = if full {
             format!(
-                "  {:<2}{:<9}{:<9}{:<what_w$}{:<11}{:<17}{:<17}{}",
-                "#", "position", "type", "what", "widget", "from", "to", "now"
+                "  {}{}{}{}{}{}{}now",
+                cell("#", NUM),
+                cell("position", POS),
+                cell("type", TYPE),
+                cell("what", what_w),
+                cell("widget", WIDGET),
+                cell("from", DATE),
+                cell("to", DATE)
             )
         } else {
             format!(
-                "  {:<2}{:<9}{:<9}{:<what_w$}{}",
-                "#", "position", "type", "what", "now"
+                "  {}{}{}{}now",
+                cell("#", NUM),
+                cell("position", POS),
+                cell("type", TYPE),
+                cell("what", what_w)
             )
         };
         let mut lines: Vec<Line<'a>> = vec![Line::styled(
@@ -453,6 +477,7 @@ impl Editor {
         }
         for i in range {
             let mark = if f.pin_has_errors(i) { "⚠ " } else { "  " };
+            let num = cell(&(i + 1).to_string(), NUM);
             let text = match f.pin(i) {
                 Some(m) => {
                     let p = Pin(m);
@@ -461,35 +486,28 @@ impl Editor {
                         None => m.get("position").map_or("?".into(), |v| v.to_string()),
                     };
                     let ty = p.pin_type().map_or("?", |t| t.as_str());
-                    let what = truncate(&fmt::pin_what(&p), what_w.saturating_sub(1));
+                    let what = fmt::pin_what(&p);
                     let state = p.state_at(env.now).as_str();
                     if full {
                         format!(
-                            "{mark}{:<2}{:<9}{:<9}{:<what_w$}{:<11}{:<17}{:<17}{}",
-                            i + 1,
-                            pos,
-                            ty,
-                            what,
-                            truncate(p.widget_id().unwrap_or(""), 10),
-                            table_date(m.get("active_from"), &env.tz),
-                            table_date(m.get("active_to"), &env.tz),
-                            state
+                            "{mark}{num}{}{}{}{}{}{}{state}",
+                            cell(&pos, POS),
+                            cell(ty, TYPE),
+                            cell(&what, what_w),
+                            cell(p.widget_id().unwrap_or(""), WIDGET),
+                            cell(&table_date(m.get("active_from"), &env.tz), DATE),
+                            cell(&table_date(m.get("active_to"), &env.tz), DATE),
                         )
                     } else {
                         format!(
-                            "{mark}{:<2}{:<9}{:<9}{:<what_w$}{}",
-                            i + 1,
-                            pos,
-                            ty,
-                            what,
-                            state
+                            "{mark}{num}{}{}{}{state}",
+                            cell(&pos, POS),
+                            cell(ty, TYPE),
+                            cell(&what, what_w),
                         )
                     }
                 }
-                None => format!(
-                    "{mark}{:<2}(not a JSON object: fix it with the external editor)",
-                    i + 1
-                ),
+                None => format!("{mark}{num}(not a JSON object: fix it with the external editor)"),
             };
             let text = truncate(&text, width as usize);
             let style = if i == selected && focused {
