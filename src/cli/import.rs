@@ -190,6 +190,9 @@ impl Watch {
                 self.bar.set_message(format!("({chunks} requests)"));
                 self.bar.reset_eta();
             }
+            Event::ListingStored { read, total } => self.bar.set_message(format!(
+                "checking stored targets: {read} of {total}; nothing is sent before this ends"
+            )),
             Event::Retry {
                 chunk,
                 delay,

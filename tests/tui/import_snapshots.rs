@@ -429,6 +429,54 @@ fn import_progress() {
 }
 
 #[test]
+fn import_says_it_checks_stored_targets_before_the_first_chunk() {
+    let mut app = confirming(options(100, 18), 0);
+    let (id, req) = send(&mut app);
+    let events = [
+        Event::Sending {
+            lines: 12_000,
+            chunks: 3,
+            already_done: 0,
+        },
+        Event::ListingStored {
+            read: 1_000,
+            total: 5_000,
+        },
+    ];
+    feed(
+        &mut app,
+        events.map(|e| reply(id, &req, ImportReply::Event(e))),
+    );
+    let text = draw(&app);
+    assert!(
+        text.contains("Checking stored targets: 1,000 of 5,000 (nothing is sent before this ends)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("checking stored targets: 1,000 of 5,000"),
+        "{text}"
+    );
+    // Listed: the screen goes back to sending.
+    feed(
+        &mut app,
+        [
+            Event::ListingStored {
+                read: 5_000,
+                total: 5_000,
+            },
+            Event::CheckingTargets {
+                mode: ExistingMode::Snapshot,
+                stored: 5_000,
+            },
+        ]
+        .map(|e| reply(id, &req, ImportReply::Event(e))),
+    );
+    let text = draw(&app);
+    assert!(!text.contains("Checking stored targets"), "{text}");
+    assert!(text.contains("5,000 stored, listed once"), "{text}");
+}
+
+#[test]
 fn import_cancel_asks_then_cancels() {
     let mut app = confirming(options(100, 18), 0);
     let (_, req) = sending(&mut app);

@@ -131,7 +131,17 @@ struct SendProgress {
     last_retry: Option<String>,
     counts: Counts,
     existing: Option<(ExistingMode, u64)>,
+    /// Listing the stored targets before sending: read of total.
+    listing: Option<(u64, u64)>,
     stopping: Option<String>,
+}
+
+impl SendProgress {
+    /// Still listing what is stored: nothing is sent yet.
+    fn listing_now(&self) -> Option<(u64, u64)> {
+        self.listing
+            .filter(|(read, total)| read < total && self.existing.is_none())
+    }
 }
 
 /// The import screen.
@@ -542,6 +552,9 @@ impl ImportScreen {
                 s.chunks_total = *chunks;
                 s.already_done = *already_done;
                 s.lines_done = *already_done;
+            }
+            (Step::Sending, Event::ListingStored { read, total }) => {
+                self.sending.listing = Some((*read, *total));
             }
             (Step::Sending, Event::CheckingTargets { mode, stored }) => {
                 self.sending.existing = Some((*mode, *stored));
@@ -1466,6 +1479,16 @@ impl ImportScreen {
                 ),
                 Style::new().fg(theme::WARN),
             )
+        } else if let Some((read, total)) = s.listing_now() {
+            Line::raw(truncate(
+                &format!(
+                    " {} Checking stored targets: {} of {} (nothing is sent before this ends)",
+                    env.spinner_glyph(),
+                    thousands(read),
+                    thousands(total)
+                ),
+                w,
+            ))
         } else {
             Line::raw(truncate(
                 &format!(
@@ -1539,6 +1562,16 @@ impl ImportScreen {
                 ),
             ),
         ];
+        if let Some((read, total)) = s.listing_now() {
+            lines.push(field_line(
+                "targets",
+                &format!(
+                    "checking stored targets: {} of {}",
+                    thousands(read),
+                    thousands(total)
+                ),
+            ));
+        }
         if let Some((mode, stored)) = s.existing {
             let how = match mode {
                 ExistingMode::Empty => "none stored for these models".to_string(),
