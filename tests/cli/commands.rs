@@ -465,3 +465,40 @@ fn ad_hoc_host_and_tracker_with_the_key_in_the_environment() {
         .code(2)
         .stderr_has("--tracker-id");
 }
+
+#[test]
+fn validate_and_import_name_a_fault_in_the_same_words() {
+    let emu = Emu::start();
+    let env = Env::for_emu(&emu, "");
+    let file = env.write(
+        "bad.ndjson",
+        concat!(
+            r#"{"model":"basket","target_type":"itm","target_identity":"/p/2","pin_definitions":[]}"#,
+            "\nnot json\n",
+            r#"{"model":"basket","target_type":"item","pin_definitions":[{"position":1,"pin_type":"item"}]}"#,
+            "\n\u{00e9}\u{00ff}\n",
+        ),
+    );
+    let faults = |stderr: &str| -> Vec<String> {
+        stderr
+            .lines()
+            .filter(|l| {
+                l.strip_prefix("bad.ndjson:")
+                    .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+            })
+            .map(String::from)
+            .collect()
+    };
+    let v = env.run(&["validate", "bad.ndjson"]);
+    v.code(3);
+    let i = env.run(&["import", "bad.ndjson", "--dry-run"]);
+    i.code(3);
+    let (v, i) = (faults(&v.stderr), faults(&i.stderr));
+    assert!(v.len() >= 4, "{v:?}");
+    assert_eq!(v, i);
+    assert!(
+        v.iter().any(|l| l.contains("invalid JSON at column 2")),
+        "{v:?}"
+    );
+    let _ = file;
+}

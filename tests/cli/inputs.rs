@@ -95,7 +95,7 @@ fn validate_reports_every_bad_line_of_ndjson() {
             format!(
                 "{name}:4: pin_definitions[0].is_block_pin: Must be true when position is 0 (block)"
             ),
-            format!("{name}:5: column 10: invalid JSON: EOF while parsing a value"),
+            format!("{name}:5: invalid JSON at column 10: EOF while parsing a value"),
             format!("{name}:6: Must be a JSON object"),
             format!("error: {name}: 4 of 6 customizations are invalid"),
         ]

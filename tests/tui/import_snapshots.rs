@@ -381,6 +381,11 @@ fn import_confirm() {
         text.contains("/data/imports/catalog-20250615-120000.report.ndjson"),
         "{text}"
     );
+    // The summary's and the report's words: invalid lines end as rejected, repeated
+    // targets (under override) as skipped; "not sent" is only for a cancel or a stop.
+    assert!(text.contains("rejected 3 invalid"), "{text}");
+    assert!(text.contains("skipped  2 with a repeated target"), "{text}");
+    assert!(!text.contains("not sent"), "{text}");
     assert_snapshot!(text);
 }
 

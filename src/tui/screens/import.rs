@@ -1375,28 +1375,31 @@ impl ImportScreen {
             w,
             Style::new(),
         ));
-        let mut held = Vec::new();
+        // Held back, in the words of the summary and the report: an invalid line ends as
+        // rejected; a repeated target as rejected under raise, else skipped. "not sent"
+        // is kept for lines a cancel or a stop leaves unsent.
+        let mut rejected = Vec::new();
+        let mut skipped = Vec::new();
         if c.invalid > 0 {
-            held.push(format!("{} invalid", thousands(c.invalid)));
+            rejected.push(format!("{} invalid", thousands(c.invalid)));
         }
         if c.duplicate_lines > 0 {
-            let fate = if s == ConflictStrategy::Raise {
-                "rejected"
+            let what = format!("{} with a repeated target", thousands(c.duplicate_lines));
+            if s == ConflictStrategy::Raise {
+                rejected.push(what);
             } else {
-                "skipped"
-            };
-            held.push(format!(
-                "{} repeated ({fate})",
-                thousands(c.duplicate_lines)
-            ));
+                skipped.push(what);
+            }
         }
-        if !held.is_empty() {
-            lines.extend(field_lines(
-                "not sent",
-                &held.join(", "),
-                w,
-                Style::new().fg(theme::WARN),
-            ));
+        for (label, held) in [("rejected", rejected), ("skipped", skipped)] {
+            if !held.is_empty() {
+                lines.extend(field_lines(
+                    label,
+                    &format!("{} (held back, in the report)", held.join(", ")),
+                    w,
+                    Style::new().fg(theme::WARN),
+                ));
+            }
         }
         if let Some(r) = &self.report {
             lines.extend(field_lines(
