@@ -147,7 +147,7 @@ async fn import_with_bad_lines_sends_only_the_valid_ones() {
     run.send(code(KeyCode::Enter));
     let screen = run.wait_for("Send 3 lines to tracker demo").await;
     assert!(
-        screen.contains("3 invalid, 2 repeated (skipped)"),
+        screen.contains("skipped  2 with a repeated target"),
         "{screen}"
     );
     assert_eq!(emu.count("demo"), Some(1), "nothing sent before Enter");

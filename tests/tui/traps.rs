@@ -295,3 +295,36 @@ fn a_401_in_the_ui_is_explained_as_the_cli_explains_it() {
     assert!(text.contains("local clock:"), "{text}");
     assert!(text.contains("usual causes"), "{text}");
 }
+
+#[test]
+fn enter_in_the_search_prompt_opens_the_selected_row() {
+    let data = sample(5);
+    let (mut app, effects) = app_with(options(100, 16), Browse::new());
+    answer_all(&mut app, effects, serve(&data));
+    feed(&mut app, [key('/')]);
+    feed(&mut app, typed("yamaha"));
+    let effects = feed(&mut app, [code(KeyCode::Enter)]);
+    answer_all(&mut app, effects, serve(&data));
+    assert_eq!(app.screen_names(), ["browse", "detail"]);
+    assert!(draw(&app).contains("Yamaha P-45"));
+    // Back: the narrowing is still there.
+    feed(&mut app, [code(KeyCode::Esc)]);
+    assert_eq!(app.screen_names(), ["browse"]);
+    // With nothing typed, Enter only closes the prompt.
+    feed(&mut app, [key('c'), key('/'), code(KeyCode::Enter)]);
+    assert_eq!(app.screen_names(), ["browse"]);
+}
+
+#[test]
+fn a_toast_leaves_the_key_hints_readable() {
+    let mut opts = options(100, 16);
+    opts.profile.read_only = true;
+    let (mut app, effects) = app_with(opts, Detail::from_list(docs_customization()));
+    answer_all(&mut app, effects, serve(&[docs_customization()]));
+    let before = draw(&app);
+    let hints = |t: &str| t.lines().rev().nth(1).unwrap_or("").to_string();
+    feed(&mut app, [key('d')]);
+    let text = draw(&app);
+    assert!(text.contains("read-only"), "{text}");
+    assert_eq!(hints(&text), hints(&before), "{text}");
+}

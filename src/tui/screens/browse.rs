@@ -479,10 +479,14 @@ impl Browse {
                 self.clear_narrowing();
                 self.scroll = Scroll::default();
             }
+            // Enter opens the selected row at once (the narrowing stays for when you come
+            // back); with nothing typed it just closes the prompt.
             Input::Action(Action::Confirm) => {
                 self.mode = Mode::Table;
                 if self.search.value().trim().is_empty() {
                     self.narrowed = None;
+                } else {
+                    self.open_selected(ctx);
                 }
             }
             Input::Action(Action::Up) => self.move_by(-1, ctx),
