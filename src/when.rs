@@ -70,7 +70,9 @@ fn relative(rest: &str, sign: i64, now: Timestamp, tz: &TimeZone) -> Result<Time
         .parse()
         .map_err(|_| format!("missing number in {rest:?} (e.g. +7d)"))?;
     let n = n * sign;
-    let span: Span = match unit.trim() {
+    let unit = unit.trim();
+    let in_seconds = matches!(unit, "s" | "sec" | "secs" | "second" | "seconds");
+    let span: Span = match unit {
         "s" | "sec" | "secs" | "second" | "seconds" => n.seconds(),
         "m" | "min" | "mins" | "minute" | "minutes" => n.minutes(),
         "h" | "hour" | "hours" => n.hours(),
@@ -79,8 +81,15 @@ fn relative(rest: &str, sign: i64, now: Timestamp, tz: &TimeZone) -> Result<Time
         other => return Err(format!("unknown unit {other:?}: use s, m, h, d or w")),
     };
     let zoned: Zoned = now.to_zoned(tz.clone());
-    zoned
+    let at = zoned
         .checked_add(span)
+        .map_err(|_| "date out of range".to_string())?;
+    // `+7d` means a day and time, not a second: rounded to the minute (a span in seconds
+    // is kept as typed).
+    if in_seconds {
+        return Ok(at.timestamp());
+    }
+    at.round(jiff::Unit::Minute)
         .map(|z| z.timestamp())
         .map_err(|_| "date out of range".to_string())
 }
@@ -209,6 +218,15 @@ mod tests {
         assert_eq!(parse("+30m", now, "UTC"), "2025-01-15T23:00:00Z");
         assert_eq!(parse("+1w", now, "UTC"), "2025-01-22T22:30:00Z");
         assert_eq!(parse(" +90s ", now, "UTC"), "2025-01-15T22:31:30Z");
+        // Relative dates are rounded to the minute; seconds as typed stay.
+        let odd = "2025-01-15T22:30:17Z";
+        assert_eq!(parse("+7d", odd, "UTC"), "2025-01-22T22:30:00Z");
+        assert_eq!(parse("-2h", odd, "UTC"), "2025-01-15T20:30:00Z");
+        assert_eq!(
+            parse("+1m", "2025-01-15T22:30:41Z", "UTC"),
+            "2025-01-15T22:32:00Z"
+        );
+        assert_eq!(parse("+10s", odd, "UTC"), "2025-01-15T22:30:27Z");
     }
 
     #[test]

@@ -105,8 +105,8 @@ fn editor_pin_form() {
     // To the pins (7 fields down), open the first one.
     feed(&mut app, times(code(KeyCode::Tab), 7));
     feed(&mut app, [code(KeyCode::Enter)]);
-    // Active to: the last field.
-    feed(&mut app, times(code(KeyCode::Tab), 8));
+    // Active to: the last field, one Shift-Tab round from the first.
+    feed(&mut app, [code(KeyCode::BackTab)]);
     feed(&mut app, typed("2025-07-01 14:00"));
     feed(&mut app, times(code(KeyCode::BackTab), 3));
     feed(&mut app, typed("w-home"));

@@ -328,3 +328,40 @@ fn a_toast_leaves_the_key_hints_readable() {
     assert!(text.contains("read-only"), "{text}");
     assert_eq!(hints(&text), hints(&before), "{text}");
 }
+
+#[test]
+fn up_recalls_the_newest_recent_entry_in_lookup_and_import() {
+    let mut opts = options(100, 16);
+    opts.recent = vec![
+        DOCS_ID.to_string(),
+        "00000000-0000-4000-8000-000000000001".into(),
+    ];
+    let (mut app, _) = app_with(opts, pinscope::tui::screens::lookup::Lookup::new());
+    feed(&mut app, [code(KeyCode::Up)]);
+    assert!(draw(&app).contains(DOCS_ID));
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join(pinscope::tui::jobs::RECENT_IMPORTS_FILE),
+        "/shop/catalog.ndjson\n/shop/summer-sale.ndjson\n",
+    )
+    .expect("write");
+    let (mut app, _) = app_with(
+        options(100, 16),
+        pinscope::tui::screens::import::ImportScreen::new(Some(dir.path().to_path_buf())),
+    );
+    feed(&mut app, [code(KeyCode::Up)]);
+    assert!(draw(&app).contains("│/shop/catalog.ndjson"));
+}
+
+#[test]
+fn shift_tab_goes_round_from_the_first_field_to_the_last() {
+    let mut app = editor(100, 24, Editor::create());
+    // Focus starts on Model, the first field; Shift-Tab goes to the last one (the pins).
+    feed(&mut app, [code(KeyCode::BackTab)]);
+    let text = draw(&app);
+    assert!(text.contains("▸ Pins"), "{text}");
+    // And Tab from there comes back to Model.
+    feed(&mut app, [code(KeyCode::Tab)]);
+    assert!(draw(&app).contains("▸ Model"));
+}

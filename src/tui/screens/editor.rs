@@ -280,12 +280,28 @@ impl Editor {
     }
 
     fn move_focus(&mut self, delta: isize) {
+        self.step_focus(delta, false);
+    }
+
+    /// Tab and Shift-Tab: like [`Editor::move_focus`], going round at either end.
+    fn cycle_focus(&mut self, delta: isize) {
+        self.step_focus(delta, true);
+    }
+
+    fn step_focus(&mut self, delta: isize, wrap: bool) {
+        let step = |at: usize, n: usize| -> usize {
+            if wrap {
+                (at as isize + delta).rem_euclid(n as isize) as usize
+            } else {
+                at.saturating_add_signed(delta).min(n - 1)
+            }
+        };
         self.set_focus_flag(false);
         match self.view {
             View::Main => {
                 let fields = self.form.fields();
                 let at = fields.iter().position(|f| *f == self.focus).unwrap_or(0);
-                let next = at.saturating_add_signed(delta).min(fields.len() - 1);
+                let next = step(at, fields.len());
                 self.focus = fields[next];
             }
             View::Pin(i) => {
@@ -300,7 +316,7 @@ impl Editor {
                         .iter()
                         .position(|f| *f == self.pin_focus)
                         .unwrap_or(0);
-                    let next = at.saturating_add_signed(delta).min(fields.len() - 1);
+                    let next = step(at, fields.len());
                     self.pin_focus = fields[next];
                 }
             }
@@ -759,8 +775,8 @@ impl Editor {
             Input::Action(Action::Back) => self.leave(ctx),
             Input::Action(Action::Save) => self.save(ctx),
             Input::Action(Action::ExternalEditor) => self.open_external(ctx),
-            Input::Action(Action::NextField) => self.move_focus(1),
-            Input::Action(Action::PrevField) => self.move_focus(-1),
+            Input::Action(Action::NextField) => self.cycle_focus(1),
+            Input::Action(Action::PrevField) => self.cycle_focus(-1),
             Input::Action(Action::Up) => match f {
                 Field::Criteria if self.form.criteria.cursor_line() > 0 => {
                     self.form.type_main(f, raw(KeyCode::Up));
@@ -944,8 +960,8 @@ impl Editor {
             Input::Action(Action::Back) => self.close_pin(i),
             Input::Action(Action::Save) => self.save(ctx),
             Input::Action(Action::ExternalEditor) => self.open_external(ctx),
-            Input::Action(Action::NextField) => self.move_focus(1),
-            Input::Action(Action::PrevField) => self.move_focus(-1),
+            Input::Action(Action::NextField) => self.cycle_focus(1),
+            Input::Action(Action::PrevField) => self.cycle_focus(-1),
             Input::Action(Action::Up) => {
                 if f == PinField::Criteria && json_line(self).0 > 0 {
                     self.form.type_pin(i, f, raw(KeyCode::Up), now, &tz);
