@@ -249,6 +249,43 @@ struct RawConfig {
     profiles: BTreeMap<String, Spanned<RawProfile>>,
     #[serde(default)]
     keys: BTreeMap<String, Spanned<KeyChords>>,
+    #[serde(default)]
+    mirror: RawMirror,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMirror {
+    max_age: Option<Spanned<String>>,
+}
+
+/// How old the mirror may be before a command warns and the TUI syncs on start.
+pub const DEFAULT_MIRROR_MAX_AGE: Duration = Duration::from_secs(5 * 60);
+
+/// `[mirror]`: the local copy of each tracker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MirrorSettings {
+    /// `max_age`: older than this, the TUI syncs on start and the CLI says how old its
+    /// data is.
+    pub max_age: Duration,
+}
+
+impl Default for MirrorSettings {
+    fn default() -> Self {
+        MirrorSettings {
+            max_age: DEFAULT_MIRROR_MAX_AGE,
+        }
+    }
+}
+
+/// A span of time as a person writes it: `5m`, `90s`, `1h 30m`, `2 hours` (jiff's
+/// friendly format, or ISO 8601 `PT5M`). Negative spans are refused.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d: jiff::SignedDuration = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a duration: {s:?} (write it like \"5m\", \"90s\" or \"1h\")"))?;
+    Duration::try_from(d).map_err(|_| format!("must not be negative: {s:?}"))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -337,6 +374,8 @@ pub struct Config {
     pub profiles: BTreeMap<String, Profile>,
     /// `[keys]`: action name -> key chords.
     pub keys: BTreeMap<String, Vec<String>>,
+    /// `[mirror]`.
+    pub mirror: MirrorSettings,
     /// Things that work but should not be so (a key written in the file, a file others can
     /// read). Print them once.
     pub warnings: Vec<String>,
@@ -633,6 +672,20 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         keys.insert(action, chords);
     }
 
+    let mut mirror = MirrorSettings::default();
+    if let Some(v) = &raw.mirror.max_age {
+        match parse_duration(v.get_ref()) {
+            Ok(d) => mirror.max_age = d,
+            Err(m) => problems.push(problem_at(
+                path,
+                text,
+                Some(v.span().start),
+                Some("mirror.max_age".into()),
+                m,
+            )),
+        }
+    }
+
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.line);
         return Err(ConfigError::Invalid(problems));
@@ -643,6 +696,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         default_profile,
         profiles,
         keys,
+        mirror,
         warnings,
     })
 }
@@ -844,6 +898,7 @@ impl Config {
             default_profile: None,
             profiles: BTreeMap::new(),
             keys: BTreeMap::new(),
+            mirror: MirrorSettings::default(),
             warnings: Vec::new(),
         }
     }

@@ -7,7 +7,8 @@
 //! - [`cli`]: the process shell: the command line, the subcommands, exit codes, and the
 //!   launch of the TUI and the emulator;
 //! - [`diff`]: field-level differences between two customizations;
-//! - [`import`]: the bulk import engine (validate, chunk, send, journal, report).
+//! - [`import`]: the bulk import engine (validate, chunk, send, journal, report);
+//! - [`mirror`]: the local SQLite mirror of a tracker (sync, search, where-pinned, short ids).
 
 pub mod api;
 pub mod cli;
@@ -15,5 +16,6 @@ pub mod config;
 pub mod diff;
 pub mod emulator;
 pub mod import;
+pub mod mirror;
 pub mod tui;
 pub mod when;

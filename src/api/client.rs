@@ -116,6 +116,35 @@ pub struct ExportQuery {
     pub remove_nonexisting_item_pins: bool,
 }
 
+/// How many times the usual request timeout a streamed export may take.
+pub const EXPORT_TIMEOUT_FACTOR: u32 = 20;
+
+/// The body of an export answer, read a chunk at a time.
+pub struct ExportStream {
+    resp: reqwest::Response,
+    client: Client,
+    method: String,
+    path: String,
+}
+
+impl std::fmt::Debug for ExportStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportStream")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl ExportStream {
+    /// The next chunk of the body; `None` at its end. A cut connection is an error.
+    pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, ApiError> {
+        self.resp
+            .chunk()
+            .await
+            .map_err(|e| self.client.transport_error(e, &self.method, &self.path))
+    }
+}
+
 /// The largest page the list endpoint serves.
 pub const MAX_PAGE: u32 = 1000;
 
@@ -286,6 +315,26 @@ impl Client {
     }
 
     async fn send_once(&self, req: &Req<'_>) -> Result<Answer, ApiError> {
+        let (resp, method, path) = self.open_once(req, None).await?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(e, &method, &path))?;
+        Ok(Answer {
+            status,
+            body: body.to_vec(),
+        })
+    }
+
+    /// Sends one request and waits for the head of a 2xx answer (the body is left to read);
+    /// any other status is read whole and returned as an error. `timeout` overrides the
+    /// client's whole-request timeout.
+    async fn open_once(
+        &self,
+        req: &Req<'_>,
+        timeout: Option<Duration>,
+    ) -> Result<(reqwest::Response, String, String), ApiError> {
         let path = self.path(req.sub);
         let mut url = self.base.clone();
         url.set_path(&path);
@@ -313,24 +362,24 @@ impl Client {
         if let Some(body) = &req.body {
             builder = builder.body(body.clone());
         }
+        if let Some(t) = timeout {
+            builder = builder.timeout(t);
+        }
         let started = Instant::now();
         let resp = builder
             .send()
             .await
             .map_err(|e| self.transport_error(e, &method, &path))?;
         let status = resp.status().as_u16();
+        tracing::debug!(%method, %path, status, latency_ms = started.elapsed().as_millis() as u64, "request");
+        if (200..300).contains(&status) {
+            return Ok((resp, method, path));
+        }
         let headers = resp.headers().clone();
         let body = resp
             .bytes()
             .await
             .map_err(|e| self.transport_error(e, &method, &path))?;
-        tracing::debug!(%method, %path, status, latency_ms = started.elapsed().as_millis() as u64, "request");
-        if (200..300).contains(&status) {
-            return Ok(Answer {
-                status,
-                body: body.to_vec(),
-            });
-        }
         Err(ApiError::Status(Box::new(status_error(
             status,
             &method,
@@ -566,23 +615,7 @@ impl Client {
 
     /// `POST /scopes/export`.
     pub async fn export(&self, q: &ExportQuery) -> Result<Vec<Customization>, ApiError> {
-        let mut query = Vec::new();
-        for (key, value) in [
-            ("model", &q.model),
-            ("tag", &q.tag),
-            ("target_type", &q.target_type),
-            ("target_identity", &q.target_identity),
-        ] {
-            if let Some(v) = value {
-                query.push((key, v.clone()));
-            }
-        }
-        if q.remove_expired_pins {
-            query.push(("remove_expired_pins", "true".to_string()));
-        }
-        if q.remove_nonexisting_item_pins {
-            query.push(("remove_nonexisting_item_pins", "true".to_string()));
-        }
+        let query = export_query(q);
         let a = self
             .send(Req {
                 method: Method::POST,
@@ -619,6 +652,67 @@ impl Client {
             }),
         }
     }
+
+    /// `POST /scopes/export` with the body left to stream: the mirror reads it a chunk at a
+    /// time instead of holding the whole tracker. Retried like any safe request until the
+    /// answer's head arrives; a cut after that is the caller's to report. The whole-request
+    /// timeout is [`EXPORT_TIMEOUT_FACTOR`] times the usual one, as a large tracker takes long.
+    pub async fn export_stream(&self, q: &ExportQuery) -> Result<ExportStream, ApiError> {
+        let req = Req {
+            method: Method::POST,
+            sub: "/scopes/export",
+            query: export_query(q),
+            content_type: JSON_CONTENT_TYPE,
+            body: None,
+            idempotent: true,
+        };
+        let timeout = self.timeout.saturating_mul(EXPORT_TIMEOUT_FACTOR);
+        let mut attempt = 0;
+        loop {
+            match self.open_once(&req, Some(timeout)).await {
+                Ok((resp, method, path)) => {
+                    return Ok(ExportStream {
+                        resp,
+                        client: self.clone(),
+                        method,
+                        path,
+                    });
+                }
+                Err(e) => {
+                    if !e.is_transient() || attempt >= self.retry.max_retries {
+                        return Err(e);
+                    }
+                    attempt += 1;
+                    let delay = self.retry.delay(attempt, &e);
+                    if let Some(hook) = &self.on_retry {
+                        hook(attempt, delay, &e);
+                    }
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+}
+
+fn export_query(q: &ExportQuery) -> Vec<(&'static str, String)> {
+    let mut query = Vec::new();
+    for (key, value) in [
+        ("model", &q.model),
+        ("tag", &q.tag),
+        ("target_type", &q.target_type),
+        ("target_identity", &q.target_identity),
+    ] {
+        if let Some(v) = value {
+            query.push((key, v.clone()));
+        }
+    }
+    if q.remove_expired_pins {
+        query.push(("remove_expired_pins", "true".to_string()));
+    }
+    if q.remove_nonexisting_item_pins {
+        query.push(("remove_nonexisting_item_pins", "true".to_string()));
+    }
+    query
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, ApiError> {

@@ -102,6 +102,17 @@ impl<'a> Json<'a> for &'a Value {
     }
 }
 
+/// `m.get(key)`, by a linear scan when the object is small. `serde_json`'s ordered map hashes
+/// every key it looks up with SipHash, which costs more than comparing a handful of short
+/// keys; validation and the import look up a dozen fields of every line.
+pub fn field<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if m.len() <= 16 {
+        m.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        m.get(key)
+    }
+}
+
 /// `(k, v)` of a map entry as `(&str, &Value)`.
 type EntryFn<'a> = fn((&'a String, &'a Value)) -> (&'a str, &'a Value);
 
@@ -110,7 +121,7 @@ impl<'a> JsonObject<'a> for &'a Map<String, Value> {
     type Entries = std::iter::Map<serde_json::map::Iter<'a>, EntryFn<'a>>;
 
     fn get(self, key: &str) -> Option<&'a Value> {
-        crate::api::model::field(self, key)
+        field(self, key)
     }
     fn entries(self) -> Self::Entries {
         let f: EntryFn<'a> = |(k, v)| (k.as_str(), v);

@@ -9,7 +9,7 @@ pub mod sign;
 pub mod time;
 pub mod validate;
 
-pub use client::{Client, ClientConfig, ExportQuery, ListQuery, RetryPolicy};
+pub use client::{Client, ClientConfig, ExportQuery, ExportStream, ListQuery, RetryPolicy};
 pub use error::{ApiError, StatusError};
 pub use model::{
     ConflictStrategy, Customization, Page, Pin, PinState, PinType, Position, Summary, TargetType,

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::api::json::{Json, JsonObject};
+use crate::api::json::{Json, JsonObject, field};
 use crate::api::time::parse_rfc3339;
 
 /// Where a customization applies.
@@ -306,15 +306,13 @@ pub fn conflict_key_parts_of<'a, O: JsonObject<'a>>(
     Some((model, target_type, target))
 }
 
-/// `m.get(key)`, by a linear scan when the object is small. `serde_json`'s ordered map hashes
-/// every key it looks up with SipHash, which costs more than comparing a handful of short
-/// keys; validation and the import look up a dozen fields of every line.
-pub fn field<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    if m.len() <= 16 {
-        m.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
-    } else {
-        m.get(key)
-    }
+/// The canonical form of a UUID typed or pasted in any usual shape (quotes, braces,
+/// upper case, no hyphens), or `None`.
+pub fn normalize_uuid(text: &str) -> Option<String> {
+    let t = text.trim().trim_matches(|c| c == '"' || c == '\'').trim();
+    uuid::Uuid::parse_str(t)
+        .ok()
+        .map(|u| u.hyphenated().to_string())
 }
 
 /// A customization, kept as the JSON object it is.

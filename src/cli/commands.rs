@@ -6,17 +6,23 @@ use std::path::PathBuf;
 
 use clap::{Args, CommandFactory};
 
+use super::mirror_cmd::{has_mirror, record_write, resolve_id};
 use super::output::{Ndjson, print_lines, print_object};
 use super::{Cli, Failure, GlobalArgs, Outcome, Target, block_on, exit, input, interactive, note};
 use crate::api::client::MAX_PAGE;
 use crate::api::{ApiError, Customization, ExportQuery, ListQuery};
+use crate::mirror::Scope;
 
 const TARGET_TYPES: [&str; 3] = ["item", "criteria", "all"];
 
 #[derive(Debug, Args)]
 pub struct GetArgs {
-    /// The customization's id (a UUID)
+    /// The customization's id: the UUID, or a unique prefix of it (the 8 characters shown
+    /// in lists), resolved through the mirror
     pub id: String,
+    /// Sync the mirror first (to resolve a short id)
+    #[arg(long)]
+    pub sync: bool,
 }
 
 #[derive(Debug, Args)]
@@ -84,7 +90,8 @@ pub struct CreateArgs {
 
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
-    /// The customization's id
+    /// The customization's id: the UUID, or a unique prefix of it, resolved through the
+    /// mirror
     pub id: String,
     /// A JSON file holding the whole new definition; `-` or nothing reads stdin
     #[arg(value_name = "FILE|-", default_value = "-")]
@@ -96,15 +103,22 @@ pub struct UpdateArgs {
     /// Do not ask for confirmation
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Sync the mirror first (to resolve a short id)
+    #[arg(long)]
+    pub sync: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
-    /// The customization's id
+    /// The customization's id: the UUID, or a unique prefix of it, resolved through the
+    /// mirror
     pub id: String,
     /// Do not ask for confirmation (required when stdin is not a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Sync the mirror first (to resolve a short id)
+    #[arg(long)]
+    pub sync: bool,
 }
 
 #[derive(Debug, Args)]
@@ -140,9 +154,23 @@ pub struct CompletionsArgs {
 
 /// `pinscope get ID`.
 pub fn get(g: &GlobalArgs, a: GetArgs) -> Outcome {
-    let conn = Target::open(g)?.connect()?;
-    let c = block_on(conn.client.get(&a.id))?.map_err(|e| Failure::api(&e))?;
-    print_object(&c)
+    let target = Target::open(g)?;
+    let conn = target.connect()?;
+    let id = resolve_id(&target, &conn, &a.id, a.sync)?;
+    let scope = Scope::of_client(&conn.client);
+    match block_on(conn.client.get(&id))? {
+        Ok(c) => {
+            // The service is the truth: the mirror's row follows it.
+            record_write(&scope, |m| m.upsert(&c));
+            print_object(&c)
+        }
+        Err(e) => {
+            if e.status() == Some(404) {
+                record_write(&scope, |m| m.remove(&id).map(|_| ()));
+            }
+            Err(Failure::api(&e))
+        }
+    }
 }
 
 /// `pinscope list`: one page, or every page with `--all`, as NDJSON written as it comes.
@@ -248,6 +276,7 @@ pub fn create(g: &GlobalArgs, a: CreateArgs) -> Outcome {
     let conn = target.connect()?;
     let created = block_on(conn.client.create(&c))?.map_err(|e| maybe_applied(&e, "create"))?;
     tracing::info!(id = created.id().unwrap_or("?"), "created");
+    record_write(&Scope::of_client(&conn.client), |m| m.upsert(&created));
     print_object(&created)
 }
 
@@ -293,45 +322,56 @@ pub fn update(g: &GlobalArgs, a: UpdateArgs) -> Outcome {
     let target = Target::open(g)?;
     target.refuse_writes("update")?;
     let c = input::read_one(&a.file)?;
+    let conn = target.connect()?;
+    let id = resolve_id(&target, &conn, &a.id, a.sync)?;
     if let Some(file_id) = c.id()
-        && file_id != a.id
+        && file_id != id
     {
         return Err(Failure::usage(format!(
-            "{} has id {file_id} but the command names {}; refusing to replace one with the other",
+            "{} has id {file_id} but the command names {id}; refusing to replace one with the other",
             input::source_name(&a.file),
-            a.id
         )));
     }
-    let conn = target.connect()?;
     let production = conn.session.production;
     let ask_first = !a.yes && interactive() && (a.diff || production);
     // The service's version first: an update that changes nothing sends nothing.
-    let current = block_on(conn.client.get(&a.id))?.map_err(|e| Failure::api(&e))?;
+    let current = block_on(conn.client.get(&id))?.map_err(|e| Failure::api(&e))?;
     let changes = update_changes(&current, &c);
     if a.diff {
         print_lines(changes.iter().map(ToString::to_string))?;
     }
     if changes.is_empty() {
         note(&format!(
-            "no field differs from the service's version: nothing was sent ({} is unchanged)",
-            a.id
+            "no field differs from the service's version: nothing was sent ({id} is unchanged)"
         ));
         return Ok(());
     }
     if ask_first {
         let ok = if production {
-            confirm_production(&a.id, "replace", &conn.session.profile_name)?
+            confirm_production(&id, "replace", &conn.session.profile_name)?
         } else {
-            confirm(&format!("replace {}?", a.id))?
+            confirm(&format!("replace {id}?"))?
         };
         if !ok {
             note("not replaced");
             return Err(Failure::quiet(exit::DECLINED));
         }
     }
-    block_on(conn.client.update(&a.id, &c))?.map_err(|e| Failure::api(&e))?;
-    tracing::info!(id = %a.id, "updated");
-    note(&format!("updated {}", a.id));
+    block_on(conn.client.update(&id, &c))?.map_err(|e| Failure::api(&e))?;
+    tracing::info!(id = %id, "updated");
+    // The answer has no body: the row is refreshed from the service (server-set fields
+    // such as `available` change with the pins).
+    if has_mirror() {
+        let scope = Scope::of_client(&conn.client);
+        match block_on(conn.client.get(&id))? {
+            Ok(fresh) => record_write(&scope, |m| m.upsert(&fresh)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read back the update");
+                record_write(&scope, |m| m.mark_stale());
+            }
+        }
+    }
+    note(&format!("updated {id}"));
     Ok(())
 }
 
@@ -359,8 +399,9 @@ pub fn delete(g: &GlobalArgs, a: DeleteArgs) -> Outcome {
         )));
     }
     let conn = target.connect()?;
+    let id = resolve_id(&target, &conn, &a.id, a.sync)?;
     if !a.yes {
-        let current = block_on(conn.client.get(&a.id))?.map_err(|e| Failure::api(&e))?;
+        let current = block_on(conn.client.get(&id))?.map_err(|e| Failure::api(&e))?;
         let target = match current.target_type() {
             Some(crate::api::TargetType::All) | None => current.target_label(),
             Some(t) => format!("{t} {}", current.target_label()),
@@ -368,25 +409,34 @@ pub fn delete(g: &GlobalArgs, a: DeleteArgs) -> Outcome {
         let pins = current.pin_count();
         note(&format!(
             "{}: model {}, target {target}, {pins} pin{}; profile {} ({})",
-            a.id,
+            id,
             current.model().unwrap_or("?"),
             if pins == 1 { "" } else { "s" },
             conn.session.label,
             conn.session.client.host
         ));
         let ok = if conn.session.production {
-            confirm_production(&a.id, "delete", &conn.session.profile_name)?
+            confirm_production(&id, "delete", &conn.session.profile_name)?
         } else {
-            confirm(&format!("delete {}?", a.id))?
+            confirm(&format!("delete {}?", id))?
         };
         if !ok {
             note("not deleted");
             return Err(Failure::quiet(exit::DECLINED));
         }
     }
-    block_on(conn.client.delete(&a.id))?.map_err(|e| Failure::api(&e))?;
-    tracing::info!(id = %a.id, "deleted");
-    note(&format!("deleted {}", a.id));
+    let scope = Scope::of_client(&conn.client);
+    match block_on(conn.client.delete(&id))? {
+        Ok(()) => record_write(&scope, |m| m.remove(&id).map(|_| ())),
+        Err(e) => {
+            if e.status() == Some(404) {
+                record_write(&scope, |m| m.remove(&id).map(|_| ()));
+            }
+            return Err(Failure::api(&e));
+        }
+    }
+    tracing::info!(id = %id, "deleted");
+    note(&format!("deleted {}", id));
     Ok(())
 }
 

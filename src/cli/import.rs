@@ -6,6 +6,8 @@
 //! after listing them as `FILE:LINE: field: message`, unless `--skip-invalid` asks to send
 //! the valid ones anyway (the others are then `rejected`, and the exit is 4).
 
+use super::mirror_cmd::record_write;
+use crate::mirror::Scope;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -601,7 +603,11 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
         report: a.report.clone(),
         ..RunOptions::default()
     };
-    let r = send(&plan, &conn.client, &opts, &watch)?;
+    let r = send(&plan, &conn.client, &opts, &watch);
+    // A bulk answer names no ids: the mirror cannot follow row by row, so the next read
+    // syncs it.
+    record_write(&Scope::of_client(&conn.client), |m| m.mark_stale());
+    let r = r?;
     print_summary(&plan, &r);
     exit_for(&r)
 }
@@ -699,7 +705,9 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
         report: a.report.clone(),
         ..RunOptions::default()
     };
-    let r = send(&plan, &dst.client, &opts, &watch)?;
+    let r = send(&plan, &dst.client, &opts, &watch);
+    record_write(&Scope::of_client(&dst.client), |m| m.mark_stale());
+    let r = r?;
     print_summary(&plan, &r);
     if !r.summary.counts.all_ok() {
         warn(

@@ -24,6 +24,7 @@ pub mod import;
 pub mod input;
 pub mod launch;
 pub mod logging;
+pub mod mirror_cmd;
 pub mod output;
 pub mod serve;
 
@@ -151,6 +152,12 @@ pub enum Command {
     Copy(import::CopyArgs),
     /// Open the terminal UI on a built-in emulator with a sample shop (no account needed).
     Demo(launch::DemoArgs),
+    /// Refresh the local mirror of the tracker (one export, swapped in whole)
+    Sync(mirror_cmd::SyncArgs),
+    /// Search the whole tracker in the mirror; NDJSON of customizations, best first
+    Search(mirror_cmd::SearchArgs),
+    /// Every pin of an item across the tracker, from the mirror; NDJSON, one pin a line
+    Where(mirror_cmd::WhereArgs),
 }
 
 /// Parses the command line and runs it.
@@ -186,6 +193,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Import(a)) => import::import(g, a),
         Some(Command::Copy(a)) => import::copy(g, a),
         Some(Command::Demo(a)) => return launch::demo(g, a),
+        Some(Command::Sync(a)) => mirror_cmd::sync(g, a),
+        Some(Command::Search(a)) => mirror_cmd::search(g, a),
+        Some(Command::Where(a)) => mirror_cmd::where_cmd(g, a),
         None => return launch::launch_default(g),
     };
     finish(result)

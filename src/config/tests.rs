@@ -566,3 +566,28 @@ fn the_example_config_parses_and_documents_every_setting() {
         parse(&p(), &text).unwrap_or_else(|e| panic!("{field}: {e}"));
     }
 }
+
+#[test]
+fn mirror_max_age_defaults_parses_and_names_bad_values() {
+    let cfg = parse(&p(), "").expect("empty");
+    assert_eq!(cfg.mirror.max_age, Duration::from_secs(300));
+    let cfg = parse(&p(), "[mirror]\nmax_age = \"90s\"\n").expect("90s");
+    assert_eq!(cfg.mirror.max_age, Duration::from_secs(90));
+    let cfg = parse(&p(), "[mirror]\nmax_age = \"1h 30m\"\n").expect("1h30m");
+    assert_eq!(cfg.mirror.max_age, Duration::from_secs(5400));
+    let pr = one_problem("[mirror]\n\nmax_age = \"soon\"\n");
+    assert_eq!(
+        (pr.line, pr.key.as_deref()),
+        (Some(3), Some("mirror.max_age"))
+    );
+    assert!(pr.message.contains("not a duration"), "{pr}");
+    let pr = one_problem("[mirror]\nmax_age = \"-5m\"\n");
+    assert!(pr.message.contains("negative"), "{pr}");
+    let pr = one_problem("[mirror]\nmaxage = \"5m\"\n");
+    assert!(pr.message.contains("unknown field"), "{pr}");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let text = std::fs::read_to_string(&example).expect("config.example.toml");
+    let cfg = parse(&example, &text).expect("the example parses");
+    assert_eq!(cfg.mirror.max_age, DEFAULT_MIRROR_MAX_AGE);
+    assert!(text.contains("\n[mirror]\n") && text.contains("\nmax_age = "));
+}

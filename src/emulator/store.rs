@@ -1305,7 +1305,20 @@ impl Store {
     /// not such an identity are left out; criteria pins are kept.
     ///
     /// `available` is computed from the pins that are sent.
+    ///
+    /// This is the answer as one string (tests and small trackers); the route streams
+    /// [`Store::export_snapshot`] instead, which writes the same bytes.
     pub fn export_json(&self, f: &ExportFilter, now: Timestamp) -> String {
+        let mut snap = self.export_snapshot(f, now);
+        let mut out = String::new();
+        while snap.next_chunk(usize::MAX, &mut out) {}
+        out
+    }
+
+    /// What an export answer for `f` holds, taken under the store's lock as cheap handles
+    /// (an id and three shared strings a row) and written out away from it a chunk at a
+    /// time: the answer is never built whole, and later writes do not change it.
+    pub fn export_snapshot(&self, f: &ExportFilter, now: Timestamp) -> ExportSnapshot {
         let filter = Filter {
             models: f.model.iter().cloned().collect(),
             tags: f.tag.iter().cloned().collect(),
@@ -1314,54 +1327,122 @@ impl Store {
             criteria: Vec::new(),
         };
         let c = self.compile(&filter);
-        let known: Option<HashSet<&str>> = f.remove_nonexisting_item_pins.then(|| {
+        let known: Option<HashSet<Box<str>>> = f.remove_nonexisting_item_pins.then(|| {
             self.stored()
                 .filter(|r| r.target_type == TargetType::Item)
                 .filter_map(Row::target_identity)
+                .map(Box::from)
                 .collect()
         });
         let rewrite = f.remove_expired_pins || known.is_some();
-        let mut out = String::from("{\"results\":[");
-        let mut first = true;
-        for r in self.rows().filter(|r| c.matches(r)) {
-            if !first {
+        let rows: Vec<(StoredText, bool)> = self
+            .rows()
+            .filter(|r| c.matches(r))
+            .map(|r| (r.stored_text(), r.is_available_at(now)))
+            .collect();
+        ExportSnapshot {
+            rows: rows.into_iter(),
+            rewrite: rewrite.then_some(Rewrite {
+                remove_expired_pins: f.remove_expired_pins,
+                known,
+            }),
+            now,
+            started: false,
+            done: false,
+        }
+    }
+}
+
+/// What export leaves out of the pins it sends.
+#[derive(Debug)]
+struct Rewrite {
+    remove_expired_pins: bool,
+    known: Option<HashSet<Box<str>>>,
+}
+
+/// An export answer being written out: see [`Store::export_snapshot`].
+#[derive(Debug)]
+pub struct ExportSnapshot {
+    rows: std::vec::IntoIter<(StoredText, bool)>,
+    rewrite: Option<Rewrite>,
+    now: Timestamp,
+    started: bool,
+    done: bool,
+}
+
+impl ExportSnapshot {
+    /// Appends the next part of the body to `out`, stopping once `out` holds at least
+    /// `min_len` bytes or the body is complete; `false` when there was nothing left.
+    pub fn next_chunk(&mut self, min_len: usize, out: &mut String) -> bool {
+        if self.done {
+            return false;
+        }
+        if !self.started {
+            self.started = true;
+            out.push_str("{\"results\":[");
+        }
+        while out.len() < min_len {
+            let Some((text, available)) = self.rows.next() else {
+                out.push_str("]}");
+                self.done = true;
+                return true;
+            };
+            if !out.ends_with('[') {
                 out.push(',');
             }
-            first = false;
-            if !rewrite {
-                r.write_json(now, &mut out);
-                continue;
+            match &self.rewrite {
+                None => write_available(&text, available, out),
+                Some(rw) => rw.write(&text, self.now, available, out),
             }
-            let Ok(mut m) = serde_json::from_str::<Map<String, Value>>(&r.stored_json()) else {
-                r.write_json(now, &mut out);
-                continue;
-            };
-            if let Some(Value::Array(pins)) = m.get_mut("pin_definitions") {
-                pins.retain(|p| {
-                    let Some(obj) = p.as_object() else {
-                        return true;
-                    };
-                    let pin = crate::api::model::Pin(obj);
-                    if f.remove_expired_pins && pin.state_at(now) == PinState::Expired {
-                        return false;
-                    }
-                    if let Some(known) = &known
-                        && pin.pin_type() == Some(PinType::Item)
-                        && !pin.identity().is_some_and(|i| known.contains(i))
-                    {
-                        return false;
-                    }
-                    true
-                });
-            }
-            let c = Customization(m);
-            let available = c.is_available_at(now);
-            let mut m = c.0;
-            m.insert("available".to_string(), Value::Bool(available));
-            out.push_str(&Value::Object(m).to_string());
         }
-        out.push_str("]}");
-        out
+        true
+    }
+}
+
+/// A stored object as the API sends it: with `available` last.
+fn write_available(text: &StoredText, available: bool, out: &mut String) {
+    match text {
+        StoredText::Row {
+            id,
+            created_at,
+            inner,
+            creator,
+        } => compose(out, *id, created_at, inner, creator, Some(available)),
+        StoredText::Whole(t) => out.push_str(t),
+    }
+}
+
+impl Rewrite {
+    fn write(&self, text: &StoredText, now: Timestamp, available: bool, out: &mut String) {
+        let mut json = String::new();
+        text.write(&mut json);
+        let Ok(mut m) = serde_json::from_str::<Map<String, Value>>(&json) else {
+            write_available(text, available, out);
+            return;
+        };
+        if let Some(Value::Array(pins)) = m.get_mut("pin_definitions") {
+            pins.retain(|p| {
+                let Some(obj) = p.as_object() else {
+                    return true;
+                };
+                let pin = crate::api::model::Pin(obj);
+                if self.remove_expired_pins && pin.state_at(now) == PinState::Expired {
+                    return false;
+                }
+                if let Some(known) = &self.known
+                    && pin.pin_type() == Some(PinType::Item)
+                    && !pin.identity().is_some_and(|i| known.contains(i))
+                {
+                    return false;
+                }
+                true
+            });
+        }
+        let c = Customization(m);
+        let available = c.is_available_at(now);
+        let mut m = c.0;
+        m.insert("available".to_string(), Value::Bool(available));
+        out.push_str(&Value::Object(m).to_string());
     }
 }
 

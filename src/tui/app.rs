@@ -19,7 +19,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 
 use crate::api::ApiError;
 use crate::tui::keys::{Action, Keymap, is_ctrl_c};
-use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, Msg, ReqId};
+use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, Msg, ReqId, Trouble};
 use crate::tui::screens::help::Help;
 use crate::tui::screens::{Command, Ctx, Env, Input, Profile, Screen, Tone};
 use crate::tui::widgets::status::{self, StatusLine};
@@ -65,13 +65,6 @@ pub struct Toast {
     pub tone: Tone,
     pub text: String,
     pub until: Timestamp,
-}
-
-/// A failure the status bar shows until the next success (network, 5xx, 429).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Trouble {
-    pub call: CallInfo,
-    pub error: ApiError,
 }
 
 /// Everything the app needs that does not come from the service.

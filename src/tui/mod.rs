@@ -35,14 +35,10 @@
 //!    `on_api` only on an event whose id it waits for ([`msg::Remote::waits_for`]); every
 //!    screen sees every event, so a screen may also react to others' writes
 //!    ([`msg::ApiReply::Deleted`], `Created`, `Updated`), as browse does.
-//!    Work that needs the client for longer than one call is a [`msg::Job`]:
-//!    `ctx.request(ApiRequest::Job(Job::new("count", |client, reporter| async move { ... })))`
-//!    runs it on the worker's task with the worker's client; its `reporter.report(value)`
-//!    calls arrive as [`msg::ApiReply::JobUpdate`] and its result as
-//!    [`msg::ApiReply::JobDone`] (read both with `JobData::get::<T>()`). The import screen
-//!    uses typed requests instead ([`msg::ApiRequest::ImportScan`], `ImportSend`,
-//!    `ExportFile`), so its tests can read what it asked for; their steps go through the
-//!    same [`msg::JobReporter`].
+//!    Work that needs the client for longer than one call is a typed request of its own
+//!    ([`msg::ApiRequest::ImportScan`], `ImportSend`, `ExportFile`): add a variant, run it in
+//!    `worker::call` (the code in `jobs.rs`), and report its steps through the one
+//!    [`msg::JobReporter`]; the screen reads them in `on_api` like any answer.
 //! 5. Tell the user with [`screens::Ctx::toast`] / [`screens::Ctx::toast_error`]; copy
 //!    with [`screens::Ctx::copy`]. Render reads only: no IO, no clock (use `env.now`), no
 //!    sends. Compute layouts with a function shared by `render` and `on_mouse`.

@@ -1,20 +1,16 @@
 //! Everything that flows into [`App::update`](crate::tui::app::App::update): terminal input,
 //! the clock, and the worker's answers; and what flows out to the worker.
 
-use std::any::Any;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+
 use std::time::Duration;
 
-use futures::future::BoxFuture;
 use tokio::sync::mpsc;
 
 use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseEvent};
 use jiff::Timestamp;
 
-use crate::api::{
-    ApiError, Client, ConflictStrategy, Customization, ExportQuery, ListQuery, Page, Summary,
-};
+use crate::api::{ApiError, Customization, ListQuery, Page, Summary};
 pub use crate::tui::jobs::{ExportDone, ExportJob, ImportReply, ScanJob, SendJob};
 
 /// Identifies one request. Every request gets a fresh one; a screen remembers the id of its
@@ -43,15 +39,6 @@ pub enum ApiRequest {
     Update { id: String, body: Customization },
     /// `DELETE /scope/{id}`.
     Delete(String),
-    /// `POST /scopes/_bulk`: `ndjson` is the body as sent.
-    BulkCreate {
-        ndjson: Vec<u8>,
-        strategy: ConflictStrategy,
-    },
-    /// `POST /scopes/export`.
-    Export(ExportQuery),
-    /// Work that needs the client for longer than one call (an import).
-    Job(Job),
     /// Validates a file for import (nothing is sent). Steps come as [`ApiReply::Import`].
     ImportScan(ScanJob),
     /// Sends a validated file, chunk by chunk. Steps come as [`ApiReply::Import`].
@@ -60,37 +47,10 @@ pub enum ApiRequest {
     ExportFile(ExportJob),
 }
 
-/// What a [`Job`] reports or returns: any value, shared. Screens downcast it to the type
-/// their job sends (`data.get::<MyProgress>()`).
-#[derive(Clone)]
-pub struct JobData(Arc<dyn Any + Send + Sync>);
-
-impl JobData {
-    pub fn new<T: Any + Send + Sync>(value: T) -> JobData {
-        JobData(Arc::new(value))
-    }
-
-    /// The value, when it is a `T`.
-    pub fn get<T: Any>(&self) -> Option<&T> {
-        self.0.downcast_ref::<T>()
-    }
-}
-
-impl fmt::Debug for JobData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("JobData(..)")
-    }
-}
-
-impl PartialEq for JobData {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-/// How long work in the worker reports progress: each report reaches every screen as an
-/// [`ApiEvent`] with the request's id, and the request stays in flight. A [`Job`]'s
-/// reports are [`ApiReply::JobUpdate`]s; the import's are [`ApiReply::Import`] steps.
+/// How long work in the worker (an import, an export into a file) reports progress: each
+/// step reaches every screen as an [`ApiEvent`] with the request's id, and the request stays
+/// in flight. Long work is always a typed request ([`ApiRequest::ImportScan`], ...), so tests
+/// and screens can read what was asked.
 #[derive(Clone, Debug)]
 pub struct JobReporter {
     id: ReqId,
@@ -102,11 +62,6 @@ impl JobReporter {
     /// Reports under `id`, each with `call` for the status bar.
     pub(crate) fn new(id: ReqId, call: CallInfo, events: mpsc::UnboundedSender<ApiEvent>) -> Self {
         JobReporter { id, call, events }
-    }
-
-    /// Sends a progress report; returns `false` once the app is gone (the job may stop).
-    pub fn report<T: Any + Send + Sync>(&self, update: T) -> bool {
-        self.step(ApiReply::JobUpdate(JobData::new(update)))
     }
 
     /// Sends one step; `false` once the app is gone.
@@ -121,58 +76,6 @@ impl JobReporter {
     }
 }
 
-type JobFn =
-    Box<dyn FnOnce(Client, JobReporter) -> BoxFuture<'static, Result<JobData, ApiError>> + Send>;
-
-/// Work that runs on the worker's task with a clone of the worker's client (the key stays
-/// there), reports progress through a [`JobReporter`], and ends with a [`JobData`] in
-/// [`ApiReply::JobDone`] (or an error): how a screen (one written outside the crate too)
-/// runs long work while nothing but the worker ever holds the client.
-#[derive(Clone)]
-pub struct Job {
-    label: &'static str,
-    run: Arc<Mutex<Option<JobFn>>>,
-}
-
-impl Job {
-    /// `label` names the job in the status bar (`import`).
-    pub fn new<F, Fut, T>(label: &'static str, f: F) -> Job
-    where
-        F: FnOnce(Client, JobReporter) -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
-        T: Any + Send + Sync,
-    {
-        let run: JobFn = Box::new(move |client, reporter| {
-            Box::pin(async move { f(client, reporter).await.map(JobData::new) })
-        });
-        Job {
-            label,
-            run: Arc::new(Mutex::new(Some(run))),
-        }
-    }
-
-    pub fn label(&self) -> &'static str {
-        self.label
-    }
-
-    /// Takes the work out (it runs once).
-    pub(crate) fn take(&self) -> Option<JobFn> {
-        self.run.lock().ok().and_then(|mut r| r.take())
-    }
-}
-
-impl fmt::Debug for Job {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Job({})", self.label)
-    }
-}
-
-impl PartialEq for Job {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.run, &other.run)
-    }
-}
-
 impl ApiRequest {
     /// The HTTP method, for the status bar.
     pub fn method(&self) -> &'static str {
@@ -182,12 +85,9 @@ impl ApiRequest {
             ApiRequest::Delete(_) => "DELETE",
             ApiRequest::List(_)
             | ApiRequest::Create(_)
-            | ApiRequest::BulkCreate { .. }
-            | ApiRequest::Export(_)
             | ApiRequest::ImportSend(_)
             | ApiRequest::ExportFile(_) => "POST",
             ApiRequest::ImportScan(_) => "READ",
-            ApiRequest::Job(_) => "JOB",
         }
     }
 
@@ -200,11 +100,9 @@ impl ApiRequest {
             }
             ApiRequest::Summary => "/summary".into(),
             ApiRequest::Create(_) => "/scope".into(),
-            ApiRequest::BulkCreate { .. } => "/scopes/_bulk".into(),
-            ApiRequest::Export(_) | ApiRequest::ExportFile(_) => "/scopes/export".into(),
+            ApiRequest::ExportFile(_) => "/scopes/export".into(),
             ApiRequest::ImportSend(_) => "/scopes/_bulk".into(),
             ApiRequest::ImportScan(_) => String::new(),
-            ApiRequest::Job(j) => j.label().into(),
         }
     }
 
@@ -224,8 +122,6 @@ impl ApiRequest {
             ApiRequest::Create(_)
                 | ApiRequest::Update { .. }
                 | ApiRequest::Delete(_)
-                | ApiRequest::BulkCreate { .. }
-                | ApiRequest::Job(_)
                 | ApiRequest::ImportSend(_)
         )
     }
@@ -242,12 +138,6 @@ pub enum ApiReply {
     Updated(String),
     /// The customization with this id was deleted.
     Deleted(String),
-    BulkDone,
-    Exported(Vec<Customization>),
-    /// A running job's progress report (the job is still in flight).
-    JobUpdate(JobData),
-    /// A job's result.
-    JobDone(JobData),
     /// A step or the end of an import job ([`ApiRequest::ImportScan`],
     /// [`ApiRequest::ImportSend`]).
     Import(ImportReply),
@@ -259,13 +149,13 @@ impl ApiReply {
     /// A step of long work: more events with the same id follow, the request stays in
     /// flight.
     pub fn is_step(&self) -> bool {
-        matches!(self, ApiReply::JobUpdate(_)) || matches!(self, ApiReply::Import(r) if r.is_step())
+        matches!(self, ApiReply::Import(r) if r.is_step())
     }
 
     /// Work of the worker's own (an import) rather than one call: the screen that asked
     /// shows it; the status bar's last call stays as it is.
     pub fn is_local(&self) -> bool {
-        matches!(self, ApiReply::Import(_) | ApiReply::JobUpdate(_))
+        matches!(self, ApiReply::Import(_))
     }
 }
 
@@ -374,4 +264,11 @@ impl Msg {
             Event::FocusGained | Event::FocusLost => None,
         }
     }
+}
+
+/// A failure the status bar shows until the next success (network, 5xx, 429).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trouble {
+    pub call: CallInfo,
+    pub error: ApiError,
 }

@@ -17,7 +17,7 @@ pub fn load(path: &Path) -> Vec<String> {
         .map(|text| {
             text.lines()
                 .map(str::trim)
-                .filter(|l| crate::tui::screens::lookup::normalize_uuid(l).is_some())
+                .filter(|l| crate::api::model::normalize_uuid(l).is_some())
                 .map(str::to_string)
                 .collect()
         })

@@ -9,7 +9,6 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 
-use crate::api::ApiError;
 use crate::api::Client;
 use crate::tui::jobs::{self, ImportReply};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, JobReporter, ReqId};
@@ -56,7 +55,7 @@ async fn work(
     }
 }
 
-/// Runs one request; long work (an import, a [`Job`](crate::tui::msg::Job)) also reports
+/// Runs one request; long work (an import, an export into a file) also reports
 /// its steps to `events` under the request's id, through one [`JobReporter`], as it goes.
 pub async fn call(
     client: &Client,
@@ -92,26 +91,6 @@ pub async fn call(
             .await
             .map(|()| ApiReply::Updated(id)),
         ApiRequest::Delete(id) => client.delete(&id).await.map(|()| ApiReply::Deleted(id)),
-        ApiRequest::BulkCreate { ndjson, strategy } => client
-            .bulk_create(ndjson, strategy)
-            .await
-            .map(|()| ApiReply::BulkDone),
-        ApiRequest::Export(q) => client.export(&q).await.map(ApiReply::Exported),
-        ApiRequest::Job(job) => {
-            let label = job.label();
-            let result = match job.take() {
-                Some(work) => {
-                    let reporter = reporter(CallInfo::job(label, Duration::ZERO));
-                    work(client.clone(), reporter).await.map(ApiReply::JobDone)
-                }
-                None => Err(ApiError::Config(format!("the job {label} was already run"))),
-            };
-            return ApiEvent {
-                id,
-                call: CallInfo::job(label, started.elapsed()),
-                result,
-            };
-        }
         ApiRequest::ImportScan(job) => Ok(ApiReply::Import(jobs::scan(job, import_steps()).await)),
         ApiRequest::ImportSend(job) => Ok(ApiReply::Import(
             jobs::send(client, job, import_steps()).await,

@@ -11,5 +11,6 @@ mod architecture;
 mod commands;
 mod config;
 mod inputs;
+mod mirror;
 mod secrets;
 mod terminal;

@@ -1,13 +1,13 @@
 //! A screen written outside the crate, the way a new screen plugs in: its own state, keys
-//! and render, a request and a long job through the worker, a toast, and closing itself.
+//! and render, two requests through the worker (which alone holds the key), a toast, and
+//! closing itself.
 
-use std::time::Duration;
-
+use pinscope::api::ListQuery;
 use pinscope::api::{Customization, Secret};
 use pinscope::emulator::{EmulatorConfig, start};
 use pinscope::tui::app::ExitReason;
 use pinscope::tui::keys::{Action, Context};
-use pinscope::tui::msg::{ApiEvent, ApiReply, ApiRequest, Job, Remote, ReqId};
+use pinscope::tui::msg::{ApiEvent, ApiReply, ApiRequest, Remote};
 use pinscope::tui::screens::{Ctx, Env, Input, Screen};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -15,15 +15,10 @@ use ratatui::widgets::Paragraph;
 
 use crate::harness::*;
 
-/// What the job reports while it runs.
-struct Step(u32);
-
 #[derive(Default)]
 struct Counter {
     summary: Remote<usize>,
-    job: Option<ReqId>,
-    steps: Vec<u32>,
-    result: Option<u64>,
+    total: Remote<u64>,
 }
 
 impl Screen for Counter {
@@ -37,21 +32,10 @@ impl Screen for Counter {
 
     fn on_open(&mut self, ctx: &mut Ctx) {
         self.summary = Remote::Loading(ctx.request(ApiRequest::Summary));
-        // A job gets the worker's client; the key never leaves the worker.
-        let job = Job::new("count", |client, reporter| async move {
-            for i in 1..=3 {
-                reporter.report(Step(i));
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            let page = client
-                .list(&pinscope::api::ListQuery {
-                    limit: Some(1),
-                    ..Default::default()
-                })
-                .await?;
-            Ok(page.total)
-        });
-        self.job = Some(ctx.request(ApiRequest::Job(job)));
+        self.total = Remote::Loading(ctx.request(ApiRequest::List(ListQuery {
+            limit: Some(1),
+            ..Default::default()
+        })));
     }
 
     fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
@@ -69,28 +53,27 @@ impl Screen for Counter {
                 Err(e) => Remote::Failed(e.clone()),
             };
         }
-        if self.job == Some(ev.id) {
-            match &ev.result {
-                Ok(ApiReply::JobUpdate(d)) => self.steps.extend(d.get::<Step>().map(|s| s.0)),
-                Ok(ApiReply::JobDone(d)) => self.result = d.get::<u64>().copied(),
-                _ => {}
-            }
+        if self.total.waits_for(ev.id) {
+            self.total = match &ev.result {
+                Ok(ApiReply::Page(p)) => Remote::Ready(p.total),
+                Ok(_) => Remote::Idle,
+                Err(e) => Remote::Failed(e.clone()),
+            };
         }
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, _env: &Env) {
         let text = format!(
-            "models: {:?}\nsteps: {:?}\ntotal: {:?}",
+            "models: {:?}\ntotal: {:?}",
             self.summary.ready(),
-            self.steps,
-            self.result
+            self.total.ready()
         );
         frame.render_widget(Paragraph::new(text), area);
     }
 }
 
 #[tokio::test]
-async fn a_screen_from_outside_runs_a_request_and_a_job() {
+async fn a_screen_from_outside_runs_its_requests() {
     let data: Vec<Customization> = pinscope::tui::demo::DATA
         .lines()
         .take(25)
@@ -104,11 +87,10 @@ async fn a_screen_from_outside_runs_a_request_and_a_job() {
     let emu = start(cfg).await.expect("emulator");
     let run = Running::start(client(&emu.url(), "k"), options(80, 10), Counter::default());
     let screen = run.wait_for("total: Some(25)").await;
-    assert!(screen.contains("steps: [1, 2, 3]"), "{screen}");
     assert!(screen.contains("models: Some("), "{screen}");
     assert!(
-        screen.contains("count "),
-        "the status bar names the job:\n{screen}"
+        screen.contains("/scopes"),
+        "the status bar names the last call:\n{screen}"
     );
     run.send(code(crossterm::event::KeyCode::Esc));
     let (exit, app) = run.finish().await;

@@ -14,17 +14,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
-use crate::api::{Customization, ListQuery, Summary, TargetType};
+use crate::api::{Customization, ExportQuery, ListQuery, Summary, TargetType};
 use crate::tui::fmt;
 use crate::tui::keys::{Action, Context};
 use crate::tui::msg::ImportReply;
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, Remote};
-use crate::tui::screens::detail::Detail;
-use crate::tui::screens::error::ErrorPopup;
-use crate::tui::screens::export::ExportDialog;
-use crate::tui::screens::import;
-use crate::tui::screens::lookup::Lookup;
-use crate::tui::screens::{Ctx, Env, Input, Screen};
+use crate::tui::screens::{Ctx, Env, Input, Route, Screen};
 use crate::tui::widgets::list::Scroll;
 use crate::tui::widgets::text_field::TextField;
 use crate::tui::widgets::{centered, theme, truncate};
@@ -123,6 +118,67 @@ impl Filters {
             parts.push(format!("identity={}", self.identity.trim()));
         }
         parts.join(" ")
+    }
+
+    /// The export requests that together select what these filters select: one per
+    /// combination of their values (the export endpoint takes one value per filter).
+    pub fn export_queries(&self) -> Vec<ExportQuery> {
+        let filters = self;
+        fn or_all(v: Vec<String>) -> Vec<Option<String>> {
+            if v.is_empty() {
+                vec![None]
+            } else {
+                v.into_iter().map(Some).collect()
+            }
+        }
+        let models = or_all(filters.models.clone());
+        let tags = or_all(filters.tags.clone());
+        let types = or_all(
+            filters
+                .target_types
+                .iter()
+                .map(|t| t.as_str().to_string())
+                .collect(),
+        );
+        let identity = Some(filters.identity.trim().to_string()).filter(|s| !s.is_empty());
+        let mut out = Vec::new();
+        for m in &models {
+            for t in &tags {
+                for ty in &types {
+                    out.push(ExportQuery {
+                        model: m.clone(),
+                        tag: t.clone(),
+                        target_type: ty.clone(),
+                        target_identity: identity.clone(),
+                        remove_expired_pins: false,
+                        remove_nonexisting_item_pins: false,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// What the filters select, in words, for the export dialog.
+    pub fn in_words(&self) -> String {
+        if self.is_empty() {
+            return "every customization (no filter is set)".to_string();
+        }
+        let mut parts = Vec::new();
+        if !self.models.is_empty() {
+            parts.push(format!("model {}", self.models.join(" or ")));
+        }
+        if !self.tags.is_empty() {
+            parts.push(format!("tag {}", self.tags.join(" or ")));
+        }
+        if !self.target_types.is_empty() {
+            let t: Vec<&str> = self.target_types.iter().map(|t| t.as_str()).collect();
+            parts.push(format!("target type {}", t.join(" or ")));
+        }
+        if !self.identity.trim().is_empty() {
+            parts.push(format!("target identity {}", self.identity.trim()));
+        }
+        format!("the customizations with {}", parts.join(", "))
     }
 }
 
@@ -406,7 +462,7 @@ impl Browse {
 
     fn open_selected(&mut self, ctx: &mut Ctx) {
         if let Some(row) = self.row_at(self.scroll.selected) {
-            ctx.push(Detail::from_list(row.c.clone()));
+            ctx.open(Route::Detail(row.c.clone()));
         }
     }
 
@@ -422,12 +478,12 @@ impl Browse {
             Action::Top => self.move_by(isize::MIN / 2, ctx),
             Action::Bottom => self.move_by(isize::MAX / 2, ctx),
             Action::Open => self.open_selected(ctx),
-            Action::Lookup => ctx.push(Lookup::new()),
+            Action::Lookup => ctx.open(Route::Lookup),
             Action::New if ctx.env.profile.read_only => ctx.toast_error(format!(
                 "Profile {} is read-only: creating is turned off",
                 ctx.env.profile.label
             )),
-            Action::New => ctx.push(crate::tui::screens::editor::Editor::create()),
+            Action::New => ctx.open(Route::Create),
             Action::Search => {
                 self.mode = Mode::Search;
                 self.renarrow();
@@ -459,15 +515,21 @@ impl Browse {
                 self.load_summary(ctx);
             }
             Action::Import => {
-                let dir = self.data_dir.clone().or_else(crate::config::data_dir);
-                import::open(ctx, dir);
+                if ctx.env.profile.read_only {
+                    ctx.toast_error(format!(
+                        "Profile {} is read-only: importing is turned off",
+                        ctx.env.profile.label
+                    ));
+                } else {
+                    let dir = self.data_dir.clone().or_else(crate::config::data_dir);
+                    ctx.open(Route::Import(dir));
+                }
             }
             Action::Export => {
-                ctx.push(ExportDialog::new(
-                    self.filters.clone(),
-                    ctx.env.now,
-                    &ctx.env.tz,
-                ));
+                ctx.open(Route::Export {
+                    queries: self.filters.export_queries(),
+                    about: self.filters.in_words(),
+                });
             }
             _ => {}
         }
@@ -674,7 +736,10 @@ impl Browse {
             Err(e) => {
                 self.page = Remote::Failed(e.clone());
                 // The rows stay; the whole error, scrollable, over them.
-                ctx.push(ErrorPopup::api("Could not load the customizations", e));
+                ctx.open(Route::Error {
+                    title: "Could not load the customizations".into(),
+                    error: e.clone(),
+                });
             }
         }
     }
@@ -1062,7 +1127,7 @@ impl Screen for Browse {
         // Other screens' writes.
         match &ev.result {
             Ok(ApiReply::Deleted(id)) => self.remove_row(id, ctx),
-            Ok(ApiReply::Created(_) | ApiReply::Updated(_) | ApiReply::BulkDone) => {
+            Ok(ApiReply::Created(_) | ApiReply::Updated(_)) => {
                 self.reload(ctx);
                 self.load_summary(ctx);
             }
@@ -1113,5 +1178,43 @@ impl Screen for Browse {
         if let Mode::Filter(panel) = &self.mode {
             self.render_filter(frame, area, panel);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_query_per_combination() {
+        assert_eq!(
+            Filters::default().export_queries(),
+            vec![ExportQuery::default()]
+        );
+        let f = Filters {
+            models: vec!["basket".into(), "home".into()],
+            tags: vec![],
+            target_types: vec![TargetType::Item, TargetType::All],
+            identity: " /p/1 ".into(),
+        };
+        let q = f.export_queries();
+        assert_eq!(q.len(), 4);
+        assert!(
+            q.iter()
+                .all(|q| q.target_identity.as_deref() == Some("/p/1") && q.tag.is_none())
+        );
+        let pairs: Vec<(Option<&str>, Option<&str>)> = q
+            .iter()
+            .map(|q| (q.model.as_deref(), q.target_type.as_deref()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                (Some("basket"), Some("item")),
+                (Some("basket"), Some("all")),
+                (Some("home"), Some("item")),
+                (Some("home"), Some("all")),
+            ]
+        );
     }
 }

@@ -18,7 +18,7 @@ use crate::tui::fmt;
 use crate::tui::keys::{Action, Context};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, Remote};
 use crate::tui::screens::pager::Pager;
-use crate::tui::screens::{Ctx, Env, Input, Screen};
+use crate::tui::screens::{Ctx, Env, Input, Route, Screen};
 use crate::tui::widgets::list::Scroll;
 use crate::tui::widgets::text_field::TextField;
 use crate::tui::widgets::{theme, truncate};
@@ -484,7 +484,7 @@ impl Screen for Detail {
             Action::Top => self.scroll_by(isize::MIN / 2, ctx),
             Action::Bottom => self.scroll_by(isize::MAX / 2, ctx),
             Action::Refresh => self.get(ctx),
-            Action::Lookup => ctx.push(crate::tui::screens::lookup::Lookup::new()),
+            Action::Lookup => ctx.open(Route::Lookup),
             Action::Edit if self.deleted => ctx.toast_error(format!(
                 "It was deleted on the service: {} saves a copy as new",
                 ctx.env.keymap.hint(Action::Duplicate)
@@ -495,12 +495,12 @@ impl Screen for Detail {
             )),
             Action::Edit if self.shown.is_some() => {
                 if let Some(c) = self.shown.clone() {
-                    ctx.push(crate::tui::screens::editor::Editor::edit(c));
+                    ctx.open(Route::Edit(c));
                 }
             }
             Action::Duplicate => {
                 if let Some(c) = &self.shown {
-                    ctx.push(crate::tui::screens::editor::Editor::duplicate(c));
+                    ctx.open(Route::Duplicate(c.clone()));
                 }
             }
             Action::CopyId => ctx.copy(self.id.clone(), "the id"),

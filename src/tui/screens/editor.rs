@@ -30,8 +30,7 @@ use crate::tui::drafts::{self, Draft};
 use crate::tui::external;
 use crate::tui::keys::{Action, Context};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, Remote, ReqId};
-use crate::tui::screens::detail::Detail;
-use crate::tui::screens::{Ctx, Env, Input, Screen, Tone};
+use crate::tui::screens::{Ctx, Env, Input, Route, Screen, Tone};
 use crate::tui::widgets::json_field::JsonError;
 use crate::tui::widgets::list::Scroll;
 
@@ -1171,7 +1170,7 @@ impl Screen for Editor {
                     Ok(ApiReply::Created(c)) => {
                         self.drop_draft(ctx);
                         ctx.toast(format!("Created {}", c.id().unwrap_or("it")));
-                        ctx.replace(Detail::loaded(c.clone()));
+                        ctx.replace(Route::DetailLoaded(c.clone()));
                     }
                     Ok(_) => {}
                     Err(e) => self.save_failed(e, true),

@@ -23,7 +23,6 @@ use crate::api::ExportQuery;
 use crate::tui::jobs::ExportJob;
 use crate::tui::keys::{Action, Context};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, Remote};
-use crate::tui::screens::browse::Filters;
 use crate::tui::screens::{Ctx, Env, Input, Screen};
 use crate::tui::widgets::path_field::PathField;
 use crate::tui::widgets::{theme, truncate};
@@ -34,44 +33,6 @@ pub fn default_file_name(now: Timestamp, tz: &TimeZone) -> String {
         "pinscope-export-{}.ndjson",
         now.to_zoned(tz.clone()).strftime("%Y%m%d-%H%M%S")
     )
-}
-
-/// The export requests that together select what `filters` select: one per combination
-/// of their values (the export endpoint takes one value per filter).
-pub fn queries(filters: &Filters) -> Vec<ExportQuery> {
-    fn or_all(v: Vec<String>) -> Vec<Option<String>> {
-        if v.is_empty() {
-            vec![None]
-        } else {
-            v.into_iter().map(Some).collect()
-        }
-    }
-    let models = or_all(filters.models.clone());
-    let tags = or_all(filters.tags.clone());
-    let types = or_all(
-        filters
-            .target_types
-            .iter()
-            .map(|t| t.as_str().to_string())
-            .collect(),
-    );
-    let identity = Some(filters.identity.trim().to_string()).filter(|s| !s.is_empty());
-    let mut out = Vec::new();
-    for m in &models {
-        for t in &tags {
-            for ty in &types {
-                out.push(ExportQuery {
-                    model: m.clone(),
-                    tag: t.clone(),
-                    target_type: ty.clone(),
-                    target_identity: identity.clone(),
-                    remove_expired_pins: false,
-                    remove_nonexisting_item_pins: false,
-                });
-            }
-        }
-    }
-    out
 }
 
 /// A file already at the path an export would write.
@@ -102,7 +63,10 @@ pub fn existing_file(path: &Path) -> Option<Existing> {
 
 /// The export dialog.
 pub struct ExportDialog {
-    filters: Filters,
+    /// One export call each; together they select what the user chose.
+    queries: Vec<ExportQuery>,
+    /// What they select, in words ("every customization", "the customizations with ...").
+    about: String,
     path: PathField,
     export: Remote<()>,
     /// Why the file could not be written.
@@ -118,13 +82,19 @@ pub struct ExportDialog {
 impl ExportDialog {
     pub const NAME: &'static str = "export";
 
-    /// Exports what `filters` select into a file named after `now` in the current
-    /// directory (the user may change it).
-    pub fn new(filters: Filters, now: Timestamp, tz: &TimeZone) -> ExportDialog {
+    /// Exports what `queries` select (`about` says what, in words) into a file named after
+    /// `now` in the current directory (the user may change it).
+    pub fn new(
+        queries: Vec<ExportQuery>,
+        about: String,
+        now: Timestamp,
+        tz: &TimeZone,
+    ) -> ExportDialog {
         let mut path = PathField::new("file to write");
         path.set_value(&default_file_name(now, tz));
         ExportDialog {
-            filters,
+            queries,
+            about,
             path,
             export: Remote::Idle,
             write_error: None,
@@ -158,32 +128,10 @@ impl ExportDialog {
             return;
         }
         let id = ctx.request(ApiRequest::ExportFile(ExportJob {
-            queries: queries(&self.filters),
+            queries: self.queries.clone(),
             path,
         }));
         self.export = Remote::Loading(id);
-    }
-
-    fn what(&self) -> String {
-        if self.filters.is_empty() {
-            return "every customization (no filter is set)".to_string();
-        }
-        let f = &self.filters;
-        let mut parts = Vec::new();
-        if !f.models.is_empty() {
-            parts.push(format!("model {}", f.models.join(" or ")));
-        }
-        if !f.tags.is_empty() {
-            parts.push(format!("tag {}", f.tags.join(" or ")));
-        }
-        if !f.target_types.is_empty() {
-            let t: Vec<&str> = f.target_types.iter().map(|t| t.as_str()).collect();
-            parts.push(format!("target type {}", t.join(" or ")));
-        }
-        if !f.identity.trim().is_empty() {
-            parts.push(format!("target identity {}", f.identity.trim()));
-        }
-        format!("the customizations with {}", parts.join(", "))
     }
 }
 
@@ -303,7 +251,7 @@ impl Screen for ExportDialog {
         ])
         .areas(inner);
         frame.render_widget(
-            Paragraph::new(format!("Writes {}, one JSON object a line.", self.what()))
+            Paragraph::new(format!("Writes {}, one JSON object a line.", self.about))
                 .wrap(Wrap { trim: true }),
             what,
         );
@@ -391,37 +339,6 @@ fn render_overwrite_question(frame: &mut Frame, area: Rect, env: &Env, existing:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::TargetType;
-
-    #[test]
-    fn one_query_per_combination() {
-        assert_eq!(queries(&Filters::default()), vec![ExportQuery::default()]);
-        let f = Filters {
-            models: vec!["basket".into(), "home".into()],
-            tags: vec![],
-            target_types: vec![TargetType::Item, TargetType::All],
-            identity: " /p/1 ".into(),
-        };
-        let q = queries(&f);
-        assert_eq!(q.len(), 4);
-        assert!(
-            q.iter()
-                .all(|q| q.target_identity.as_deref() == Some("/p/1") && q.tag.is_none())
-        );
-        let pairs: Vec<(Option<&str>, Option<&str>)> = q
-            .iter()
-            .map(|q| (q.model.as_deref(), q.target_type.as_deref()))
-            .collect();
-        assert_eq!(
-            pairs,
-            [
-                (Some("basket"), Some("item")),
-                (Some("basket"), Some("all")),
-                (Some("home"), Some("item")),
-                (Some("home"), Some("all")),
-            ]
-        );
-    }
 
     #[test]
     fn default_name_has_the_local_time() {

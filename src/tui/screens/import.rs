@@ -60,18 +60,6 @@ pub const STRATEGIES: [(ConflictStrategy, &str); 3] = [
 /// Requests in flight at once while sending (as `pinscope import --jobs`).
 const CONCURRENCY: usize = 2;
 
-/// Opens the import screen, or says why not (a read-only profile).
-pub fn open(ctx: &mut Ctx, data_dir: Option<PathBuf>) {
-    if ctx.env.profile.read_only {
-        ctx.toast_error(format!(
-            "Profile {} is read-only: importing is turned off",
-            ctx.env.profile.label
-        ));
-        return;
-    }
-    ctx.push(ImportScreen::new(data_dir));
-}
-
 /// Where the screen is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {

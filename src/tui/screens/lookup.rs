@@ -8,21 +8,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
+use crate::api::model::normalize_uuid;
 use crate::tui::keys::{Action, Context};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, Remote};
-use crate::tui::screens::detail::Detail;
-use crate::tui::screens::{Ctx, Env, Input, Screen};
+use crate::tui::screens::{Ctx, Env, Input, Route, Screen};
 use crate::tui::widgets::text_field::TextField;
 use crate::tui::widgets::{theme, truncate};
-
-/// The canonical form of a UUID typed or pasted in any usual shape (quotes, braces,
-/// upper case, no hyphens), or `None`.
-pub fn normalize_uuid(text: &str) -> Option<String> {
-    let t = text.trim().trim_matches(|c| c == '"' || c == '\'').trim();
-    uuid::Uuid::parse_str(t)
-        .ok()
-        .map(|u| u.hyphenated().to_string())
-}
 
 /// The lookup dialog.
 pub struct Lookup {
@@ -158,7 +149,7 @@ impl Screen for Lookup {
             Ok(ApiReply::Customization(c)) => {
                 self.fetch = Remote::Ready(());
                 ctx.remember_lookup(self.asked.clone());
-                ctx.replace(Detail::loaded(c.clone()));
+                ctx.replace(Route::DetailLoaded(c.clone()));
             }
             Ok(_) => self.fetch = Remote::Idle,
             Err(e) => self.fetch = Remote::Failed(e.clone()),

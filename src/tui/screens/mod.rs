@@ -13,6 +13,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
 
+use crate::api::{Customization, ExportQuery};
 use crate::config::Session;
 use crate::tui::keys::{Action, Context, Keymap};
 use crate::tui::msg::{ApiEvent, ApiRequest, ReqId};
@@ -124,6 +125,57 @@ pub enum Tone {
     Error,
 }
 
+/// A screen that one screen asks for, by what it shows. Screens never construct each other:
+/// they name the screen they want ([`Ctx::open`], [`Ctx::replace`]) and [`Route::build`], the
+/// one place that knows every screen, makes it. So `detail` does not import `editor`, nor
+/// `editor` `detail`.
+#[derive(Debug, Clone)]
+pub enum Route {
+    /// A customization as a list showed it; the detail fetches the current version.
+    Detail(Customization),
+    /// A customization just read from (or written to) the service.
+    DetailLoaded(Customization),
+    /// Look a customization up by id.
+    Lookup,
+    /// A new customization, in the editor.
+    Create,
+    /// Edit this customization.
+    Edit(Customization),
+    /// A new customization, starting from a copy of this one.
+    Duplicate(Customization),
+    /// Import a file; reports and the journal go under this data dir.
+    Import(Option<PathBuf>),
+    /// Export what these queries select (one export call each); `about` says what in words.
+    Export {
+        queries: Vec<ExportQuery>,
+        about: String,
+    },
+    /// A failure in full, over the screen that failed.
+    Error {
+        title: String,
+        error: crate::api::ApiError,
+    },
+}
+
+impl Route {
+    /// The screen for this route.
+    pub fn build(self, env: &Env) -> Box<dyn Screen> {
+        match self {
+            Route::Detail(c) => Box::new(detail::Detail::from_list(c)),
+            Route::DetailLoaded(c) => Box::new(detail::Detail::loaded(c)),
+            Route::Lookup => Box::new(lookup::Lookup::new()),
+            Route::Create => Box::new(editor::Editor::create()),
+            Route::Edit(c) => Box::new(editor::Editor::edit(c)),
+            Route::Duplicate(c) => Box::new(editor::Editor::duplicate(&c)),
+            Route::Import(data_dir) => Box::new(import::ImportScreen::new(data_dir)),
+            Route::Export { queries, about } => {
+                Box::new(export::ExportDialog::new(queries, about, env.now, &env.tz))
+            }
+            Route::Error { title, error } => Box::new(error::ErrorPopup::api(title, &error)),
+        }
+    }
+}
+
 /// What a screen asks the app to do.
 pub enum Command {
     Send(ReqId, ApiRequest),
@@ -202,10 +254,16 @@ impl<'a> Ctx<'a> {
         self.commands.push(Command::Close(self.index));
     }
 
-    /// Closes this screen and opens another in its place.
-    pub fn replace(&mut self, screen: impl Screen + 'static) {
+    /// Opens the screen `route` names on top of the stack.
+    pub fn open(&mut self, route: Route) {
+        let screen = route.build(self.env);
+        self.commands.push(Command::Push(screen));
+    }
+
+    /// Closes this screen and opens the one `route` names in its place.
+    pub fn replace(&mut self, route: Route) {
         self.close();
-        self.push(screen);
+        self.open(route);
     }
 
     /// A short message at the bottom that goes away by itself.

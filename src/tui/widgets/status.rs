@@ -7,9 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 use crate::api::ApiError;
-use crate::tui::app::Trouble;
 use crate::tui::keys::Action;
-use crate::tui::msg::CallInfo;
+use crate::tui::msg::{CallInfo, Trouble};
 use crate::tui::screens::{Env, Tone};
 use crate::tui::widgets::{theme, truncate};
 

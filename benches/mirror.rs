@@ -1,0 +1,82 @@
+//! The mirror's queries over a generated tracker of 100,000 customizations (~300,000 pins):
+//! a search keystroke (target <= 10 ms), `where` (target <= 5 ms), a short id, and the sync
+//! from an export body held in memory (the network left out; `benches/mirror-sync.sh`
+//! measures the whole `pinscope sync` with its peak RSS).
+//!
+//! Run: `cargo bench --bench mirror` (add `-- --quick` for a short run). `MIRROR_BENCH_N`
+//! changes the tracker's size.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use pinscope::mirror::{Mirror, Scope, generate};
+
+fn bench(c: &mut Criterion) {
+    let n: u64 = std::env::var("MIRROR_BENCH_N")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
+    let mut body = String::from("{\"results\":[");
+    for (i, v) in generate::tracker(n, 1).enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(&v.to_string());
+    }
+    body.push_str("]}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("mirror.sqlite3");
+    let scope = Scope::new("http://127.0.0.1:1", "bench");
+    let mut m = Mirror::open(&path, &scope).expect("open");
+    let started = std::time::Instant::now();
+    let stats = m
+        .sync_from_reader(body.as_bytes(), &mut |_| {})
+        .expect("sync");
+    eprintln!(
+        "synced {} customizations, {} pins from memory in {:.2}s",
+        stats.customizations,
+        stats.pins,
+        started.elapsed().as_secs_f64()
+    );
+    // An item that is pinned somewhere, and an id to shorten.
+    let item = "/p/0012345";
+    let pins = m.where_pinned(item).expect("where");
+    let mut first_id = String::new();
+    m.for_each_customization(|s| {
+        if first_id.is_empty() {
+            first_id = s.id;
+        }
+        Ok::<(), pinscope::mirror::MirrorError>(())
+    })
+    .expect("walk");
+    eprintln!("{item} has {} pins", pins.len());
+
+    let mut g = c.benchmark_group("mirror");
+    g.measurement_time(Duration::from_secs(3));
+    // What a user types, one keystroke at a time: each prefix is one search.
+    for q in [
+        "a",
+        "ac",
+        "acme",
+        "acme gu",
+        "acme guitar 12",
+        "p/00123",
+        "w-home",
+    ] {
+        g.bench_function(format!("search_50 {q:?}"), |b| {
+            b.iter(|| m.search(black_box(q), 50).expect("search"))
+        });
+    }
+    g.bench_function("where_pinned", |b| {
+        b.iter(|| m.where_pinned(black_box(item)).expect("where"))
+    });
+    let short: String = first_id.chars().take(8).collect();
+    g.bench_function("resolve_short_id", |b| {
+        b.iter(|| m.resolve_short_id(black_box(&short)).expect("resolve"))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

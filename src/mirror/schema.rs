@@ -1,0 +1,123 @@
+//! The database's schema: a list of migrations, one SQL script per version.
+//!
+//! `PRAGMA user_version` holds the version a database is at. Opening a database runs the
+//! scripts after that version in one transaction each; a database at a version above
+//! [`LATEST`] was written by a newer pinscope and is refused untouched.
+//!
+//! To change the schema, append a script to [`MIGRATIONS`] (never edit one that shipped) and
+//! extend the migration test in `mirror::tests`, which opens a database left at every
+//! earlier version.
+
+use rusqlite::Connection;
+
+/// The scripts, in order: `MIGRATIONS[0]` takes an empty database to version 1.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: trackers, customizations (exact JSON + the columns queries need), pins, full text.
+    r#"
+CREATE TABLE trackers (
+    id        INTEGER PRIMARY KEY,
+    host      TEXT NOT NULL,
+    tracker   TEXT NOT NULL,
+    -- epoch seconds of the last complete sync, NULL before the first
+    synced_at INTEGER,
+    UNIQUE (host, tracker)
+);
+
+CREATE TABLE customizations (
+    rid             INTEGER PRIMARY KEY,
+    tracker         INTEGER NOT NULL REFERENCES trackers(id),
+    id              TEXT NOT NULL,
+    model           TEXT,
+    target_type     TEXT,
+    target_identity TEXT,
+    -- the criteria object as compact JSON
+    target_criteria TEXT,
+    title           TEXT,
+    -- the tags as a JSON array
+    tags            TEXT NOT NULL DEFAULT '[]',
+    created_at      TEXT,
+    pin_count       INTEGER NOT NULL DEFAULT 0,
+    -- the customization exactly as the service sent it
+    json            TEXT NOT NULL,
+    UNIQUE (tracker, id)
+);
+CREATE INDEX customizations_created ON customizations(tracker, created_at);
+CREATE INDEX customizations_target ON customizations(tracker, target_identity);
+
+CREATE TABLE pins (
+    tracker      INTEGER NOT NULL,
+    cust         INTEGER NOT NULL,
+    idx          INTEGER NOT NULL,
+    position     INTEGER,
+    -- slot, global or block
+    kind         TEXT,
+    pin_type     TEXT,
+    pin_identity TEXT,
+    pin_criteria TEXT,
+    widget_id    TEXT,
+    -- epoch seconds; NULL is an open bound
+    active_from  INTEGER,
+    active_to    INTEGER,
+    PRIMARY KEY (cust, idx)
+) WITHOUT ROWID;
+CREATE INDEX pins_identity ON pins(pin_identity, tracker);
+CREATE INDEX pins_tracker ON pins(tracker);
+
+-- rowid = customizations.rid
+CREATE VIRTUAL TABLE customizations_fts USING fts5(
+    identity, title, body, pins, id,
+    content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '2 3'
+);
+"#,
+];
+
+/// The version this build writes.
+pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+/// What [`migrate`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Migrated {
+    /// Already at [`LATEST`], or brought there.
+    Ok,
+    /// At this version, above [`LATEST`]: nothing was changed.
+    Newer(i64),
+}
+
+/// The database's `user_version`.
+pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+/// Brings the database to `target` (at most [`LATEST`]), one transaction a step.
+pub fn migrate_to(conn: &mut Connection, target: i64) -> rusqlite::Result<Migrated> {
+    let mut at = version(conn)?;
+    if at > LATEST {
+        return Ok(Migrated::Newer(at));
+    }
+    while at < target.min(LATEST) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Another process may have migrated while this one waited for the lock.
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now > at {
+            at = now;
+            tx.commit()?;
+            continue;
+        }
+        let script = MIGRATIONS[at as usize];
+        tx.execute_batch(script)?;
+        at += 1;
+        tx.pragma_update(None, "user_version", at)?;
+        tx.commit()?;
+    }
+    if at > LATEST {
+        return Ok(Migrated::Newer(at));
+    }
+    Ok(Migrated::Ok)
+}
+
+/// Brings the database to [`LATEST`].
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Migrated> {
+    migrate_to(conn, LATEST)
+}
