@@ -143,7 +143,7 @@ fn editor_errors_on_fields() {
     );
     assert!(text.contains("model: Must not be empty"), "{text}");
     assert!(
-        text.contains("pin_definitions[0].active_from: cannot read \"next week\""),
+        text.contains("pin 1, active_from: cannot read \"next week\""),
         "{text}"
     );
     assert_snapshot!("editor_errors_list", text);

@@ -365,3 +365,33 @@ fn shift_tab_goes_round_from_the_first_field_to_the_last() {
     feed(&mut app, [code(KeyCode::Tab)]);
     assert!(draw(&app).contains("▸ Model"));
 }
+
+#[test]
+fn the_screens_count_pins_from_one() {
+    let mut c = docs_customization();
+    c.set(
+        "pin_definitions",
+        json!([
+            {"position": 1, "pin_type": "item", "pin_identity": "/p/1"},
+            {"position": -7, "pin_type": "item", "pin_identity": "/p/2"},
+        ]),
+    );
+    let mut app = editor(100, 30, Editor::edit(c));
+    feed(&mut app, [ctrl('s')]);
+    let text = draw(&app);
+    assert!(
+        text.contains("pin 2, position: Must be -1 (global), 0 (block) or a slot number >= 1"),
+        "{text}"
+    );
+    assert!(!text.contains("pin_definitions[1]"), "{text}");
+    assert_eq!(
+        text.matches("Must be -1 (global)").count(),
+        1,
+        "said once:\n{text}"
+    );
+    // The pin form of that pin says the same number.
+    feed(&mut app, [code(KeyCode::Esc)]);
+    feed(&mut app, vec![code(KeyCode::Tab); 7]);
+    feed(&mut app, [code(KeyCode::Down), code(KeyCode::Enter)]);
+    assert!(draw(&app).contains("Pin 2 of 2"));
+}
