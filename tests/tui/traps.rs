@@ -395,3 +395,27 @@ fn the_screens_count_pins_from_one() {
     feed(&mut app, [code(KeyCode::Down), code(KeyCode::Enter)]);
     assert!(draw(&app).contains("Pin 2 of 2"));
 }
+
+#[test]
+fn timeline_rows_of_the_same_position_can_be_told_apart() {
+    let mut c = docs_customization();
+    c.set(
+        "pin_definitions",
+        json!([
+            {"position": 0, "pin_type": "item", "pin_identity": "/p/1", "is_block_pin": true,
+             "active_to": "2025-07-01T00:00:00Z"},
+            {"position": 0, "pin_type": "item", "pin_identity": "/p/2", "is_block_pin": true,
+             "active_from": "2025-06-20T00:00:00Z"},
+        ]),
+    );
+    let (mut app, effects) = app_with(options(120, 40), Detail::from_list(c.clone()));
+    answer_all(&mut app, effects, serve(&[c]));
+    let text = draw(&app);
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("block") && (l.contains('━') || l.contains('·')))
+        .collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert!(rows[0].contains(" 1 block"), "{text}");
+    assert!(rows[1].contains(" 2 block"), "{text}");
+}

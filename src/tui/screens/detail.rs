@@ -395,7 +395,7 @@ pub fn timeline(pins: &[Pin], now: Timestamp, tz: &TimeZone, width: u16) -> Vec<
         |t: Timestamp| -> i64 { ((t.as_second() - start) * width / total).clamp(0, width - 1) };
     let now_col = col(now);
     let mut out = Vec::new();
-    for p in pins {
+    for (i, p) in pins.iter().enumerate() {
         let from = p.active_from().map_or(0, col);
         let to = p
             .active_to()
@@ -413,8 +413,10 @@ pub fn timeline(pins: &[Pin], now: Timestamp, tz: &TimeZone, width: u16) -> Vec<
         let pos = p
             .position()
             .map_or_else(|| "?".to_string(), |p| p.to_string());
+        // The pin's number (from 1, as everywhere on screen) tells rows of the same
+        // position apart: several `block` rows are `1 block`, `2 block`.
         out.push(Line::from(vec![
-            Span::raw(format!("  {pos:<9}")),
+            Span::raw(format!("{:>2} {:<8}", i + 1, truncate(&pos, 7))),
             Span::styled(bar, state_style(state)),
         ]));
     }
