@@ -419,3 +419,14 @@ fn timeline_rows_of_the_same_position_can_be_told_apart() {
     assert!(rows[0].contains(" 1 block"), "{text}");
     assert!(rows[1].contains(" 2 block"), "{text}");
 }
+
+#[test]
+fn at_60_columns_browse_keeps_the_model() {
+    let data = sample(4);
+    let (mut app, effects) = app_with(options(60, 12), Browse::new());
+    answer_all(&mut app, effects, serve(&data));
+    let text = draw(&app);
+    assert!(text.contains("MODEL"), "{text}");
+    assert!(text.contains("basket"), "{text}");
+    assert!(text.contains("TARGET"), "{text}");
+}

@@ -819,12 +819,14 @@ impl Browse {
             .map(|r| r.model.chars().count())
             .max()
             .unwrap_or(0)
-            .clamp(5, 16) as u16;
+            .clamp(5, if narrow { 10 } else { 16 }) as u16;
         let mut cols: Vec<(&str, Constraint)> = vec![
             ("", Constraint::Length(1)),
             ("ID", Constraint::Length(if wide { 36 } else { 8 })),
         ];
-        if !narrow {
+        // The model says which recommender a row is for: it keeps a (narrower) column down
+        // to 50 columns, where the target gives up room first.
+        if width >= 50 {
             cols.push(("MODEL", Constraint::Length(model_width)));
         }
         cols.push(("TARGET", Constraint::Fill(1)));
@@ -890,7 +892,7 @@ impl Browse {
             };
             put(if selected { "›" } else { "" }, Style::new(), false);
             put(id, Style::new(), false);
-            if !narrow {
+            if width >= 50 {
                 put(&r.model, Style::new(), false);
             }
             put(&r.target, Style::new(), false);
