@@ -430,3 +430,45 @@ fn at_60_columns_browse_keeps_the_model() {
     assert!(text.contains("basket"), "{text}");
     assert!(text.contains("TARGET"), "{text}");
 }
+
+#[test]
+fn at_40_columns_the_review_wraps_values_instead_of_cutting_them() {
+    let mut app = editor(40, 24, Editor::edit(docs_customization()));
+    // Tab to the title (Model, Target type, Target item, Tags, Title) and retype it.
+    feed(&mut app, vec![code(KeyCode::Tab); 4]);
+    feed(&mut app, [ctrl('u')]);
+    feed(&mut app, typed("Fender Telecaster Deluxe Thinline"));
+    let effects = feed(&mut app, [ctrl('s')]);
+    let (id, req) = requests(&effects)[0].clone();
+    feed(
+        &mut app,
+        [event(
+            id,
+            &req,
+            Ok(ApiReply::Customization(docs_customization())),
+        )],
+    );
+    let text = draw(&app);
+    let review: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.contains("Review:"))
+        .take_while(|l| !l.contains("Enter send"))
+        .collect();
+    let joined: String = review
+        .iter()
+        .map(|l| l.split('│').nth(2).unwrap_or("").trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        joined.contains("\"Fender Telecaster Deluxe Thinline\""),
+        "{joined}\n{text}"
+    );
+    assert!(
+        joined.contains("On the service, 1 field changes:"),
+        "{joined}"
+    );
+    assert!(
+        !review.iter().any(|l| l.contains('…')),
+        "nothing cut:\n{text}"
+    );
+}

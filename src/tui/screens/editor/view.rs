@@ -140,13 +140,28 @@ fn choice_line(options: &[&str], selected: Option<usize>, focused: bool) -> Line
     Line::from(spans)
 }
 
-fn change_line(c: &Change, width: usize) -> Line<'static> {
-    let style = match c.kind() {
+fn change_style(c: &Change) -> Style {
+    match c.kind() {
         ChangeKind::Added => Style::new().fg(theme::OK),
         ChangeKind::Removed => Style::new().fg(theme::ERROR),
         ChangeKind::Changed => Style::new().fg(theme::WARN),
-    };
-    Line::styled(truncate(&c.to_string(), width), style)
+    }
+}
+
+/// A change over as many lines as it needs: a value is never cut (a narrow terminal shows
+/// it whole, wrapped, the continuation indented).
+fn change_lines(c: &Change, width: usize) -> Vec<Line<'static>> {
+    let style = change_style(c);
+    let text = c.to_string();
+    let mut out = Vec::new();
+    for (i, part) in wrap(&text, width.saturating_sub(4).max(8))
+        .into_iter()
+        .enumerate()
+    {
+        let part = if i == 0 { part } else { format!("    {part}") };
+        out.push(Line::styled(part, style));
+    }
+    out
 }
 
 /// A stored date for the table: in words when it parses, else as stored.
@@ -799,7 +814,7 @@ impl Editor {
                             changes.len(),
                             if changes.len() == 1 { "" } else { "s" }
                         )));
-                        lines.extend(changes.iter().take(12).map(|c| change_line(c, tw)));
+                        lines.extend(changes.iter().take(12).flat_map(|c| change_lines(c, tw)));
                         if changes.len() > 12 {
                             lines.push(Line::styled(
                                 format!("… and {} more", changes.len() - 12),
@@ -873,7 +888,11 @@ impl Editor {
                             ),
                             Style::new().fg(theme::ERROR).add_modifier(Modifier::BOLD),
                         ));
-                        lines.extend(r.moved_while_reviewing.iter().map(|c| change_line(c, tw)));
+                        lines.extend(
+                            r.moved_while_reviewing
+                                .iter()
+                                .flat_map(|c| change_lines(c, tw)),
+                        );
                         lines.push(Line::styled(
                             "  Below is what sending would change now.",
                             Style::new().fg(theme::WARN),
@@ -889,7 +908,7 @@ impl Editor {
                             ),
                             Style::new().fg(theme::WARN).add_modifier(Modifier::BOLD),
                         ));
-                        lines.extend(r.server_changed.iter().map(|c| change_line(c, tw)));
+                        lines.extend(r.server_changed.iter().flat_map(|c| change_lines(c, tw)));
                         lines.push(Line::styled(
                             "  Saving now undoes them, unless the form has the same.",
                             Style::new().fg(theme::WARN),
@@ -901,15 +920,16 @@ impl Editor {
                             "Nothing to change: the service already has exactly this.",
                         ));
                     } else {
-                        lines.push(Line::raw(format!(
+                        let head = format!(
                             "Sending replaces the whole customization. On the service, {}:",
                             if r.changes.len() == 1 {
                                 "1 field changes".to_string()
                             } else {
                                 format!("{} fields change", r.changes.len())
                             }
-                        )));
-                        lines.extend(r.changes.iter().map(|c| change_line(c, tw)));
+                        );
+                        lines.extend(wrap(&head, tw.max(8)).into_iter().map(Line::raw));
+                        lines.extend(r.changes.iter().flat_map(|c| change_lines(c, tw)));
                     }
                     let send = if r.changes.is_empty() {
                         "close the form"
