@@ -790,3 +790,12 @@ fn export_to_a_new_file_does_not_ask() {
     assert_eq!(reqs.len(), 1, "{reqs:?}");
     assert!(!draw(&app).contains("Replace the file?"));
 }
+
+#[test]
+fn import_review_keeps_the_reasons_at_60x15() {
+    let (app, _, _) = validated(options(60, 15), MIXED);
+    let text = draw(&app);
+    // The first invalid line (line 2) is selected; its reason is on the screen.
+    assert!(text.contains("line 2 · 1 reason"), "{text}");
+    assert!(text.contains("• target_type: Must be one of"), "{text}");
+}

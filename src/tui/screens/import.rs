@@ -799,7 +799,14 @@ struct ReviewAreas {
 
 fn review_areas(area: Rect) -> ReviewAreas {
     let inner = frame_block().inner(area);
-    let detail = if inner.height >= 16 { 5 } else { 0 };
+    // The selected line's reasons stay in view on small terminals too (a shorter pane).
+    let detail = if inner.height >= 16 {
+        5
+    } else if inner.height >= 8 {
+        3
+    } else {
+        0
+    };
     let [summary, tabs, header, list, detail] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -1235,18 +1242,19 @@ impl ImportScreen {
                 ),
                 theme::label(),
             )];
+            // The reasons first: on a short pane they are what must stay.
+            for r in &l.reasons {
+                lines.push(Line::styled(
+                    truncate(&format!(" • {r}"), a.detail.width as usize),
+                    Style::new().fg(theme::ERROR),
+                ));
+            }
             let room = (a.detail.width as usize).saturating_sub(2).max(1);
             let chars: Vec<char> = l.text.chars().collect();
             for piece in chars.chunks(room).take(2) {
                 lines.push(Line::styled(
                     format!(" {}", piece.iter().collect::<String>()),
                     theme::muted(),
-                ));
-            }
-            for r in &l.reasons {
-                lines.push(Line::styled(
-                    truncate(&format!(" • {r}"), a.detail.width as usize),
-                    Style::new().fg(theme::ERROR),
                 ));
             }
             frame.render_widget(Paragraph::new(lines), a.detail);
