@@ -56,7 +56,7 @@ actions! {
     Lookup = "lookup", "go to a customization by UUID", ["g"];
     Filter = "filter", "filter by model, tag, target type or identity", ["f"];
     Search = "search", "narrow the loaded rows (fuzzy)", ["/"];
-    Sort = "sort", "change the sort order", ["s"];
+    Sort = "sort", "choose the sort order", ["s"];
     ClearFilters = "clear_filters", "clear filters and narrowing", ["c"];
     NextField = "next_field", "next section", ["tab"];
     PrevField = "prev_field", "previous section", ["backtab"];
@@ -141,6 +141,8 @@ pub enum Context {
     EditorProblems,
     /// A failure in full, over the screen that failed.
     ErrorPopup,
+    /// Browse's list of sort orders.
+    SortPicker,
 }
 
 impl Context {
@@ -174,6 +176,7 @@ impl Context {
         Context::EditorReview,
         Context::EditorProblems,
         Context::ErrorPopup,
+        Context::SortPicker,
     ];
 
     /// The actions of this context, in the order help lists them.
@@ -266,6 +269,7 @@ impl Context {
             Context::EditorRestore => &[Restore, Confirm, Discard, Back],
             Context::EditorReview => &[Confirm, Back, Up, Down, PageUp, PageDown],
             Context::EditorProblems => &[Back, Confirm, Up, Down],
+            Context::SortPicker => &[Back, Confirm, Up, Down],
             Context::ErrorPopup => &[Back, Confirm, Up, Down, PageUp, PageDown, Top, Bottom, Quit],
         }
     }
@@ -287,6 +291,7 @@ impl Context {
             Context::EditorLeave => "unsaved changes",
             Context::EditorRestore => "draft",
             Context::EditorReview => "review",
+            Context::SortPicker => "sort",
             Context::EditorProblems => "problems",
             _ => return None,
         })
@@ -650,6 +655,7 @@ pub fn describe(ctx: Context, action: Action) -> &'static str {
         (Context::Editor, Action::Open) => "edit the selected pin",
         (Context::Filter | Context::FilterText, Action::Confirm) => "apply the filters",
         (Context::BrowseSearch, Action::Confirm) => "open the selected customization",
+        (Context::SortPicker, Action::Confirm) => "sort by the selected order",
         (Context::ImportRunning, Action::Back) => "cancel the import (asks first)",
         _ => action.description(),
     }

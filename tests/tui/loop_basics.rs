@@ -103,8 +103,8 @@ fn idle_means_no_timer() {
     answer_all(&mut app, effects, serve(&data));
     assert_eq!(app.in_flight(), 0);
     assert_eq!(app.next_wake(), None, "idle: nothing to wake up for");
-    // Changing the sort reloads: the spinner runs again.
-    feed(&mut app, [key('s')]);
+    // Changing the sort (in its picker) reloads: the spinner runs again.
+    feed(&mut app, [key('s'), key('j'), code(KeyCode::Enter)]);
     let wake = app
         .next_wake()
         .expect("spinner while the sorted page loads");

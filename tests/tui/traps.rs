@@ -472,3 +472,35 @@ fn at_40_columns_the_review_wraps_values_instead_of_cutting_them() {
         "nothing cut:\n{text}"
     );
 }
+
+#[test]
+fn s_opens_a_sort_picker() {
+    let data = sample(5);
+    let (mut app, effects) = app_with(options(100, 16), Browse::new());
+    answer_all(&mut app, effects, serve(&data));
+    let effects = feed(&mut app, [key('s')]);
+    assert!(requests(&effects).is_empty(), "nothing reloads yet");
+    let text = draw(&app);
+    assert!(text.contains("Sort by"), "{text}");
+    assert!(
+        text.contains("created_at desc   newest first (now)"),
+        "{text}"
+    );
+    assert!(text.contains("model asc         model A to Z"), "{text}");
+    // Down twice, Enter: sorted by model, one reload with that order.
+    let effects = feed(&mut app, [key('j'), key('j'), code(KeyCode::Enter)]);
+    let reqs = requests(&effects);
+    assert!(
+        reqs.iter().any(
+            |(_, r)| matches!(r, ApiRequest::List(q) if q.sort.as_deref() == Some("model:asc"))
+        ),
+        "{reqs:?}"
+    );
+    answer_all(&mut app, effects, serve(&data));
+    let text = draw(&app);
+    assert!(!text.contains("Sort by"), "{text}");
+    assert!(text.contains("model asc"), "{text}");
+    // Esc closes without a change.
+    let effects = feed(&mut app, [key('s'), key('j'), code(KeyCode::Esc)]);
+    assert!(requests(&effects).is_empty());
+}

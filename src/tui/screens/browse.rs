@@ -204,7 +204,19 @@ enum Mode {
     Table,
     Search,
     Filter(Box<FilterPanel>),
+    /// `s`: the sort orders listed, this one under the cursor.
+    Sort(usize),
 }
+
+/// What each of [`SORTS`] means, for the sort picker.
+const SORT_WORDS: [&str; 6] = [
+    "newest first",
+    "oldest first",
+    "model A to Z",
+    "model Z to A",
+    "target type A to Z",
+    "target type Z to A",
+];
 
 /// Areas of the browse screen, computed the same way for drawing and for mouse clicks.
 struct Areas {
@@ -497,11 +509,8 @@ impl Browse {
                 panel.identity.set_focused(false);
                 self.mode = Mode::Filter(Box::new(panel));
             }
-            Action::Sort => {
-                self.sort = (self.sort + 1) % SORTS.len();
-                ctx.toast(format!("Sorted by {}", SORTS[self.sort].replace(':', " ")));
-                self.reload(ctx);
-            }
+            // A picker: the orders listed, not cycled through blindly.
+            Action::Sort => self.mode = Mode::Sort(self.sort),
             Action::ClearFilters => {
                 let had_filters = !self.filters.is_empty();
                 self.filters = Filters::default();
@@ -1047,6 +1056,7 @@ impl Screen for Browse {
             Mode::Search => Context::BrowseSearch,
             Mode::Filter(p) if p.section == 3 => Context::FilterText,
             Mode::Filter(_) => Context::Filter,
+            Mode::Sort(_) => Context::SortPicker,
         }
     }
 
@@ -1064,6 +1074,23 @@ impl Screen for Browse {
             }
             Mode::Search => self.on_search_input(input, ctx),
             Mode::Filter(_) => self.on_filter_input(input, ctx),
+            Mode::Sort(at) => {
+                let at = *at;
+                let n = SORTS.len();
+                match input {
+                    Input::Action(Action::Up) => self.mode = Mode::Sort((at + n - 1) % n),
+                    Input::Action(Action::Down) => self.mode = Mode::Sort((at + 1) % n),
+                    Input::Action(Action::Back) => self.mode = Mode::Table,
+                    Input::Action(Action::Confirm) => {
+                        self.mode = Mode::Table;
+                        if at != self.sort {
+                            self.sort = at;
+                            self.reload(ctx);
+                        }
+                    }
+                    _ => {}
+                }
+            }
         }
     }
 
@@ -1180,6 +1207,42 @@ impl Screen for Browse {
         if let Mode::Filter(panel) = &self.mode {
             self.render_filter(frame, area, panel);
         }
+        if let Mode::Sort(at) = self.mode {
+            self.render_sort_picker(frame, area, at, env);
+        }
+    }
+}
+
+impl Browse {
+    fn render_sort_picker(&self, frame: &mut Frame, area: Rect, at: usize, env: &Env) {
+        let k = &env.keymap;
+        let lines: Vec<Line> = SORTS
+            .iter()
+            .zip(SORT_WORDS)
+            .enumerate()
+            .map(|(i, (sort, words))| {
+                let mark = if i == at { "›" } else { " " };
+                let now = if i == self.sort { " (now)" } else { "" };
+                let line = Line::raw(format!(
+                    "{mark} {:<17} {words}{now}",
+                    sort.replace(':', " ")
+                ));
+                if i == at {
+                    line.style(theme::selected())
+                } else {
+                    line
+                }
+            })
+            .collect();
+        let inner = crate::tui::widgets::dialog(
+            frame,
+            area,
+            (52, SORTS.len() as u16 + 2),
+            Span::styled(" Sort by ", theme::title()),
+            k.hints(&[(Action::Confirm, "sort"), (Action::Back, "close")]),
+            Style::new(),
+        );
+        frame.render_widget(Paragraph::new(lines), inner);
     }
 }
 
