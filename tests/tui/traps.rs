@@ -504,3 +504,30 @@ fn s_opens_a_sort_picker() {
     let effects = feed(&mut app, [key('s'), key('j'), code(KeyCode::Esc)]);
     assert!(requests(&effects).is_empty());
 }
+
+#[test]
+fn a_click_on_a_form_field_focuses_it() {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    let mut app = editor(100, 24, Editor::edit(docs_customization()));
+    let text = draw(&app);
+    assert!(text.contains("▸ Model"), "{text}");
+    let row = text
+        .lines()
+        .position(|l| l.contains("Image link"))
+        .expect("the image link row") as u16;
+    feed(
+        &mut app,
+        [pinscope::tui::Msg::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: 20,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })],
+    );
+    let text = draw(&app);
+    assert!(text.contains("▸ Image link"), "{text}");
+    assert!(!text.contains("▸ Model"), "{text}");
+    // Typing goes to the field clicked.
+    feed(&mut app, typed("?v=2"));
+    assert!(draw(&app).contains("https://doe.com/123.jpg?v=2"));
+}

@@ -1136,6 +1136,19 @@ impl Screen for Editor {
         }
     }
 
+    /// A click on a field of the main form focuses it.
+    fn on_mouse(&mut self, ev: crossterm::event::MouseEvent, ctx: &mut Ctx) {
+        use crossterm::event::{MouseButton, MouseEventKind};
+        if ev.kind != MouseEventKind::Down(MouseButton::Left) || self.saving != Saving::Idle {
+            return;
+        }
+        if let Some(field) = self.field_at(ctx.env, ctx.area, ev.column, ev.row) {
+            self.set_focus_flag(false);
+            self.focus = field;
+            self.set_focus_flag(true);
+        }
+    }
+
     fn on_paste(&mut self, text: &str, ctx: &mut Ctx) {
         if self.overlay.is_some() || self.saving != Saving::Idle || !self.focus_is_text() {
             return;

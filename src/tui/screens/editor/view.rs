@@ -297,6 +297,29 @@ impl Editor {
         }
     }
 
+    /// The main form's field drawn at `(x, y)` when the screen is `area`, laid out as
+    /// [`Editor::render_all`] lays it out (for a mouse click).
+    pub(super) fn field_at(&self, env: &Env, area: Rect, x: u16, y: u16) -> Option<Field> {
+        if self.view != View::Main || self.overlay.is_some() {
+            return None;
+        }
+        let inner = Block::bordered().inner(area);
+        let head_h = (self.head_lines(inner.width).len() as u16).min(inner.height / 2);
+        let [_, body] =
+            Layout::vertical([Constraint::Length(head_h), Constraint::Min(0)]).areas(inner);
+        if !body.contains(ratatui::layout::Position { x, y }) {
+            return None;
+        }
+        let rows = self.main_rows(env, body.width);
+        let (tops, offset) = layout_rows(&rows, body.height);
+        let at = u32::from(y - body.y) + offset;
+        let i = rows
+            .iter()
+            .zip(&tops)
+            .position(|(r, top)| *top <= at && at < top + u32::from(r.height))?;
+        self.form.fields().get(i).copied()
+    }
+
     fn main_rows<'a>(&'a self, env: &'a Env, width: u16) -> Vec<Row<'a>> {
         let f = &self.form;
         let ew = width.saturating_sub(LABEL_W);
@@ -980,19 +1003,26 @@ impl Editor {
 }
 
 /// Draws the rows that fit, scrolled so the focused one is fully in view.
-fn draw_rows(frame: &mut Frame, area: Rect, rows: &[Row]) {
+/// Where each row starts, and how far the rows are scrolled so the focused one is in view.
+fn layout_rows(rows: &[Row], height: u16) -> (Vec<u32>, u32) {
     let mut tops = Vec::with_capacity(rows.len());
     let mut y: u32 = 0;
     for r in rows {
         tops.push(y);
         y += u32::from(r.height);
     }
-    let h = u32::from(area.height);
+    let h = u32::from(height);
     let offset = rows.iter().position(|r| r.focused).map_or(0, |i| {
         let bottom = tops[i] + u32::from(rows[i].height);
         let offset = bottom.saturating_sub(h);
         offset.min(tops[i])
     });
+    (tops, offset)
+}
+
+fn draw_rows(frame: &mut Frame, area: Rect, rows: &[Row]) {
+    let (tops, offset) = layout_rows(rows, area.height);
+    let h = u32::from(area.height);
     for (r, top) in rows.iter().zip(tops) {
         if top < offset {
             continue;
