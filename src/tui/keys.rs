@@ -84,6 +84,10 @@ actions! {
     KeepDraft = "keep_draft", "leave, keeping the changes as a draft", ["k"];
     Replace = "replace", "replace the existing file", ["y"];
     Keep = "keep", "keep the existing file (the default)", ["n", "enter"];
+    Agenda = "agenda", "the agenda: pins that start or end soon", ["A"];
+    Health = "health", "health: lint findings across the tracker", ["L"];
+    Window = "window", "change the window: today, 7 days, 30 days, custom", ["t"];
+    OpenOther = "open_other", "open the customization that already uses this target", ["ctrl-t"];
 }
 
 /// A set of actions that are understood together: one per screen or mode.
@@ -143,6 +147,12 @@ pub enum Context {
     ErrorPopup,
     /// Browse's list of sort orders.
     SortPicker,
+    /// The agenda of pin starts and ends.
+    Agenda,
+    /// The agenda asking for a custom window (from / to fields).
+    AgendaCustom,
+    /// The health screen's findings.
+    Health,
 }
 
 impl Context {
@@ -177,6 +187,9 @@ impl Context {
         Context::EditorProblems,
         Context::ErrorPopup,
         Context::SortPicker,
+        Context::Agenda,
+        Context::AgendaCustom,
+        Context::Health,
     ];
 
     /// The actions of this context, in the order help lists them.
@@ -203,6 +216,8 @@ impl Context {
                 Import,
                 Export,
                 New,
+                Agenda,
+                Health,
             ],
             Context::BrowseSearch => &[Back, Confirm, Up, Down, PageUp, PageDown],
             Context::Filter => &[
@@ -250,8 +265,18 @@ impl Context {
                 MoveUp,
                 MoveDown,
                 ExternalEditor,
+                OpenOther,
             ],
-            Context::EditorText => &[Back, Save, NextField, PrevField, Up, Down, ExternalEditor],
+            Context::EditorText => &[
+                Back,
+                Save,
+                NextField,
+                PrevField,
+                Up,
+                Down,
+                ExternalEditor,
+                OpenOther,
+            ],
             Context::PinForm => &[
                 Back,
                 Save,
@@ -271,6 +296,11 @@ impl Context {
             Context::EditorProblems => &[Back, Confirm, Up, Down],
             Context::SortPicker => &[Back, Confirm, Up, Down],
             Context::ErrorPopup => &[Back, Confirm, Up, Down, PageUp, PageDown, Top, Bottom, Quit],
+            Context::Agenda => &[
+                Back, Up, Down, PageUp, PageDown, Top, Bottom, Open, Window, Refresh,
+            ],
+            Context::AgendaCustom => &[Back, Confirm, NextField, PrevField],
+            Context::Health => &[Back, Up, Down, PageUp, PageDown, Top, Bottom, Open, Refresh],
         }
     }
 
@@ -310,6 +340,7 @@ impl Context {
                 | Context::ExportFile
                 | Context::EditorText
                 | Context::PinFormText
+                | Context::AgendaCustom
         )
     }
 }

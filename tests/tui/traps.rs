@@ -75,7 +75,7 @@ fn help_names_what_keys_do_on_the_part_of_the_screen_in_use() {
     assert!(
         !editor
             .iter()
-            .any(|(_, what)| what.contains("customization") && what.contains("open")),
+            .any(|(_, what)| *what == "open the selected customization"),
         "{editor:?}"
     );
     // In a text field, Ctrl-U belongs to the field (readline), not to page up.

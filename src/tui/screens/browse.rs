@@ -495,6 +495,8 @@ impl Browse {
                 "Profile {} is read-only: creating is turned off",
                 ctx.env.profile.label
             )),
+            Action::Agenda => ctx.open(Route::Agenda),
+            Action::Health => ctx.open(Route::Health),
             Action::New => ctx.open(Route::Create),
             Action::Search => {
                 self.mode = Mode::Search;
