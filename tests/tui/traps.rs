@@ -531,3 +531,36 @@ fn a_click_on_a_form_field_focuses_it() {
     feed(&mut app, typed("?v=2"));
     assert!(draw(&app).contains("https://doe.com/123.jpg?v=2"));
 }
+
+#[test]
+fn after_a_resize_a_long_field_shows_from_its_start() {
+    let url = "https://cdn.example.com/images/products/fender/telecaster/123-large.jpg";
+    let mut c = docs_customization();
+    c.set(
+        "target_metadata",
+        json!({"title": "Fender Telecaster", "image_link": url}),
+    );
+    let mut app = editor(50, 24, Editor::edit(c));
+    // Focus the image link (a click), type at its end: the narrow field shows the tail.
+    let row = draw(&app)
+        .lines()
+        .position(|l| l.contains("Image link"))
+        .expect("row") as u16;
+    feed(
+        &mut app,
+        [pinscope::tui::Msg::Mouse(crossterm::event::MouseEvent {
+            kind: crossterm::event::MouseEventKind::Down(crossterm::event::MouseButton::Left),
+            column: 20,
+            row,
+            modifiers: crossterm::event::KeyModifiers::NONE,
+        })],
+    );
+    feed(&mut app, [code(KeyCode::End), key('?')]);
+    assert!(
+        !draw(&app).contains("https://cdn"),
+        "the narrow field scrolled"
+    );
+    feed(&mut app, [pinscope::tui::Msg::Resize(120, 24)]);
+    let text = draw(&app);
+    assert!(text.contains(&format!("{url}?")), "{text}");
+}

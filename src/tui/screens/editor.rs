@@ -1234,6 +1234,10 @@ impl Screen for Editor {
         }
     }
 
+    fn on_resize(&mut self, _ctx: &mut Ctx) {
+        self.form.reset_views();
+    }
+
     /// A click on a field of the main form focuses it.
     fn on_mouse(&mut self, ev: crossterm::event::MouseEvent, ctx: &mut Ctx) {
         use crossterm::event::{MouseButton, MouseEventKind};

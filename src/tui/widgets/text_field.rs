@@ -71,6 +71,17 @@ impl TextField {
         self.area.insert_str(one_line(text))
     }
 
+    /// Scrolls the text back to its start (the cursor stays where it was): after the
+    /// terminal grew, a long value is shown from its start again, not only its tail.
+    pub fn reset_view(&mut self) {
+        let ratatui_textarea::DataCursor(row, col) = self.area.cursor();
+        self.area.scroll((0, i16::MIN + 1));
+        self.area.move_cursor(ratatui_textarea::CursorMove::Jump(
+            u16::try_from(row).unwrap_or(0),
+            u16::try_from(col).unwrap_or(u16::MAX),
+        ));
+    }
+
     /// Hides the cursor (the field is not focused).
     pub fn set_focused(&mut self, focused: bool) {
         let style = if focused {

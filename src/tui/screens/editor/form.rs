@@ -1044,6 +1044,24 @@ impl Form {
     }
 
     /// Everything that stops a save, one line each (`path: message`).
+    /// After a resize: every one-line field shows its text from the start again.
+    pub fn reset_views(&mut self) {
+        for f in [
+            &mut self.model,
+            &mut self.identity,
+            &mut self.tags,
+            &mut self.title,
+            &mut self.image,
+        ] {
+            f.reset_view();
+        }
+        for p in &mut self.pins {
+            p.slot.reset_view();
+            p.identity.reset_view();
+            p.widget.reset_view();
+        }
+    }
+
     pub fn problems(&self) -> Vec<String> {
         let mut out: Vec<String> = self
             .local_errors()
