@@ -48,6 +48,16 @@ fn finish(result: Result<Exit, String>) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        // The shell's convention: 128 + the signal's number (130 for SIGINT).
+        Ok(Exit {
+            reason: ExitReason::Signal(n),
+            message,
+        }) => {
+            if let Some(m) = message {
+                eprintln!("{m}");
+            }
+            ExitCode::from(u8::try_from(128 + n.clamp(0, 127)).unwrap_or(u8::MAX))
+        }
         Ok(Exit { message, .. }) => {
             if let Some(m) = message {
                 eprintln!("error: {m}");
@@ -61,17 +71,25 @@ fn finish(result: Result<Exit, String>) -> ExitCode {
     }
 }
 
-/// `pinscope` with a session: the TUI on browse. `config` is the config file named on the
-/// command line, if any; `warnings` are shown in the UI and printed after it.
-fn launch(session: Session, config: Option<PathBuf>, warnings: Vec<String>) -> ExitCode {
+/// `pinscope` with a session: the TUI on browse, its writes recorded in the history (kept
+/// `keep_days`). `config` is the config file named on the command line, if any; `warnings`
+/// are shown in the UI and printed after it.
+fn launch(
+    session: Session,
+    keep_days: u32,
+    config: Option<PathBuf>,
+    warnings: Vec<String>,
+) -> ExitCode {
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
+    let recording = tui::open_recording(&session, keep_days);
     let launch = Launch {
         session,
         recent_file: tui::recent::default_path(),
         tz: tui::system_time_zone(),
+        recording,
         config,
         warnings,
     };
@@ -105,7 +123,12 @@ pub fn launch_default(g: &GlobalArgs) -> ExitCode {
             for w in &warnings {
                 tracing::warn!("{w}");
             }
-            launch(resolved.session, g.config.clone(), warnings)
+            launch(
+                resolved.session,
+                cfg.history_keep_days,
+                g.config.clone(),
+                warnings,
+            )
         }
         Err(e) => finish_cli(Err(e.into())),
     }

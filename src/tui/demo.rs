@@ -114,10 +114,25 @@ pub async fn run(
         client: ClientConfig::new(running.url(), TRACKER, key),
         keys,
     };
+    // The demo keeps its history in memory: it writes nothing but recent lookups.
+    let recording = crate::mirror::history::History::in_memory(&crate::mirror::Scope::new(
+        &session.client.host,
+        &session.client.tracker_id,
+    ))
+    .ok()
+    .map(|h| crate::tui::worker::Recording {
+        history: std::sync::Arc::new(h),
+        origin: crate::mirror::history::Origin {
+            profile: session.profile_name.clone(),
+            host: session.client.host.clone(),
+            tracker: session.client.tracker_id.clone(),
+        },
+    });
     let launch = Launch {
         session,
         recent_file: recent::default_path(),
         tz,
+        recording,
         config: None,
         warnings: Vec::new(),
     };

@@ -9,7 +9,8 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 
-use crate::api::Client;
+use crate::api::{Client, Customization};
+use crate::mirror::history::{History, OpKind, Origin};
 use crate::tui::jobs::{self, ImportReply};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, JobReporter, ReqId};
 
@@ -20,12 +21,47 @@ pub struct WorkerHandle {
     pub events: mpsc::UnboundedReceiver<ApiEvent>,
 }
 
+/// Where the worker records the writes it makes (the editor's create, save and delete).
+#[derive(Clone)]
+pub struct Recording {
+    pub history: Arc<History>,
+    pub origin: Origin,
+}
+
+impl Recording {
+    /// Records one write; a history that cannot be written is logged, never a reason to
+    /// report the write as failed (it happened).
+    fn record(
+        &self,
+        kind: OpKind,
+        id: &str,
+        before: Option<&Customization>,
+        after: Option<&Customization>,
+    ) {
+        let summary = format!("{} {id} (editor)", kind.as_str());
+        if let Err(e) = self.history.record_all(
+            &self.origin,
+            kind,
+            &summary,
+            jiff::Timestamp::now(),
+            &[(id, before, after)],
+        ) {
+            tracing::warn!(error = %e, "the write is not in the history");
+        }
+    }
+}
+
 /// Starts the worker on the current tokio runtime. It ends when the app drops its
-/// [`WorkerHandle`] and the requests in flight are done.
+/// [`WorkerHandle`] and the requests in flight are done. Writes are not recorded.
 pub fn spawn(client: Client) -> WorkerHandle {
+    spawn_recording(client, None)
+}
+
+/// [`spawn`], recording every create, update and delete in `recording`'s history.
+pub fn spawn_recording(client: Client, recording: Option<Recording>) -> WorkerHandle {
     let (req_tx, req_rx) = mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
-    tokio::spawn(work(client, req_rx, ev_tx));
+    tokio::spawn(work(client, recording, req_rx, ev_tx));
     WorkerHandle {
         requests: req_tx,
         events: ev_rx,
@@ -34,6 +70,7 @@ pub fn spawn(client: Client) -> WorkerHandle {
 
 async fn work(
     client: Client,
+    recording: Option<Recording>,
     mut requests: mpsc::UnboundedReceiver<(ReqId, ApiRequest)>,
     events: mpsc::UnboundedSender<ApiEvent>,
 ) {
@@ -42,7 +79,7 @@ async fn work(
     loop {
         tokio::select! {
             next = requests.recv(), if open => match next {
-                Some((id, req)) => in_flight.push(call(&client, id, req, &events)),
+                Some((id, req)) => in_flight.push(call_recording(&client, recording.as_ref(), id, req, &events)),
                 None => open = false,
             },
             Some(ev) = in_flight.next(), if !in_flight.is_empty() => {
@@ -59,6 +96,18 @@ async fn work(
 /// its steps to `events` under the request's id, through one [`JobReporter`], as it goes.
 pub async fn call(
     client: &Client,
+    id: ReqId,
+    req: ApiRequest,
+    events: &mpsc::UnboundedSender<ApiEvent>,
+) -> ApiEvent {
+    call_recording(client, None, id, req, events).await
+}
+
+/// [`call`], recording a successful create, update or delete. The version an update or a
+/// delete replaces is fetched first for the history's before image.
+pub async fn call_recording(
+    client: &Client,
+    recording: Option<&Recording>,
     id: ReqId,
     req: ApiRequest,
     events: &mpsc::UnboundedSender<ApiEvent>,
@@ -85,16 +134,59 @@ pub async fn call(
         ApiRequest::List(q) => client.list(&q).await.map(ApiReply::Page),
         ApiRequest::Get(id) => client.get(&id).await.map(ApiReply::Customization),
         ApiRequest::Summary => client.summary().await.map(ApiReply::Summary),
-        ApiRequest::Create(c) => client.create(&c).await.map(ApiReply::Created),
-        ApiRequest::Update { id, body } => client
-            .update(&id, &body)
-            .await
-            .map(|()| ApiReply::Updated(id)),
-        ApiRequest::Delete(id) => client.delete(&id).await.map(|()| ApiReply::Deleted(id)),
+        ApiRequest::Create(c) => {
+            let r = client.create(&c).await;
+            if let (Some(rec), Ok(created)) = (recording, &r)
+                && let Some(new_id) = created.id()
+            {
+                rec.record(OpKind::Create, new_id, None, Some(created));
+            }
+            r.map(ApiReply::Created)
+        }
+        ApiRequest::Update { id, body } => {
+            let before = match recording {
+                Some(_) => client.get(&id).await.ok(),
+                None => None,
+            };
+            let r = client.update(&id, &body).await;
+            if let (Some(rec), Ok(())) = (recording, &r) {
+                let mut after = body.clone();
+                if let Some(b) = &before {
+                    for k in ["id", "created_at", "creator"] {
+                        if let Some(v) = b.get(k) {
+                            after.set(k, v.clone());
+                        }
+                    }
+                }
+                rec.record(OpKind::Update, &id, before.as_ref(), Some(&after));
+            }
+            r.map(|()| ApiReply::Updated(id))
+        }
+        ApiRequest::Delete(id) => {
+            let before = match recording {
+                Some(_) => client.get(&id).await.ok(),
+                None => None,
+            };
+            let r = client.delete(&id).await;
+            if let (Some(rec), Ok(())) = (recording, &r) {
+                rec.record(OpKind::Delete, &id, before.as_ref(), None);
+            }
+            r.map(|()| ApiReply::Deleted(id))
+        }
         ApiRequest::Export(q) => client.export(&q).await.map(ApiReply::Exported),
         ApiRequest::ImportScan(job) => Ok(ApiReply::Import(jobs::scan(job, import_steps()).await)),
         ApiRequest::ImportSend(job) => Ok(ApiReply::Import(
-            jobs::send(client, job, import_steps()).await,
+            jobs::send(
+                client,
+                recording.map(|r| crate::import::ImportHistory {
+                    history: r.history.clone(),
+                    origin: r.origin.clone(),
+                    summary: String::new(),
+                }),
+                job,
+                import_steps(),
+            )
+            .await,
         )),
         ApiRequest::ExportFile(job) => jobs::export(client, job).await.map(ApiReply::ExportFile),
     };

@@ -350,6 +350,21 @@ fn import_invalid_lines_browser() {
 }
 
 #[test]
+fn import_of_a_json_array_says_ndjson_is_expected() {
+    let (app, _, _) = validated(
+        options(100, 20),
+        "[\n  {\"model\": \"m\", \"target_type\": \"all\", \"pin_definitions\": []}\n]\n",
+    );
+    let text = draw(&app);
+    assert!(
+        text.contains("The file looks like a JSON array: one customization a line (NDJSON)"),
+        "{text}"
+    );
+    let (app, _, _) = validated(options(100, 20), MIXED);
+    assert!(!draw(&app).contains("JSON array"));
+}
+
+#[test]
 fn import_duplicates() {
     let (mut app, _, _) = validated(options(110, 20), MIXED);
     feed(&mut app, [code(KeyCode::Tab)]);
