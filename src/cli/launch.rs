@@ -60,12 +60,12 @@ fn finish(result: Result<Exit, String>) -> ExitCode {
         }
         Ok(Exit { message, .. }) => {
             if let Some(m) = message {
-                eprintln!("error: {m}");
+                eprintln!("error: {}", crate::api::text::strip_controls(&m));
             }
             ExitCode::from(exit::API)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", crate::api::text::strip_controls(&e));
             ExitCode::from(exit::USAGE)
         }
     }

@@ -173,7 +173,6 @@ pub async fn call_recording(
             }
             r.map(|()| ApiReply::Deleted(id))
         }
-        ApiRequest::Export(q) => client.export(&q).await.map(ApiReply::Exported),
         ApiRequest::ImportScan(job) => Ok(ApiReply::Import(jobs::scan(job, import_steps()).await)),
         ApiRequest::ImportSend(job) => Ok(ApiReply::Import(
             jobs::send(
@@ -189,6 +188,10 @@ pub async fn call_recording(
             .await,
         )),
         ApiRequest::ExportFile(job) => jobs::export(client, job).await.map(ApiReply::ExportFile),
+        ApiRequest::Tracker => client
+            .export(&crate::api::ExportQuery::default())
+            .await
+            .map(|all| ApiReply::Tracker(jobs::Shared::new(all))),
     };
     let status = match &result {
         Ok(_) => Some(ok_status),
