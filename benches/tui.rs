@@ -64,6 +64,7 @@ fn loaded(n: usize) -> (App, Terminal<TestBackend>) {
             read_only: false,
             tracker: "bench".into(),
             host: "http://127.0.0.1:1".into(),
+            session_args: "--profile demo".into(),
         },
         keymap: Keymap::default(),
         tz: TimeZone::UTC,

@@ -12,7 +12,7 @@ use pinscope::api::Customization;
 use pinscope::health::agenda::{Period, PinIndex};
 use pinscope::health::lint::lint;
 use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};
 
 fn cpu() -> f64 {
@@ -160,6 +160,7 @@ fn app_with_warnings() -> App {
             read_only: false,
             tracker: "bench".into(),
             host: "http://127.0.0.1:7700".into(),
+            session_args: "--profile bench".into(),
         },
         keymap: Keymap::default(),
         tz: TimeZone::get("Europe/Prague").expect("zone"),

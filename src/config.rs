@@ -516,7 +516,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     })?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut problems = Vec::new();
-    let mut warnings = Vec::new();
+    let warnings = Vec::new();
     let mut profiles = BTreeMap::new();
 
     for (name, sp) in &raw.profiles {
@@ -598,11 +598,6 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             if v.get_ref().0.is_empty() {
                 bad(v.span().start, "private_key", "must not be empty".into());
             }
-            warnings.push(format!(
-                "{}: profile {name:?} keeps its private key in the config file; prefer \
-                 private_key_env, private_key_cmd or private_key_file",
-                path.display()
-            ));
             sources.push(("private_key", KeySource::Inline(v.get_ref().0.clone())));
         }
         if sources.len() > 1 {
@@ -956,7 +951,7 @@ fn too_open(_path: &Path) -> Option<u32> {
 
 fn open_warning(path: &Path, what: &str, mode: u32) -> String {
     format!(
-        "WARNING: {} {what} and is accessible by others (permissions {mode:04o}); \
+        "{} {what} and is accessible by others (permissions {mode:04o}); \
          run `chmod 600 {}`",
         path.display(),
         path.display()
@@ -991,9 +986,10 @@ impl Config {
         }
     }
 
-    /// No config file and no profile: the TUI shows its first-run screen.
+    /// No profile (no config file, or one with no profile yet): the TUI shows its
+    /// first-run screen.
     pub fn is_first_run(&self) -> bool {
-        !self.exists && self.profiles.is_empty()
+        self.profiles.is_empty()
     }
 
     pub fn profile_names(&self) -> Vec<String> {
@@ -1131,7 +1127,15 @@ impl Selected {
                     }
                     key
                 }
-                KeySource::Inline(k) => k.expose().to_string(),
+                KeySource::Inline(k) => {
+                    // Said when the profile is used, not for every profile of the file.
+                    warnings.push(format!(
+                        "profile {:?} keeps its private key in the config file; prefer \
+                         private_key_env, private_key_cmd or private_key_file",
+                        p.name
+                    ));
+                    k.expose().to_string()
+                }
                 KeySource::Override | KeySource::Missing => {
                     return Err(err(if self.adhoc {
                         format!(

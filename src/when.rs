@@ -59,7 +59,15 @@ fn local_to_instant(dt: DateTime, tz: &TimeZone) -> Result<Timestamp, String> {
 }
 
 fn relative(s: &str, now: Timestamp, tz: &TimeZone) -> Result<Timestamp, String> {
-    shift(now, parse_offset(s)?, tz)
+    let span = parse_offset(s)?;
+    let at = shift(now, span, tz)?;
+    // `+7d` means a day and a time, not a second: rounded to the minute. A span that
+    // names seconds is kept as typed.
+    if span.get_seconds() != 0 || span.get_milliseconds() != 0 {
+        return Ok(at);
+    }
+    at.round(jiff::Unit::Minute)
+        .map_err(|_| "date out of range".to_string())
 }
 
 /// Reads a signed duration such as `+7d`, `-2h`, `+30m`, `+1w 2d` or `-90 minutes` (the
@@ -222,6 +230,15 @@ mod tests {
         assert_eq!(parse("+2h30m", now, "UTC"), "2025-01-16T01:00:00Z");
         assert_eq!(parse("-90 minutes", now, "UTC"), "2025-01-15T21:00:00Z");
         assert_eq!(parse("+3 days", now, "UTC"), "2025-01-18T22:30:00Z");
+        // Relative dates are rounded to the minute; seconds as typed stay.
+        let odd = "2025-01-15T22:30:17Z";
+        assert_eq!(parse("+7d", odd, "UTC"), "2025-01-22T22:30:00Z");
+        assert_eq!(parse("-2h", odd, "UTC"), "2025-01-15T20:30:00Z");
+        assert_eq!(
+            parse("+1m", "2025-01-15T22:30:41Z", "UTC"),
+            "2025-01-15T22:32:00Z"
+        );
+        assert_eq!(parse("+10s", odd, "UTC"), "2025-01-15T22:30:27Z");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! get, list, create, update, delete, summary, export, completions.
 
+use std::collections::HashSet;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -9,7 +10,7 @@ use super::mirror_cmd::{has_mirror, record_write, resolve_id};
 use super::output::{Ndjson, print_lines, print_object};
 use super::{Cli, Failure, GlobalArgs, Outcome, Target, block_on, exit, input, interactive, note};
 use crate::api::client::{MAX_PAGE, Paging};
-use crate::api::{ApiError, ExportQuery, ListQuery};
+use crate::api::{ApiError, Customization, ExportQuery, ListQuery};
 use crate::mirror::Scope;
 use crate::mirror::history::OpKind;
 
@@ -125,37 +126,56 @@ pub struct DeleteArgs {
     pub sync: bool,
 }
 
-/// The export filters `export` and `copy` share.
+/// The export filters `export` and `copy` share; each repeats for any of several values,
+/// as `list`'s do.
 #[derive(Debug, Clone, Args)]
 pub struct ExportFilterArgs {
-    /// Only this model
-    #[arg(long, value_name = "M")]
-    pub model: Option<String>,
-    /// Only customizations with this tag
-    #[arg(long, value_name = "T")]
-    pub tag: Option<String>,
-    /// Only this target type
-    #[arg(long, value_name = "T", value_parser = TARGET_TYPES)]
-    pub target_type: Option<String>,
-    /// Only this target identity
-    #[arg(long, value_name = "I")]
-    pub target_identity: Option<String>,
+    /// Only this model (repeat for any of several)
+    #[arg(long = "model", value_name = "M")]
+    pub models: Vec<String>,
+    /// Only customizations with this tag (repeat for any of several)
+    #[arg(long = "tag", value_name = "T")]
+    pub tags: Vec<String>,
+    /// Only this target type (repeat for any of several)
+    #[arg(long = "target-type", value_name = "T", value_parser = TARGET_TYPES)]
+    pub target_types: Vec<String>,
+    /// Only this target identity (repeat for any of several)
+    #[arg(long = "target-identity", value_name = "I")]
+    pub target_identities: Vec<String>,
     /// Leave out pins whose window has ended
     #[arg(long)]
     pub remove_expired_pins: bool,
 }
 
 impl ExportFilterArgs {
-    /// The export request these filters ask for.
-    pub fn query(&self) -> ExportQuery {
-        ExportQuery {
-            model: self.model.clone(),
-            tag: self.tag.clone(),
-            target_type: self.target_type.clone(),
-            target_identity: self.target_identity.clone(),
-            remove_expired_pins: self.remove_expired_pins,
-            remove_nonexisting_item_pins: false,
+    /// The export requests that together select what these filters select: the endpoint
+    /// takes one value per filter, so one request per combination of values.
+    pub fn queries(&self) -> Vec<ExportQuery> {
+        fn or_any(v: &[String]) -> Vec<Option<String>> {
+            if v.is_empty() {
+                vec![None]
+            } else {
+                v.iter().cloned().map(Some).collect()
+            }
         }
+        let mut out = Vec::new();
+        for model in or_any(&self.models) {
+            for tag in or_any(&self.tags) {
+                for target_type in or_any(&self.target_types) {
+                    for target_identity in or_any(&self.target_identities) {
+                        out.push(ExportQuery {
+                            model: model.clone(),
+                            tag: tag.clone(),
+                            target_type: target_type.clone(),
+                            target_identity,
+                            remove_expired_pins: self.remove_expired_pins,
+                            remove_nonexisting_item_pins: false,
+                        });
+                    }
+                }
+            }
+        }
+        out
     }
 }
 
@@ -218,12 +238,21 @@ pub fn list(g: &GlobalArgs, a: ListArgs) -> Outcome {
             out.write(c)?;
         }
         let shown = out.finish()?;
-        if std::io::stderr().is_terminal() {
-            let from = q.offset.unwrap_or(0);
+        let from = q.offset.unwrap_or(0);
+        // Rows left out are said on stderr even when stdout is a file: `list > all.ndjson`
+        // must not look complete when it is not.
+        if from.saturating_add(shown) < page.total {
+            let at = if from > 0 {
+                format!(" from offset {from}")
+            } else {
+                String::new()
+            };
             note(&format!(
-                "{shown} of {} (from offset {from}); --all for every page",
+                "{shown} of {} shown{at}; --all for every one",
                 page.total
             ));
+        } else if std::io::stderr().is_terminal() {
+            note(&format!("{shown} of {} (from offset {from})", page.total));
         }
         return Ok(());
     }
@@ -349,14 +378,18 @@ pub fn update(g: &GlobalArgs, a: UpdateArgs) -> Outcome {
     }
     let production = conn.session.production;
     let ask_first = !a.yes && interactive() && (a.diff || production);
-    // The version replaced: shown with --diff, and kept in the history for undo.
+    // The version replaced: compared with the file (nothing is sent when nothing
+    // differs), shown with --diff, and kept in the history for undo.
     let current = block_on(conn.client.get(&id))?.map_err(|e| Failure::api(&e))?;
+    let changes = update_changes(&current, &c);
     if a.diff {
-        let changes = crate::diff::diff_maps(current.as_map(), c.as_map());
-        if changes.is_empty() {
-            note("no field differs from the server's version");
-        }
         print_lines(changes.iter().map(ToString::to_string))?;
+    }
+    if changes.is_empty() {
+        note(&format!(
+            "no field differs from the service's version: nothing was sent ({id} is unchanged)"
+        ));
+        return Ok(());
     }
     if ask_first {
         let ok = if production {
@@ -366,7 +399,7 @@ pub fn update(g: &GlobalArgs, a: UpdateArgs) -> Outcome {
         };
         if !ok {
             note("not replaced");
-            return Err(Failure::quiet(exit::USAGE));
+            return Err(Failure::quiet(exit::DECLINED));
         }
         conn.restart_clock(target.time_limit());
     }
@@ -393,6 +426,19 @@ pub fn update(g: &GlobalArgs, a: UpdateArgs) -> Outcome {
     }
     note(&format!("updated {id}"));
     Ok(())
+}
+
+/// What replacing `current` with `new` changes, leaving out the fields the service sets
+/// (`id`, `created_at`, `creator`, `available`): a file without them changes nothing there.
+fn update_changes(current: &Customization, new: &Customization) -> Vec<crate::diff::Change> {
+    let strip = |c: &Customization| {
+        let mut m = c.0.clone();
+        for f in crate::api::model::SERVER_FIELDS {
+            m.remove(f);
+        }
+        serde_json::Value::Object(m)
+    };
+    crate::diff::diff(&strip(current), &strip(new))
 }
 
 /// `pinscope delete ID [--yes]`.
@@ -441,7 +487,7 @@ pub fn delete(g: &GlobalArgs, a: DeleteArgs) -> Outcome {
         };
         if !ok {
             note("not deleted");
-            return Err(Failure::quiet(exit::USAGE));
+            return Err(Failure::quiet(exit::DECLINED));
         }
         conn.restart_clock(target.time_limit());
     }
@@ -489,16 +535,26 @@ pub fn export(g: &GlobalArgs, a: ExportArgs) -> Outcome {
         Some(p) => Ndjson::file(p)?,
         None => Ndjson::stdout(),
     };
-    let q = ExportQuery {
-        remove_nonexisting_item_pins: a.remove_nonexisting_item_pins,
-        ..a.filter.query()
-    };
     // Rows are written as they arrive: memory stays at one row however large the export.
     // A file appears only whole (a failure leaves none); stdout may have had some rows.
+    // The endpoint takes one value per filter: one request per combination, each
+    // customization written once.
+    let mut seen: HashSet<String> = HashSet::new();
     block_on(async {
-        let mut rows = conn.bulk_client().export_rows(&q).await?;
-        while let Some(c) = rows.next().await? {
-            out.write(&c).map_err(ExportFailure::Write)?;
+        for q in a.filter.queries() {
+            let q = ExportQuery {
+                remove_nonexisting_item_pins: a.remove_nonexisting_item_pins,
+                ..q
+            };
+            let mut rows = conn.bulk_client().export_rows(&q).await?;
+            while let Some(c) = rows.next().await? {
+                if let Some(id) = c.id()
+                    && !seen.insert(id.to_string())
+                {
+                    continue;
+                }
+                out.write(&c).map_err(ExportFailure::Write)?;
+            }
         }
         Ok::<(), ExportFailure>(())
     })?
@@ -514,6 +570,9 @@ pub fn export(g: &GlobalArgs, a: ExportArgs) -> Outcome {
     }
     Ok(())
 }
+
+/// The export requests that together select what the filters of `a` select: one per
+/// combination of their values.
 
 /// `pinscope completions SHELL`.
 pub fn completions(a: CompletionsArgs) -> Outcome {

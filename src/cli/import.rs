@@ -186,6 +186,9 @@ impl Watch {
                 self.bar.set_message(format!("({chunks} requests)"));
                 self.bar.reset_eta();
             }
+            Event::ListingStored { read, total } => self.bar.set_message(format!(
+                "checking stored targets: {read} of {total}; nothing is sent before this ends"
+            )),
             Event::Retry {
                 chunk,
                 delay,
@@ -487,7 +490,7 @@ fn confirm_production(profile: &str, lines: u64, yes: bool) -> Outcome {
         Ok(())
     } else {
         note("nothing was sent");
-        Err(Failure::quiet(exit::USAGE))
+        Err(Failure::quiet(exit::DECLINED))
     }
 }
 
@@ -689,8 +692,9 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
 
 /// `pinscope copy --from A --to B`.
 pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
-    let from = Target::open_profile(g, &a.from)?;
-    let to = Target::open_profile(g, &a.to)?;
+    let config = g.load_config()?;
+    let from = Target::open_profile(g, &config, &a.from)?;
+    let to = Target::open_profile(g, &config, &a.to)?;
     let same = |t: &Target| {
         (
             t.selected.profile.host.trim_end_matches('/').to_string(),
@@ -713,9 +717,9 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
     src.restart_clock(from.bulk_time_limit());
     let mut dst = to.connect()?;
     let strategy = strategy(&a.conflict_strategy);
-    let q = a.filter.query();
     // The export, without server-set fields, as the file the import reads: written row by
-    // row as it arrives, so memory holds one row, not the tracker.
+    // row as it arrives, so memory holds one row, not the tracker. One request per
+    // combination of filter values; a customization two of them select is written once.
     let mut tmp = tempfile::NamedTempFile::new()
         .map_err(|e| Failure::new(exit::API, format!("cannot create a temporary file: {e}")))?;
     let exported = {
@@ -723,17 +727,25 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
             |e: std::io::Error| Failure::new(exit::API, format!("cannot write the export: {e}"));
         let mut w = std::io::BufWriter::new(tmp.as_file_mut());
         let n = block_on(async {
-            let mut rows = src
-                .client
-                .export_rows(&q)
-                .await
-                .map_err(|e| Failure::api(&e))?;
+            let mut seen = std::collections::HashSet::new();
             let mut n = 0u64;
-            while let Some(c) = rows.next().await.map_err(|e| Failure::api(&e))? {
-                serde_json::to_writer(&mut w, &c.without_server_fields())
-                    .map_err(|e| write_failed(e.into()))?;
-                w.write_all(b"\n").map_err(write_failed)?;
-                n += 1;
+            for q in a.filter.queries() {
+                let mut rows = src
+                    .client
+                    .export_rows(&q)
+                    .await
+                    .map_err(|e| Failure::api(&e))?;
+                while let Some(c) = rows.next().await.map_err(|e| Failure::api(&e))? {
+                    if let Some(id) = c.id()
+                        && !seen.insert(id.to_string())
+                    {
+                        continue;
+                    }
+                    serde_json::to_writer(&mut w, &c.without_server_fields())
+                        .map_err(|e| write_failed(e.into()))?;
+                    w.write_all(b"\n").map_err(write_failed)?;
+                    n += 1;
+                }
             }
             Ok::<u64, Failure>(n)
         })??;
@@ -855,7 +867,7 @@ mod tests {
             panic!("not copy");
         };
         assert_eq!((a.from.as_str(), a.to.as_str()), ("a", "b"));
-        assert_eq!(a.filter.model.as_deref(), Some("basket"));
+        assert_eq!(a.filter.models, vec!["basket".to_string()]);
         assert_eq!(a.conflict_strategy, "raise");
         assert!(Cli::try_parse_from(["pinscope", "copy", "--from", "a"]).is_err());
     }

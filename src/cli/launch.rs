@@ -2,6 +2,7 @@
 //! TUI itself (`crate::tui`) knows nothing of processes or exit codes; this turns how it ended
 //! into an exit code and a message on stderr, once the terminal is restored.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::{GlobalArgs, exit, finish as finish_cli, warn};
@@ -39,13 +40,24 @@ fn finish(result: Result<Exit, String>) -> ExitCode {
     match result {
         Ok(Exit {
             reason: ExitReason::Quit | ExitReason::Terminated | ExitReason::InputClosed,
-            ..
-        }) => ExitCode::SUCCESS,
+            message,
+        }) => {
+            // Notes the screens left for after the end (how to resume an import, say).
+            if let Some(m) = message {
+                eprintln!("{m}");
+            }
+            ExitCode::SUCCESS
+        }
         // The shell's convention: 128 + the signal's number (130 for SIGINT).
         Ok(Exit {
             reason: ExitReason::Signal(n),
-            ..
-        }) => ExitCode::from(u8::try_from(128 + n.clamp(0, 127)).unwrap_or(u8::MAX)),
+            message,
+        }) => {
+            if let Some(m) = message {
+                eprintln!("{m}");
+            }
+            ExitCode::from(u8::try_from(128 + n.clamp(0, 127)).unwrap_or(u8::MAX))
+        }
         Ok(Exit { message, .. }) => {
             if let Some(m) = message {
                 eprintln!("error: {}", crate::api::text::strip_controls(&m));
@@ -60,8 +72,14 @@ fn finish(result: Result<Exit, String>) -> ExitCode {
 }
 
 /// `pinscope` with a session: the TUI on browse, its writes recorded in the history (kept
-/// `keep_days`).
-fn launch(session: Session, keep_days: u32) -> ExitCode {
+/// `keep_days`). `config` is the config file named on the command line, if any; `warnings`
+/// are shown in the UI and printed after it.
+fn launch(
+    session: Session,
+    keep_days: u32,
+    config: Option<PathBuf>,
+    warnings: Vec<String>,
+) -> ExitCode {
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -72,6 +90,8 @@ fn launch(session: Session, keep_days: u32) -> ExitCode {
         recent_file: tui::recent::LOOKUPS.default_path(),
         tz: tui::system_time_zone(),
         recording,
+        config,
+        warnings,
     };
     finish(rt.block_on(tui::browse(launch)))
 }
@@ -80,12 +100,16 @@ fn launch(session: Session, keep_days: u32) -> ExitCode {
 /// config's default), or the first-run screen when there is no config. This is the one
 /// place the TUI's config is read.
 pub fn launch_default(g: &GlobalArgs) -> ExitCode {
-    let cfg = match g.load_config() {
+    // Warnings are not printed before the UI: the alternate screen would hide them.
+    let cfg = match crate::config::load_default(g.config.as_deref()) {
         Ok(cfg) => cfg,
-        Err(f) => return finish_cli(Err(f)),
+        Err(e) => return finish_cli(Err(e.into())),
     };
     let choice = g.choice();
     if cfg.is_first_run() && choice == Choice::default() {
+        for w in &cfg.warnings {
+            warn(w);
+        }
         let rt = match runtime() {
             Ok(rt) => rt,
             Err(code) => return code,
@@ -94,10 +118,17 @@ pub fn launch_default(g: &GlobalArgs) -> ExitCode {
     }
     match cfg.session(&choice) {
         Ok(resolved) => {
-            for w in &resolved.warnings {
-                warn(w);
+            let mut warnings = cfg.warnings.clone();
+            warnings.extend(resolved.warnings.iter().cloned());
+            for w in &warnings {
+                tracing::warn!("{w}");
             }
-            launch(resolved.session, cfg.history_keep_days)
+            launch(
+                resolved.session,
+                cfg.history_keep_days,
+                g.config.clone(),
+                warnings,
+            )
         }
         Err(e) => finish_cli(Err(e.into())),
     }

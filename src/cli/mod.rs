@@ -44,6 +44,8 @@ pub mod exit {
     pub const INVALID: u8 = 3;
     /// Partly done (import).
     pub const PARTIAL: u8 = 4;
+    /// A question was answered no: nothing was done.
+    pub const DECLINED: u8 = 5;
 }
 
 #[derive(Debug, Parser)]
@@ -56,7 +58,8 @@ pub mod exit {
         print data (JSON, or NDJSON one customization a line) on stdout and messages on \
         stderr.\n\n\
         Exit codes: 0 ok, 1 API or network error, 2 usage or config error, 3 the input \
-        failed local validation (nothing was sent), 4 partly done."
+        failed local validation (nothing was sent), 4 partly done, 5 a question was answered \
+        no (nothing was done)."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -443,10 +446,11 @@ impl Target {
         })
     }
 
-    /// Loads the config and picks the profile `name` (for commands that take profiles by
-    /// name, such as a copy between two trackers).
-    pub fn open_profile(g: &GlobalArgs, name: &str) -> Result<Target, Failure> {
-        let config = g.load_config()?;
+    /// Picks the profile `name` of a loaded config (for commands that take profiles by
+    /// name, such as a copy between two trackers: the config is loaded, and its warnings
+    /// printed, once).
+    pub fn open_profile(g: &GlobalArgs, config: &Config, name: &str) -> Result<Target, Failure> {
+        let config = config.clone();
         let selected = config.select(&Choice {
             profile: Some(name.to_string()),
             ..Choice::default()

@@ -35,6 +35,9 @@ pub enum Event {
     Validated(crate::import::PlanCounts),
     /// How the engine learns which targets are already stored (see [`ExistingMode`]).
     CheckingTargets { mode: ExistingMode, stored: u64 },
+    /// Listing the stored targets before anything is sent: `read` of `total` so far (sent
+    /// per page of 1000, so a long listing does not look frozen).
+    ListingStored { read: u64, total: u64 },
     /// Sending starts: `lines` to send in `chunks` requests; `already_done` lines were settled
     /// by an earlier run (resume).
     Sending {

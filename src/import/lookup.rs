@@ -64,6 +64,7 @@ pub(crate) async fn choose(
     pages: &impl Pages,
     models: &HashMap<String, ModelStats>,
     chunks: usize,
+    listed: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<(Existing, StoredCounts, u64), ApiError> {
     let summary = pages.client().summary().await?;
     let mut stored: StoredCounts = HashMap::new();
@@ -92,6 +93,8 @@ pub(crate) async fn choose(
         let mut set = HashSet::with_capacity(total as usize);
         let mut names: Vec<&String> = stored.keys().collect();
         names.sort();
+        let mut read = 0u64;
+        listed(0, total);
         for batch in batches(&names, |m| encoded_len(m) + 7, usize::MAX) {
             let q = ListQuery {
                 models: batch.iter().map(|m| m.to_string()).collect(),
@@ -101,9 +104,14 @@ pub(crate) async fn choose(
                 if let Some(k) = c.conflict_key() {
                     set.insert(key_hash(&k));
                 }
+                read += 1;
+                if read.is_multiple_of(u64::from(MAX_PAGE)) {
+                    listed(read.min(total), total);
+                }
             })
             .await?;
         }
+        listed(read.min(total), total);
         return Ok((Existing::Snapshot(set), stored, total));
     }
     Ok((Existing::PerChunk, stored, total))

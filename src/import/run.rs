@@ -956,7 +956,8 @@ pub async fn run(
     let mut stored = StoredCounts::new();
     let mut early_stop: Option<ApiError> = None;
     if !todo.is_empty() && !cancel.is_cancelled() {
-        match lookup::choose(client, plan.models(), todo.len()).await {
+        let listed = |read, total| progress.emit(Event::ListingStored { read, total });
+        match lookup::choose(client, plan.models(), todo.len(), &listed).await {
             Ok((e, s, total)) => {
                 progress.emit(Event::CheckingTargets {
                     mode: e.mode(),
@@ -1167,7 +1168,7 @@ pub async fn preview(
     let (existing, stored, _) = if specs.is_empty() {
         (Existing::Empty, StoredCounts::new(), 0)
     } else {
-        lookup::choose(client, plan.models(), specs.len()).await?
+        lookup::choose(client, plan.models(), specs.len(), &|_, _| {}).await?
     };
     let mut stored_targets = 0u64;
     let mut to_send = 0u64;

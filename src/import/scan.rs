@@ -184,6 +184,18 @@ fn violation(message: String) -> Vec<Violation> {
     }]
 }
 
+/// What is wrong with one NDJSON line (terminator gone), in the words of the import and
+/// its report: `pinscope validate` says the same as `pinscope import` about a line.
+pub fn line_problems(text: &[u8]) -> Vec<Violation> {
+    if text.len() > MAX_LINE_BYTES {
+        return too_long(text.len() as u64);
+    }
+    match check_text(text) {
+        Checked::Valid(_) => Vec::new(),
+        Checked::Invalid(v) => v,
+    }
+}
+
 /// Checks one line's text (terminator and BOM already gone). The line is read into a
 /// [`Doc`] that borrows its strings, so a valid line costs one allocation.
 pub(crate) fn check_text(text: &[u8]) -> Checked<'_> {

@@ -94,6 +94,8 @@ pub struct App {
     wake_at: Option<Timestamp>,
     /// Draw without colours (`NO_COLOR`): emphasis stays, hues go.
     monochrome: bool,
+    /// What to print on stderr after the terminal is restored, by key.
+    exit_notes: Vec<(String, String)>,
 }
 
 impl App {
@@ -120,6 +122,7 @@ impl App {
             quit: false,
             wake_at: None,
             monochrome: false,
+            exit_notes: Vec::new(),
         }
     }
 
@@ -141,6 +144,13 @@ impl App {
         self.dirty = true;
     }
 
+    /// Prints `text` on stderr once the app has ended and the terminal is restored (a
+    /// later note with the same `key` replaces it).
+    pub fn note_on_exit(&mut self, key: &str, text: impl Into<String>) {
+        self.exit_notes.retain(|(k, _)| k != key);
+        self.exit_notes.push((key.to_string(), text.into()));
+    }
+
     pub fn env(&self) -> &Env {
         &self.env
     }
@@ -152,6 +162,16 @@ impl App {
 
     pub fn should_quit(&self) -> bool {
         self.quit
+    }
+
+    /// What screens asked to print once the terminal is restored, one per line (`None`
+    /// when nothing).
+    pub fn exit_note(&self) -> Option<String> {
+        if self.exit_notes.is_empty() {
+            return None;
+        }
+        let texts: Vec<&str> = self.exit_notes.iter().map(|(_, t)| t.as_str()).collect();
+        Some(texts.join("\n"))
     }
 
     /// Whether anything changed since the last frame.
@@ -268,7 +288,9 @@ impl App {
 
     fn on_key(&mut self, key: KeyEvent) {
         if is_ctrl_c(&key) {
-            self.begin_quit();
+            if !self.interrupt() {
+                self.begin_quit();
+            }
             return;
         }
         let Some(top) = self.stack.last() else {
@@ -285,6 +307,22 @@ impl App {
             Some(action) => self.with_top(|s, ctx| s.on_input(Input::Action(action), ctx)),
             None => self.with_top(|s, ctx| s.on_input(Input::Key(key), ctx)),
         }
+    }
+
+    /// Offers Ctrl-C to the screens, top first; `true` when one handled it.
+    fn interrupt(&mut self) -> bool {
+        let area = self.main_area();
+        let mut commands = Vec::new();
+        let mut handled = false;
+        for index in (0..self.stack.len()).rev() {
+            let mut ctx = Ctx::new(&self.env, area, index, &mut self.next_id, &mut commands);
+            if self.stack[index].on_interrupt(&mut ctx) {
+                handled = true;
+                break;
+            }
+        }
+        self.apply(commands);
+        handled
     }
 
     fn on_mouse(&mut self, ev: MouseEvent) {
@@ -371,6 +409,10 @@ impl App {
                 }
                 Command::RemoveDraft(path) => self.effects.push(Effect::RemoveDraft(path)),
                 Command::ExternalEdit(text) => self.effects.push(Effect::ExternalEdit(text)),
+                Command::NoteOnExit { key, text } => {
+                    self.exit_notes.retain(|(k, _)| *k != key);
+                    self.exit_notes.push((key, text));
+                }
             }
         }
         if self.stack.is_empty() && !self.quit {
@@ -565,7 +607,7 @@ where
         if app.should_quit() {
             return Ok(Exit {
                 reason: ExitReason::Quit,
-                message: None,
+                message: app.exit_note(),
             });
         }
         if app.is_dirty() {
@@ -617,7 +659,7 @@ where
             }
             return Ok(Exit {
                 reason,
-                message: None,
+                message: app.exit_note(),
             });
         }
     }

@@ -133,6 +133,8 @@ pub async fn run(
         recent_file: recent::LOOKUPS.default_path(),
         tz,
         recording,
+        config: None,
+        warnings: Vec::new(),
     };
     if options.crash_after_start {
         tokio::spawn(async {

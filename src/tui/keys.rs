@@ -42,7 +42,7 @@ macro_rules! actions {
 actions! {
     Quit = "quit", "quit pinscope", ["q"];
     Back = "back", "go back / close", ["esc"];
-    Help = "help", "show the keys of this screen", ["?"];
+    Help = "help", "show the keys of this screen", ["?", "f1"];
     Retry = "retry", "retry the request that failed", ["R"];
     Up = "up", "move up", ["up", "k"];
     Down = "down", "move down", ["down", "j"];
@@ -56,7 +56,7 @@ actions! {
     Lookup = "lookup", "go to a customization by UUID", ["g"];
     Filter = "filter", "filter by model, tag, target type or identity", ["f"];
     Search = "search", "narrow the loaded rows (fuzzy)", ["/"];
-    Sort = "sort", "change the sort order", ["s"];
+    Sort = "sort", "choose the sort order", ["s"];
     ClearFilters = "clear_filters", "clear filters and narrowing", ["c"];
     NextField = "next_field", "next section", ["tab"];
     PrevField = "prev_field", "previous section", ["backtab"];
@@ -82,6 +82,8 @@ actions! {
     Restore = "restore", "restore the draft", ["r"];
     Discard = "discard", "discard the changes", ["d"];
     KeepDraft = "keep_draft", "leave, keeping the changes as a draft", ["k"];
+    Replace = "replace", "replace the existing file", ["y"];
+    Keep = "keep", "keep the existing file (the default)", ["n", "enter"];
     Agenda = "agenda", "the agenda: pins that start or end soon", ["A"];
     Health = "health", "health: lint findings across the tracker", ["L"];
     Window = "window", "change the window: today, 7 days, 30 days, custom", ["t"];
@@ -123,6 +125,8 @@ pub enum Context {
     ImportDone,
     /// The export dialog's path field.
     ExportFile,
+    /// The export dialog asking whether to replace a file that exists.
+    ExportOverwrite,
     /// The editor's form, focus on a choice, a flag or the pins table.
     Editor,
     /// The editor's form with a text field focused.
@@ -139,6 +143,10 @@ pub enum Context {
     EditorReview,
     /// The editor listing what must be fixed before saving.
     EditorProblems,
+    /// A failure in full, over the screen that failed.
+    ErrorPopup,
+    /// Browse's list of sort orders.
+    SortPicker,
     /// The agenda of pin starts and ends.
     Agenda,
     /// The agenda asking for a custom window (from / to fields).
@@ -168,6 +176,7 @@ impl Context {
         Context::ImportRunning,
         Context::ImportDone,
         Context::ExportFile,
+        Context::ExportOverwrite,
         Context::Editor,
         Context::EditorText,
         Context::PinForm,
@@ -176,6 +185,8 @@ impl Context {
         Context::EditorRestore,
         Context::EditorReview,
         Context::EditorProblems,
+        Context::ErrorPopup,
+        Context::SortPicker,
         Context::Agenda,
         Context::AgendaCustom,
         Context::Health,
@@ -238,6 +249,7 @@ impl Context {
             Context::ImportRunning => &[Cancel, Back],
             Context::ImportDone => &[Back, Confirm, Up, Down, PageUp, PageDown, Top, Bottom],
             Context::ExportFile => &[Back, Confirm, Complete],
+            Context::ExportOverwrite => &[Replace, Keep, Back],
             Context::Editor => &[
                 Back,
                 Save,
@@ -282,6 +294,8 @@ impl Context {
             Context::EditorRestore => &[Restore, Confirm, Discard, Back],
             Context::EditorReview => &[Confirm, Back, Up, Down, PageUp, PageDown],
             Context::EditorProblems => &[Back, Confirm, Up, Down],
+            Context::SortPicker => &[Back, Confirm, Up, Down],
+            Context::ErrorPopup => &[Back, Confirm, Up, Down, PageUp, PageDown, Top, Bottom, Quit],
             Context::Agenda => &[
                 Back, Up, Down, PageUp, PageDown, Top, Bottom, Open, Window, Refresh,
             ],
@@ -290,23 +304,27 @@ impl Context {
         }
     }
 
-    /// Whether the global actions apply too. Contexts with a focused text field leave them
-    /// out so that `?` can be typed.
+    /// Whether the global actions apply too: everywhere but help itself. In a text field
+    /// their plain keys are typed (`?` is a character there), the others still work (F1).
     pub fn with_global(self) -> bool {
-        !matches!(
-            self,
-            Context::BrowseSearch
-                | Context::FilterText
-                | Context::ConfirmDelete
-                | Context::Lookup
-                | Context::Help
-                | Context::ImportFile
-                | Context::ImportTyped
-                | Context::ExportFile
-                | Context::EditorText
-                | Context::PinFormText
-                | Context::AgendaCustom
-        )
+        !matches!(self, Context::Help | Context::Global)
+    }
+
+    /// What help calls this context, when it is a part of a screen with its own keys.
+    pub fn title(self) -> Option<&'static str> {
+        Some(match self {
+            Context::BrowseSearch => "search",
+            Context::Filter | Context::FilterText => "filter",
+            Context::ConfirmDelete => "delete",
+            Context::ExportOverwrite => "replace the file?",
+            Context::PinForm | Context::PinFormText => "pin",
+            Context::EditorLeave => "unsaved changes",
+            Context::EditorRestore => "draft",
+            Context::EditorReview => "review",
+            Context::SortPicker => "sort",
+            Context::EditorProblems => "problems",
+            _ => return None,
+        })
     }
 
     /// Whether a text field has the focus: plain characters are typed, not looked up.
@@ -352,6 +370,18 @@ impl KeyChord {
 
     pub fn from_event(ev: &KeyEvent) -> Self {
         KeyChord::new(ev.code, ev.modifiers)
+    }
+
+    /// Line editing in a text field, as in readline: Ctrl-U, Ctrl-W, Ctrl-A, Ctrl-E,
+    /// Ctrl-K, Ctrl-H. A focused text field takes them, whatever they are bound to.
+    pub fn is_line_edit(&self) -> bool {
+        self.mods == KeyModifiers::CONTROL
+            && matches!(self.code, KeyCode::Char('u' | 'w' | 'a' | 'e' | 'k' | 'h'))
+    }
+
+    /// Whether the key goes to the text field rather than to an action in `ctx`.
+    pub fn is_typed_in(&self, ctx: Context) -> bool {
+        ctx.is_text() && (self.is_plain_char() || self.is_line_edit())
     }
 
     /// A character typed without Ctrl or Alt: text, when a text field has the focus.
@@ -572,6 +602,27 @@ impl Keymap {
             .join("/")
     }
 
+    /// The keys of `action` that work in `ctx` (a focused text field takes characters and
+    /// line-editing keys), for display: `Ctrl-o` where `E/Ctrl-o` would type an `E`.
+    /// `None` when no key of it works there.
+    pub fn label_in(&self, ctx: Context, action: Action) -> Option<String> {
+        let keys: Vec<String> = self
+            .keys(action)
+            .iter()
+            .filter(|k| !k.is_typed_in(ctx))
+            .map(ToString::to_string)
+            .collect();
+        (!keys.is_empty()).then(|| keys.join("/"))
+    }
+
+    /// The first key of `action` that works in `ctx`, for hints.
+    pub fn hint_in(&self, ctx: Context, action: Action) -> String {
+        self.keys(action)
+            .iter()
+            .find(|k| !k.is_typed_in(ctx))
+            .map_or_else(|| "(unbound)".to_string(), ToString::to_string)
+    }
+
     /// The first key of `action`, for hints (`? help`).
     pub fn hint(&self, action: Action) -> String {
         self.keys(action)
@@ -598,7 +649,7 @@ impl Keymap {
     /// context, plain characters are never actions: they are typed.
     pub fn resolve(&self, ctx: Context, key: &KeyEvent) -> Option<Action> {
         let chord = KeyChord::from_event(key);
-        if ctx.is_text() && chord.is_plain_char() {
+        if chord.is_typed_in(ctx) {
             return None;
         }
         let global: &[Action] = if ctx.with_global() {
@@ -623,8 +674,21 @@ impl Keymap {
         ctx.actions()
             .iter()
             .chain(global)
-            .map(|&a| (self.label(a), a.description()))
+            .filter_map(|&a| Some((self.label_in(ctx, a)?, describe(ctx, a))))
             .collect()
+    }
+}
+
+/// What help says `action` does in `ctx` (the same key may do a different thing on
+/// another screen).
+pub fn describe(ctx: Context, action: Action) -> &'static str {
+    match (ctx, action) {
+        (Context::Editor, Action::Open) => "edit the selected pin",
+        (Context::Filter | Context::FilterText, Action::Confirm) => "apply the filters",
+        (Context::BrowseSearch, Action::Confirm) => "open the selected customization",
+        (Context::SortPicker, Action::Confirm) => "sort by the selected order",
+        (Context::ImportRunning, Action::Back) => "cancel the import (asks first)",
+        _ => action.description(),
     }
 }
 

@@ -300,6 +300,12 @@ pub struct Launch {
     pub tz: std::thread::JoinHandle<TimeZone>,
     /// Where the writes made from the TUI are recorded; `None` records nothing.
     pub recording: Option<worker::Recording>,
+    /// The config file named on the command line (or in `PINSCOPE_CONFIG`), for commands
+    /// shown to be run by hand.
+    pub config: Option<PathBuf>,
+    /// Warnings about the config or the key: shown in the UI, printed again after it ends
+    /// (the alternate screen would hide them if printed before).
+    pub warnings: Vec<String>,
 }
 
 /// Starts working out the system's time zone on a thread of its own: finding its name
@@ -316,10 +322,19 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
         recent_file,
         tz,
         recording,
+        config,
+        warnings,
     } = launch;
     let keymap = keys::Keymap::with_overrides(&session.keys).map_err(|e| e.to_string())?;
     let client = Client::new(session.client.clone()).map_err(|e| e.to_string())?;
-    let profile = screens::Profile::from_session(&session);
+    let mut profile = screens::Profile::from_session(&session);
+    if let Some(c) = config {
+        profile.session_args = format!(
+            "--config {} {}",
+            screens::shell_quote(&c.display().to_string()),
+            profile.session_args
+        );
+    }
     drop(session);
     let recent = recent_file
         .as_deref()
@@ -342,6 +357,11 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
     app.set_drafts_dir(crate::config::data_dir().map(|d| d.join("drafts")));
     app.set_monochrome(widgets::theme::no_color_requested());
     app.open_boxed(root);
+    if !warnings.is_empty() {
+        app.show_error(format!("warning: {}", warnings.join("; ")));
+        let lines: Vec<String> = warnings.iter().map(|w| format!("warning: {w}")).collect();
+        app.note_on_exit("config-warnings", lines.join("\n"));
+    }
     let (input, switch) = terminal_input();
     let result = run(
         &mut terminal,
@@ -388,6 +408,8 @@ pub async fn first_run(config_path: String) -> Result<Exit, String> {
         recent_file: None,
         tz: system_time_zone(),
         recording: None,
+        config: None,
+        warnings: Vec::new(),
     };
     open(launch, Box::new(FirstRun::new(config_path))).await
 }

@@ -90,6 +90,32 @@ fn create_reads_stdin_and_update_diff_says_when_nothing_changed() {
     let up = env.run_stdin(&["update", id, "--diff"], &created.to_string());
     up.ok().stderr_has("no field differs");
     assert!(up.stdout.is_empty(), "{}", up.stdout);
+    // Nothing changed: nothing is sent, with or without --diff, with or without the
+    // fields the service sets; exit 0.
+    for body in [created.clone(), c.clone()] {
+        let up = env.run_stdin(&["update", id], &body.to_string());
+        up.ok().stderr_has("nothing was sent");
+        assert!(!up.stderr.contains("updated"), "{}", up.stderr);
+    }
+}
+
+#[test]
+fn export_takes_repeated_filters_like_list() {
+    let emu = Emu::with_rows(rows(30));
+    let env = Env::for_emu(&emu, "");
+    let both = env.run(&["export", "--model", "basket", "--model", "home"]);
+    both.ok();
+    assert_eq!(both.ndjson().len(), 30);
+    let sale = env
+        .run(&[
+            "export", "--model", "basket", "--tag", "sale", "--tag", "new",
+        ])
+        .ndjson();
+    assert_eq!(sale.len(), 15);
+    let mut ids: Vec<&str> = sale.iter().filter_map(|c| c["id"].as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 15, "each customization once");
 }
 
 fn rows(n: usize) -> Vec<Value> {
@@ -111,6 +137,14 @@ fn list_pages_filters_and_sorts() {
     let page = env.run(&["list"]);
     page.ok();
     assert_eq!(page.ndjson().len(), 10);
+    // Rows left out are said on stderr, even when stdout is not a terminal.
+    page.stderr_has("10 of 30 shown; --all for every one");
+    env.run(&["list", "--limit", "7", "--offset", "20"])
+        .ok()
+        .stderr_has("7 of 30 shown from offset 20; --all for every one");
+    let whole = env.run(&["list", "--limit", "30"]);
+    whole.ok();
+    assert!(!whole.stderr.contains("--all"), "{}", whole.stderr);
 
     let all = env.run(&["list", "--all"]);
     all.ok();
@@ -458,4 +492,41 @@ fn ad_hoc_host_and_tracker_with_the_key_in_the_environment() {
     env.run(&["--host", &emu.url, "list"])
         .code(2)
         .stderr_has("--tracker-id");
+}
+
+#[test]
+fn validate_and_import_name_a_fault_in_the_same_words() {
+    let emu = Emu::start();
+    let env = Env::for_emu(&emu, "");
+    let file = env.write(
+        "bad.ndjson",
+        concat!(
+            r#"{"model":"basket","target_type":"itm","target_identity":"/p/2","pin_definitions":[]}"#,
+            "\nnot json\n",
+            r#"{"model":"basket","target_type":"item","pin_definitions":[{"position":1,"pin_type":"item"}]}"#,
+            "\n\u{00e9}\u{00ff}\n",
+        ),
+    );
+    let faults = |stderr: &str| -> Vec<String> {
+        stderr
+            .lines()
+            .filter(|l| {
+                l.strip_prefix("bad.ndjson:")
+                    .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+            })
+            .map(String::from)
+            .collect()
+    };
+    let v = env.run(&["validate", "bad.ndjson"]);
+    v.code(3);
+    let i = env.run(&["import", "bad.ndjson", "--dry-run"]);
+    i.code(3);
+    let (v, i) = (faults(&v.stderr), faults(&i.stderr));
+    assert!(v.len() >= 4, "{v:?}");
+    assert_eq!(v, i);
+    assert!(
+        v.iter().any(|l| l.contains("invalid JSON at column 2")),
+        "{v:?}"
+    );
+    let _ = file;
 }

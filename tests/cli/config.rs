@@ -208,7 +208,7 @@ fn each_key_source_works() {
         std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
         env.run(&["summary", "--profile", "file"])
             .ok()
-            .stderr_has("warning: WARNING:")
+            .stderr_has("warning: ")
             .stderr_has("permissions 0644")
             .stderr_has("chmod 600");
         std::fs::remove_file(&key_file).expect("rm");
@@ -351,4 +351,41 @@ fn config_edit_runs_the_editor_then_checks_the_file() {
             .expect("runs"),
     );
     r.code(2).stderr_has("\"false\" exited with");
+}
+
+#[test]
+fn key_warnings_name_only_the_profiles_used_once_each() {
+    let emu = Emu::start();
+    let env = Env::new();
+    env.write_config(&format!(
+        "[profiles.a]\nhost = \"{url}\"\ntracker_id = \"{TRACKER}\"\nprivate_key = \"{KEY}\"\n\
+         [profiles.b]\nhost = \"{url}\"\ntracker_id = \"1111-2222\"\nprivate_key = \"{KEY}\"\n\
+         [profiles.unused]\ntracker_id = \"3333-4444\"\nprivate_key = \"{KEY}\"\n",
+        url = emu.url
+    ));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&env.config, std::fs::Permissions::from_mode(0o644))
+            .expect("chmod");
+    }
+    let r = env.run(&["copy", "--from", "a", "--to", "b", "--dry-run"]);
+    let said = |needle: &str| r.stderr.matches(needle).count();
+    assert_eq!(
+        said("profile \"a\" keeps its private key"),
+        1,
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        said("profile \"b\" keeps its private key"),
+        1,
+        "{}",
+        r.stderr
+    );
+    assert_eq!(said("\"unused\""), 0, "{}", r.stderr);
+    #[cfg(unix)]
+    assert_eq!(said("accessible by others"), 1, "{}", r.stderr);
+    assert!(!r.stderr.contains("WARNING"), "{}", r.stderr);
+    assert!(!r.stderr.contains(KEY), "{}", r.stderr);
 }

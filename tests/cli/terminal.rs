@@ -41,7 +41,8 @@ fn delete_asks_on_a_terminal() {
     let Some(r) = env.run_tty(&["delete", &id], "n\n") else {
         return;
     };
-    r.code(2);
+    // No is not a usage error: its own documented code.
+    r.code(5);
     assert!(
         r.stdout.contains(&format!("delete {id}? [y/N]")),
         "{}",
@@ -69,7 +70,7 @@ fn production_wants_the_id_typed() {
     let Some(r) = env.run_tty(&["delete", &id], "y\n") else {
         return;
     };
-    r.code(2);
+    r.code(5);
     assert!(
         r.stdout
             .contains("is production: type the first 8 characters of the id"),
@@ -85,7 +86,7 @@ fn production_wants_the_id_typed() {
     let r = env
         .run_tty(&["update", &id, path_str(&file), "--diff"], "no\n")
         .expect("script");
-    r.code(2);
+    r.code(5);
     assert!(
         r.stdout.contains("~ model: \"basket\" -> \"home\""),
         "{}",

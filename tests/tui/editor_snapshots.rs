@@ -105,8 +105,8 @@ fn editor_pin_form() {
     // To the pins (7 fields down), open the first one.
     feed(&mut app, times(code(KeyCode::Tab), 7));
     feed(&mut app, [code(KeyCode::Enter)]);
-    // Active to: the last field.
-    feed(&mut app, times(code(KeyCode::Tab), 8));
+    // Active to: the last field, one Shift-Tab round from the first.
+    feed(&mut app, [code(KeyCode::BackTab)]);
     feed(&mut app, typed("2025-07-01 14:00"));
     feed(&mut app, times(code(KeyCode::BackTab), 3));
     feed(&mut app, typed("w-home"));
@@ -143,7 +143,7 @@ fn editor_errors_on_fields() {
     );
     assert!(text.contains("model: Must not be empty"), "{text}");
     assert!(
-        text.contains("pin_definitions[0].active_from: cannot read \"next week\""),
+        text.contains("pin 1, active_from: cannot read \"next week\""),
         "{text}"
     );
     assert_snapshot!("editor_errors_list", text);
@@ -191,8 +191,11 @@ fn editor_diff_before_save() {
     assert!(text.contains("~ model: \"basket\" -> \"home\""), "{text}");
     assert!(text.contains("- tags[1]: \"sale\""), "{text}");
     assert_snapshot!(text);
-    // Enter sends the replace: exactly the edited object.
-    let effects = feed(&mut app, [code(KeyCode::Enter)]);
+    // Enter fetches once more; the service still has the version reviewed, so the replace
+    // goes: exactly the edited object.
+    let mut server = docs_customization();
+    server.set("tags", json!(["guitars", "sale"]));
+    let effects = enter_on_review(&mut app, server);
     let mut expected = docs_customization();
     expected.set("model", json!("home"));
     match sent(&effects).as_slice() {
@@ -205,6 +208,66 @@ fn editor_diff_before_save() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// Enter on the review: the service's version is fetched again and answered with
+/// `server`; returns the effects of that answer.
+fn enter_on_review(app: &mut App, server: Customization) -> Vec<Effect> {
+    let effects = feed(app, [code(KeyCode::Enter)]);
+    let reqs = requests(&effects);
+    let [(id, req)] = reqs.as_slice() else {
+        panic!("{reqs:?}");
+    };
+    assert_eq!(
+        *req,
+        ApiRequest::Get("199620b4-df1a-46e8-ab59-9e9ed9af7106".into())
+    );
+    assert!(draw(app).contains("checking the service's version"));
+    feed(app, [event(*id, req, Ok(ApiReply::Customization(server)))])
+}
+
+#[test]
+fn review_is_checked_again_on_enter_and_a_newer_version_is_shown_not_overwritten() {
+    let mut app = edited_and_reviewed(docs_customization());
+    assert!(draw(&app).contains("~ model: \"basket\" -> \"home\""));
+    // Between the review and Enter, someone else changed the tags.
+    let mut newer = docs_customization();
+    newer.set("tags", json!(["guitars", "staff-pick"]));
+    let effects = enter_on_review(&mut app, newer.clone());
+    assert!(sent(&effects).is_empty(), "nothing is sent: {effects:?}");
+    let text = draw(&app);
+    assert!(
+        text.contains("Changed on the service while you reviewed (1 field); nothing was sent"),
+        "{text}"
+    );
+    assert!(text.contains("+ tags[1]: \"staff-pick\""), "{text}");
+    assert!(text.contains("- tags[1]: \"staff-pick\""), "{text}");
+    assert!(text.contains("Enter send"), "{text}");
+    // Enter again, and the service has not moved since: now it is sent.
+    let effects = enter_on_review(&mut app, newer);
+    assert!(matches!(
+        sent(&effects).as_slice(),
+        [ApiRequest::Update { .. }]
+    ));
+}
+
+#[test]
+fn review_recheck_of_a_deleted_one_sends_nothing() {
+    let mut app = edited_and_reviewed(docs_customization());
+    let effects = feed(&mut app, [code(KeyCode::Enter)]);
+    let (id, req) = requests(&effects)[0].clone();
+    let effects = feed(
+        &mut app,
+        [event(
+            id,
+            &req,
+            Err(not_found("/scopes/199620b4-df1a-46e8-ab59-9e9ed9af7106")),
+        )],
+    );
+    assert!(sent(&effects).is_empty());
+    let text = draw(&app);
+    assert!(text.contains("deleted on the service"), "{text}");
+    assert!(!text.contains("Review:"), "{text}");
 }
 
 #[test]
@@ -238,7 +301,7 @@ fn esc_stops_waiting_for_the_review_but_not_for_a_write() {
             Ok(ApiReply::Customization(docs_customization())),
         )],
     );
-    let effects = feed(&mut app, [code(KeyCode::Enter)]);
+    let effects = enter_on_review(&mut app, docs_customization());
     assert!(matches!(
         sent(&effects).as_slice(),
         [ApiRequest::Update { .. }]

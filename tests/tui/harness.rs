@@ -39,6 +39,7 @@ pub fn profile() -> Profile {
         read_only: false,
         tracker: "demo".into(),
         host: "http://127.0.0.1:7700".into(),
+        session_args: "--profile demo".into(),
     }
 }
 

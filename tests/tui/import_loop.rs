@@ -147,7 +147,7 @@ async fn import_with_bad_lines_sends_only_the_valid_ones() {
     run.send(code(KeyCode::Enter));
     let screen = run.wait_for("Send 3 lines to tracker demo").await;
     assert!(
-        screen.contains("3 invalid, 2 repeated (skipped)"),
+        screen.contains("skipped  2 with a repeated target"),
         "{screen}"
     );
     assert_eq!(emu.count("demo"), Some(1), "nothing sent before Enter");
@@ -420,5 +420,81 @@ async fn export_writes_the_filtered_customizations_to_a_file() {
     );
     run.send(key('q'));
     run.finish().await;
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn ctrl_c_while_sending_asks_then_cancels_writes_the_report_and_prints_the_resume() {
+    const LINES: usize = 30_000;
+    let data = tempfile::tempdir().expect("data dir");
+    let input_dir = tempfile::tempdir().expect("input dir");
+    let input = input_dir.path().join("my big file.ndjson");
+    let mut text = String::with_capacity(LINES * 100);
+    for i in 0..LINES {
+        text.push_str(&format!(
+            r#"{{"model":"basket","target_type":"item","target_identity":"/p/{i}","pin_definitions":[{{"position":1,"pin_type":"item","pin_identity":"/p/x{i}"}}]}}"#
+        ));
+        text.push('\n');
+    }
+    std::fs::write(&input, &text).expect("write");
+    let (emu, client) = emulator(Vec::new()).await;
+    let run = Running::start(
+        client,
+        options(110, 30),
+        Browse::new().with_data_dir(data.path()),
+    );
+    run.wait_for("No customizations yet").await;
+    run.send(key('i'));
+    run.wait_for("[file]").await;
+    run.send(Msg::Paste(input.display().to_string()));
+    run.send(code(KeyCode::Enter));
+    wait_long(&run, "When a line's target is already stored").await;
+    run.send(code(KeyCode::Enter));
+    run.wait_for("Send 30,000 lines").await;
+    emu.set_faults(Faults {
+        delay_ms: Some((1000, 1000)),
+        ..Faults::none()
+    });
+    run.send(code(KeyCode::Enter));
+    // Two chunks are in flight at once and finish together.
+    run.wait_until("chunks done", |s| {
+        s.contains("of 6 done") && !s.contains(" 0 of 6 done")
+    })
+    .await;
+    // The first Ctrl-C asks, as c does; the import goes on.
+    run.send(ctrl('c'));
+    run.wait_for("Cancel the import?").await;
+    // The second cancels: the requests in flight finish, the report is written, and
+    // pinscope ends with the command that continues the import.
+    run.send(ctrl('c'));
+    let screen = run.screen.clone();
+    let (exit, _app) = tokio::time::timeout(Duration::from_secs(60), run.task)
+        .await
+        .expect("the loop ends")
+        .expect("no panic");
+    emu.set_faults(Faults::none());
+    let last = screen.lock().expect("lock").clone();
+    assert_eq!(exit.reason, pinscope::tui::ExitReason::Quit, "{last}");
+    let note = exit
+        .message
+        .unwrap_or_else(|| panic!("no note on exit; the last frame:\n{last}"));
+    let imports = data.path().join("imports");
+    let report = only_file(&imports, ".report.ndjson");
+    assert!(note.contains("to continue it, run:"), "{note}");
+    assert!(
+        note.contains(&format!(
+            "pinscope --profile demo import '{}' --resume --report {}",
+            input.display(),
+            pinscope::tui::screens::shell_quote(&report.display().to_string())
+        )),
+        "{note}"
+    );
+    let outcomes = report_outcomes(&report);
+    assert_eq!(outcomes.len(), LINES);
+    let created = outcomes.values().filter(|o| *o == "created").count();
+    let not_sent = outcomes.values().filter(|o| *o == "not_sent").count();
+    assert_eq!(created + not_sent, LINES);
+    assert!(not_sent > 0, "the cancel stopped nothing");
+    assert_eq!(emu.count("demo"), Some(created));
     emu.shutdown().await;
 }

@@ -396,6 +396,11 @@ fn import_confirm() {
         text.contains("/data/imports/catalog-20250615-120000.report.ndjson"),
         "{text}"
     );
+    // The summary's and the report's words: invalid lines end as rejected, repeated
+    // targets (under override) as skipped; "not sent" is only for a cancel or a stop.
+    assert!(text.contains("rejected 3 invalid"), "{text}");
+    assert!(text.contains("skipped  2 with a repeated target"), "{text}");
+    assert!(!text.contains("not sent"), "{text}");
     assert_snapshot!(text);
 }
 
@@ -444,6 +449,54 @@ fn import_progress() {
 }
 
 #[test]
+fn import_says_it_checks_stored_targets_before_the_first_chunk() {
+    let mut app = confirming(options(100, 18), 0);
+    let (id, req) = send(&mut app);
+    let events = [
+        Event::Sending {
+            lines: 12_000,
+            chunks: 3,
+            already_done: 0,
+        },
+        Event::ListingStored {
+            read: 1_000,
+            total: 5_000,
+        },
+    ];
+    feed(
+        &mut app,
+        events.map(|e| reply(id, &req, ImportReply::Event(e))),
+    );
+    let text = draw(&app);
+    assert!(
+        text.contains("Checking stored targets: 1,000 of 5,000 (nothing is sent before this ends)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("checking stored targets: 1,000 of 5,000"),
+        "{text}"
+    );
+    // Listed: the screen goes back to sending.
+    feed(
+        &mut app,
+        [
+            Event::ListingStored {
+                read: 5_000,
+                total: 5_000,
+            },
+            Event::CheckingTargets {
+                mode: ExistingMode::Snapshot,
+                stored: 5_000,
+            },
+        ]
+        .map(|e| reply(id, &req, ImportReply::Event(e))),
+    );
+    let text = draw(&app);
+    assert!(!text.contains("Checking stored targets"), "{text}");
+    assert!(text.contains("5,000 stored, listed once"), "{text}");
+}
+
+#[test]
 fn import_cancel_asks_then_cancels() {
     let mut app = confirming(options(100, 18), 0);
     let (_, req) = sending(&mut app);
@@ -483,11 +536,18 @@ fn import_cancelled_summary() {
     assert_eq!(app.in_flight(), 0);
     let text = draw(&app);
     assert!(text.contains("Import cancelled"), "{text}");
+    // A command that works as printed: it names the profile the import used.
     assert!(
-        text.contains("pinscope import /shop/catalog.ndjson --resume --report"),
+        text.contains("pinscope --profile demo import /shop/catalog.ndjson --resume --report"),
         "{text}"
     );
     assert_snapshot!(text);
+    // The same command is printed once the terminal is back.
+    let note = app.exit_note().expect("a note for the exit");
+    assert!(
+        note.contains("pinscope --profile demo import /shop/catalog.ndjson --resume --report"),
+        "{note}"
+    );
 }
 
 #[test]
@@ -640,29 +700,6 @@ fn export_dialog() {
 }
 
 #[test]
-fn export_asks_before_replacing_a_file() {
-    let data = sample(3);
-    let (mut app, effects) = app_with(options(100, 16), Browse::new());
-    answer_all(&mut app, effects, serve(&data));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let kept = dir.path().join("kept.ndjson");
-    std::fs::write(&kept, "mine\n").expect("write");
-    feed(&mut app, [key('x')]);
-    feed(&mut app, [Msg::Paste(kept.display().to_string())]);
-    // The first Enter only asks.
-    let reqs = requests(&feed(&mut app, [code(KeyCode::Enter)]));
-    assert!(reqs.is_empty(), "{reqs:?}");
-    let text = draw(&app);
-    assert!(text.contains("exists: Enter again replaces it"), "{text}");
-    // The second replaces it.
-    let reqs = requests(&feed(&mut app, [code(KeyCode::Enter)]));
-    let [(_, ApiRequest::ExportFile(job))] = reqs.as_slice() else {
-        panic!("{reqs:?}");
-    };
-    assert_eq!(job.path, kept);
-}
-
-#[test]
 fn import_validation_can_be_stopped() {
     let mut app = import_app(options(100, 14));
     let (id, req) = submit(&mut app, SHOWN_INPUT);
@@ -708,4 +745,72 @@ fn import_that_cannot_start_says_why() {
     assert!(text.contains("Import failed"), "{text}");
     assert!(text.contains("unfinished import"), "{text}");
     assert!(text.contains("nothing was sent"), "{text}");
+}
+
+#[test]
+fn export_asks_before_replacing_a_file_and_the_default_keeps_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let target = dir.path().join("precious.ndjson");
+    std::fs::write(&target, "12345").expect("write");
+    let data = sample(3);
+    let (mut app, effects) = app_with(options(100, 16), Browse::new());
+    answer_all(&mut app, effects, serve(&data));
+    feed(&mut app, [key('x')]);
+    feed(&mut app, [Msg::Paste(target.display().to_string())]);
+    // Enter on an existing file asks first, with its size and date; nothing is sent.
+    let effects = feed(&mut app, [code(KeyCode::Enter)]);
+    assert!(requests(&effects).is_empty(), "{effects:?}");
+    let text = draw(&app);
+    assert!(text.contains("Replace the file?"), "{text}");
+    assert!(text.contains("already exists"), "{text}");
+    assert!(text.contains("(5 B, modified "), "{text}");
+    assert!(text.contains("n/Enter keeps it (the default)"), "{text}");
+    // Enter again is the default: no.
+    let effects = feed(&mut app, [code(KeyCode::Enter)]);
+    assert!(requests(&effects).is_empty(), "{effects:?}");
+    let text = draw(&app);
+    assert!(!text.contains("Replace the file?"), "{text}");
+    assert!(text.contains("Kept the existing file"), "{text}");
+    assert_eq!(app.screen_names(), ["browse", "export"]);
+    // n and Esc say no too.
+    for no in [key('n'), code(KeyCode::Esc)] {
+        assert!(requests(&feed(&mut app, [code(KeyCode::Enter)])).is_empty());
+        assert!(draw(&app).contains("Replace the file?"));
+        assert!(requests(&feed(&mut app, [no])).is_empty());
+        assert_eq!(app.screen_names(), ["browse", "export"]);
+        assert!(!draw(&app).contains("Replace the file?"));
+    }
+    // y replaces: the export is asked for, into that file.
+    feed(&mut app, [code(KeyCode::Enter)]);
+    let reqs = requests(&feed(&mut app, [key('y')]));
+    let [(_, ApiRequest::ExportFile(job))] = reqs.as_slice() else {
+        panic!("{reqs:?}");
+    };
+    assert_eq!(job.path, target);
+    assert_eq!(std::fs::read_to_string(&target).expect("read"), "12345");
+}
+
+#[test]
+fn export_to_a_new_file_does_not_ask() {
+    let dir = tempfile::tempdir().expect("dir");
+    let target = dir.path().join("new.ndjson");
+    let data = sample(3);
+    let (mut app, effects) = app_with(options(100, 16), Browse::new());
+    answer_all(&mut app, effects, serve(&data));
+    feed(
+        &mut app,
+        [key('x'), Msg::Paste(target.display().to_string())],
+    );
+    let reqs = requests(&feed(&mut app, [code(KeyCode::Enter)]));
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    assert!(!draw(&app).contains("Replace the file?"));
+}
+
+#[test]
+fn import_review_keeps_the_reasons_at_60x15() {
+    let (app, _, _) = validated(options(60, 15), MIXED);
+    let text = draw(&app);
+    // The first invalid line (line 2) is selected; its reason is on the screen.
+    assert!(text.contains("line 2 · 1 reason"), "{text}");
+    assert!(text.contains("• target_type: Must be one of"), "{text}");
 }

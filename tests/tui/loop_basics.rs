@@ -33,6 +33,9 @@ async fn network_error_shows_in_status_bar_and_q_quits() {
 async fn ctrl_c_quits_from_a_text_field() {
     let run = Running::start(client(&dead_url(), "k"), options(100, 12), Browse::new());
     run.wait_for("cannot connect").await;
+    // The whole error is shown over the list; Esc closes it.
+    run.send(code(KeyCode::Esc));
+    run.wait_gone("Esc close").await;
     run.send(key('g'));
     run.wait_for("Go to customization").await;
     run.send_all(typed("abc"));
@@ -100,8 +103,8 @@ fn idle_means_no_timer() {
     answer_all(&mut app, effects, serve(&data));
     assert_eq!(app.in_flight(), 0);
     assert_eq!(app.next_wake(), None, "idle: nothing to wake up for");
-    // Changing the sort reloads: the spinner runs again.
-    feed(&mut app, [key('s')]);
+    // Changing the sort (in its picker) reloads: the spinner runs again.
+    feed(&mut app, [key('s'), key('j'), code(KeyCode::Enter)]);
     let wake = app
         .next_wake()
         .expect("spinner while the sorted page loads");

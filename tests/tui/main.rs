@@ -15,3 +15,4 @@ mod import_snapshots;
 mod loop_basics;
 mod snapshots;
 mod tmux;
+mod traps;

@@ -376,3 +376,64 @@ fn no_color_in_the_environment_takes_the_colours_out() {
     let screen = plain.wait_for("shell-done");
     assert!(screen.contains("exit-status=0"), "{screen}");
 }
+
+#[test]
+fn an_empty_config_file_shows_the_welcome_screen() {
+    if tmux_missing() {
+        return;
+    }
+    let t = Tmux::start_with("empty-config", "", Some(""), "");
+    let screen = t.wait_for("Welcome to pinscope");
+    assert!(screen.contains("No profile is configured yet"), "{screen}");
+    t.keys(&["q"]);
+    let screen = t.wait_for("shell-done");
+    assert!(screen.contains("exit-status=0"), "{screen}");
+}
+
+#[test]
+fn a_key_in_the_config_is_warned_about_after_the_ui_not_behind_it() {
+    if tmux_missing() {
+        return;
+    }
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let cfg = pinscope::emulator::EmulatorConfig::new(
+        "127.0.0.1:0".parse().expect("addr"),
+        vec![(
+            "4321-8765".to_string(),
+            pinscope::api::Secret::new("tmux-key"),
+        )],
+    );
+    let emu = rt
+        .block_on(pinscope::emulator::start(cfg))
+        .expect("emulator");
+    let config = format!(
+        "default_profile = \"shop\"\n\
+         [profiles.shop]\n\
+         host = \"{}\"\n\
+         tracker_id = \"4321-8765\"\n\
+         private_key = \"tmux-key\"\n\
+         [profiles.other]\n\
+         tracker_id = \"1111-2222\"\n\
+         private_key = \"other-key\"\n",
+        emu.url()
+    );
+    let t = Tmux::start_with("inline-key", "", Some(&config), "");
+    t.wait_for("No customizations yet");
+    t.keys(&["q"]);
+    let screen = t.wait_for("shell-done");
+    assert!(screen.contains("exit-status=0"), "{screen}");
+    assert_eq!(
+        screen
+            .matches("warning: profile \"shop\" keeps its private key in the config file")
+            .count(),
+        1,
+        "printed once after the UI:\n{screen}"
+    );
+    assert!(
+        !screen.contains("\"other\""),
+        "not about a profile not used:\n{screen}"
+    );
+    assert!(!screen.contains("WARNING"), "{screen}");
+    assert!(!screen.contains("tmux-key"), "the key is never shown");
+    rt.block_on(emu.shutdown());
+}

@@ -204,7 +204,19 @@ enum Mode {
     Table,
     Search,
     Filter(Box<FilterPanel>),
+    /// `s`: the sort orders listed, this one under the cursor.
+    Sort(usize),
 }
+
+/// What each of [`SORTS`] means, for the sort picker.
+const SORT_WORDS: [&str; 6] = [
+    "newest first",
+    "oldest first",
+    "model A to Z",
+    "model Z to A",
+    "target type A to Z",
+    "target type Z to A",
+];
 
 /// Areas of the browse screen, computed the same way for drawing and for mouse clicks.
 struct Areas {
@@ -248,6 +260,9 @@ pub struct Browse {
     page_size: u32,
     /// Where the import screen keeps recent files and reports (`None`: the data dir).
     data_dir: Option<std::path::PathBuf>,
+    /// A refresh is asked for: the rows shown stay until its first page comes (a failed
+    /// refresh keeps them).
+    refreshing: bool,
 }
 
 impl Default for Browse {
@@ -276,6 +291,7 @@ impl Browse {
             matcher: Matcher::new(Config::DEFAULT),
             page_size: PAGE_SIZE,
             data_dir: None,
+            refreshing: false,
         }
     }
 
@@ -342,7 +358,7 @@ impl Browse {
 
     /// Asks for the next page unless one is on its way or everything is loaded.
     fn load_more(&mut self, ctx: &mut Ctx) {
-        if self.page.is_loading() || !self.more_on_server() {
+        if self.page.is_loading() || self.refreshing || !self.more_on_server() {
             return;
         }
         let id = ctx.request(ApiRequest::List(self.query(self.rows.len() as u64)));
@@ -351,6 +367,7 @@ impl Browse {
 
     /// Forgets the rows and loads from the first page (filters or sort changed, or `r`).
     fn reload(&mut self, ctx: &mut Ctx) {
+        self.refreshing = false;
         self.rows.clear();
         self.ids.clear();
         self.total = None;
@@ -358,6 +375,18 @@ impl Browse {
         self.scroll = Scroll::default();
         self.page = Remote::Idle;
         self.load_more(ctx);
+    }
+
+    /// Loads the same query again from its first page, keeping the rows on screen until
+    /// the answer comes: a refresh that fails leaves the list as it was.
+    fn refresh(&mut self, ctx: &mut Ctx) {
+        if self.rows.is_empty() {
+            self.reload(ctx);
+            return;
+        }
+        self.refreshing = true;
+        let id = ctx.request(ApiRequest::List(self.query(0)));
+        self.page = Remote::Loading(id);
     }
 
     fn load_summary(&mut self, ctx: &mut Ctx) {
@@ -462,6 +491,10 @@ impl Browse {
             Action::Bottom => self.move_by(isize::MAX / 2, ctx),
             Action::Open => self.open_selected(ctx),
             Action::Lookup => ctx.open(Route::Lookup),
+            Action::New if ctx.env.profile.read_only => ctx.toast_error(format!(
+                "Profile {} is read-only: creating is turned off",
+                ctx.env.profile.label
+            )),
             Action::Agenda => ctx.open(Route::Agenda),
             Action::Health => ctx.open(Route::Health),
             Action::New => ctx.open(Route::Create),
@@ -478,11 +511,8 @@ impl Browse {
                 panel.identity.set_focused(false);
                 self.mode = Mode::Filter(Box::new(panel));
             }
-            Action::Sort => {
-                self.sort = (self.sort + 1) % SORTS.len();
-                ctx.toast(format!("Sorted by {}", SORTS[self.sort].replace(':', " ")));
-                self.reload(ctx);
-            }
+            // A picker: the orders listed, not cycled through blindly.
+            Action::Sort => self.mode = Mode::Sort(self.sort),
             Action::ClearFilters => {
                 let had_filters = !self.filters.is_empty();
                 self.filters = Filters::default();
@@ -492,7 +522,7 @@ impl Browse {
                 }
             }
             Action::Refresh => {
-                self.reload(ctx);
+                self.refresh(ctx);
                 self.load_summary(ctx);
             }
             Action::Import => {
@@ -522,10 +552,14 @@ impl Browse {
                 self.clear_narrowing();
                 self.scroll = Scroll::default();
             }
+            // Enter opens the selected row at once (the narrowing stays for when you come
+            // back); with nothing typed it just closes the prompt.
             Input::Action(Action::Confirm) => {
                 self.mode = Mode::Table;
                 if self.search.value().trim().is_empty() {
                     self.narrowed = None;
+                } else {
+                    self.open_selected(ctx);
                 }
             }
             Input::Action(Action::Up) => self.move_by(-1, ctx),
@@ -681,6 +715,15 @@ impl Browse {
         match result {
             Ok(ApiReply::Page(page)) => {
                 self.page = Remote::Ready(());
+                if self.refreshing {
+                    // The refresh's first page: it replaces what was shown.
+                    self.refreshing = false;
+                    self.rows.clear();
+                    self.ids.clear();
+                    if self.narrowed.is_some() {
+                        self.narrowed = Some(Vec::new());
+                    }
+                }
                 self.total = Some(page.total);
                 let got = page.results.len();
                 for c in &page.results {
@@ -701,7 +744,14 @@ impl Browse {
                 self.after_move(ctx);
             }
             Ok(_) => {}
-            Err(e) => self.page = Remote::Failed(e.clone()),
+            Err(e) => {
+                self.page = Remote::Failed(e.clone());
+                // The rows stay; the whole error, scrollable, over them.
+                ctx.open(Route::Error {
+                    title: "Could not load the customizations".into(),
+                    error: e.clone(),
+                });
+            }
         }
     }
 
@@ -780,12 +830,14 @@ impl Browse {
             .map(|r| r.model.chars().count())
             .max()
             .unwrap_or(0)
-            .clamp(5, 16) as u16;
+            .clamp(5, if narrow { 10 } else { 16 }) as u16;
         let mut cols: Vec<(&str, Constraint)> = vec![
             ("", Constraint::Length(1)),
             ("ID", Constraint::Length(if wide { 36 } else { 8 })),
         ];
-        if !narrow {
+        // The model says which recommender a row is for: it keeps a (narrower) column down
+        // to 50 columns, where the target gives up room first.
+        if width >= 50 {
             cols.push(("MODEL", Constraint::Length(model_width)));
         }
         cols.push(("TARGET", Constraint::Fill(1)));
@@ -851,7 +903,7 @@ impl Browse {
             };
             put(if selected { "›" } else { "" }, Style::new(), false);
             put(id, Style::new(), false);
-            if !narrow {
+            if width >= 50 {
                 put(&r.model, Style::new(), false);
             }
             put(&r.target, Style::new(), false);
@@ -1006,6 +1058,7 @@ impl Screen for Browse {
             Mode::Search => Context::BrowseSearch,
             Mode::Filter(p) if p.section == 3 => Context::FilterText,
             Mode::Filter(_) => Context::Filter,
+            Mode::Sort(_) => Context::SortPicker,
         }
     }
 
@@ -1023,6 +1076,23 @@ impl Screen for Browse {
             }
             Mode::Search => self.on_search_input(input, ctx),
             Mode::Filter(_) => self.on_filter_input(input, ctx),
+            Mode::Sort(at) => {
+                let at = *at;
+                let n = SORTS.len();
+                match input {
+                    Input::Action(Action::Up) => self.mode = Mode::Sort((at + n - 1) % n),
+                    Input::Action(Action::Down) => self.mode = Mode::Sort((at + 1) % n),
+                    Input::Action(Action::Back) => self.mode = Mode::Table,
+                    Input::Action(Action::Confirm) => {
+                        self.mode = Mode::Table;
+                        if at != self.sort {
+                            self.sort = at;
+                            self.reload(ctx);
+                        }
+                    }
+                    _ => {}
+                }
+            }
         }
     }
 
@@ -1103,7 +1173,11 @@ impl Screen for Browse {
     fn on_retry(&mut self, ctx: &mut Ctx) {
         if matches!(self.page, Remote::Failed(_)) {
             self.page = Remote::Idle;
-            self.load_more(ctx);
+            if self.refreshing {
+                self.refresh(ctx);
+            } else {
+                self.load_more(ctx);
+            }
         }
         if matches!(self.summary, Remote::Failed(_)) {
             self.load_summary(ctx);
@@ -1135,6 +1209,42 @@ impl Screen for Browse {
         if let Mode::Filter(panel) = &self.mode {
             self.render_filter(frame, area, panel);
         }
+        if let Mode::Sort(at) = self.mode {
+            self.render_sort_picker(frame, area, at, env);
+        }
+    }
+}
+
+impl Browse {
+    fn render_sort_picker(&self, frame: &mut Frame, area: Rect, at: usize, env: &Env) {
+        let k = &env.keymap;
+        let lines: Vec<Line> = SORTS
+            .iter()
+            .zip(SORT_WORDS)
+            .enumerate()
+            .map(|(i, (sort, words))| {
+                let mark = if i == at { "›" } else { " " };
+                let now = if i == self.sort { " (now)" } else { "" };
+                let line = Line::raw(format!(
+                    "{mark} {:<17} {words}{now}",
+                    sort.replace(':', " ")
+                ));
+                if i == at {
+                    line.style(theme::selected())
+                } else {
+                    line
+                }
+            })
+            .collect();
+        let inner = crate::tui::widgets::dialog(
+            frame,
+            area,
+            (52, SORTS.len() as u16 + 2),
+            Span::styled(" Sort by ", theme::title()),
+            k.hints(&[(Action::Confirm, "sort"), (Action::Back, "close")]),
+            Style::new(),
+        );
+        frame.render_widget(Paragraph::new(lines), inner);
     }
 }
 

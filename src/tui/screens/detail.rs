@@ -55,6 +55,8 @@ pub struct Detail {
     fetch_on_open: bool,
     scroll: Scroll,
     confirm: Option<ConfirmDelete>,
+    /// The service answered 404 for it: shown as deleted, offered only as a copy.
+    deleted: bool,
 }
 
 impl Detail {
@@ -69,6 +71,7 @@ impl Detail {
             fetch_on_open: true,
             scroll: Scroll::default(),
             confirm: None,
+            deleted: false,
         }
     }
 
@@ -89,6 +92,7 @@ impl Detail {
             fetch_on_open: true,
             scroll: Scroll::default(),
             confirm: None,
+            deleted: false,
         }
     }
 
@@ -363,7 +367,7 @@ pub fn timeline(pins: &[Pin], now: Timestamp, tz: &TimeZone, width: u16) -> Vec<
         |t: Timestamp| -> i64 { ((t.as_second() - start) * width / total).clamp(0, width - 1) };
     let now_col = col(now);
     let mut out = Vec::new();
-    for p in pins {
+    for (i, p) in pins.iter().enumerate() {
         let from = p.active_from().map_or(0, col);
         let to = p
             .active_to()
@@ -381,8 +385,10 @@ pub fn timeline(pins: &[Pin], now: Timestamp, tz: &TimeZone, width: u16) -> Vec<
         let pos = p
             .position()
             .map_or_else(|| "?".to_string(), |p| p.to_string());
+        // The pin's number (from 1, as everywhere on screen) tells rows of the same
+        // position apart: several `block` rows are `1 block`, `2 block`.
         out.push(Line::from(vec![
-            Span::raw(format!("  {pos:<9}")),
+            Span::raw(format!("{:>2} {:<8}", i + 1, truncate(&pos, 7))),
             Span::styled(bar, state_style(state)),
         ]));
     }
@@ -453,6 +459,14 @@ impl Screen for Detail {
             Action::Bottom => self.scroll_by(isize::MAX / 2, ctx),
             Action::Refresh => self.get(ctx),
             Action::Lookup => ctx.open(Route::Lookup),
+            Action::Edit if self.deleted => ctx.toast_error(format!(
+                "It was deleted on the service: {} saves a copy as new",
+                ctx.env.keymap.hint(Action::Duplicate)
+            )),
+            Action::Duplicate if ctx.env.profile.read_only => ctx.toast_error(format!(
+                "Profile {} is read-only: creating is turned off",
+                ctx.env.profile.label
+            )),
             Action::Edit if self.shown.is_some() => {
                 if let Some(c) = self.shown.clone() {
                     ctx.open(Route::Edit(c));
@@ -503,6 +517,19 @@ impl Screen for Detail {
     }
 
     fn on_api(&mut self, ev: &ApiEvent, ctx: &mut Ctx) {
+        // A 404 for this id, whoever asked (this screen, or the editor saving it): gone.
+        if let Err(e) = &ev.result
+            && e.status() == Some(404)
+            && !self.id.is_empty()
+            && ev.call.path.ends_with(&format!("/scope/{}", self.id))
+        {
+            self.deleted = true;
+        }
+        if let Ok(ApiReply::Customization(c)) = &ev.result
+            && c.id() == Some(self.id.as_str())
+        {
+            self.deleted = false;
+        }
         if self.fetch.waits_for(ev.id) {
             match &ev.result {
                 Ok(ApiReply::Customization(c)) => {
@@ -550,7 +577,13 @@ impl Screen for Detail {
             (Action::Back, "back"),
         ];
         let hints = if area.width >= 110 {
-            let mut all = vec![(Action::Edit, "edit"), (Action::Duplicate, "duplicate")];
+            let mut all = if self.deleted {
+                vec![(Action::Duplicate, "save as new")]
+            } else if env.profile.read_only {
+                vec![(Action::Edit, "view as a form")]
+            } else {
+                vec![(Action::Edit, "edit"), (Action::Duplicate, "duplicate")]
+            };
             all.extend(common);
             k.hints(&all)
         } else if area.width >= 80 {
@@ -559,6 +592,12 @@ impl Screen for Detail {
             k.hints(&[(Action::Back, "back")])
         };
         let mut title = vec![Span::styled(" Customization ", theme::title())];
+        if self.deleted {
+            title.push(Span::styled(
+                "DELETED on the service ",
+                theme::error().add_modifier(ratatui::style::Modifier::BOLD),
+            ));
+        }
         if let Some(c) = &self.shown
             && let Some(t) = c.title()
         {

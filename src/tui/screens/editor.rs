@@ -71,6 +71,9 @@ pub struct Review {
     pub changes: Vec<Change>,
     /// From the version the form was opened on to the service's (someone else's edits).
     pub server_changed: Vec<Change>,
+    /// What changed on the service while this review was shown (Enter fetched again and
+    /// found a newer version: this review is of that one, and nothing was sent).
+    pub moved_while_reviewing: Vec<Change>,
     pub scroll: usize,
 }
 
@@ -105,6 +108,8 @@ pub enum Saving {
     Creating(ReqId),
     /// Fetching the service's current version for the review.
     Fetching(ReqId),
+    /// Enter on the review: fetching again, to send only if it is still the one reviewed.
+    Rechecking(ReqId),
     Updating(ReqId),
 }
 
@@ -354,12 +359,28 @@ impl Editor {
     }
 
     fn move_focus(&mut self, delta: isize) {
+        self.step_focus(delta, false);
+    }
+
+    /// Tab and Shift-Tab: like [`Editor::move_focus`], going round at either end.
+    fn cycle_focus(&mut self, delta: isize) {
+        self.step_focus(delta, true);
+    }
+
+    fn step_focus(&mut self, delta: isize, wrap: bool) {
+        let step = |at: usize, n: usize| -> usize {
+            if wrap {
+                (at as isize + delta).rem_euclid(n as isize) as usize
+            } else {
+                at.saturating_add_signed(delta).min(n - 1)
+            }
+        };
         self.set_focus_flag(false);
         match self.view {
             View::Main => {
                 let fields = self.form.fields();
                 let at = fields.iter().position(|f| *f == self.focus).unwrap_or(0);
-                let next = at.saturating_add_signed(delta).min(fields.len() - 1);
+                let next = step(at, fields.len());
                 self.focus = fields[next];
             }
             View::Pin(i) => {
@@ -374,7 +395,7 @@ impl Editor {
                         .iter()
                         .position(|f| *f == self.pin_focus)
                         .unwrap_or(0);
-                    let next = at.saturating_add_signed(delta).min(fields.len() - 1);
+                    let next = step(at, fields.len());
                     self.pin_focus = fields[next];
                 }
             }
@@ -598,6 +619,67 @@ impl Editor {
         self.overlay = None;
     }
 
+    /// The service's version, fetched again on Enter in the review: send if it is the one
+    /// reviewed, else show the review of the new one.
+    fn recheck_done(&mut self, result: &Result<ApiReply, ApiError>, ctx: &mut Ctx) {
+        let Some(Overlay::Review(review)) = &mut self.overlay else {
+            return;
+        };
+        match result {
+            Ok(ApiReply::Customization(now)) if *now == review.current => self.send_update(ctx),
+            Ok(ApiReply::Customization(now)) => {
+                let mine = self.form.object().clone().into_value();
+                let theirs = now.clone().into_value();
+                review.moved_while_reviewing = diff(&review.current.clone().into_value(), &theirs);
+                review.server_changed = match &self.base {
+                    Some(base) => diff(&base.clone().into_value(), &theirs),
+                    None => Vec::new(),
+                };
+                review.changes = diff(&theirs, &mine);
+                review.current = now.clone();
+                review.scroll = 0;
+            }
+            Ok(_) => {}
+            Err(e) if e.status() == Some(404) => {
+                self.overlay = None;
+                self.deleted_on_service(ctx);
+            }
+            Err(e) => {
+                self.overlay = None;
+                self.banner = Some((
+                    Tone::Error,
+                    format!(
+                        "Could not check the service's version before sending: {e}. Nothing was sent."
+                    ),
+                ));
+            }
+        }
+    }
+
+    /// The customization being edited is gone from the service: nothing was sent. The
+    /// form is kept, as a new customization that Save creates.
+    fn deleted_on_service(&mut self, ctx: &mut Ctx) {
+        let Mode::Edit { id } = &self.mode else {
+            return;
+        };
+        let id = id.clone();
+        let obj = self.form.object().without_server_fields();
+        self.mode = Mode::New {
+            duplicated_from: Some(id.clone()),
+        };
+        self.base = None;
+        self.rebuild(obj, ctx.env);
+        self.dirty = true;
+        self.banner = Some((
+            Tone::Error,
+            format!(
+                "{id} was deleted on the service: nothing was sent. Your form is kept as a \
+                 new customization; {} saves it as new.",
+                ctx.env.keymap.hint(Action::Save)
+            ),
+        ));
+    }
+
     fn save_failed(&mut self, e: &ApiError, creating: bool) {
         let retry = "Nothing is lost: the form and its draft are kept";
         if let Some(s) = e.as_status()
@@ -746,14 +828,22 @@ impl Editor {
                     (*scroll + 1).min(lines.len().saturating_sub(1))
                 };
             }
+            // Already checking: wait for the answer (Esc stops waiting).
+            (Some(Overlay::Review(_)), Action::Confirm) if self.saving != Saving::Idle => {}
+            (Some(Overlay::Review(_)), Action::Back) if self.saving != Saving::Idle => {
+                self.saving = Saving::Idle;
+            }
             (Some(Overlay::Review(r)), Action::Confirm) => {
                 if r.changes.is_empty() {
                     self.overlay = None;
                     self.drop_draft(ctx);
                     ctx.toast("Nothing to save: the service already has exactly this");
                     ctx.close();
-                } else {
-                    self.send_update(ctx);
+                } else if let Mode::Edit { id } = &self.mode {
+                    // Someone may have changed it while the review was shown: look again,
+                    // and send only if the service still has the version reviewed.
+                    let rid = ctx.request(ApiRequest::Get(id.clone()));
+                    self.saving = Saving::Rechecking(rid);
                 }
             }
             (Some(Overlay::Review(_)), Action::Back) => self.overlay = None,
@@ -779,8 +869,8 @@ impl Editor {
                 Some(id) => ctx.open(Route::DetailById(id.to_string())),
                 None => ctx.toast("No other customization uses this target"),
             },
-            Input::Action(Action::NextField) => self.move_focus(1),
-            Input::Action(Action::PrevField) => self.move_focus(-1),
+            Input::Action(Action::NextField) => self.cycle_focus(1),
+            Input::Action(Action::PrevField) => self.cycle_focus(-1),
             Input::Action(Action::Up) => match f {
                 Field::Criteria if self.form.criteria.cursor_line() > 0 => {
                     self.form.type_main(f, raw(KeyCode::Up));
@@ -964,8 +1054,8 @@ impl Editor {
             Input::Action(Action::Back) => self.close_pin(i),
             Input::Action(Action::Save) => self.save(ctx),
             Input::Action(Action::ExternalEditor) => self.open_external(ctx),
-            Input::Action(Action::NextField) => self.move_focus(1),
-            Input::Action(Action::PrevField) => self.move_focus(-1),
+            Input::Action(Action::NextField) => self.cycle_focus(1),
+            Input::Action(Action::PrevField) => self.cycle_focus(-1),
             Input::Action(Action::Up) => {
                 if f == PinField::Criteria && json_line(self).0 > 0 {
                     self.form.type_pin(i, f, raw(KeyCode::Up), now, &tz);
@@ -1127,7 +1217,7 @@ impl Screen for Editor {
         match self.saving {
             Saving::Idle => {}
             // Only a read is in flight: Esc stops waiting for it (its answer is ignored).
-            Saving::Fetching(_) => {
+            Saving::Fetching(_) | Saving::Rechecking(_) => {
                 if input == Input::Action(Action::Back) {
                     self.saving = Saving::Idle;
                     self.banner = Some((Tone::Info, "Stopped: nothing was sent".into()));
@@ -1140,6 +1230,23 @@ impl Screen for Editor {
         match self.view {
             View::Main => self.main_input(input, ctx),
             View::Pin(i) => self.pin_input(i, input, ctx),
+        }
+    }
+
+    fn on_resize(&mut self, _ctx: &mut Ctx) {
+        self.form.reset_views();
+    }
+
+    /// A click on a field of the main form focuses it.
+    fn on_mouse(&mut self, ev: crossterm::event::MouseEvent, ctx: &mut Ctx) {
+        use crossterm::event::{MouseButton, MouseEventKind};
+        if ev.kind != MouseEventKind::Down(MouseButton::Left) || self.saving != Saving::Idle {
+            return;
+        }
+        if let Some(field) = self.field_at(ctx.env, ctx.area, ev.column, ev.row) {
+            self.set_focus_flag(false);
+            self.focus = field;
+            self.set_focus_flag(true);
         }
     }
 
@@ -1231,18 +1338,12 @@ impl Screen for Editor {
                             current: current.clone(),
                             changes: diff(&theirs, &mine),
                             server_changed,
+                            moved_while_reviewing: Vec::new(),
                             scroll: 0,
                         })));
                     }
                     Ok(_) => {}
-                    Err(e) if e.status() == Some(404) => {
-                        self.banner = Some((
-                            Tone::Error,
-                            "It no longer exists on the service (deleted?). Nothing was sent; \
-                             the form and its draft are kept."
-                                .into(),
-                        ));
-                    }
+                    Err(e) if e.status() == Some(404) => self.deleted_on_service(ctx),
                     Err(e) => {
                         self.banner = Some((
                             Tone::Error,
@@ -1253,6 +1354,10 @@ impl Screen for Editor {
                     }
                 }
             }
+            Saving::Rechecking(id) if id == ev.id => {
+                self.saving = Saving::Idle;
+                self.recheck_done(&ev.result, ctx);
+            }
             Saving::Updating(id) if id == ev.id => {
                 self.saving = Saving::Idle;
                 match &ev.result {
@@ -1262,6 +1367,7 @@ impl Screen for Editor {
                         ctx.close();
                     }
                     Ok(_) => {}
+                    Err(e) if e.status() == Some(404) => self.deleted_on_service(ctx),
                     Err(e) => self.save_failed(e, false),
                 }
             }

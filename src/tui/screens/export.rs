@@ -3,9 +3,13 @@
 //! The export endpoint takes one value per filter, so a filter with several values is
 //! exported one combination at a time and each customization written once. The file is
 //! written under a temporary name and renamed into place: whole or not at all.
+//!
+//! A file already at the path is never replaced without asking: the dialog shows its size
+//! and date and waits for a yes (the default is no). The question is the dialog's; the
+//! writing is the worker's.
 
 use crate::tui::widgets::dialog;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -31,6 +35,32 @@ pub fn default_file_name(now: Timestamp, tz: &TimeZone) -> String {
     )
 }
 
+/// A file already at the path an export would write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Existing {
+    pub path: PathBuf,
+    pub size: u64,
+    /// When it was last written, when the filesystem says.
+    pub modified: Option<Timestamp>,
+}
+
+/// What is at `path` now, when it is something an export would replace. A directory is
+/// not: the writer refuses it with its own message.
+pub fn existing_file(path: &Path) -> Option<Existing> {
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.is_dir() {
+        return None;
+    }
+    Some(Existing {
+        path: path.to_path_buf(),
+        size: meta.len(),
+        modified: meta
+            .modified()
+            .ok()
+            .and_then(|t| Timestamp::try_from(t).ok()),
+    })
+}
+
 /// The export dialog.
 pub struct ExportDialog {
     /// One export call each; together they select what the user chose.
@@ -41,8 +71,12 @@ pub struct ExportDialog {
     export: Remote<()>,
     /// Why the file could not be written.
     write_error: Option<String>,
-    /// A file that exists and that Enter, pressed again, replaces.
-    replace: Option<PathBuf>,
+    /// The file at the path exists: replace it? (asked before anything is fetched)
+    asking: Option<Existing>,
+    /// The path the user agreed to replace.
+    replace_ok: Option<PathBuf>,
+    /// The user kept an existing file.
+    kept: Option<PathBuf>,
 }
 
 impl ExportDialog {
@@ -64,8 +98,15 @@ impl ExportDialog {
             path,
             export: Remote::Idle,
             write_error: None,
-            replace: None,
+            asking: None,
+            replace_ok: None,
+            kept: None,
         }
+    }
+
+    /// The question being asked about an existing file, if any.
+    pub fn asking(&self) -> Option<&Existing> {
+        self.asking.as_ref()
     }
 
     fn submit(&mut self, ctx: &mut Ctx) {
@@ -78,19 +119,14 @@ impl ExportDialog {
             return;
         }
         let path: PathBuf = self.path.path();
-        // A file the user keeps is not replaced without asking: the first Enter asks,
-        // the second (on the same path) replaces it.
-        let is_file = std::fs::metadata(&path).is_ok_and(|m| m.is_file());
-        if is_file && self.replace.as_ref() != Some(&path) {
-            self.write_error = Some(format!(
-                "{} exists: Enter again replaces it",
-                path.display()
-            ));
-            self.replace = Some(path);
+        self.write_error = None;
+        self.kept = None;
+        if self.replace_ok.as_ref() != Some(&path)
+            && let Some(existing) = existing_file(&path)
+        {
+            self.asking = Some(existing);
             return;
         }
-        self.replace = None;
-        self.write_error = None;
         let id = ctx.request(ApiRequest::ExportFile(ExportJob {
             queries: self.queries.clone(),
             path,
@@ -105,7 +141,11 @@ impl Screen for ExportDialog {
     }
 
     fn context(&self) -> Context {
-        Context::ExportFile
+        if self.asking.is_some() {
+            Context::ExportOverwrite
+        } else {
+            Context::ExportFile
+        }
     }
 
     fn is_overlay(&self) -> bool {
@@ -113,18 +153,32 @@ impl Screen for ExportDialog {
     }
 
     fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
+        if let Some(existing) = &self.asking {
+            match input {
+                Input::Action(Action::Replace) => {
+                    self.replace_ok = Some(existing.path.clone());
+                    self.asking = None;
+                    self.submit(ctx);
+                }
+                Input::Action(Action::Keep | Action::Back) => {
+                    self.kept = Some(existing.path.clone());
+                    self.asking = None;
+                }
+                _ => {}
+            }
+            return;
+        }
         match input {
             Input::Action(Action::Back) => ctx.close(),
             Input::Action(Action::Confirm) => self.submit(ctx),
             Input::Action(Action::Complete) => {
                 self.path.complete();
                 self.write_error = None;
-                self.replace = None;
             }
             Input::Key(k) => {
                 if self.path.input(k) {
                     self.write_error = None;
-                    self.replace = None;
+                    self.kept = None;
                     if !self.export.is_loading() {
                         self.export = Remote::Idle;
                     }
@@ -135,10 +189,13 @@ impl Screen for ExportDialog {
     }
 
     fn on_paste(&mut self, text: &str, _ctx: &mut Ctx) {
+        if self.asking.is_some() {
+            return;
+        }
+        self.kept = None;
         self.path.set_value("");
         self.path.paste(text);
         self.write_error = None;
-        self.replace = None;
     }
 
     fn on_retry(&mut self, ctx: &mut Ctx) {
@@ -222,6 +279,13 @@ impl Screen for ExportDialog {
                     theme::muted(),
                 ),
             ],
+            _ if self.kept.is_some() => vec![Line::styled(
+                truncate(
+                    "Kept the existing file: nothing was written. Type another name.",
+                    w,
+                ),
+                theme::muted(),
+            )],
             _ if !self.path.candidates().is_empty() => vec![Line::styled(
                 truncate(&self.path.candidates().join("  "), w),
                 theme::muted(),
@@ -233,7 +297,43 @@ impl Screen for ExportDialog {
             )],
         };
         frame.render_widget(Paragraph::new(lines), feedback);
+        if let Some(existing) = &self.asking {
+            render_overwrite_question(frame, area, env, existing);
+        }
     }
+}
+
+/// "Replace the file?", with its size and date; the default answer keeps it.
+fn render_overwrite_question(frame: &mut Frame, area: Rect, env: &Env, existing: &Existing) {
+    let k = &env.keymap;
+    let inner = dialog(
+        frame,
+        area,
+        (66, 8),
+        Span::styled(" Replace the file? ", theme::title()),
+        k.hints(&[(Action::Replace, "replace"), (Action::Keep, "keep it")]),
+        Style::new().fg(theme::WARN),
+    );
+    let modified = existing.modified.map_or_else(
+        || "date unknown".to_string(),
+        |t| format!("modified {}", crate::tui::fmt::date_time(t, &env.tz)),
+    );
+    let text = vec![
+        Line::raw(format!("{} already exists", existing.path.display())),
+        Line::raw(format!(
+            "({}, {modified}).",
+            crate::tui::fmt::bytes(existing.size)
+        )),
+        Line::raw(""),
+        Line::styled(
+            format!(
+                "Replace it with the export? {} keeps it (the default).",
+                k.label(Action::Keep)
+            ),
+            theme::muted(),
+        ),
+    ];
+    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), inner);
 }
 
 #[cfg(test)]

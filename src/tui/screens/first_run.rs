@@ -42,7 +42,7 @@ impl Screen for FirstRun {
         let lines = vec![
             Line::styled("Welcome to pinscope", theme::title()),
             Line::raw(""),
-            Line::raw("There is no config yet. pinscope reads it from:"),
+            Line::raw("No profile is configured yet. pinscope reads its config from:"),
             Line::styled(format!("  {}", self.config_path), code),
             Line::raw("(or the file named by --config or PINSCOPE_CONFIG)."),
             Line::raw(""),

@@ -25,7 +25,7 @@ impl Help {
         let mut lines = keymap.help_lines(context);
         lines.push(("Ctrl-c".to_string(), "quit, from anywhere"));
         Help {
-            of,
+            of: context.title().unwrap_or(of),
             lines,
             scroll: Scroll::default(),
         }

@@ -27,12 +27,14 @@ use ratatui::widgets::{Block, BorderType, Clear, Gauge, Paragraph};
 
 use crate::api::model::ConflictStrategy;
 use crate::import::{CancelToken, Counts, Event, ExistingMode, MAX_CHUNK_LINES, Outcome};
+use crate::tui::fmt::bytes;
 use crate::tui::jobs::{
     Finished, InvalidLine, MAX_INVALID_KEPT, Planned, ScanJob, SendJob, Shared,
 };
 use crate::tui::keys::{Action, Context};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, ImportReply, Remote};
 use crate::tui::recent;
+use crate::tui::screens::shell_quote;
 use crate::tui::screens::{Ctx, Env, Input, Screen};
 use crate::tui::widgets::list::Scroll;
 use crate::tui::widgets::path_field::PathField;
@@ -118,7 +120,17 @@ struct SendProgress {
     last_retry: Option<String>,
     counts: Counts,
     existing: Option<(ExistingMode, u64)>,
+    /// Listing the stored targets before sending: read of total.
+    listing: Option<(u64, u64)>,
     stopping: Option<String>,
+}
+
+impl SendProgress {
+    /// Still listing what is stored: nothing is sent yet.
+    fn listing_now(&self) -> Option<(u64, u64)> {
+        self.listing
+            .filter(|(read, total)| read < total && self.existing.is_none())
+    }
 }
 
 /// The import screen.
@@ -148,6 +160,8 @@ pub struct ImportScreen {
     sending: SendProgress,
     asking_cancel: bool,
     cancelling: bool,
+    /// Ctrl-C confirmed the cancel: quit once the requests in flight have finished.
+    quit_when_done: bool,
     finished: Option<Box<Finished>>,
     failed: Option<String>,
     done_offset: usize,
@@ -190,6 +204,7 @@ impl ImportScreen {
             sending: SendProgress::default(),
             asking_cancel: false,
             cancelling: false,
+            quit_when_done: false,
             finished: None,
             failed: None,
             done_offset: 0,
@@ -264,8 +279,8 @@ impl ImportScreen {
             return;
         }
         let next = match self.recent_sel {
-            None if delta > 0 => 0,
-            None => return,
+            // Up or Down: the most recent first, as a shell's history.
+            None => 0,
             Some(i) => {
                 let j = i as isize + delta;
                 if j < 0 {
@@ -486,16 +501,18 @@ impl ImportScreen {
 
     // ----- sending -----
 
+    fn cancel_send(&mut self) {
+        if let Some(c) = &self.cancel {
+            c.cancel();
+        }
+        self.cancelling = true;
+        self.asking_cancel = false;
+    }
+
     fn on_sending_input(&mut self, input: Input) {
         if self.asking_cancel {
             match input {
-                Input::Action(Action::Confirm) => {
-                    if let Some(c) = &self.cancel {
-                        c.cancel();
-                    }
-                    self.cancelling = true;
-                    self.asking_cancel = false;
-                }
+                Input::Action(Action::Confirm) => self.cancel_send(),
                 Input::Action(Action::Back) => self.asking_cancel = false,
                 _ => {}
             }
@@ -537,6 +554,9 @@ impl ImportScreen {
                 s.chunks_total = *chunks;
                 s.already_done = *already_done;
                 s.lines_done = *already_done;
+            }
+            (Step::Sending, Event::ListingStored { read, total }) => {
+                self.sending.listing = Some((*read, *total));
             }
             (Step::Sending, Event::CheckingTargets { mode, stored }) => {
                 self.sending.existing = Some((*mode, *stored));
@@ -692,6 +712,23 @@ impl Screen for ImportScreen {
         }
     }
 
+    /// Ctrl-C while sending asks as `c` does; a second one cancels, and pinscope quits
+    /// once the requests in flight have finished and the report is written.
+    fn on_interrupt(&mut self, _ctx: &mut Ctx) -> bool {
+        if self.step != Step::Sending {
+            return false;
+        }
+        if self.cancelling {
+            self.quit_when_done = true;
+        } else if self.asking_cancel {
+            self.cancel_send();
+            self.quit_when_done = true;
+        } else {
+            self.asking_cancel = true;
+        }
+        true
+    }
+
     fn on_paste(&mut self, text: &str, _ctx: &mut Ctx) {
         match self.step {
             Step::File => {
@@ -708,7 +745,7 @@ impl Screen for ImportScreen {
         }
     }
 
-    fn on_api(&mut self, ev: &ApiEvent, _ctx: &mut Ctx) {
+    fn on_api(&mut self, ev: &ApiEvent, ctx: &mut Ctx) {
         if !self.job.waits_for(ev.id) {
             return;
         }
@@ -716,6 +753,20 @@ impl Screen for ImportScreen {
             Ok(ApiReply::Import(r)) => self.on_reply(r),
             Ok(_) => {}
             Err(e) => self.on_reply(&ImportReply::Failed(e.to_string())),
+        }
+        if self.step == Step::Done {
+            if let Some(cmd) = self.resume_command(ctx.env) {
+                ctx.note_on_exit(
+                    "import-resume",
+                    format!(
+                        "The import of {} was not finished; to continue it, run:\n  {cmd}",
+                        self.input_name()
+                    ),
+                );
+            }
+            if self.quit_when_done {
+                ctx.quit();
+            }
         }
     }
 
@@ -762,7 +813,14 @@ struct ReviewAreas {
 
 fn review_areas(area: Rect) -> ReviewAreas {
     let inner = frame_block().inner(area);
-    let detail = if inner.height >= 16 { 5 } else { 0 };
+    // The selected line's reasons stay in view on small terminals too (a shorter pane).
+    let detail = if inner.height >= 16 {
+        5
+    } else if inner.height >= 8 {
+        3
+    } else {
+        0
+    };
     let [summary, tabs, header, list, detail] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -795,22 +853,6 @@ pub fn thousands(n: u64) -> String {
 
 fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", thousands(n), if n == 1 { one } else { many })
-}
-
-/// `12.3 MB`.
-fn bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "kB", "MB", "GB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1000.0 && unit < UNITS.len() - 1 {
-        v /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
 }
 
 /// `1h 02m`, `3m 05s`, `12s`.
@@ -1197,18 +1239,19 @@ impl ImportScreen {
                 ),
                 theme::label(),
             )];
+            // The reasons first: on a short pane they are what must stay.
+            for r in &l.reasons {
+                lines.push(Line::styled(
+                    truncate(&format!(" • {r}"), a.detail.width as usize),
+                    Style::new().fg(theme::ERROR),
+                ));
+            }
             let room = (a.detail.width as usize).saturating_sub(2).max(1);
             let chars: Vec<char> = l.text.chars().collect();
             for piece in chars.chunks(room).take(2) {
                 lines.push(Line::styled(
                     format!(" {}", piece.iter().collect::<String>()),
                     theme::muted(),
-                ));
-            }
-            for r in &l.reasons {
-                lines.push(Line::styled(
-                    truncate(&format!(" • {r}"), a.detail.width as usize),
-                    Style::new().fg(theme::ERROR),
                 ));
             }
             frame.render_widget(Paragraph::new(lines), a.detail);
@@ -1325,28 +1368,31 @@ impl ImportScreen {
             w,
             Style::new(),
         ));
-        let mut held = Vec::new();
+        // Held back, in the words of the summary and the report: an invalid line ends as
+        // rejected; a repeated target as rejected under raise, else skipped. "not sent"
+        // is kept for lines a cancel or a stop leaves unsent.
+        let mut rejected = Vec::new();
+        let mut skipped = Vec::new();
         if c.invalid > 0 {
-            held.push(format!("{} invalid", thousands(c.invalid)));
+            rejected.push(format!("{} invalid", thousands(c.invalid)));
         }
         if c.duplicate_lines > 0 {
-            let fate = if s == ConflictStrategy::Raise {
-                "rejected"
+            let what = format!("{} with a repeated target", thousands(c.duplicate_lines));
+            if s == ConflictStrategy::Raise {
+                rejected.push(what);
             } else {
-                "skipped"
-            };
-            held.push(format!(
-                "{} repeated ({fate})",
-                thousands(c.duplicate_lines)
-            ));
+                skipped.push(what);
+            }
         }
-        if !held.is_empty() {
-            lines.extend(field_lines(
-                "not sent",
-                &held.join(", "),
-                w,
-                Style::new().fg(theme::WARN),
-            ));
+        for (label, held) in [("rejected", rejected), ("skipped", skipped)] {
+            if !held.is_empty() {
+                lines.extend(field_lines(
+                    label,
+                    &format!("{} (held back, in the report)", held.join(", ")),
+                    w,
+                    Style::new().fg(theme::WARN),
+                ));
+            }
         }
         if let Some(r) = &self.report {
             lines.extend(field_lines(
@@ -1429,6 +1475,16 @@ impl ImportScreen {
                 ),
                 Style::new().fg(theme::WARN),
             )
+        } else if let Some((read, total)) = s.listing_now() {
+            Line::raw(truncate(
+                &format!(
+                    " {} Checking stored targets: {} of {} (nothing is sent before this ends)",
+                    env.spinner_glyph(),
+                    thousands(read),
+                    thousands(total)
+                ),
+                w,
+            ))
         } else {
             Line::raw(truncate(
                 &format!(
@@ -1502,6 +1558,16 @@ impl ImportScreen {
                 ),
             ),
         ];
+        if let Some((read, total)) = s.listing_now() {
+            lines.push(field_line(
+                "targets",
+                &format!(
+                    "checking stored targets: {} of {}",
+                    thousands(read),
+                    thousands(total)
+                ),
+            ));
+        }
         if let Some((mode, stored)) = s.existing {
             let how = match mode {
                 ExistingMode::Empty => "none stored for these models".to_string(),
@@ -1628,18 +1694,7 @@ impl ImportScreen {
                 w,
                 Style::new(),
             ));
-            let resume = match &s.report {
-                Some(r) => format!(
-                    "pinscope import {} --resume --report {}",
-                    self.input.display(),
-                    r.display()
-                ),
-                None => format!(
-                    "pinscope import {} --resume --journal {}",
-                    self.input.display(),
-                    j.display()
-                ),
-            };
+            let resume = self.resume_command(env).unwrap_or_default();
             out.extend(field_lines(
                 "resume",
                 &resume,
@@ -1669,8 +1724,31 @@ impl ImportScreen {
                 )));
             }
         }
-        let _ = env;
         out
+    }
+
+    /// The command that continues an import that did not finish, as it can be run: with
+    /// the options that choose this profile, the paths quoted for the shell.
+    fn resume_command(&self, env: &Env) -> Option<String> {
+        let f = self.finished.as_ref()?;
+        let s = &f.summary;
+        let c = &s.counts;
+        let j = s.journal.as_ref()?;
+        if c.all_ok() || !(s.cancelled || s.stopped.is_some()) || c.not_sent == 0 {
+            return None;
+        }
+        let quote = |p: &std::path::Path| shell_quote(&p.display().to_string());
+        let tail = match &s.report {
+            Some(r) => format!("--report {}", quote(r)),
+            None => format!("--journal {}", quote(j)),
+        };
+        let mut cmd = String::from("pinscope ");
+        if !env.profile.session_args.is_empty() {
+            cmd.push_str(&env.profile.session_args);
+            cmd.push(' ');
+        }
+        cmd.push_str(&format!("import {} --resume {tail}", quote(&self.input)));
+        Some(cmd)
     }
 }
 

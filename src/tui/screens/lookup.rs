@@ -58,8 +58,8 @@ impl Lookup {
             return;
         }
         let next = match self.recent {
-            None if delta > 0 => 0,
-            None => return,
+            // Up or Down: the most recent first, as a shell's history.
+            None => 0,
             Some(i) => {
                 let j = i as isize + delta;
                 if j < 0 {

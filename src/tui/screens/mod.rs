@@ -22,6 +22,7 @@ pub mod agenda;
 pub mod browse;
 pub mod detail;
 pub mod editor;
+pub mod error;
 pub mod export;
 pub mod first_run;
 pub mod health;
@@ -39,6 +40,9 @@ pub struct Profile {
     pub read_only: bool,
     pub tracker: String,
     pub host: String,
+    /// The command-line options that choose this session again (`--profile NAME`, or
+    /// `--host URL --tracker-id ID`), shell-quoted, for commands shown to be run by hand.
+    pub session_args: String,
 }
 
 impl Profile {
@@ -50,7 +54,33 @@ impl Profile {
             read_only: s.read_only,
             tracker: s.client.tracker_id.clone(),
             host: s.client.host.clone(),
+            session_args: session_args(s),
         }
+    }
+}
+
+/// `--profile NAME`, or for a session given on the command line `--host URL --tracker-id
+/// ID` (its key comes from `PINSCOPE_PRIVATE_KEY`, as it did).
+fn session_args(s: &Session) -> String {
+    if s.profile_name == crate::config::ADHOC_PROFILE {
+        format!(
+            "--host {} --tracker-id {}",
+            shell_quote(&s.client.host),
+            shell_quote(&s.client.tracker_id)
+        )
+    } else {
+        format!("--profile {}", shell_quote(&s.profile_name))
+    }
+}
+
+/// `text` as one word for a POSIX shell: as it is when it holds only safe characters,
+/// else in single quotes. Hand-written: one rule, not worth a crate.
+pub fn shell_quote(text: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_-./:@%+=,".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 
@@ -128,6 +158,11 @@ pub enum Route {
         queries: Vec<ExportQuery>,
         about: String,
     },
+    /// A failure in full, over the screen that failed.
+    Error {
+        title: String,
+        error: crate::api::ApiError,
+    },
 }
 
 impl Route {
@@ -147,6 +182,7 @@ impl Route {
             Route::Export { queries, about } => {
                 Box::new(export::ExportDialog::new(queries, about, env.now, &env.tz))
             }
+            Route::Error { title, error } => Box::new(error::ErrorPopup::api(title, &error)),
         }
     }
 }
@@ -177,6 +213,11 @@ pub enum Command {
     /// Hand the terminal to `$VISUAL` / `$EDITOR` on this text; the answer comes back in
     /// [`Screen::on_external_edit`].
     ExternalEdit(String),
+    /// Print this on stderr once the terminal is restored (the last one per key wins).
+    NoteOnExit {
+        key: String,
+        text: String,
+    },
 }
 
 /// A screen's handle on the app, for one call.
@@ -278,6 +319,15 @@ impl<'a> Ctx<'a> {
         self.commands.push(Command::RemoveDraft(path));
     }
 
+    /// Prints `text` on stderr after the app ends and the terminal is restored; a later
+    /// note with the same `key` replaces it.
+    pub fn note_on_exit(&mut self, key: impl Into<String>, text: impl Into<String>) {
+        self.commands.push(Command::NoteOnExit {
+            key: key.into(),
+            text: text.into(),
+        });
+    }
+
     /// Opens `text` in the user's editor; the loop gives the terminal away and takes it
     /// back, then calls [`Screen::on_external_edit`] on the top screen.
     pub fn external_edit(&mut self, text: String) {
@@ -327,6 +377,13 @@ pub trait Screen: Send {
 
     /// The app is about to quit (or was told to end): save what must not be lost.
     fn on_quit(&mut self, _ctx: &mut Ctx) {}
+
+    /// Ctrl-C was pressed while this screen is on the stack (asked from the top down).
+    /// Return `true` to handle it here instead of quitting (an import in progress asks
+    /// first).
+    fn on_interrupt(&mut self, _ctx: &mut Ctx) -> bool {
+        false
+    }
 
     /// Counts for the status bar (`312 of 312`), from the topmost screen that has some.
     fn counts(&self) -> Option<String> {

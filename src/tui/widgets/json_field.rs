@@ -176,10 +176,13 @@ impl JsonField {
 
     /// Feeds a key; returns whether the text changed. Tab indents.
     pub fn input(&mut self, key: KeyEvent) -> bool {
-        let changed = if key.code == KeyCode::Tab {
-            self.area.insert_tab()
-        } else {
-            self.area.input(key)
+        let ctrl = key.modifiers == crossterm::event::KeyModifiers::CONTROL;
+        let changed = match key.code {
+            KeyCode::Tab => self.area.insert_tab(),
+            // Readline's Ctrl-U and Ctrl-W, as in every text field (the text area would undo).
+            KeyCode::Char('u') if ctrl => self.area.delete_line_by_head(),
+            KeyCode::Char('w') if ctrl => self.area.delete_word(),
+            _ => self.area.input(key),
         };
         if changed {
             self.reparse();
@@ -233,6 +236,17 @@ mod tests {
             };
             f.input(KeyEvent::new(code, KeyModifiers::NONE));
         }
+    }
+
+    #[test]
+    fn ctrl_u_and_ctrl_w_edit_as_in_readline() {
+        let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+        let mut f = JsonField::new("{}");
+        typed(&mut f, "{\"brand\": \"Fender Jazz");
+        assert!(f.input(ctrl('w')));
+        assert_eq!(f.text(), "{\"brand\": \"Fender ");
+        assert!(f.input(ctrl('u')));
+        assert_eq!(f.text(), "");
     }
 
     #[test]

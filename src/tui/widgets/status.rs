@@ -157,14 +157,13 @@ pub fn render_toast(frame: &mut Frame, area: Rect, tone: Tone, text: &str) {
     if area.height == 0 {
         return;
     }
-    let text = truncate(text, area.width.saturating_sub(2) as usize);
-    let width = (unicode_width::UnicodeWidthStr::width(text.as_str()) as u16 + 2).min(area.width);
-    let rect = Rect::new(
-        area.x + area.width - width,
-        area.y + area.height - 1,
-        width,
-        1,
-    );
+    // On the top border's right, where no screen puts anything: the key hints on the
+    // bottom border and the rows stay readable.
+    let margin = u16::from(area.width >= 6);
+    let room = area.width.saturating_sub(2 * margin);
+    let text = truncate(text, room.saturating_sub(2) as usize);
+    let width = (unicode_width::UnicodeWidthStr::width(text.as_str()) as u16 + 2).min(room);
+    let rect = Rect::new(area.x + area.width - margin - width, area.y, width, 1);
     let style = match tone {
         Tone::Info => Style::new().bg(Color::Green).fg(Color::Black),
         Tone::Error => Style::new().bg(Color::Red).fg(Color::White),

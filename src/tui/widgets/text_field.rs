@@ -55,12 +55,31 @@ impl TextField {
         {
             return false;
         }
+        // Readline's Ctrl-U and Ctrl-W (the text area would undo).
+        if key.modifiers == KeyModifiers::CONTROL {
+            match key.code {
+                KeyCode::Char('u') => return self.area.delete_line_by_head(),
+                KeyCode::Char('w') => return self.area.delete_word(),
+                _ => {}
+            }
+        }
         self.area.input(key)
     }
 
     /// Inserts pasted text (line breaks become spaces, surrounding blanks go).
     pub fn paste(&mut self, text: &str) -> bool {
         self.area.insert_str(one_line(text))
+    }
+
+    /// Scrolls the text back to its start (the cursor stays where it was): after the
+    /// terminal grew, a long value is shown from its start again, not only its tail.
+    pub fn reset_view(&mut self) {
+        let ratatui_textarea::DataCursor(row, col) = self.area.cursor();
+        self.area.scroll((0, i16::MIN + 1));
+        self.area.move_cursor(ratatui_textarea::CursorMove::Jump(
+            u16::try_from(row).unwrap_or(0),
+            u16::try_from(col).unwrap_or(u16::MAX),
+        ));
     }
 
     /// Hides the cursor (the field is not focused).
@@ -109,5 +128,21 @@ mod tests {
         assert_eq!(f.value(), "abx y");
         f.set_value("new");
         assert_eq!(f.value(), "new");
+    }
+
+    #[test]
+    fn ctrl_u_and_ctrl_w_edit_as_in_readline() {
+        let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+        let mut f = TextField::new("");
+        f.set_value("one two three");
+        assert!(f.input(ctrl('w')));
+        assert_eq!(f.value(), "one two ");
+        assert!(f.input(ctrl('u')));
+        assert_eq!(f.value(), "");
+        f.set_value("abc def");
+        f.input(KeyEvent::new(KeyCode::Left, KeyModifiers::NONE));
+        f.input(KeyEvent::new(KeyCode::Left, KeyModifiers::NONE));
+        f.input(ctrl('u'));
+        assert_eq!(f.value(), "ef");
     }
 }

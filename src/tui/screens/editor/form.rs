@@ -86,6 +86,23 @@ pub enum Place {
     Pin(usize, Option<PinField>),
 }
 
+/// A JSON path as the screens say it: pins counted from 1, as the form's "Pin 2 of 2"
+/// (`pin_definitions[1].position` is `pin 2, position`). JSON output keeps the API's paths.
+pub fn path_for_people(path: &str) -> String {
+    if let Some(rest) = path.strip_prefix("pin_definitions[")
+        && let Some((n, tail)) = rest.split_once(']')
+        && let Ok(i) = n.parse::<usize>()
+    {
+        let tail = tail.trim_start_matches('.');
+        return if tail.is_empty() {
+            format!("pin {}", i + 1)
+        } else {
+            format!("pin {}, {tail}", i + 1)
+        };
+    }
+    path.to_string()
+}
+
 /// Maps a field path (the validator's, or a 422's `exception_details` key) to its place.
 pub fn place_of(path: &str) -> Place {
     let head = path.split(['.', '[']).next().unwrap_or("");
@@ -1027,11 +1044,29 @@ impl Form {
     }
 
     /// Everything that stops a save, one line each (`path: message`).
+    /// After a resize: every one-line field shows its text from the start again.
+    pub fn reset_views(&mut self) {
+        for f in [
+            &mut self.model,
+            &mut self.identity,
+            &mut self.tags,
+            &mut self.title,
+            &mut self.image,
+        ] {
+            f.reset_view();
+        }
+        for p in &mut self.pins {
+            p.slot.reset_view();
+            p.identity.reset_view();
+            p.widget.reset_view();
+        }
+    }
+
     pub fn problems(&self) -> Vec<String> {
         let mut out: Vec<String> = self
             .local_errors()
             .into_iter()
-            .map(|(p, m)| format!("{p}: {m}"))
+            .map(|(p, m)| format!("{}: {m}", path_for_people(&p)))
             .collect();
         let local = self.local_errors();
         for v in &self.violations {
@@ -1039,7 +1074,14 @@ impl Form {
             if local.iter().any(|(p, _)| place_of(p) == place) {
                 continue;
             }
-            out.push(v.to_string());
+            let line = if v.path.is_empty() {
+                v.message.clone()
+            } else {
+                format!("{}: {}", path_for_people(&v.path), v.message)
+            };
+            if !out.contains(&line) {
+                out.push(line);
+            }
         }
         out
     }

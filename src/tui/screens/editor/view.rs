@@ -112,13 +112,28 @@ fn choice_line(options: &[&str], selected: Option<usize>, focused: bool) -> Line
     Line::from(spans)
 }
 
-fn change_line(c: &Change, width: usize) -> Line<'static> {
-    let style = match c.kind() {
+fn change_style(c: &Change) -> Style {
+    match c.kind() {
         ChangeKind::Added => Style::new().fg(theme::OK),
         ChangeKind::Removed => Style::new().fg(theme::ERROR),
         ChangeKind::Changed => Style::new().fg(theme::WARN),
-    };
-    Line::styled(truncate(&c.to_string(), width), style)
+    }
+}
+
+/// A change over as many lines as it needs: a value is never cut (a narrow terminal shows
+/// it whole, wrapped, the continuation indented).
+fn change_lines(c: &Change, width: usize) -> Vec<Line<'static>> {
+    let style = change_style(c);
+    let text = c.to_string();
+    let mut out = Vec::new();
+    for (i, part) in wrap(&text, width.saturating_sub(4).max(8))
+        .into_iter()
+        .enumerate()
+    {
+        let part = if i == 0 { part } else { format!("    {part}") };
+        out.push(Line::styled(part, style));
+    }
+    out
 }
 
 /// A stored date for the table: in words when it parses, else as stored.
@@ -128,6 +143,14 @@ fn table_date(v: Option<&Value>, tz: &jiff::tz::TimeZone) -> String {
         Some(Value::String(s)) => parse_rfc3339(s).map_or_else(|| s.clone(), |t| fmt::human(t, tz)),
         Some(other) => other.to_string(),
     }
+}
+
+/// `text` in a column `width` wide: cut to leave one blank, then padded.
+fn cell(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthStr;
+    let t = truncate(text, width.saturating_sub(1));
+    let pad = width.saturating_sub(t.width());
+    format!("{t}{}", " ".repeat(pad))
 }
 
 impl Editor {
@@ -155,7 +178,7 @@ impl Editor {
         }
         match self.saving {
             Saving::Idle => {}
-            Saving::Fetching(_) => spans.push(Span::raw(format!(
+            Saving::Fetching(_) | Saving::Rechecking(_) => spans.push(Span::raw(format!(
                 "{} fetching the service's version… ",
                 env.spinner_glyph()
             ))),
@@ -167,14 +190,18 @@ impl Editor {
     }
 
     fn hints(&self, env: &Env, width: u16) -> Line<'static> {
+        use crate::tui::screens::Screen as _;
         let k = &env.keymap;
+        // Only the keys that work with the current focus (`E` is typed in a text field).
+        let ctx = self.context();
         let text = match self.view {
             View::Main if width >= 90 => format!(
                 " {} save · {} next field · {} all as JSON in $EDITOR · {} back ",
-                k.hint(Action::Save),
-                k.hint(Action::NextField),
-                k.label(Action::ExternalEditor),
-                k.hint(Action::Back)
+                k.hint_in(ctx, Action::Save),
+                k.hint_in(ctx, Action::NextField),
+                k.label_in(ctx, Action::ExternalEditor)
+                    .unwrap_or_else(|| "(unbound)".into()),
+                k.hint_in(ctx, Action::Back)
             ),
             View::Pin(_) if width >= 90 => k.hints(&[
                 (Action::Save, "save"),
@@ -269,6 +296,29 @@ impl Editor {
         if let Some(o) = &self.overlay {
             self.render_overlay(frame, area, env, o);
         }
+    }
+
+    /// The main form's field drawn at `(x, y)` when the screen is `area`, laid out as
+    /// [`Editor::render_all`] lays it out (for a mouse click).
+    pub(super) fn field_at(&self, env: &Env, area: Rect, x: u16, y: u16) -> Option<Field> {
+        if self.view != View::Main || self.overlay.is_some() {
+            return None;
+        }
+        let inner = Block::bordered().inner(area);
+        let head_h = (self.head_lines(inner.width, env).len() as u16).min(inner.height / 2);
+        let [_, body] =
+            Layout::vertical([Constraint::Length(head_h), Constraint::Min(0)]).areas(inner);
+        if !body.contains(ratatui::layout::Position { x, y }) {
+            return None;
+        }
+        let rows = self.main_rows(env, body.width);
+        let (tops, offset) = layout_rows(&rows, body.height);
+        let at = u32::from(y - body.y) + offset;
+        let i = rows
+            .iter()
+            .zip(&tops)
+            .position(|(r, top)| *top <= at && at < top + u32::from(r.height))?;
+        self.form.fields().get(i).copied()
     }
 
     fn main_rows<'a>(&'a self, env: &'a Env, width: u16) -> Vec<Row<'a>> {
@@ -418,21 +468,37 @@ impl Editor {
         let range = self.pins_scroll.visible(n, PIN_ROWS);
         let selected = self.pins_scroll.selected;
         let full = width >= 100;
+        // Column widths, each with room for one blank after its widest value: the columns
+        // never run together (`15 Nov 2026 18:00` is 17 wide).
+        const NUM: usize = 4;
+        const POS: usize = 9;
+        const TYPE: usize = 9;
+        const WIDGET: usize = 11;
+        const DATE: usize = 18;
         let what_w = if full {
-            (width as usize).saturating_sub(4 + 9 + 9 + 11 + 17 + 17 + 10)
+            (width as usize).saturating_sub(2 + NUM + POS + TYPE + WIDGET + 2 * DATE + 10)
         } else {
-            (width as usize).saturating_sub(4 + 9 + 9 + 10)
+            (width as usize).saturating_sub(2 + NUM + POS + TYPE + 10)
         }
         .max(8);
         let header = if full {
             format!(
-                "  {:<2}{:<9}{:<9}{:<what_w$}{:<11}{:<17}{:<17}{}",
-                "#", "position", "type", "what", "widget", "from", "to", "now"
+                "  {}{}{}{}{}{}{}now",
+                cell("#", NUM),
+                cell("position", POS),
+                cell("type", TYPE),
+                cell("what", what_w),
+                cell("widget", WIDGET),
+                cell("from", DATE),
+                cell("to", DATE)
             )
         } else {
             format!(
-                "  {:<2}{:<9}{:<9}{:<what_w$}{}",
-                "#", "position", "type", "what", "now"
+                "  {}{}{}{}now",
+                cell("#", NUM),
+                cell("position", POS),
+                cell("type", TYPE),
+                cell("what", what_w)
             )
         };
         let mut lines: Vec<Line<'a>> = vec![Line::styled(
@@ -450,6 +516,7 @@ impl Editor {
         }
         for i in range {
             let mark = if f.pin_has_errors(i) { "⚠ " } else { "  " };
+            let num = cell(&(i + 1).to_string(), NUM);
             let text = match f.pin(i) {
                 Some(m) => {
                     let p = Pin(m);
@@ -458,35 +525,28 @@ impl Editor {
                         None => m.get("position").map_or("?".into(), |v| v.to_string()),
                     };
                     let ty = p.pin_type().map_or("?", |t| t.as_str());
-                    let what = truncate(&fmt::pin_what(&p), what_w.saturating_sub(1));
+                    let what = fmt::pin_what(&p);
                     let state = p.state_at(env.now).as_str();
                     if full {
                         format!(
-                            "{mark}{:<2}{:<9}{:<9}{:<what_w$}{:<11}{:<17}{:<17}{}",
-                            i + 1,
-                            pos,
-                            ty,
-                            what,
-                            truncate(p.widget_id().unwrap_or(""), 10),
-                            table_date(m.get("active_from"), &env.tz),
-                            table_date(m.get("active_to"), &env.tz),
-                            state
+                            "{mark}{num}{}{}{}{}{}{}{state}",
+                            cell(&pos, POS),
+                            cell(ty, TYPE),
+                            cell(&what, what_w),
+                            cell(p.widget_id().unwrap_or(""), WIDGET),
+                            cell(&table_date(m.get("active_from"), &env.tz), DATE),
+                            cell(&table_date(m.get("active_to"), &env.tz), DATE),
                         )
                     } else {
                         format!(
-                            "{mark}{:<2}{:<9}{:<9}{:<what_w$}{}",
-                            i + 1,
-                            pos,
-                            ty,
-                            what,
-                            state
+                            "{mark}{num}{}{}{}{state}",
+                            cell(&pos, POS),
+                            cell(ty, TYPE),
+                            cell(&what, what_w),
                         )
                     }
                 }
-                None => format!(
-                    "{mark}{:<2}(not a JSON object: fix it with the external editor)",
-                    i + 1
-                ),
+                None => format!("{mark}{num}(not a JSON object: fix it with the external editor)"),
             };
             let text = truncate(&text, width as usize);
             let style = if i == selected && focused {
@@ -778,7 +838,7 @@ impl Editor {
                             changes.len(),
                             if changes.len() == 1 { "" } else { "s" }
                         )));
-                        lines.extend(changes.iter().take(12).map(|c| change_line(c, tw)));
+                        lines.extend(changes.iter().take(12).flat_map(|c| change_lines(c, tw)));
                         if changes.len() > 12 {
                             lines.push(Line::styled(
                                 format!("… and {} more", changes.len() - 12),
@@ -862,6 +922,26 @@ impl Editor {
                     if !lines.is_empty() {
                         lines.push(Line::raw(""));
                     }
+                    if !r.moved_while_reviewing.is_empty() {
+                        lines.push(Line::styled(
+                            format!(
+                                "⚠ Changed on the service while you reviewed ({} field{}); nothing was sent:",
+                                r.moved_while_reviewing.len(),
+                                if r.moved_while_reviewing.len() == 1 { "" } else { "s" }
+                            ),
+                            Style::new().fg(theme::ERROR).add_modifier(Modifier::BOLD),
+                        ));
+                        lines.extend(
+                            r.moved_while_reviewing
+                                .iter()
+                                .flat_map(|c| change_lines(c, tw)),
+                        );
+                        lines.push(Line::styled(
+                            "  Below is what sending would change now.",
+                            Style::new().fg(theme::WARN),
+                        ));
+                        lines.push(Line::raw(""));
+                    }
                     if !r.server_changed.is_empty() {
                         lines.push(Line::styled(
                             format!(
@@ -871,7 +951,7 @@ impl Editor {
                             ),
                             Style::new().fg(theme::WARN).add_modifier(Modifier::BOLD),
                         ));
-                        lines.extend(r.server_changed.iter().map(|c| change_line(c, tw)));
+                        lines.extend(r.server_changed.iter().flat_map(|c| change_lines(c, tw)));
                         lines.push(Line::styled(
                             "  Saving now undoes them, unless the form has the same.",
                             Style::new().fg(theme::WARN),
@@ -883,25 +963,35 @@ impl Editor {
                             "Nothing to change: the service already has exactly this.",
                         ));
                     } else {
-                        lines.push(Line::raw(format!(
+                        let head = format!(
                             "Sending replaces the whole customization. On the service, {}:",
                             if r.changes.len() == 1 {
                                 "1 field changes".to_string()
                             } else {
                                 format!("{} fields change", r.changes.len())
                             }
-                        )));
-                        lines.extend(r.changes.iter().map(|c| change_line(c, tw)));
+                        );
+                        lines.extend(wrap(&head, tw.max(8)).into_iter().map(Line::raw));
+                        lines.extend(r.changes.iter().flat_map(|c| change_lines(c, tw)));
                     }
                     let send = if r.changes.is_empty() {
                         "close the form"
                     } else {
                         "send"
                     };
+                    let footer = if matches!(self.saving, Saving::Rechecking(_)) {
+                        format!(
+                            " {} checking the service's version… · {} stop ",
+                            env.spinner_glyph(),
+                            k.hint(Action::Back)
+                        )
+                    } else {
+                        k.hints(&[(Action::Confirm, send), (Action::Back, "back to the form")])
+                    };
                     (
                         format!(" Review: replace {} ", self.id().unwrap_or("")),
                         lines,
-                        k.hints(&[(Action::Confirm, send), (Action::Back, "back to the form")]),
+                        footer,
                         r.scroll,
                         false,
                     )
@@ -933,19 +1023,26 @@ impl Editor {
 }
 
 /// Draws the rows that fit, scrolled so the focused one is fully in view.
-fn draw_rows(frame: &mut Frame, area: Rect, rows: &[Row]) {
+/// Where each row starts, and how far the rows are scrolled so the focused one is in view.
+fn layout_rows(rows: &[Row], height: u16) -> (Vec<u32>, u32) {
     let mut tops = Vec::with_capacity(rows.len());
     let mut y: u32 = 0;
     for r in rows {
         tops.push(y);
         y += u32::from(r.height);
     }
-    let h = u32::from(area.height);
+    let h = u32::from(height);
     let offset = rows.iter().position(|r| r.focused).map_or(0, |i| {
         let bottom = tops[i] + u32::from(rows[i].height);
         let offset = bottom.saturating_sub(h);
         offset.min(tops[i])
     });
+    (tops, offset)
+}
+
+fn draw_rows(frame: &mut Frame, area: Rect, rows: &[Row]) {
+    let (tops, offset) = layout_rows(rows, area.height);
+    let h = u32::from(area.height);
     for (r, top) in rows.iter().zip(tops) {
         if top < offset {
             continue;

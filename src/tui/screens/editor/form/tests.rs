@@ -220,7 +220,7 @@ fn position_block_and_is_block_pin_go_together() {
     assert!(f.violations().is_empty());
     assert_eq!(
         f.problems(),
-        ["pin_definitions[1].position: \"x\" is not a slot number (1, 2, 3…)"]
+        ["pin 2, position: \"x\" is not a slot number (1, 2, 3…)"]
     );
 }
 
