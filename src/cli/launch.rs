@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use super::{GlobalArgs, exit, finish as finish_cli, warn};
 use crate::config::{Choice, Session};
+use crate::mirror::{Mirror, Scope};
 use crate::tui::demo::DemoOptions;
 use crate::tui::{self, Exit, ExitReason, Launch};
 
@@ -54,16 +55,35 @@ fn finish(result: Result<Exit, String>) -> ExitCode {
     }
 }
 
+/// The tracker's mirror in the data dir; trouble with it is said on stderr and the TUI
+/// runs without it (search and where off).
+fn open_mirror(session: &Session) -> Option<Mirror> {
+    let path = crate::mirror::default_path()?;
+    let scope = Scope::new(
+        session.client.host.clone(),
+        session.client.tracker_id.clone(),
+    );
+    match Mirror::open(&path, &scope) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            warn(&format!("{e}; search and where are off"));
+            None
+        }
+    }
+}
+
 /// `pinscope` with a session: the TUI on browse.
-fn launch(session: Session) -> ExitCode {
+fn launch(session: Session, max_age: std::time::Duration) -> ExitCode {
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
+    let mirror = open_mirror(&session).map(|m| (m, max_age));
     let launch = Launch {
         session,
         recent_file: tui::recent::default_path(),
         tz: tui::system_time_zone(),
+        mirror,
     };
     finish(rt.block_on(tui::browse(launch)))
 }
@@ -89,7 +109,7 @@ pub fn launch_default(g: &GlobalArgs) -> ExitCode {
             for w in &resolved.warnings {
                 warn(w);
             }
-            launch(resolved.session)
+            launch(resolved.session, cfg.mirror.max_age)
         }
         Err(e) => finish_cli(Err(e.into())),
     }

@@ -87,9 +87,16 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// The host is normalised as a URL (as the client spells it), so every way of writing
+    /// one host finds the same rows.
     pub fn new(host: impl Into<String>, tracker: impl Into<String>) -> Scope {
+        let host = host.into();
+        let trimmed = host.trim_end_matches('/');
+        let host = url::Url::parse(trimmed)
+            .map(|u| u.as_str().trim_end_matches('/').to_string())
+            .unwrap_or_else(|_| trimmed.to_string());
         Scope {
-            host: host.into().trim_end_matches('/').to_string(),
+            host,
             tracker: tracker.into(),
         }
     }

@@ -114,10 +114,17 @@ pub async fn run(
         client: ClientConfig::new(running.url(), TRACKER, key),
         keys,
     };
+    // The demo's mirror lives in memory: it never writes the user's data dir. It is
+    // synced from the demo's emulator as the UI starts.
+    let mirror =
+        crate::mirror::Mirror::open_in_memory(&crate::mirror::Scope::new(running.url(), TRACKER))
+            .ok()
+            .map(|m| (m, std::time::Duration::ZERO));
     let launch = Launch {
         session,
         recent_file: recent::default_path(),
         tz,
+        mirror,
     };
     if options.crash_after_start {
         tokio::spawn(async {

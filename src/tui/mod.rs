@@ -289,6 +289,9 @@ pub struct Launch {
     pub recent_file: Option<PathBuf>,
     /// The user's time zone, being worked out (see [`system_time_zone`]).
     pub tz: std::thread::JoinHandle<TimeZone>,
+    /// The tracker's local mirror (`None`: search and where are off) and how old it may be
+    /// before it is synced on start (`mirror.max_age`).
+    pub mirror: Option<(crate::mirror::Mirror, std::time::Duration)>,
 }
 
 /// Starts working out the system's time zone on a thread of its own: finding its name
@@ -304,13 +307,19 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
         session,
         recent_file,
         tz,
+        mirror,
     } = launch;
     let keymap = keys::Keymap::with_overrides(&session.keys).map_err(|e| e.to_string())?;
     let client = Client::new(session.client.clone()).map_err(|e| e.to_string())?;
     let profile = screens::Profile::from_session(&session);
     drop(session);
     let recent = recent_file.as_deref().map(recent::load).unwrap_or_default();
-    let worker = worker::spawn(client);
+    let mirror_status = mirror.as_ref().map(|(m, max_age)| screens::MirrorStatus {
+        synced_at: m.synced_at().ok().flatten(),
+        max_age: *max_age,
+        syncing: None,
+    });
+    let worker = worker::spawn_with_mirror(client, mirror.map(|(m, _)| m));
     let tz = tz.join().unwrap_or(TimeZone::UTC);
     let guard = TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))
@@ -325,7 +334,16 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
         size: (size.width, size.height),
     });
     app.set_drafts_dir(crate::config::data_dir().map(|d| d.join("drafts")));
+    app.set_mirror(mirror_status);
     app.open_boxed(root);
+    if app
+        .env()
+        .mirror
+        .as_ref()
+        .is_some_and(|m| m.is_stale(Timestamp::now()))
+    {
+        app.sync_mirror();
+    }
     let (input, switch) = terminal_input();
     let result = run(
         &mut terminal,
@@ -371,6 +389,7 @@ pub async fn first_run(config_path: String) -> Result<Exit, String> {
         session,
         recent_file: None,
         tz: system_time_zone(),
+        mirror: None,
     };
     open(launch, Box::new(FirstRun::new(config_path))).await
 }

@@ -11,5 +11,6 @@ mod harness;
 mod import_loop;
 mod import_snapshots;
 mod loop_basics;
+mod mirror_loop;
 mod snapshots;
 mod tmux;
