@@ -63,6 +63,67 @@ fn app() -> App {
     app
 }
 
+/// [`app`] with the live health warnings fed: the summary's models (a few hundred) and
+/// another customization holding the same target, so every rule has something to look at.
+fn app_with_warnings() -> App {
+    use pinscope::api::{Page, Summary};
+    use pinscope::tui::app::Effect;
+    use pinscope::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo};
+    let mut app = App::new(AppOptions {
+        profile: Profile {
+            label: "bench".into(),
+            color: None,
+            production: false,
+            read_only: false,
+            tracker: "bench".into(),
+            host: "http://127.0.0.1:7700".into(),
+        },
+        keymap: Keymap::default(),
+        tz: TimeZone::get("Europe/Prague").expect("zone"),
+        recent: Vec::new(),
+        now: "2025-06-15T10:00:00Z".parse().expect("ts"),
+        size: (120, 40),
+    });
+    app.open(Editor::edit(fifty_pins()));
+    let mut other = fifty_pins();
+    other.set("id", json!("00000000-0000-4000-8000-000000000001"));
+    let mut summary = Summary::default();
+    for i in 0..300 {
+        summary
+            .scope_counts
+            .insert(format!("model_{i}"), json!(i % 7 + 1));
+    }
+    summary.scope_counts.insert("basket".into(), json!(40));
+    for e in app.take_effects() {
+        let Effect::Send(id, req) = e else { continue };
+        let result = match &req {
+            ApiRequest::Summary => ApiReply::Summary(summary.clone()),
+            ApiRequest::List(_) => ApiReply::Page(Page {
+                total: 1,
+                results: vec![other.clone()],
+            }),
+            _ => continue,
+        };
+        app.update(Msg::Api(Box::new(ApiEvent {
+            id,
+            call: CallInfo::job("bench", std::time::Duration::ZERO),
+            result: Ok(result),
+        })));
+    }
+    assert!(
+        app_has_warning(&mut app),
+        "the duplicate-target warning is on"
+    );
+    app
+}
+
+fn app_has_warning(app: &mut App) -> bool {
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    let frame = terminal.draw(|f| app.render(f)).expect("draw");
+    let text: String = frame.buffer.content().iter().map(|c| c.symbol()).collect();
+    text.contains("duplicate-target")
+}
+
 fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
@@ -98,6 +159,14 @@ fn bench(c: &mut Criterion) {
 
     // The model field of the main form (the 50-pin table is drawn below it).
     type_and_draw(c, "editor 50 pins: key in the model field + frame", app());
+
+    // The same with the health warnings fed (models from the summary, the target held by
+    // another customization): every key runs the rules on the form.
+    type_and_draw(
+        c,
+        "editor 50 pins, live warnings: key in the model field + frame",
+        app_with_warnings(),
+    );
 
     // The active_to date of pin 25 (the date is parsed on every key).
     let mut app = app();

@@ -8,6 +8,7 @@
 //!   launch of the TUI and the emulator;
 //! - [`diff`]: field-level differences between two customizations;
 //! - [`import`]: the bulk import engine (validate, chunk, send, journal, report);
+//! - [`health`]: the agenda of pin changes and the lint rules (pure functions);
 //! - [`mirror`]: the local SQLite mirror of a tracker (sync, search, where-pinned, short ids).
 
 pub mod api;
@@ -15,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod diff;
 pub mod emulator;
+pub mod health;
 pub mod import;
 pub mod mirror;
 pub mod tui;

@@ -86,6 +86,10 @@ pub struct CreateArgs {
     /// A JSON file holding one customization; `-` or nothing reads stdin
     #[arg(value_name = "FILE|-", default_value = "-")]
     pub file: String,
+    /// Create it even when a customization with the same target (model, target type and
+    /// identity or criteria) is already stored
+    #[arg(long)]
+    pub allow_duplicate_target: bool,
 }
 
 #[derive(Debug, Args)]
@@ -265,6 +269,9 @@ pub fn create(g: &GlobalArgs, a: CreateArgs) -> Outcome {
     target.refuse_writes("create")?;
     let c = input::read_one(&a.file)?;
     let conn = target.connect()?;
+    if !a.allow_duplicate_target {
+        super::health::refuse_duplicate_target(&conn, &c)?;
+    }
     let created = block_on(conn.client.create(&c))?.map_err(|e| maybe_applied(&e, "create"))?;
     tracing::info!(id = created.id().unwrap_or("?"), "created");
     record_write(&Scope::of_client(&conn.client), |m| m.upsert(&created));

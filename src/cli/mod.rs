@@ -20,6 +20,7 @@ use crate::config::{self, Choice, Config, ConfigError, Selected, Session};
 
 pub mod commands;
 pub mod config_cmd;
+pub mod health;
 pub mod import;
 pub mod input;
 pub mod launch;
@@ -135,6 +136,12 @@ pub enum Command {
     Export(commands::ExportArgs),
     /// Check a JSON or NDJSON file against the API's rules, offline
     Validate(input::ValidateArgs),
+    /// Print every pin that starts or ends in a window (default: the next 7 days), one
+    /// event a line (NDJSON), in time order
+    Agenda(health::AgendaArgs),
+    /// Check the whole tracker against the health rules; NDJSON findings, exit 3 when one is
+    /// at or above --fail-on
+    Lint(health::LintArgs),
     /// Print a shell completion script
     Completions(commands::CompletionsArgs),
     /// Show or check the config
@@ -185,6 +192,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Summary) => commands::summary(g),
         Some(Command::Export(a)) => commands::export(g, a),
         Some(Command::Validate(a)) => input::validate_cmd(a),
+        Some(Command::Agenda(a)) => health::agenda(g, a),
+        Some(Command::Lint(a)) => health::lint(g, a),
         Some(Command::Completions(a)) => commands::completions(a),
         Some(Command::Config(c)) => config_cmd::run(g, c),
         Some(Command::Import(a)) => import::import(g, a),

@@ -83,6 +83,10 @@ actions! {
     Restore = "restore", "restore the draft", ["r"];
     Discard = "discard", "discard the changes", ["d"];
     KeepDraft = "keep_draft", "leave, keeping the changes as a draft", ["k"];
+    Agenda = "agenda", "the agenda: pins that start or end soon", ["A"];
+    Health = "health", "health: lint findings across the tracker", ["L"];
+    Window = "window", "change the window: today, 7 days, 30 days, custom", ["t"];
+    OpenOther = "open_other", "open the customization that already uses this target", ["ctrl-t"];
 }
 
 /// A set of actions that are understood together: one per screen or mode.
@@ -136,6 +140,12 @@ pub enum Context {
     EditorReview,
     /// The editor listing what must be fixed before saving.
     EditorProblems,
+    /// The agenda of pin starts and ends.
+    Agenda,
+    /// The agenda asking for a custom window (from / to fields).
+    AgendaCustom,
+    /// The health screen's findings.
+    Health,
 }
 
 impl Context {
@@ -167,6 +177,9 @@ impl Context {
         Context::EditorRestore,
         Context::EditorReview,
         Context::EditorProblems,
+        Context::Agenda,
+        Context::AgendaCustom,
+        Context::Health,
     ];
 
     /// The actions of this context, in the order help lists them.
@@ -194,6 +207,8 @@ impl Context {
                 Import,
                 Export,
                 New,
+                Agenda,
+                Health,
             ],
             Context::BrowseSearch => &[Back, Confirm, Up, Down, PageUp, PageDown],
             Context::Filter => &[
@@ -240,8 +255,18 @@ impl Context {
                 MoveUp,
                 MoveDown,
                 ExternalEditor,
+                OpenOther,
             ],
-            Context::EditorText => &[Back, Save, NextField, PrevField, Up, Down, ExternalEditor],
+            Context::EditorText => &[
+                Back,
+                Save,
+                NextField,
+                PrevField,
+                Up,
+                Down,
+                ExternalEditor,
+                OpenOther,
+            ],
             Context::PinForm => &[
                 Back,
                 Save,
@@ -259,6 +284,11 @@ impl Context {
             Context::EditorRestore => &[Restore, Confirm, Discard, Back],
             Context::EditorReview => &[Confirm, Back, Up, Down, PageUp, PageDown],
             Context::EditorProblems => &[Back, Confirm, Up, Down],
+            Context::Agenda => &[
+                Back, Up, Down, PageUp, PageDown, Top, Bottom, Open, Window, Refresh,
+            ],
+            Context::AgendaCustom => &[Back, Confirm, NextField, PrevField],
+            Context::Health => &[Back, Up, Down, PageUp, PageDown, Top, Bottom, Open, Refresh],
         }
     }
 
@@ -277,6 +307,7 @@ impl Context {
                 | Context::ExportFile
                 | Context::EditorText
                 | Context::PinFormText
+                | Context::AgendaCustom
         )
     }
 
@@ -293,6 +324,7 @@ impl Context {
                 | Context::ExportFile
                 | Context::EditorText
                 | Context::PinFormText
+                | Context::AgendaCustom
         )
     }
 }

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseEvent};
 use jiff::Timestamp;
 
-use crate::api::{ApiError, Customization, ListQuery, Page, Summary};
+use crate::api::{ApiError, Customization, ExportQuery, ListQuery, Page, Summary};
 pub use crate::tui::jobs::{ExportDone, ExportJob, ImportReply, ScanJob, SendJob};
 
 /// Identifies one request. Every request gets a fresh one; a screen remembers the id of its
@@ -39,6 +39,8 @@ pub enum ApiRequest {
     Update { id: String, body: Customization },
     /// `DELETE /scope/{id}`.
     Delete(String),
+    /// `POST /scopes/export`: the whole tracker (or what the query selects) in one call.
+    Export(ExportQuery),
     /// Validates a file for import (nothing is sent). Steps come as [`ApiReply::Import`].
     ImportScan(ScanJob),
     /// Sends a validated file, chunk by chunk. Steps come as [`ApiReply::Import`].
@@ -91,6 +93,7 @@ impl ApiRequest {
             ApiRequest::Delete(_) => "DELETE",
             ApiRequest::List(_)
             | ApiRequest::Create(_)
+            | ApiRequest::Export(_)
             | ApiRequest::ImportSend(_)
             | ApiRequest::ExportFile(_)
             | ApiRequest::MirrorSync => "POST",
@@ -109,7 +112,9 @@ impl ApiRequest {
             }
             ApiRequest::Summary => "/summary".into(),
             ApiRequest::Create(_) => "/scope".into(),
-            ApiRequest::ExportFile(_) | ApiRequest::MirrorSync => "/scopes/export".into(),
+            ApiRequest::Export(_) | ApiRequest::ExportFile(_) | ApiRequest::MirrorSync => {
+                "/scopes/export".into()
+            }
             ApiRequest::ImportSend(_) => "/scopes/_bulk".into(),
             ApiRequest::ImportScan(_)
             | ApiRequest::MirrorSearch { .. }
@@ -149,6 +154,8 @@ pub enum ApiReply {
     Updated(String),
     /// The customization with this id was deleted.
     Deleted(String),
+    /// The answer to [`ApiRequest::Export`].
+    Exported(Vec<Customization>),
     /// A step or the end of an import job ([`ApiRequest::ImportScan`],
     /// [`ApiRequest::ImportSend`]).
     Import(ImportReply),

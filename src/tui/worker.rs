@@ -129,6 +129,7 @@ pub async fn call_with(
             .await
             .map(|()| ApiReply::Updated(id)),
         ApiRequest::Delete(id) => client.delete(&id).await.map(|()| ApiReply::Deleted(id)),
+        ApiRequest::Export(q) => client.export(&q).await.map(ApiReply::Exported),
         ApiRequest::ImportScan(job) => Ok(ApiReply::Import(jobs::scan(job, import_steps()).await)),
         ApiRequest::ImportSend(job) => Ok(ApiReply::Import(
             jobs::send(client, job, import_steps()).await,

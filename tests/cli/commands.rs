@@ -265,9 +265,14 @@ fn summary_export_and_validate_round_trip() {
         .ok()
         .stderr_has("12 customizations, all valid");
 
-    // Export's rows can be created again (server fields are left out of the body).
+    // Export's rows can be created again (server fields are left out of the body), once
+    // it is said that a second customization with the same target is wanted.
     let first = text.lines().next().expect("line");
-    env.run_stdin(&["create", "-"], first).ok();
+    env.run_stdin(&["create", "-"], first)
+        .code(3)
+        .stderr_has("already stored");
+    env.run_stdin(&["create", "-", "--allow-duplicate-target"], first)
+        .ok();
     assert_eq!(emu.count(), 13);
 
     // A directory that does not exist: exit 2 before anything is fetched.
@@ -337,8 +342,9 @@ fn safe_requests_are_retried_and_create_is_not() {
     let r = env.run(&["list"]);
     assert_eq!(r.stderr.matches("retrying").count(), 3, "{}", r.stderr);
 
+    // The create itself (past the look-up of its target, a read that is retried).
     let file = write_json(&env, "c.json", &item("basket", "/p/1", &[]));
-    let r = env.run(&["create", path_str(&file)]);
+    let r = env.run(&["create", path_str(&file), "--allow-duplicate-target"]);
     r.code(1).stderr_has("503");
     assert!(!r.stderr.contains("retrying"), "{}", r.stderr);
 
@@ -359,7 +365,7 @@ fn a_dropped_create_says_it_may_have_happened() {
         ..Faults::none()
     });
     let file = write_json(&env, "c.json", &item("basket", "/p/1", &[]));
-    env.run(&["create", path_str(&file)])
+    env.run(&["create", path_str(&file), "--allow-duplicate-target"])
         .code(1)
         .stderr_has("may have been applied");
     assert_eq!(emu.count(), 1);

@@ -10,6 +10,7 @@ mod architecture;
 
 mod commands;
 mod config;
+mod health;
 mod inputs;
 mod mirror;
 mod secrets;

@@ -8,6 +8,7 @@ mod editor_snapshots;
 mod editor_tmux;
 mod full_loop;
 mod harness;
+mod health_screens;
 mod import_loop;
 mod import_snapshots;
 mod loop_basics;

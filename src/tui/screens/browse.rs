@@ -462,6 +462,8 @@ impl Browse {
             Action::Bottom => self.move_by(isize::MAX / 2, ctx),
             Action::Open => self.open_selected(ctx),
             Action::Lookup => ctx.open(Route::Lookup),
+            Action::Agenda => ctx.open(Route::Agenda),
+            Action::Health => ctx.open(Route::Health),
             Action::New => ctx.open(Route::Create),
             // With a mirror, `/` searches the whole tracker; without, it narrows the
             // loaded rows.

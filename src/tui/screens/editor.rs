@@ -23,9 +23,10 @@ mod view;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
-use crate::api::model::{PinType, TargetType};
-use crate::api::{ApiError, Customization, Summary};
+use crate::api::model::{ConflictKey, PinType, TargetType};
+use crate::api::{ApiError, Customization, ListQuery, Summary};
 use crate::diff::{Change, diff};
+use crate::health::lint::{Finding, Neighbours, Rule};
 use crate::tui::drafts::{self, Draft};
 use crate::tui::external;
 use crate::tui::keys::{Action, Context};
@@ -38,6 +39,9 @@ pub use form::{Field, Form, PinField, Place, PosKind, place_of};
 
 /// How long after the last change the draft is written.
 pub const DRAFT_DEBOUNCE: SignedDuration = SignedDuration::from_millis(800);
+
+/// How long after the last change of the target the service is asked who else holds it.
+pub const TARGET_DEBOUNCE: SignedDuration = SignedDuration::from_millis(500);
 
 /// Rows of the pin table shown at once.
 pub const PIN_ROWS: usize = 10;
@@ -91,6 +95,8 @@ pub enum Overlay {
         scroll: usize,
     },
     Review(Box<Review>),
+    /// A new customization with health warnings (a target already used): create anyway?
+    Warnings(Vec<Finding>),
 }
 
 /// Where a save stands.
@@ -127,6 +133,16 @@ pub struct Editor {
     /// Text from the external editor that did not parse, offered again next time.
     external_text: Option<String>,
     read_only: bool,
+    /// What the editor knows of the other customizations: models (from the summary) and
+    /// who holds the target (asked of the service).
+    neighbours: Neighbours,
+    /// The target whose holders were last asked for, and the request.
+    target_asked: Option<ConflictKey>,
+    target_check: Remote<()>,
+    /// When the target is due to be looked up.
+    target_due: Option<Timestamp>,
+    /// The health rules, as they apply to the form now: shown as warnings.
+    health: Vec<Finding>,
 }
 
 /// The object a new customization starts from.
@@ -164,6 +180,11 @@ impl Editor {
             draft_on_disk: false,
             external_text: None,
             read_only: false,
+            neighbours: Neighbours::default(),
+            target_asked: None,
+            target_check: Remote::Idle,
+            target_due: None,
+            health: Vec::new(),
         }
     }
 
@@ -218,6 +239,66 @@ impl Editor {
 
     pub fn is_dirty(&self) -> bool {
         self.dirty
+    }
+
+    /// The health rules' findings for the form as it is (shown as warnings).
+    pub fn warnings(&self) -> &[Finding] {
+        &self.health
+    }
+
+    /// Runs the health rules on the form (cheap: its own pins and a few lookups) and, when
+    /// the target changed, schedules asking the service who else holds it.
+    fn recheck(&mut self, now: Timestamp) -> Option<Timestamp> {
+        self.health = self.neighbours.check(self.form.object(), now);
+        let key = self.form.object().conflict_key();
+        if key.is_some() && key != self.target_asked {
+            let due = now.checked_add(TARGET_DEBOUNCE).unwrap_or(now);
+            self.target_due = Some(due);
+            return Some(due);
+        }
+        None
+    }
+
+    /// Asks the service for the customizations with the form's target.
+    fn check_target(&mut self, ctx: &mut Ctx) {
+        self.target_due = None;
+        let c = self.form.object();
+        let Some(key) = c.conflict_key() else {
+            return;
+        };
+        let complete = match key.target_type {
+            TargetType::Item | TargetType::Criteria => !key.target.is_empty(),
+            TargetType::All => true,
+        } && !key.model.is_empty();
+        if !complete {
+            return;
+        }
+        let mut q = ListQuery {
+            models: vec![key.model.clone()],
+            target_types: vec![key.target_type.as_str().to_string()],
+            limit: Some(crate::api::client::MAX_PAGE),
+            ..ListQuery::default()
+        };
+        match key.target_type {
+            TargetType::Item => q.target_identities = vec![key.target.clone()],
+            TargetType::Criteria => match c.target_criteria() {
+                Some(m) if !m.is_empty() => q.criteria = vec![m.clone()],
+                _ => return,
+            },
+            TargetType::All => {}
+        }
+        self.target_asked = Some(key);
+        let id = ctx.request(ApiRequest::List(q));
+        self.target_check = Remote::Loading(id);
+    }
+
+    /// The customization that already uses this target, if the form's target is taken.
+    fn other_holder(&self) -> Option<&str> {
+        self.health
+            .iter()
+            .find(|f| f.rule == Rule::DuplicateTarget)
+            .and_then(|f| f.ids.first())
+            .map(String::as_str)
     }
 
     fn id(&self) -> Option<&str> {
@@ -334,6 +415,9 @@ impl Editor {
     /// After any change: recompute "unsaved", schedule the draft.
     fn touched(&mut self, ctx: &mut Ctx) {
         self.dirty = self.form.object() != &self.original || !self.form.unparsed_texts().is_empty();
+        if let Some(due) = self.recheck(ctx.env.now) {
+            ctx.wake_at(due);
+        }
         if matches!(self.banner, Some((Tone::Info, _))) {
             self.banner = None;
         }
@@ -486,15 +570,21 @@ impl Editor {
         }
         self.banner = None;
         match &self.mode {
-            Mode::New { .. } => {
-                let id = ctx.request(ApiRequest::Create(self.form.object().clone()));
-                self.saving = Saving::Creating(id);
+            Mode::New { .. } if self.health.iter().any(|f| f.rule == Rule::DuplicateTarget) => {
+                self.overlay = Some(Overlay::Warnings(self.health.clone()));
             }
+            Mode::New { .. } => self.send_create(ctx),
             Mode::Edit { id } => {
                 let rid = ctx.request(ApiRequest::Get(id.clone()));
                 self.saving = Saving::Fetching(rid);
             }
         }
+    }
+
+    fn send_create(&mut self, ctx: &mut Ctx) {
+        let id = ctx.request(ApiRequest::Create(self.form.object().clone()));
+        self.saving = Saving::Creating(id);
+        self.overlay = None;
     }
 
     fn send_update(&mut self, ctx: &mut Ctx) {
@@ -668,6 +758,8 @@ impl Editor {
                 }
             }
             (Some(Overlay::Review(_)), Action::Back) => self.overlay = None,
+            (Some(Overlay::Warnings(_)), Action::Confirm) => self.send_create(ctx),
+            (Some(Overlay::Warnings(_)), Action::Back) => self.overlay = None,
             (Some(Overlay::Review(r)), Action::Up) => r.scroll = r.scroll.saturating_sub(1),
             (Some(Overlay::Review(r)), Action::Down) => r.scroll += 1,
             (Some(Overlay::Review(r)), Action::PageUp) => r.scroll = r.scroll.saturating_sub(10),
@@ -684,6 +776,10 @@ impl Editor {
             Input::Action(Action::Back) => self.leave(ctx),
             Input::Action(Action::Save) => self.save(ctx),
             Input::Action(Action::ExternalEditor) => self.open_external(ctx),
+            Input::Action(Action::OpenOther) => match self.other_holder() {
+                Some(id) => ctx.open(Route::DetailById(id.to_string())),
+                None => ctx.toast("No other customization uses this target"),
+            },
             Input::Action(Action::NextField) => self.move_focus(1),
             Input::Action(Action::PrevField) => self.move_focus(-1),
             Input::Action(Action::Up) => match f {
@@ -995,7 +1091,7 @@ impl Screen for Editor {
             Some(Overlay::Restore { .. }) => return Context::EditorRestore,
             Some(Overlay::Leave) => return Context::EditorLeave,
             Some(Overlay::Problems { .. }) => return Context::EditorProblems,
-            Some(Overlay::Review(_)) => return Context::EditorReview,
+            Some(Overlay::Review(_) | Overlay::Warnings(_)) => return Context::EditorReview,
             None => {}
         }
         match (self.view, self.focus_is_text()) {
@@ -1017,6 +1113,8 @@ impl Screen for Editor {
         self.set_focus_flag(true);
         let id = ctx.request(ApiRequest::Summary);
         self.summary = Remote::Loading(id);
+        self.recheck(ctx.env.now);
+        self.check_target(ctx);
         if !self.read_only {
             self.offer_draft(ctx);
         }
@@ -1067,10 +1165,44 @@ impl Screen for Editor {
     fn on_api(&mut self, ev: &ApiEvent, ctx: &mut Ctx) {
         if self.summary.waits_for(ev.id) {
             self.summary = match &ev.result {
-                Ok(ApiReply::Summary(s)) => Remote::Ready(s.clone()),
+                Ok(ApiReply::Summary(s)) => {
+                    let own = match (&self.mode, self.base.as_ref().and_then(|b| b.model())) {
+                        (Mode::Edit { id }, Some(model)) => Some((id.as_str(), model)),
+                        _ => None,
+                    };
+                    self.neighbours.set_model_counts(
+                        s.counts().into_iter().map(|(m, n)| (m, n as usize)),
+                        own,
+                    );
+                    if let Some(due) = self.recheck(ctx.env.now) {
+                        ctx.wake_at(due);
+                    }
+                    Remote::Ready(s.clone())
+                }
                 Ok(_) => Remote::Idle,
                 Err(e) => Remote::Failed(e.clone()),
             };
+            return;
+        }
+        if self.target_check.waits_for(ev.id) {
+            self.target_check = Remote::Ready(());
+            match &ev.result {
+                Ok(ApiReply::Page(page)) => {
+                    if let Some(key) = self.target_asked.clone() {
+                        let held = page
+                            .results
+                            .iter()
+                            .filter(|c| c.conflict_key().as_ref() == Some(&key))
+                            .filter_map(|c| c.id().map(str::to_string))
+                            .collect();
+                        self.neighbours.set_holders(key, held);
+                    }
+                }
+                Ok(_) => {}
+                // A failed look-up only means no warning; a change of target asks again.
+                Err(e) => self.target_check = Remote::Failed(e.clone()),
+            }
+            self.recheck(ctx.env.now);
             return;
         }
         match self.saving {
@@ -1146,6 +1278,13 @@ impl Screen for Editor {
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx) {
+        if let Some(due) = self.target_due {
+            if due <= ctx.env.now {
+                self.check_target(ctx);
+            } else {
+                ctx.wake_at(due);
+            }
+        }
         if let Some(due) = self.draft_due {
             if due <= ctx.env.now {
                 self.write_draft(ctx);

@@ -18,11 +18,13 @@ use crate::config::Session;
 use crate::tui::keys::{Action, Context, Keymap};
 use crate::tui::msg::{ApiEvent, ApiRequest, ReqId};
 
+pub mod agenda;
 pub mod browse;
 pub mod detail;
 pub mod editor;
 pub mod export;
 pub mod first_run;
+pub mod health;
 pub mod help;
 pub mod import;
 pub mod lookup;
@@ -151,8 +153,14 @@ pub enum Route {
     Detail(Customization),
     /// A customization just read from (or written to) the service.
     DetailLoaded(Customization),
+    /// The customization with this id, fetched from the service.
+    DetailById(String),
     /// Look a customization up by id.
     Lookup,
+    /// Pin changes across the tracker, by day (`A`).
+    Agenda,
+    /// The lint findings across the tracker, by rule (`L`).
+    Health,
     /// A new customization, in the editor.
     Create,
     /// Edit this customization.
@@ -178,7 +186,10 @@ impl Route {
         match self {
             Route::Detail(c) => Box::new(detail::Detail::from_list(c)),
             Route::DetailLoaded(c) => Box::new(detail::Detail::loaded(c)),
+            Route::DetailById(id) => Box::new(detail::Detail::fetch(id)),
             Route::Lookup => Box::new(lookup::Lookup::new()),
+            Route::Agenda => Box::new(agenda::AgendaScreen::new()),
+            Route::Health => Box::new(health::HealthScreen::new()),
             Route::Create => Box::new(editor::Editor::create()),
             Route::Edit(c) => Box::new(editor::Editor::edit(c)),
             Route::Duplicate(c) => Box::new(editor::Editor::duplicate(&c)),

@@ -216,8 +216,36 @@ impl Editor {
         Line::from(text).right_aligned()
     }
 
-    /// Lines above the form: read-only note, the banner, errors that belong to no field.
-    fn head_lines(&self, width: u16) -> Vec<Line<'static>> {
+    /// The health warnings, one `⚠ rule: message` each (wrapped), with the key that opens
+    /// the customization already using the target.
+    fn warning_lines(&self, env: &Env, width: usize) -> Vec<Line<'static>> {
+        let mut out = Vec::new();
+        for f in &self.health {
+            let mut text = format!(
+                "{}: {}",
+                f.rule.id(),
+                crate::tui::screens::agenda::clean(&f.message)
+            );
+            if f.rule == crate::health::lint::Rule::DuplicateTarget {
+                text.push_str(&format!(
+                    " ({} opens it)",
+                    env.keymap.hint(Action::OpenOther)
+                ));
+            }
+            for (i, l) in wrap(&text, width.saturating_sub(2)).into_iter().enumerate() {
+                let lead = if i == 0 { "⚠ " } else { "  " };
+                out.push(Line::styled(
+                    format!("{lead}{l}"),
+                    Style::new().fg(theme::WARN),
+                ));
+            }
+        }
+        out
+    }
+
+    /// Lines above the form: read-only note, the banner, errors that belong to no field,
+    /// the health warnings.
+    fn head_lines(&self, width: u16, env: &Env) -> Vec<Line<'static>> {
         let mut out = Vec::new();
         let w = width as usize;
         if self.read_only {
@@ -244,6 +272,7 @@ impl Editor {
                 out.push(Line::styled(format!("{lead}{l}"), theme::error()));
             }
         }
+        out.extend(self.warning_lines(env, w));
         out
     }
 
@@ -255,7 +284,7 @@ impl Editor {
             .title_bottom(self.hints(env, area.width));
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        let head = self.head_lines(inner.width);
+        let head = self.head_lines(inner.width, env);
         let head_h = (head.len() as u16).min(inner.height / 2);
         let [head_area, body] =
             Layout::vertical([Constraint::Length(head_h), Constraint::Min(0)]).areas(inner);
@@ -840,8 +869,27 @@ impl Editor {
                         true,
                     )
                 }
+                Overlay::Warnings(_) => {
+                    let mut lines = vec![Line::raw(
+                        "The health rules have something to say about this customization:",
+                    )];
+                    lines.extend(self.warning_lines(env, tw));
+                    (
+                        " Create anyway? ".into(),
+                        lines,
+                        k.hints(&[
+                            (Action::Confirm, "create anyway"),
+                            (Action::Back, "back to the form"),
+                        ]),
+                        0,
+                        true,
+                    )
+                }
                 Overlay::Review(r) => {
-                    let mut lines = Vec::new();
+                    let mut lines = self.warning_lines(env, tw);
+                    if !lines.is_empty() {
+                        lines.push(Line::raw(""));
+                    }
                     if !r.server_changed.is_empty() {
                         lines.push(Line::styled(
                             format!(
