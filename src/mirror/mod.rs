@@ -388,18 +388,30 @@ impl Mirror {
                 });
             }
         }
-        conn.execute(
-            "INSERT OR IGNORE INTO trackers (host, tracker) VALUES (?1, ?2)",
-            params![scope.host, scope.tracker],
-        )
-        .map_err(e)?;
-        let tracker: i64 = conn
-            .query_row(
+        // Read first: opening must not wait for the write lock that another process's
+        // sync holds, unless the scope is new.
+        let find = |conn: &Connection| {
+            conn.query_row(
                 "SELECT id FROM trackers WHERE host = ?1 AND tracker = ?2",
                 params![scope.host, scope.tracker],
-                |r| r.get(0),
+                |r| r.get::<_, i64>(0),
             )
-            .map_err(e)?;
+            .optional()
+        };
+        let tracker = match find(&conn).map_err(e)? {
+            Some(id) => id,
+            None => {
+                conn.execute(
+                    "INSERT OR IGNORE INTO trackers (host, tracker) VALUES (?1, ?2)",
+                    params![scope.host, scope.tracker],
+                )
+                .map_err(e)?;
+                find(&conn).map_err(e)?.ok_or_else(|| MirrorError::Sqlite {
+                    path: shown.clone(),
+                    detail: "the tracker's row vanished".into(),
+                })?
+            }
+        };
         Ok(Mirror {
             conn,
             shown,
