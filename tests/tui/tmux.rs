@@ -298,3 +298,23 @@ fn the_default_profile_of_the_config_opens_with_its_label_and_keys() {
     assert!(screen.contains("exit-status=0"), "{screen}");
     rt.block_on(emu.shutdown());
 }
+
+#[test]
+fn the_demo_searches_its_mirror_in_memory_and_writes_no_database() {
+    if tmux_missing() {
+        return;
+    }
+    let t = Tmux::start("demo-mirror", "demo");
+    t.wait_for("synced just now");
+    t.keys(&["/"]);
+    t.wait_for("Search the whole tracker");
+    t.keys(&["-l", "telecaster"]);
+    t.wait_for("Fender Telecaster");
+    t.keys(&["C-c"]);
+    let screen = t.wait_for("shell-done");
+    assert!(screen.contains("exit-status=0"), "{screen}");
+    assert!(
+        !t.data_dir().join(pinscope::mirror::FILE_NAME).exists(),
+        "the demo keeps its mirror in memory"
+    );
+}
