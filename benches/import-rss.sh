@@ -25,7 +25,7 @@ awk -v n="$LINES" 'BEGIN {
 }' > "$WORK/in.ndjson"
 echo "input: $LINES lines, $(wc -c < "$WORK/in.ndjson") bytes"
 
-"$BIN" serve --addr 127.0.0.1:0 --tracker bench:k -q > "$WORK/serve.out" 2> "$WORK/serve.err" &
+"$BIN" serve --addr 127.0.0.1:0 --tracker 1111-2222:k -q > "$WORK/serve.out" 2> "$WORK/serve.err" &
 SERVE_PID=$!
 URL=
 for _ in $(seq 1 600); do
@@ -71,5 +71,5 @@ measure() {
 
 cd "$WORK"
 measure "validate only (--dry-run)" "$BIN" import in.ndjson --dry-run
-measure "import" "$BIN" --host "$URL" --tracker-id bench import in.ndjson --report report.ndjson
+measure "import" "$BIN" --host "$URL" --tracker-id 1111-2222 import in.ndjson --report report.ndjson
 echo "report: $(wc -l < report.ndjson) lines"

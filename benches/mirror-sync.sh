@@ -25,7 +25,7 @@ trap cleanup EXIT INT TERM
 "$GEN" "$COUNT" 1 > "$WORK/tracker.ndjson"
 echo "tracker: $COUNT customizations, $(wc -c < "$WORK/tracker.ndjson") bytes of NDJSON"
 
-"$BIN" serve --addr 127.0.0.1:0 --tracker bench:k --load "$WORK/tracker.ndjson" -q \
+"$BIN" serve --addr 127.0.0.1:0 --tracker 1111-2222:k --load "$WORK/tracker.ndjson" -q \
     > "$WORK/serve.out" 2> "$WORK/serve.err" &
 SERVE_PID=$!
 URL=
@@ -45,7 +45,7 @@ export PINSCOPE_CONFIG="$WORK/none.toml" PINSCOPE_DATA_DIR="$WORK/data" PINSCOPE
 
 run_sync() {
     label=$1
-    /usr/bin/time -v "$BIN" --host "$URL" --tracker-id bench sync 2> "$WORK/time.txt" || {
+    /usr/bin/time -v "$BIN" --host "$URL" --tracker-id 1111-2222 sync 2> "$WORK/time.txt" || {
         cat "$WORK/time.txt" >&2
         exit 1
     }

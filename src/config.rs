@@ -250,6 +250,8 @@ struct RawConfig {
     #[serde(default)]
     keys: BTreeMap<String, Spanned<KeyChords>>,
     #[serde(default)]
+    history: RawHistory,
+    #[serde(default)]
     mirror: RawMirror,
 }
 
@@ -287,6 +289,16 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         .map_err(|_| format!("not a duration: {s:?} (write it like \"5m\", \"90s\" or \"1h\")"))?;
     Duration::try_from(d).map_err(|_| format!("must not be negative: {s:?}"))
 }
+
+/// `[history]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHistory {
+    keep_days: Option<Spanned<i64>>,
+}
+
+/// How long the history of writes is kept unless `history.keep_days` says otherwise.
+pub const DEFAULT_HISTORY_KEEP_DAYS: u32 = 90;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -374,6 +386,8 @@ pub struct Config {
     pub profiles: BTreeMap<String, Profile>,
     /// `[keys]`: action name -> key chords.
     pub keys: BTreeMap<String, Vec<String>>,
+    /// `history.keep_days`: days the history of writes is kept.
+    pub history_keep_days: u32,
     /// `[mirror]`.
     pub mirror: MirrorSettings,
     /// Things that work but should not be so (a key written in the file, a file others can
@@ -492,12 +506,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 bad(t.span().start, "tracker_id", "must not be empty".into());
                 String::new()
             }
-            Some(t) if t.get_ref().contains(['/', '?', '#', ' ']) => {
-                bad(
-                    t.span().start,
-                    "tracker_id",
-                    "must not contain '/', '?', '#' or spaces".into(),
-                );
+            Some(t) if crate::api::ids::tracker_id(t.get_ref()).is_err() => {
+                let why = crate::api::ids::tracker_id(t.get_ref())
+                    .err()
+                    .unwrap_or_default();
+                bad(t.span().start, "tracker_id", why);
                 String::new()
             }
             Some(t) => t.get_ref().clone(),
@@ -677,6 +690,22 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         keys.insert(action, chords);
     }
 
+    let history_keep_days = match &raw.history.keep_days {
+        None => DEFAULT_HISTORY_KEEP_DAYS,
+        Some(d) => match u32::try_from(*d.get_ref()) {
+            Ok(n) if n >= 1 => n,
+            _ => {
+                problems.push(problem_at(
+                    path,
+                    text,
+                    Some(d.span().start),
+                    Some("history.keep_days".into()),
+                    "must be a whole number of days, at least 1".into(),
+                ));
+                DEFAULT_HISTORY_KEEP_DAYS
+            }
+        },
+    };
     let mut mirror = MirrorSettings::default();
     if let Some(v) = &raw.mirror.max_age {
         match parse_duration(v.get_ref()) {
@@ -701,32 +730,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         default_profile,
         profiles,
         keys,
+        history_keep_days,
         mirror,
         warnings,
     })
 }
 
 fn check_host(host: &str, allow_insecure_http: bool) -> Result<(), String> {
-    let url = url::Url::parse(host).map_err(|e| format!("not a URL: {host:?} ({e})"))?;
-    match url.scheme() {
-        "https" => {}
-        "http" if allow_insecure_http || crate::api::client::is_loopback_host(&url) => {}
-        "http" => {
-            return Err(format!(
-                "plain http to {} would send the data unencrypted; use https, or set \
-                 allow_insecure_http = true",
-                url.host_str().unwrap_or("?")
-            ));
-        }
-        other => return Err(format!("unsupported scheme {other:?}; use https")),
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("no host name in {host:?}"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err("must not have a query or fragment".into());
-    }
-    Ok(())
+    crate::api::host::parse(host, allow_insecure_http).map(|_| ())
 }
 
 /// A TOML bare key as written, or quoted when it needs to be.
@@ -903,6 +914,7 @@ impl Config {
             default_profile: None,
             profiles: BTreeMap::new(),
             keys: BTreeMap::new(),
+            history_keep_days: DEFAULT_HISTORY_KEEP_DAYS,
             mirror: MirrorSettings::default(),
             warnings: Vec::new(),
         }
@@ -931,6 +943,9 @@ impl Config {
                     known: self.profile_names(),
                 })
         };
+        if let Some(host) = choice.host.as_deref().filter(|h| h.trim().is_empty()) {
+            check_host(host, false).map_err(|m| ConfigError::Usage(format!("--host: {m}")))?;
+        }
         let (mut profile, adhoc) = if let Some(name) = &choice.profile {
             (named(name)?, false)
         } else if choice.host.is_some() || choice.tracker_id.is_some() {
@@ -982,11 +997,8 @@ impl Config {
             profile.host = host.trim_end_matches('/').to_string();
         }
         if let Some(tracker) = &choice.tracker_id {
-            if tracker.is_empty() || tracker.contains(['/', '?', '#', ' ']) {
-                return Err(ConfigError::Usage(format!(
-                    "--tracker-id: not a tracker id: {tracker:?}"
-                )));
-            }
+            crate::api::ids::tracker_id(tracker)
+                .map_err(|m| ConfigError::Usage(format!("--tracker-id: {m}")))?;
             profile.tracker_id = tracker.clone();
         }
         Ok(Selected {

@@ -8,9 +8,9 @@
 
 use std::fmt;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::api::model::{SERVER_FIELDS, canonical_json};
+use crate::api::model::{canonical_json, is_server_field};
 
 /// One difference.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,18 +62,38 @@ impl fmt::Display for Change {
 /// (`id`, `created_at`, `creator`, `available`) at the top level.
 pub fn diff(old: &Value, new: &Value) -> Vec<Change> {
     match (old, new) {
-        (Value::Object(a), Value::Object(b)) => {
-            let strip = |m: &serde_json::Map<String, Value>| {
-                let mut m = m.clone();
-                for k in SERVER_FIELDS {
-                    m.shift_remove(k);
-                }
-                Value::Object(m)
-            };
-            diff_values(&strip(a), &strip(b))
-        }
+        (Value::Object(a), Value::Object(b)) => diff_maps(a, b),
         _ => diff_values(old, new),
     }
+}
+
+/// [`diff`] of two customizations given as objects, without copying them.
+pub fn diff_maps(a: &Map<String, Value>, b: &Map<String, Value>) -> Vec<Change> {
+    let mut out = Vec::new();
+    for (k, va) in a {
+        if is_server_field(k) {
+            continue;
+        }
+        let p = join_key("", k);
+        match b.get(k) {
+            Some(vb) => walk(&p, va, vb, &mut out),
+            None => out.push(Change {
+                path: p,
+                old: Some(va.clone()),
+                new: None,
+            }),
+        }
+    }
+    for (k, vb) in b {
+        if !is_server_field(k) && !a.contains_key(k) {
+            out.push(Change {
+                path: join_key("", k),
+                old: None,
+                new: Some(vb.clone()),
+            });
+        }
+    }
+    out
 }
 
 /// The differences between any two JSON values.

@@ -8,14 +8,19 @@
 //!   launch of the TUI and the emulator;
 //! - [`diff`]: field-level differences between two customizations;
 //! - [`import`]: the bulk import engine (validate, chunk, send, journal, report);
+//! - [`batch`]: one change over many customizations: plan, apply, undo;
 //! - [`health`]: the agenda of pin changes and the lint rules (pure functions);
-//! - [`mirror`]: the local SQLite mirror of a tracker (sync, search, where-pinned, short ids).
+//! - [`mirror`]: the local SQLite mirror of a tracker (sync, search, where-pinned, short ids)
+//!   and the history of writes;
+//! - [`files`]: writing files whole, private dirs, locks (a leaf every floor may use).
 
 pub mod api;
+pub mod batch;
 pub mod cli;
 pub mod config;
 pub mod diff;
 pub mod emulator;
+pub mod files;
 pub mod health;
 pub mod import;
 pub mod mirror;

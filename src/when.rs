@@ -61,6 +61,11 @@ fn local_to_instant(dt: DateTime, tz: &TimeZone) -> Result<Timestamp, String> {
 }
 
 fn relative(rest: &str, sign: i64, now: Timestamp, tz: &TimeZone) -> Result<Timestamp, String> {
+    let span = span_of(rest, sign)?;
+    shift(now, span, tz)
+}
+
+fn span_of(rest: &str, sign: i64) -> Result<Span, String> {
     let rest = rest.trim();
     let split = rest
         .find(|c: char| !c.is_ascii_digit())
@@ -71,14 +76,36 @@ fn relative(rest: &str, sign: i64, now: Timestamp, tz: &TimeZone) -> Result<Time
         .map_err(|_| format!("missing number in {rest:?} (e.g. +7d)"))?;
     let n = n * sign;
     let span: Span = match unit.trim() {
-        "s" | "sec" | "secs" | "second" | "seconds" => n.seconds(),
-        "m" | "min" | "mins" | "minute" | "minutes" => n.minutes(),
-        "h" | "hour" | "hours" => n.hours(),
-        "d" | "day" | "days" => n.days(),
-        "w" | "week" | "weeks" => n.weeks(),
+        "s" | "sec" | "secs" | "second" | "seconds" => Span::new().try_seconds(n),
+        "m" | "min" | "mins" | "minute" | "minutes" => Span::new().try_minutes(n),
+        "h" | "hour" | "hours" => Span::new().try_hours(n),
+        "d" | "day" | "days" => Span::new().try_days(n),
+        "w" | "week" | "weeks" => Span::new().try_weeks(n),
         other => return Err(format!("unknown unit {other:?}: use s, m, h, d or w")),
-    };
-    let zoned: Zoned = now.to_zoned(tz.clone());
+    }
+    .map_err(|_| format!("{rest:?} is too large"))?;
+    Ok(span)
+}
+
+/// Reads a signed duration such as `+7d`, `-2h`, `+30m`, `+1w` or `-90s` (the sign is
+/// required), for shifting dates that are already set.
+pub fn parse_offset(input: &str) -> Result<Span, String> {
+    let s = input.trim();
+    if let Some(rest) = s.strip_prefix('+') {
+        span_of(rest, 1)
+    } else if let Some(rest) = s.strip_prefix('-') {
+        span_of(rest, -1)
+    } else {
+        Err(format!(
+            "cannot read {s:?}: expected a signed duration such as +7d, -2h, +30m, +1w"
+        ))
+    }
+}
+
+/// `ts` moved by `span` in `tz`: days and weeks keep the wall-clock time across a DST
+/// change, hours, minutes and seconds are exact.
+pub fn shift(ts: Timestamp, span: Span, tz: &TimeZone) -> Result<Timestamp, String> {
+    let zoned: Zoned = ts.to_zoned(tz.clone());
     zoned
         .checked_add(span)
         .map(|z| z.timestamp())

@@ -217,8 +217,12 @@ struct Answer {
 
 impl Client {
     pub fn new(cfg: ClientConfig) -> Result<Client, ApiError> {
-        let base = Url::parse(cfg.host.trim_end_matches('/'))
-            .map_err(|e| ApiError::Config(format!("invalid host URL {:?}: {e}", cfg.host)))?;
+        let base = Url::parse(cfg.host.trim_end_matches('/')).map_err(|e| {
+            ApiError::Config(format!(
+                "invalid host URL {:?}: {e}",
+                super::host::redacted(&cfg.host)
+            ))
+        })?;
         match base.scheme() {
             "https" => {}
             "http" if cfg.allow_insecure_http || is_loopback_host(&base) => {}
@@ -232,11 +236,14 @@ impl Client {
             other => {
                 return Err(ApiError::Config(format!(
                     "unsupported URL scheme {other:?} in host {:?}",
-                    cfg.host
+                    super::host::redacted(&cfg.host)
                 )));
             }
         }
-        if cfg.tracker_id.is_empty() || cfg.tracker_id.contains(['/', '?', '#']) {
+        // No credentials, no path prefix: the config checks the same (api::host).
+        super::host::parse(&cfg.host, cfg.allow_insecure_http)
+            .map_err(|m| ApiError::Config(format!("host: {m}")))?;
+        if !super::ids::path_safe_tracker(&cfg.tracker_id) {
             return Err(ApiError::Config(format!(
                 "invalid tracker id {:?}",
                 cfg.tracker_id
@@ -475,7 +482,7 @@ impl Client {
 
     /// `GET /scope/{id}`.
     pub async fn get(&self, id: &str) -> Result<Customization, ApiError> {
-        let sub = format!("/scope/{}", encode_segment(id));
+        let sub = scope_sub(id)?;
         let a = self
             .send(Req {
                 method: Method::GET,
@@ -569,7 +576,7 @@ impl Client {
 
     /// `PUT /scope/{id}`: replaces the whole definition (server-set fields are left out).
     pub async fn update(&self, id: &str, c: &Customization) -> Result<(), ApiError> {
-        let sub = format!("/scope/{}", encode_segment(id));
+        let sub = scope_sub(id)?;
         let body = to_json(&c.without_server_fields())?;
         self.send(Req {
             method: Method::PUT,
@@ -585,7 +592,7 @@ impl Client {
 
     /// `DELETE /scope/{id}`.
     pub async fn delete(&self, id: &str) -> Result<(), ApiError> {
-        let sub = format!("/scope/{}", encode_segment(id));
+        let sub = scope_sub(id)?;
         self.send(Req {
             method: Method::DELETE,
             sub: &sub,
@@ -719,17 +726,11 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, ApiError> {
     serde_json::to_vec(v).map_err(|e| ApiError::Config(format!("cannot encode the body: {e}")))
 }
 
-/// Percent-encodes one path segment (ids are UUIDs, but a user may paste anything).
-fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+/// `/scope/{id}` for a customization id, which must be a UUID: anything else is refused
+/// before it is sent.
+fn scope_sub(id: &str) -> Result<String, ApiError> {
+    let id = super::ids::customization_id(id).map_err(ApiError::Config)?;
+    Ok(format!("/scope/{id}"))
 }
 
 fn parse_page(v: Value) -> Result<Page, String> {
@@ -824,6 +825,13 @@ mod tests {
         assert!(Client::new(allowed).is_ok());
         assert!(Client::new(cfg("ftp://x")).is_err());
         assert!(Client::new(cfg("not a url")).is_err());
+        for bad in [
+            "http://user:pw-xyz@127.0.0.1:7700",
+            "http://127.0.0.1:7700/prefix",
+        ] {
+            let e = Client::new(cfg(bad)).expect_err(bad).to_string();
+            assert!(!e.contains("pw-xyz"), "{e}");
+        }
     }
 
     #[test]
@@ -880,8 +888,18 @@ mod tests {
     }
 
     #[test]
-    fn segments_are_encoded() {
-        assert_eq!(encode_segment("abc-123"), "abc-123");
-        assert_eq!(encode_segment("a/b?c"), "a%2Fb%3Fc");
+    fn only_a_uuid_reaches_a_scope_path() {
+        assert_eq!(
+            scope_sub("199620B4-df1a-46e8-ab59-9e9ed9af7106")
+                .ok()
+                .as_deref(),
+            Some("/scope/199620b4-df1a-46e8-ab59-9e9ed9af7106")
+        );
+        for bad in ["..", "../../summary", "a/b?c", ""] {
+            assert!(
+                matches!(scope_sub(bad), Err(ApiError::Config(_))),
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -3,6 +3,8 @@
 
 pub mod client;
 pub mod error;
+pub mod host;
+pub mod ids;
 pub mod json;
 pub mod model;
 pub mod sign;

@@ -12,6 +12,7 @@ use super::{Cli, Failure, GlobalArgs, Outcome, Target, block_on, exit, input, in
 use crate::api::client::MAX_PAGE;
 use crate::api::{ApiError, ExportQuery, ListQuery};
 use crate::mirror::Scope;
+use crate::mirror::history::OpKind;
 
 const TARGET_TYPES: [&str; 3] = ["item", "criteria", "all"];
 
@@ -275,6 +276,9 @@ pub fn create(g: &GlobalArgs, a: CreateArgs) -> Outcome {
     let created = block_on(conn.client.create(&c))?.map_err(|e| maybe_applied(&e, "create"))?;
     tracing::info!(id = created.id().unwrap_or("?"), "created");
     record_write(&Scope::of_client(&conn.client), |m| m.upsert(&created));
+    if let Some(id) = created.id() {
+        target.record_write(OpKind::Create, id, None, Some(&created));
+    }
     print_object(&created)
 }
 
@@ -332,12 +336,10 @@ pub fn update(g: &GlobalArgs, a: UpdateArgs) -> Outcome {
     }
     let production = conn.session.production;
     let ask_first = !a.yes && interactive() && (a.diff || production);
+    // The version replaced: shown with --diff, and kept in the history for undo.
+    let current = block_on(conn.client.get(&id))?.map_err(|e| Failure::api(&e))?;
     if a.diff {
-        let current = block_on(conn.client.get(&id))?.map_err(|e| Failure::api(&e))?;
-        let changes = crate::diff::diff(
-            &serde_json::Value::Object(current.0),
-            &serde_json::Value::Object(c.0.clone()),
-        );
+        let changes = crate::diff::diff_maps(current.as_map(), c.as_map());
         if changes.is_empty() {
             note("no field differs from the server's version");
         }
@@ -356,6 +358,13 @@ pub fn update(g: &GlobalArgs, a: UpdateArgs) -> Outcome {
     }
     block_on(conn.client.update(&id, &c))?.map_err(|e| Failure::api(&e))?;
     tracing::info!(id = %id, "updated");
+    let mut after = c.clone();
+    for k in ["id", "created_at", "creator"] {
+        if let Some(v) = current.get(k) {
+            after.set(k, v.clone());
+        }
+    }
+    target.record_write(OpKind::Update, &id, Some(&current), Some(&after));
     // The answer has no body: the row is refreshed from the service (server-set fields
     // such as `available` change with the pins).
     if has_mirror() {
@@ -384,8 +393,19 @@ pub fn delete(g: &GlobalArgs, a: DeleteArgs) -> Outcome {
     }
     let conn = target.connect()?;
     let id = resolve_id(&target, &conn, &a.id, a.sync)?;
+    // The version deleted, kept in the history so that undo can create it again.
+    let current = match block_on(conn.client.get(&id))? {
+        Ok(c) => c,
+        Err(e) => {
+            if e.status() == Some(404) {
+                record_write(&Scope::of_client(&conn.client), |m| {
+                    m.remove(&id).map(|_| ())
+                });
+            }
+            return Err(Failure::api(&e));
+        }
+    };
     if !a.yes {
-        let current = block_on(conn.client.get(&id))?.map_err(|e| Failure::api(&e))?;
         let target = match current.target_type() {
             Some(crate::api::TargetType::All) | None => current.target_label(),
             Some(t) => format!("{t} {}", current.target_label()),
@@ -411,7 +431,10 @@ pub fn delete(g: &GlobalArgs, a: DeleteArgs) -> Outcome {
     }
     let scope = Scope::of_client(&conn.client);
     match block_on(conn.client.delete(&id))? {
-        Ok(()) => record_write(&scope, |m| m.remove(&id).map(|_| ())),
+        Ok(()) => {
+            record_write(&scope, |m| m.remove(&id).map(|_| ()));
+            target.record_write(OpKind::Delete, &id, Some(&current), None);
+        }
         Err(e) => {
             if e.status() == Some(404) {
                 record_write(&scope, |m| m.remove(&id).map(|_| ()));

@@ -46,9 +46,12 @@ pub struct ImportArgs {
     #[arg(long, conflicts_with = "resume")]
     pub dry_run: bool,
     /// Write one JSON object per non-blank line: {"line", "outcome", "target", "reason"};
-    /// `-` for stdout
+    /// `-` for stdout. An existing report is refused unless --resume or --force
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Replace an existing --report (its journal's import is then forgotten)
+    #[arg(long, conflicts_with = "resume")]
+    pub force: bool,
     /// Continue an interrupted import of FILE from its journal: settled chunks are not sent
     /// again, the one in flight is checked on the server first
     #[arg(long)]
@@ -99,9 +102,13 @@ pub struct CopyArgs {
     /// Export and count what would be created, replaced, skipped or rejected; write nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Write the per-line report of the import (lines of the exported file); `-` for stdout
+    /// Write the per-line report of the import (lines of the exported file); `-` for stdout.
+    /// An existing report is refused unless --force
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Replace an existing --report
+    #[arg(long)]
+    pub force: bool,
     /// Requests in flight at once
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=8))]
     pub jobs: u8,
@@ -381,7 +388,9 @@ fn print_summary(plan: &Plan, r: &ImportResult) {
 }
 
 fn exit_for(r: &ImportResult) -> Outcome {
-    if r.summary.counts.all_ok() {
+    if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) && !r.summary.counts.all_ok() {
+        Err(Failure::quiet(130))
+    } else if r.summary.counts.all_ok() {
         Ok(())
     } else if r.summary.service_failed {
         Err(Failure::quiet(exit::API))
@@ -395,6 +404,9 @@ fn import_error(e: ImportError) -> Failure {
         ImportError::Api(e) => Failure::api(&e),
         ImportError::Report { .. } | ImportError::Input { .. } => {
             Failure::new(exit::API, e.to_string())
+        }
+        ImportError::ReportPath(_) | ImportError::ReportExists(_) | ImportError::Locked(_) => {
+            Failure::usage(e.to_string())
         }
         other => Failure::usage(other.to_string()),
     }
@@ -431,13 +443,17 @@ fn confirm_production(profile: &str, lines: u64, yes: bool) -> Outcome {
     }
 }
 
+/// Set once SIGINT stopped the import: it then exits 130 (128 + SIGINT), as shells expect.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Ctrl-C once: finish the requests in flight and stop; twice: quit at once (the journal
-/// lets --resume continue either way).
+/// lets --resume continue either way). Either way the exit status is 130.
 fn watch_ctrl_c(cancel: CancelToken, bar: ProgressBar) {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_err() {
             return;
         }
+        INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
         cancel.cancel();
         bar.suspend(|| {
             note("cancelling: finishing the requests in flight (Ctrl-C again to quit now)")
@@ -473,6 +489,10 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
         return Err(Failure::usage(
             "--resume needs a file: standard input cannot be read again",
         ));
+    }
+    // The report path is checked before the file is read and long before anything is sent.
+    if let Some(r) = &a.report {
+        import::check_report(r, a.resume || a.force).map_err(import_error)?;
     }
     let input_path =
         (!stdin).then(|| std::path::absolute(&a.file).unwrap_or(a.file.clone().into()));
@@ -527,6 +547,9 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
     let c = plan.counts();
     let chunks = plan.chunk_count(strategy, chunk_size);
     print_bad_lines(&name, &watch.shown(), c.invalid);
+    if c.looks_like_json_array && c.invalid > 0 {
+        note(&format!("hint: {}", import::ndjson_hint(&name)));
+    }
     if c.non_blank() == 0 {
         return Err(Failure::invalid(format!("{name} holds no customization")));
     }
@@ -598,6 +621,12 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
         journal: journal_path,
         resume: a.resume,
         report: a.report.clone(),
+        overwrite_report: a.force,
+        history: target.import_history(&format!(
+            "import {} ({})",
+            super::input::source_name(&a.file),
+            strategy.as_str()
+        )),
         ..RunOptions::default()
     };
     let r = send(&plan, &conn.client, &opts, &watch);
@@ -627,6 +656,9 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
     }
     if !a.dry_run {
         to.refuse_writes("copy into it")?;
+    }
+    if let Some(r) = &a.report {
+        import::check_report(r, a.force).map_err(import_error)?;
     }
     let src = from.connect()?;
     let dst = to.connect()?;
@@ -699,6 +731,8 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
         journal: None,
         resume: false,
         report: a.report.clone(),
+        overwrite_report: a.force,
+        history: to.import_history(&format!("copy from {} ({})", a.from, strategy.as_str())),
         ..RunOptions::default()
     };
     let r = send(&plan, &dst.client, &opts, &watch);

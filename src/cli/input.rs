@@ -3,18 +3,20 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read, Write};
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
 use super::{Failure, Outcome, exit, note};
 use crate::api::Customization;
-use crate::api::validate::{Violation, validate};
+use crate::api::validate::validate;
+use crate::import;
 
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
-    /// A JSON file (one customization, or an array of them) or NDJSON (one a line); `-`
-    /// reads stdin
+    /// An NDJSON file, one customization a line, checked as `pinscope import` checks it;
+    /// `-` reads stdin
     #[arg(value_name = "FILE")]
     pub file: String,
 }
@@ -294,235 +296,71 @@ impl Scan<'_> {
     }
 }
 
-/// Counts what `validate` saw.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Tally {
-    pub total: u64,
-    pub invalid: u64,
-}
-
-/// `pinscope validate FILE`: offline, JSON (one object or an array) or NDJSON (one object
-/// a line, blank lines skipped). Every problem goes to stderr as `FILE:LINE: path: message`;
-/// exit 3 when anything is invalid.
+/// `pinscope validate FILE`: offline, the import's own first pass ([`import::check_stream`]):
+/// the same reader (BOM, `\r\n`, the 1 MiB line limit), the same rules and the same
+/// messages, streamed, so memory stays flat however long the file. Every problem goes to
+/// stderr as `FILE:LINE: path: message`; exit 3 when any line is invalid.
 pub fn validate_cmd(args: ValidateArgs) -> Outcome {
     let name = source_name(&args.file);
-    let reader: Box<dyn BufRead> = if args.file == "-" {
-        Box::new(BufReader::new(std::io::stdin()))
+    let (reader, total): (Box<dyn Read>, Option<u64>) = if args.file == "-" {
+        (Box::new(std::io::stdin()), None)
     } else {
         let f = File::open(&args.file)
             .map_err(|e| Failure::usage(format!("cannot read {name}: {e}")))?;
-        Box::new(BufReader::with_capacity(1 << 16, f))
+        let total = f.metadata().ok().map(|m| m.len());
+        (Box::new(f), total)
     };
-    let stderr = std::io::stderr();
-    let mut report = BufWriter::new(stderr.lock());
-    let tally = validate_stream(&name, reader, &mut report)?;
-    report
-        .flush()
-        .map_err(|e| Failure::new(exit::API, format!("cannot write to stderr: {e}")))?;
-    drop(report);
-    let plural = |n: u64| {
-        if n == 1 {
-            "customization"
-        } else {
-            "customizations"
-        }
-    };
-    if tally.total == 0 {
+    let out: Box<dyn Write + Send> = Box::new(std::io::stderr());
+    let c = validate_reader(&name, reader, total, out)?;
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    if c.non_blank() == 0 {
         return Err(Failure::invalid(format!("{name} holds no customization")));
     }
-    if tally.invalid > 0 {
+    if c.invalid > 0 {
+        if c.looks_like_json_array {
+            note(&format!("hint: {}", import::ndjson_hint(&name)));
+        }
         return Err(Failure::invalid(format!(
-            "{name}: {} of {} {} invalid",
-            tally.invalid,
-            tally.total,
-            if tally.total == 1 {
-                "customization is"
-            } else {
-                "customizations are"
-            }
+            "{name}: {} of {} invalid",
+            c.invalid,
+            plural(c.non_blank(), "line is", "lines are"),
         )));
     }
     note(&format!(
-        "{name}: {} {}, all valid",
-        tally.total,
-        plural(tally.total)
+        "{name}: {}, all valid",
+        plural(c.valid, "customization", "customizations")
     ));
     Ok(())
 }
 
-fn report_violations(
-    out: &mut dyn Write,
+/// Checks `reader` line by line and writes `NAME:LINE: problem` to `out` for every problem,
+/// as the import's first pass would.
+pub fn validate_reader(
     name: &str,
-    line: impl Fn(&Violation) -> usize,
-    prefix: &str,
-    violations: &[Violation],
-) -> Result<(), Failure> {
-    for v in violations {
-        let res = if prefix.is_empty() {
-            writeln!(out, "{name}:{}: {v}", line(v))
-        } else if v.path.is_empty() {
-            writeln!(out, "{name}:{}: {prefix}: {}", line(v), v.message)
-        } else {
-            writeln!(
-                out,
-                "{name}:{}: {prefix}{}{v}",
-                line(v),
-                if v.path.starts_with('[') { "" } else { "." }
-            )
-        };
-        res.map_err(|e| Failure::new(exit::API, format!("cannot write to stderr: {e}")))?;
-    }
-    Ok(())
-}
-
-fn strip_eol(mut b: &[u8]) -> &[u8] {
-    if let Some(x) = b.strip_suffix(b"\n") {
-        b = x;
-    }
-    if let Some(x) = b.strip_suffix(b"\r") {
-        b = x;
-    }
-    b
-}
-
-/// Validates a stream, writing problems to `out`; see [`validate_cmd`].
-pub fn validate_stream(
-    name: &str,
-    mut reader: impl BufRead,
-    out: &mut dyn Write,
-) -> Result<Tally, Failure> {
-    let read_err = |e: std::io::Error| Failure::usage(format!("cannot read {name}: {e}"));
-    let mut tally = Tally::default();
-    let mut buf = Vec::new();
-    let mut line_no = 0usize;
-    let mut head = Vec::new();
-    // The first line that is not blank tells the format.
-    loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf).map_err(read_err)? == 0 {
-            return Ok(tally);
-        }
-        line_no += 1;
-        head.extend_from_slice(&buf);
-        if !buf.iter().all(u8::is_ascii_whitespace) {
-            break;
-        }
-    }
-    let first = strip_eol(&buf);
-    let ndjson = matches!(serde_json::from_slice::<Value>(first), Ok(Value::Object(_)));
-
-    if !ndjson {
-        // One JSON document: an object or an array of them.
-        let mut rest = Vec::new();
-        reader.read_to_end(&mut rest).map_err(read_err)?;
-        head.extend_from_slice(&rest);
-        let text = match String::from_utf8(head) {
-            Ok(t) => t,
-            Err(e) => {
-                let at = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-                let line = at.iter().filter(|&&b| b == b'\n').count() + 1;
-                let _ = writeln!(out, "{name}:{line}: not UTF-8 text");
-                tally.total = 1;
-                tally.invalid = 1;
-                return Ok(tally);
-            }
-        };
-        let value: Value = match serde_json::from_str(&text) {
-            Ok(v) => v,
-            Err(e) => {
-                let _ = writeln!(
-                    out,
-                    "{name}:{}:{}: invalid JSON: {}",
-                    e.line(),
-                    e.column(),
-                    json_message(&e)
-                );
-                tally.total = 1;
-                tally.invalid = 1;
-                return Ok(tally);
-            }
-        };
-        let lines = FieldLines::new(&text);
-        match &value {
-            Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    tally.total += 1;
-                    let violations = validate(item);
-                    if violations.is_empty() {
-                        continue;
-                    }
-                    tally.invalid += 1;
-                    let prefix = format!("[{i}]");
-                    report_violations(
-                        out,
-                        name,
-                        |v| {
-                            lines.line_of(&if v.path.is_empty() {
-                                prefix.clone()
-                            } else {
-                                format!("{prefix}.{}", v.path)
-                            })
-                        },
-                        &prefix,
-                        &violations,
-                    )?;
-                }
-            }
-            other => {
-                tally.total = 1;
-                let violations = validate(other);
-                if !violations.is_empty() {
-                    tally.invalid = 1;
-                    report_violations(out, name, |v| lines.line_of(&v.path), "", &violations)?;
-                }
+    reader: impl Read,
+    total: Option<u64>,
+    out: Box<dyn Write + Send>,
+) -> Result<import::PlanCounts, Failure> {
+    let out = Arc::new(Mutex::new(std::io::BufWriter::new(out)));
+    let sink = Arc::clone(&out);
+    let shown = name.to_string();
+    let progress = import::Progress::new(move |e| {
+        if let import::Event::Invalid { line, reasons, .. } = e
+            && let Ok(mut w) = sink.lock()
+        {
+            for v in &reasons {
+                let _ = writeln!(w, "{shown}:{line}: {v}");
             }
         }
-        return Ok(tally);
+    });
+    let counts = import::check_stream(name, reader, total, &progress, &import::CancelToken::new())
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    drop(progress);
+    if let Ok(mut w) = out.lock() {
+        w.flush()
+            .map_err(|e| Failure::new(exit::API, format!("cannot write to stderr: {e}")))?;
     }
-
-    // NDJSON: one object a line.
-    let mut check = |line_no: usize, raw: &[u8], out: &mut dyn Write| -> Result<(), Failure> {
-        let raw = strip_eol(raw);
-        if raw.iter().all(u8::is_ascii_whitespace) {
-            return Ok(());
-        }
-        tally.total += 1;
-        let w = |out: &mut dyn Write, msg: String| {
-            writeln!(out, "{name}:{line_no}: {msg}")
-                .map_err(|e| Failure::new(exit::API, format!("cannot write to stderr: {e}")))
-        };
-        if std::str::from_utf8(raw).is_err() {
-            tally.invalid += 1;
-            return w(out, "not UTF-8 text".into());
-        }
-        match serde_json::from_slice::<Value>(raw) {
-            Ok(v) => {
-                let violations = validate(&v);
-                if !violations.is_empty() {
-                    tally.invalid += 1;
-                    report_violations(out, name, |_| line_no, "", &violations)?;
-                }
-                Ok(())
-            }
-            Err(e) => {
-                tally.invalid += 1;
-                w(
-                    out,
-                    format!("column {}: invalid JSON: {}", e.column(), json_message(&e)),
-                )
-            }
-        }
-    };
-    check(line_no, &buf, out)?;
-    loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf).map_err(read_err)? == 0 {
-            break;
-        }
-        line_no += 1;
-        check(line_no, &buf, out)?;
-    }
-    Ok(tally)
+    Ok(counts)
 }
 
 #[cfg(test)]
@@ -579,92 +417,81 @@ mod tests {
         assert_eq!(FieldLines::new(&deep).line_of("[0][0]"), 1);
     }
 
-    fn run(text: &str) -> (Tally, String) {
-        let mut out = Vec::new();
-        let t = validate_stream("f.ndjson", text.as_bytes(), &mut out).expect("runs");
-        (t, String::from_utf8(out).expect("utf8"))
+    /// A writer whose bytes can be read after the writer was given away.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .map_err(|_| std::io::Error::other("poisoned"))?
+                .extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn run(text: &[u8]) -> (import::PlanCounts, String) {
+        let buf = Shared::default();
+        let c = validate_reader("f.ndjson", text, None, Box::new(buf.clone())).expect("runs");
+        let out = buf.0.lock().expect("lock").clone();
+        (c, String::from_utf8(out).expect("utf8"))
     }
 
     const GOOD: &str = r#"{"model":"m","target_type":"all","pin_definitions":[]}"#;
 
     #[test]
-    fn ndjson_reports_every_bad_line() {
+    fn validate_reports_every_bad_line_as_the_import_does() {
+        // A bad first line does not hide the others, and a BOM is no problem.
         let text = format!(
-            "{GOOD}\n\n{{\"model\":\"m\",\"target_type\":\"all\",\"pin_definitions\":[{{\"pin_type\":\"item\",\"pin_identity\":\"x\"}}]}}\r\n{{oops\n[1]\n{GOOD}"
+            "\u{feff}{{oops\n\n{{\"model\":\"m\",\"target_type\":\"all\",\"pin_definitions\":[{{\"pin_type\":\"item\",\"pin_identity\":\"x\"}}]}}\r\n[1]\n{GOOD}"
         );
-        let (t, out) = run(&text);
-        assert_eq!(
-            t,
-            Tally {
-                total: 5,
-                invalid: 3
-            }
-        );
+        let (c, out) = run(text.as_bytes());
+        assert_eq!((c.non_blank(), c.valid, c.invalid), (4, 1, 3));
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(
             lines,
             [
+                "f.ndjson:1: invalid JSON at column 2: key must be a string",
                 "f.ndjson:3: pin_definitions[0].position: Missing required field: position",
-                "f.ndjson:4: column 2: invalid JSON: key must be a string",
-                "f.ndjson:5: Must be a JSON object",
+                "f.ndjson:4: Must be a JSON object",
             ]
+        );
+        let (c, out) = run(format!("\u{feff}{GOOD}\n").as_bytes());
+        assert_eq!((c.valid, c.invalid), (1, 0), "{out}");
+    }
+
+    #[test]
+    fn validate_refuses_a_line_the_import_refuses() {
+        let long = format!(
+            "{{\"model\":\"m\",\"target_type\":\"all\",\"pin_definitions\":[],\"x\":\"{}\"}}\n",
+            "a".repeat(crate::import::reader::MAX_LINE_BYTES + 10)
+        );
+        let (c, out) = run(format!("{GOOD}\n{long}").as_bytes());
+        assert_eq!(c.invalid, 1);
+        assert!(
+            out.starts_with("f.ndjson:2: line is longer than 1 MiB"),
+            "{out}"
         );
     }
 
     #[test]
-    fn a_pretty_document_reports_lines() {
-        let (t, out) = run(PRETTY);
-        assert_eq!(
-            t,
-            Tally {
-                total: 1,
-                invalid: 1
-            }
-        );
-        assert_eq!(
-            out.lines().collect::<Vec<_>>(),
-            [
-                "f.ndjson:11: pin_definitions[1].position: Missing required field: position",
-                "f.ndjson:14: pin_definitions[1].active_from: Must be an RFC 3339 date-time with offset, e.g. 2025-02-01T00:00:00Z",
-            ]
-        );
-        let (t, out) = run("{\n  \"model\": 1,\n");
-        assert_eq!(
-            t,
-            Tally {
-                total: 1,
-                invalid: 1
-            }
-        );
-        assert!(out.starts_with("f.ndjson:3:"), "{out}");
-        assert!(out.contains("invalid JSON"), "{out}");
-    }
-
-    #[test]
-    fn an_array_reports_elements() {
-        let text = format!(
-            "[\n  {GOOD},\n  {{\"model\": \"\", \"target_type\": \"all\", \"pin_definitions\": []}},\n  3\n]"
-        );
-        let (t, out) = run(&text);
-        assert_eq!(
-            t,
-            Tally {
-                total: 3,
-                invalid: 2
-            }
-        );
-        assert_eq!(
-            out.lines().collect::<Vec<_>>(),
-            [
-                "f.ndjson:3: [1].model: Must not be empty",
-                "f.ndjson:4: [2]: Must be a JSON object",
-            ]
-        );
+    fn a_json_array_is_told_ndjson_is_expected() {
+        let text = format!("[\n  {GOOD},\n  {GOOD}\n]\n");
+        let (c, _) = run(text.as_bytes());
+        assert!(c.looks_like_json_array);
+        assert!(c.invalid > 0);
+        assert!(import::ndjson_hint("f.json").contains("NDJSON"));
+        let (c, _) = run(format!("{GOOD}\n").as_bytes());
+        assert!(!c.looks_like_json_array);
     }
 
     #[test]
     fn blank_input_holds_nothing() {
-        assert_eq!(run("\n \n").0, Tally::default());
+        assert_eq!(run(b"\n \n").0.non_blank(), 0);
     }
 
     #[test]

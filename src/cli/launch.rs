@@ -42,6 +42,11 @@ fn finish(result: Result<Exit, String>) -> ExitCode {
             reason: ExitReason::Quit | ExitReason::Terminated | ExitReason::InputClosed,
             ..
         }) => ExitCode::SUCCESS,
+        // The shell's convention: 128 + the signal's number (130 for SIGINT).
+        Ok(Exit {
+            reason: ExitReason::Signal(n),
+            ..
+        }) => ExitCode::from(u8::try_from(128 + n.clamp(0, 127)).unwrap_or(u8::MAX)),
         Ok(Exit { message, .. }) => {
             if let Some(m) = message {
                 eprintln!("error: {m}");
@@ -72,18 +77,21 @@ fn open_mirror(session: &Session) -> Option<Mirror> {
     }
 }
 
-/// `pinscope` with a session: the TUI on browse.
-fn launch(session: Session, max_age: std::time::Duration) -> ExitCode {
+/// `pinscope` with a session: the TUI on browse, its writes recorded in the history (kept
+/// `keep_days`), its mirror synced when older than `max_age`.
+fn launch(session: Session, keep_days: u32, max_age: std::time::Duration) -> ExitCode {
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
     let mirror = open_mirror(&session).map(|m| (m, max_age));
+    let recording = tui::open_recording(&session, keep_days);
     let launch = Launch {
         session,
         recent_file: tui::recent::default_path(),
         tz: tui::system_time_zone(),
         mirror,
+        recording,
     };
     finish(rt.block_on(tui::browse(launch)))
 }
@@ -109,7 +117,7 @@ pub fn launch_default(g: &GlobalArgs) -> ExitCode {
             for w in &resolved.warnings {
                 warn(w);
             }
-            launch(resolved.session, cfg.mirror.max_age)
+            launch(resolved.session, cfg.history_keep_days, cfg.mirror.max_age)
         }
         Err(e) => finish_cli(Err(e.into())),
     }

@@ -21,17 +21,7 @@ pub fn default_log_path() -> Option<PathBuf> {
 }
 
 fn open(path: &Path) -> std::io::Result<File> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut opts = OpenOptions::new();
-    opts.create(true).append(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path)
+    crate::files::open_private(path, OpenOptions::new().create(true).append(true))
 }
 
 /// Starts logging to `explicit` or the default file. An explicit file that cannot be

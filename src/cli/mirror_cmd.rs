@@ -254,7 +254,7 @@ pub fn where_cmd(g: &GlobalArgs, a: WhereArgs) -> Outcome {
 
 /// Whether `s` is a full customization id (a UUID).
 pub fn is_full_id(s: &str) -> bool {
-    uuid::Uuid::try_parse(s).is_ok()
+    crate::api::ids::customization_id(s).is_ok()
 }
 
 /// The full id for what the user typed: a UUID as it is, else a unique prefix of an id in
@@ -266,8 +266,10 @@ pub fn resolve_id(
     sync_first: bool,
 ) -> Result<String, Failure> {
     let typed = typed.trim();
-    if is_full_id(typed) {
-        return Ok(typed.to_string());
+    // A whole id in its canonical form (lowercase, hyphenated), as the service and the
+    // mirror keep it; api::ids is the one rule of what a whole id is.
+    if let Ok(id) = crate::api::ids::customization_id(typed) {
+        return Ok(id);
     }
     if typed.is_empty() || !typed.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
         return Err(Failure::usage(format!(

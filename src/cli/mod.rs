@@ -18,6 +18,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::api::{ApiError, Client};
 use crate::config::{self, Choice, Config, ConfigError, Selected, Session};
 
+pub mod batch;
 pub mod commands;
 pub mod config_cmd;
 pub mod health;
@@ -98,12 +99,15 @@ pub struct GlobalArgs {
 
 impl GlobalArgs {
     /// What the options ask for.
+    /// An empty `--profile` (often an empty `PINSCOPE_PROFILE`) means none; an empty
+    /// `--host` or `--tracker-id` is kept, so that it is refused rather than replaced by a
+    /// default.
     pub fn choice(&self) -> Choice {
         let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
         Choice {
             profile: nonempty(&self.profile),
-            host: nonempty(&self.host),
-            tracker_id: nonempty(&self.tracker_id),
+            host: self.host.clone(),
+            tracker_id: self.tracker_id.clone(),
         }
     }
 
@@ -134,7 +138,7 @@ pub enum Command {
     Summary,
     /// Export customizations as NDJSON, one a line
     Export(commands::ExportArgs),
-    /// Check a JSON or NDJSON file against the API's rules, offline
+    /// Check an NDJSON file against the API's rules as `import` would, offline
     Validate(input::ValidateArgs),
     /// Print every pin that starts or ends in a window (default: the next 7 days), one
     /// event a line (NDJSON), in time order
@@ -154,6 +158,12 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Copy customizations from one profile's tracker into another's
     Copy(import::CopyArgs),
+    /// Change many customizations at once: plan first (--dry-run prints it), then apply
+    Batch(batch::BatchArgs),
+    /// The history of writes, newest first, one operation a line (NDJSON)
+    History(batch::HistoryArgs),
+    /// Undo a recorded operation (see `pinscope history`)
+    Undo(batch::UndoArgs),
     /// Open the terminal UI on a built-in emulator with a sample shop (no account needed).
     Demo(launch::DemoArgs),
     /// Refresh the local mirror of the tracker (one export, swapped in whole)
@@ -176,7 +186,30 @@ pub fn main() -> ExitCode {
     {
         return finish(Err(f));
     }
+    if !matches!(cli.command, Some(Command::Serve(_))) {
+        tighten_data_dirs();
+    }
     run(cli)
+}
+
+/// Directories an earlier version created 0755 are made private (0700): the imports and
+/// drafts folders of the data dir, and the platform's data dir itself. A data dir named by
+/// `PINSCOPE_DATA_DIR` is the user's choice and is left as it is.
+fn tighten_data_dirs() {
+    let Some(dir) = config::data_dir() else {
+        return;
+    };
+    let mut dirs = vec![dir.join("imports"), dir.join("drafts")];
+    if std::env::var_os(config::DATA_DIR_ENV).is_none() {
+        dirs.push(dir);
+    }
+    for d in dirs {
+        match crate::files::tighten_dir(&d) {
+            Ok(true) => tracing::info!(dir = %d.display(), "made private (0700)"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(dir = %d.display(), error = %e, "cannot make private"),
+        }
+    }
 }
 
 /// Runs a parsed command line.
@@ -198,6 +231,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Config(c)) => config_cmd::run(g, c),
         Some(Command::Import(a)) => import::import(g, a),
         Some(Command::Copy(a)) => import::copy(g, a),
+        Some(Command::Batch(a)) => batch::batch(g, a),
+        Some(Command::History(a)) => batch::history(g, a),
+        Some(Command::Undo(a)) => batch::undo(g, a),
         Some(Command::Demo(a)) => return launch::demo(g, a),
         Some(Command::Sync(a)) => mirror_cmd::sync(g, a),
         Some(Command::Search(a)) => mirror_cmd::search(g, a),
@@ -363,6 +399,79 @@ impl Target {
             )));
         }
         Ok(())
+    }
+
+    /// Where this profile's writes are recorded.
+    pub fn origin(&self) -> crate::mirror::history::Origin {
+        crate::mirror::history::Origin {
+            profile: self.selected.profile.name.clone(),
+            host: self.selected.profile.host.clone(),
+            tracker: self.selected.profile.tracker_id.clone(),
+        }
+    }
+
+    /// The history of this profile's tracker (in the mirror's database), pruned to
+    /// `history.keep_days`.
+    pub fn open_history(&self) -> Result<crate::mirror::history::History, Failure> {
+        use crate::mirror::{Scope, default_path, history::History};
+        let path = default_path().ok_or_else(|| {
+            Failure::usage("no data dir for the history: set PINSCOPE_DATA_DIR".to_string())
+        })?;
+        let p = &self.selected.profile;
+        let h = History::open(&path, &Scope::new(&p.host, &p.tracker_id))
+            .map_err(|e| Failure::new(exit::API, e.to_string()))?;
+        if let Err(e) = h.prune(self.config.history_keep_days, jiff::Timestamp::now()) {
+            warn(&e.to_string());
+        }
+        Ok(h)
+    }
+
+    /// The history for recording a write: a history that cannot be opened is a warning,
+    /// not a reason to refuse the write.
+    pub fn history_for_writes(&self) -> Option<crate::mirror::history::History> {
+        match self.open_history() {
+            Ok(h) => Some(h),
+            Err(f) => {
+                warn(&format!(
+                    "{}; this write will not be in the history",
+                    f.message
+                ));
+                None
+            }
+        }
+    }
+
+    /// Where an import into this profile records what it creates and replaces.
+    pub fn import_history(&self, summary: &str) -> Option<crate::import::ImportHistory> {
+        self.history_for_writes()
+            .map(|h| crate::import::ImportHistory {
+                history: Arc::new(h),
+                origin: self.origin(),
+                summary: summary.to_string(),
+            })
+    }
+
+    /// Records one single write (create, update or delete) in the history.
+    pub fn record_write(
+        &self,
+        kind: crate::mirror::history::OpKind,
+        id: &str,
+        before: Option<&crate::api::Customization>,
+        after: Option<&crate::api::Customization>,
+    ) {
+        let Some(h) = self.history_for_writes() else {
+            return;
+        };
+        let summary = format!("{} {id}", kind.as_str());
+        if let Err(e) = h.record_all(
+            &self.origin(),
+            kind,
+            &summary,
+            jiff::Timestamp::now(),
+            &[(id, before, after)],
+        ) {
+            warn(&format!("{e}; this write is not in the history"));
+        }
     }
 
     /// Resolves the key and builds a client whose retries are noted on stderr.

@@ -45,9 +45,9 @@ pub fn print_lines<I: IntoIterator<Item = String>>(lines: I) -> Result<(), Failu
 
 enum Sink {
     Stdout(BufWriter<std::io::Stdout>),
-    /// Written to a temporary file beside the target, renamed into place on `finish`.
+    /// Written whole ([`crate::files::WholeFile`]) on `finish`.
     File {
-        tmp: tempfile::NamedTempFile,
+        file: crate::files::WholeFile,
         target: PathBuf,
     },
 }
@@ -66,20 +66,16 @@ impl Ndjson {
         }
     }
 
-    /// A file written atomically: a temporary file in the same directory, renamed over
-    /// `path` by [`Ndjson::finish`].
+    /// A file written whole by [`Ndjson::finish`] ([`crate::files::WholeFile`]: a device or
+    /// a fifo is written through, a link's target is written). A directory or a path that
+    /// cannot be written is refused here, before anything is asked of the service.
     pub fn file(path: &Path) -> Result<Ndjson, Failure> {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let tmp = tempfile::Builder::new()
-            .prefix(".pinscope-export")
-            .tempfile_in(&dir)
-            .map_err(|e| Failure::usage(format!("cannot write in {}: {e}", dir.display())))?;
+        crate::files::check_output(path).map_err(Failure::usage)?;
+        let file = crate::files::WholeFile::create(path)
+            .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
         Ok(Ndjson {
             sink: Sink::File {
-                tmp,
+                file,
                 target: path.to_path_buf(),
             },
             count: 0,
@@ -97,7 +93,7 @@ impl Ndjson {
         line.push(b'\n');
         let res = match &mut self.sink {
             Sink::Stdout(w) => w.write_all(&line),
-            Sink::File { tmp, .. } => tmp.write_all(&line),
+            Sink::File { file, .. } => file.write_all(&line),
         };
         res.map_err(|e| write_failure(e, "the output"))?;
         self.count += 1;
@@ -109,17 +105,9 @@ impl Ndjson {
         let count = self.count;
         match self.sink {
             Sink::Stdout(mut w) => w.flush().map_err(|e| write_failure(e, "to stdout"))?,
-            Sink::File { tmp, target } => {
-                tmp.as_file()
-                    .sync_all()
-                    .map_err(|e| write_failure(e, "the output"))?;
-                tmp.persist(&target).map_err(|e| {
-                    Failure::new(
-                        exit::API,
-                        format!("cannot write {}: {}", target.display(), e.error),
-                    )
-                })?;
-            }
+            Sink::File { file, target } => file.commit().map_err(|e| {
+                Failure::new(exit::API, format!("cannot write {}: {e}", target.display()))
+            })?,
         }
         Ok(count)
     }

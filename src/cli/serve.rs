@@ -46,6 +46,14 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N")]
     pub fault_seed: Option<u64>,
 
+    /// Close a connection that has had no request in flight for this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = crate::emulator::DEFAULT_IDLE_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout: u64,
+
+    /// Connections served at once; at the cap a new one closes the one idle the longest.
+    #[arg(long, value_name = "N", default_value_t = crate::emulator::DEFAULT_MAX_CONNECTIONS, value_parser = parse_max_connections)]
+    pub max_connections: usize,
+
     /// Allow listening on an address that is not loopback.
     #[arg(long)]
     pub allow_remote: bool,
@@ -59,6 +67,13 @@ pub struct ServeArgs {
 /// [`parse_tracker`].
 fn secret_arg(s: &str) -> Result<Secret, std::convert::Infallible> {
     Ok(Secret::new(s))
+}
+
+fn parse_max_connections(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("expected a number of connections, at least 1".into()),
+    }
 }
 
 /// Splits `ID:KEY`; the error never contains the key.
@@ -114,6 +129,8 @@ fn config(args: &ServeArgs) -> Result<EmulatorConfig, String> {
     cfg.faults = args.faults.unwrap_or_default();
     cfg.fault_seed = args.fault_seed;
     cfg.log_requests = !args.quiet;
+    cfg.idle_timeout = std::time::Duration::from_secs(args.idle_timeout);
+    cfg.max_connections = args.max_connections;
     Ok(cfg)
 }
 

@@ -42,7 +42,7 @@ private_key_env = "LB_STAGE_KEY"
 
 [profiles.local]
 host = "http://127.0.0.1:7700"
-tracker_id = "t"
+tracker_id = "1234-5678"
 private_key_file = "keys/local.key"
 "#;
 
@@ -101,7 +101,7 @@ fn a_missing_file_is_a_first_run() {
 
 #[test]
 fn unknown_keys_name_the_file_line_and_key() {
-    let text = "[profiles.prod]\ntracker_id = \"t\"\nread_olny = true\n";
+    let text = "[profiles.prod]\ntracker_id = \"1234-5678\"\nread_olny = true\n";
     let pr = one_problem(text);
     assert_eq!(pr.line, Some(3));
     assert_eq!(pr.key.as_deref(), Some("profiles.prod.read_olny"));
@@ -116,54 +116,58 @@ fn unknown_keys_name_the_file_line_and_key() {
     assert_eq!(pr.line, Some(1));
     assert_eq!(pr.key.as_deref(), Some("default_profil"));
 
-    let pr = one_problem("# comment\n\n[profile.prod]\ntracker_id = \"t\"\n");
+    let pr = one_problem("# comment\n\n[profile.prod]\ntracker_id = \"1234-5678\"\n");
     assert_eq!(pr.line, Some(3));
     assert!(pr.message.contains("unknown field `profile`"), "{pr}");
 }
 
 #[test]
 fn bad_values_name_the_file_line_and_key() {
-    let pr = one_problem("[profiles.a]\ntracker_id = \"t\"\n\nread_only = \"yes\"\n");
+    let pr = one_problem("[profiles.a]\ntracker_id = \"1234-5678\"\n\nread_only = \"yes\"\n");
     assert_eq!(pr.line, Some(4));
     assert_eq!(pr.key.as_deref(), Some("profiles.a.read_only"));
     assert!(pr.message.contains("invalid type"), "{}", pr.message);
 
-    let pr = one_problem("[profiles.a]\ntracker_id = \"t\"\nhost = \"ftp://x\"\n");
+    let pr = one_problem("[profiles.a]\ntracker_id = \"1234-5678\"\nhost = \"ftp://x\"\n");
     assert_eq!(
         (pr.line, pr.key.as_deref()),
         (Some(3), Some("profiles.a.host"))
     );
 
-    let pr = one_problem("[profiles.a]\ntracker_id = \"t\"\nhost = \"http://example.com\"\n");
+    let pr =
+        one_problem("[profiles.a]\ntracker_id = \"1234-5678\"\nhost = \"http://example.com\"\n");
     assert!(pr.message.contains("allow_insecure_http"), "{pr}");
     parse(
         &p(),
-        "[profiles.a]\ntracker_id = \"t\"\nhost = \"http://example.com\"\nallow_insecure_http = true\n",
+        "[profiles.a]\ntracker_id = \"1234-5678\"\nhost = \"http://example.com\"\nallow_insecure_http = true\n",
     )
     .expect("allowed explicitly");
 
-    let pr = one_problem("[profiles.a]\ntracker_id = \"t\"\ncolor = \"bluish\"\n");
+    let pr = one_problem("[profiles.a]\ntracker_id = \"1234-5678\"\ncolor = \"bluish\"\n");
     assert_eq!(
         (pr.line, pr.key.as_deref()),
         (Some(3), Some("profiles.a.color"))
     );
 
-    let pr = one_problem("[profiles.a]\ntracker_id = \"t\"\nrequest_timeout_secs = 0\n");
+    let pr = one_problem("[profiles.a]\ntracker_id = \"1234-5678\"\nrequest_timeout_secs = 0\n");
     assert_eq!(pr.key.as_deref(), Some("profiles.a.request_timeout_secs"));
 
-    let pr = one_problem("[profiles.a]\ntracker_id = \"t\"\nretries = 99\n");
+    let pr = one_problem("[profiles.a]\ntracker_id = \"1234-5678\"\nretries = 99\n");
     assert_eq!(pr.key.as_deref(), Some("profiles.a.retries"));
 
-    let pr = one_problem("[profiles.a]\ntracker_id = \"t\"\nprivate_key_cmd = []\n");
+    let pr = one_problem("[profiles.a]\ntracker_id = \"1234-5678\"\nprivate_key_cmd = []\n");
     assert_eq!(pr.key.as_deref(), Some("profiles.a.private_key_cmd"));
 
-    let pr = one_problem("[profiles.a]\ntracker_id = \"a/b\"\n");
-    assert_eq!(
-        (pr.line, pr.key.as_deref()),
-        (Some(2), Some("profiles.a.tracker_id"))
-    );
+    for bad in ["a/b", "..", "abc"] {
+        let pr = one_problem(&format!("[profiles.a]\ntracker_id = \"{bad}\"\n"));
+        assert_eq!(
+            (pr.line, pr.key.as_deref()),
+            (Some(2), Some("profiles.a.tracker_id")),
+            "{bad}"
+        );
+    }
 
-    let pr = one_problem("[profiles.a]\ntracker_id = \"t\"\nretries = -1\n");
+    let pr = one_problem("[profiles.a]\ntracker_id = \"1234-5678\"\nretries = -1\n");
     assert_eq!(
         (pr.line, pr.key.as_deref()),
         (Some(3), Some("profiles.a.retries"))
@@ -173,7 +177,7 @@ fn bad_values_name_the_file_line_and_key() {
 #[test]
 fn missing_tracker_and_two_key_sources_are_errors() {
     let v = problems(
-        "[profiles.a]\nhost = \"https://x.example\"\n\n[profiles.b]\ntracker_id = \"t\"\nprivate_key_env = \"X\"\nprivate_key_file = \"/k\"\n",
+        "[profiles.a]\nhost = \"https://x.example\"\n\n[profiles.b]\ntracker_id = \"1234-5678\"\nprivate_key_env = \"X\"\nprivate_key_file = \"/k\"\n",
     );
     assert_eq!(v.len(), 2, "{v:?}");
     assert_eq!(v[0].key.as_deref(), Some("profiles.a"));
@@ -185,7 +189,8 @@ fn missing_tracker_and_two_key_sources_are_errors() {
 
 #[test]
 fn default_profile_must_exist() {
-    let pr = one_problem("default_profile = \"prd\"\n[profiles.prod]\ntracker_id = \"t\"\n");
+    let pr =
+        one_problem("default_profile = \"prd\"\n[profiles.prod]\ntracker_id = \"1234-5678\"\n");
     assert_eq!(
         (pr.line, pr.key.as_deref()),
         (Some(1), Some("default_profile"))
@@ -213,7 +218,7 @@ fn syntax_errors_have_a_line() {
 fn an_inline_key_warns_and_never_shows() {
     let cfg = parse(
         &p(),
-        "[profiles.a]\ntracker_id = \"t\"\nprivate_key = \"INLINE-SECRET-123\"\n",
+        "[profiles.a]\ntracker_id = \"1234-5678\"\nprivate_key = \"INLINE-SECRET-123\"\n",
     )
     .expect("parses");
     assert_eq!(cfg.warnings.len(), 1);
@@ -231,11 +236,11 @@ fn an_inline_key_warns_and_never_shows() {
 
     // A broken line near the key must not echo it.
     for text in [
-        "[profiles.a]\ntracker_id = \"t\"\nprivate_key = \"INLINE-SECRET-123\nx = 1\n",
-        "[profiles.a]\ntracker_id = \"t\"\nprivate_key = INLINE-SECRET-123\n",
-        "[profiles.a]\ntracker_id = \"t\"\nprivate_key = [\"INLINE-SECRET-123\"]\n",
-        "[profiles.a]\ntracker_id = \"t\"\nprivate_key = \"INLINE-SECRET-123\"\nprivate_key_env = \"X\"\n",
-        "[profiles.a]\ntracker_id = \"t\"\nprivate_key = \"INLINE-SECRET-123\"\nbogus = \"INLINE-SECRET-123\"\n",
+        "[profiles.a]\ntracker_id = \"1234-5678\"\nprivate_key = \"INLINE-SECRET-123\nx = 1\n",
+        "[profiles.a]\ntracker_id = \"1234-5678\"\nprivate_key = INLINE-SECRET-123\n",
+        "[profiles.a]\ntracker_id = \"1234-5678\"\nprivate_key = [\"INLINE-SECRET-123\"]\n",
+        "[profiles.a]\ntracker_id = \"1234-5678\"\nprivate_key = \"INLINE-SECRET-123\"\nprivate_key_env = \"X\"\n",
+        "[profiles.a]\ntracker_id = \"1234-5678\"\nprivate_key = \"INLINE-SECRET-123\"\nbogus = \"INLINE-SECRET-123\"\n",
     ] {
         let err = parse(&p(), text).expect_err("invalid");
         let shown = format!("{err} {err:?}");
@@ -251,7 +256,7 @@ fn files_others_can_read_get_a_warning() {
     let cfg_path = dir.path().join("config.toml");
     std::fs::write(
         &cfg_path,
-        "[profiles.a]\ntracker_id = \"t\"\nprivate_key = \"k\"\n",
+        "[profiles.a]\ntracker_id = \"1234-5678\"\nprivate_key = \"k\"\n",
     )
     .expect("write");
     std::fs::set_permissions(&cfg_path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
@@ -268,7 +273,7 @@ fn files_others_can_read_get_a_warning() {
     assert!(!cfg.warnings.iter().any(|w| w.contains("WARNING")));
 
     // A config without a key may be readable by anyone.
-    std::fs::write(&cfg_path, "[profiles.a]\ntracker_id = \"t\"\n").expect("write");
+    std::fs::write(&cfg_path, "[profiles.a]\ntracker_id = \"1234-5678\"\n").expect("write");
     std::fs::set_permissions(&cfg_path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     assert!(load(&cfg_path).expect("loads").warnings.is_empty());
 
@@ -278,7 +283,7 @@ fn files_others_can_read_get_a_warning() {
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o640)).expect("chmod");
     std::fs::write(
         &cfg_path,
-        "[profiles.a]\ntracker_id = \"t\"\nprivate_key_file = \"k.key\"\n",
+        "[profiles.a]\ntracker_id = \"1234-5678\"\nprivate_key_file = \"k.key\"\n",
     )
     .expect("write");
     let r = load(&cfg_path)
@@ -334,14 +339,23 @@ fn selection_rules() {
 
     let s = c
         .select(&Choice {
-            tracker_id: Some("abc".into()),
+            tracker_id: Some("4321-8765".into()),
             ..Choice::default()
         })
         .expect("adhoc");
     assert!(s.adhoc);
     assert_eq!(s.profile.name, ADHOC_PROFILE);
     assert_eq!(s.profile.host, DEFAULT_HOST);
-    assert_eq!(s.profile.tracker_id, "abc");
+    assert_eq!(s.profile.tracker_id, "4321-8765");
+    for bad in ["..", "abc", "1234-5678/..", ""] {
+        match c.select(&Choice {
+            tracker_id: Some(bad.into()),
+            ..Choice::default()
+        }) {
+            Err(ConfigError::Usage(m)) => assert!(m.contains("not a tracker id"), "{m}"),
+            other => panic!("{bad:?}: {other:?}"),
+        }
+    }
     assert!(!s.profile.read_only);
 
     match c.select(&Choice {
@@ -353,7 +367,7 @@ fn selection_rules() {
     }
     match c.select(&Choice {
         host: Some("http://example.com".into()),
-        tracker_id: Some("t".into()),
+        tracker_id: Some("1234-5678".into()),
         ..Choice::default()
     }) {
         Err(ConfigError::Usage(m)) => assert!(m.contains("--host")),
@@ -362,14 +376,14 @@ fn selection_rules() {
 
     let two = parse(
         &p(),
-        "[profiles.a]\ntracker_id = \"a\"\n[profiles.b]\ntracker_id = \"b\"\n",
+        "[profiles.a]\ntracker_id = \"1-1\"\n[profiles.b]\ntracker_id = \"2-2\"\n",
     )
     .expect("parses");
     assert!(matches!(
         two.select(&Choice::default()),
         Err(ConfigError::Ambiguous { .. })
     ));
-    let one = parse(&p(), "[profiles.a]\ntracker_id = \"a\"\n").expect("parses");
+    let one = parse(&p(), "[profiles.a]\ntracker_id = \"1-1\"\n").expect("parses");
     assert_eq!(
         one.select(&Choice::default()).expect("only").profile.name,
         "a"
@@ -438,7 +452,7 @@ fn key_sources_resolve() {
 
     let adhoc = c
         .select(&Choice {
-            tracker_id: Some("t".into()),
+            tracker_id: Some("1234-5678".into()),
             host: Some("http://127.0.0.1:9".into()),
             ..Choice::default()
         })
@@ -459,11 +473,11 @@ fn key_sources_resolve() {
 fn key_commands_run_without_a_shell() {
     let c = parse(
         &p(),
-        "[profiles.a]\ntracker_id = \"t\"\nprivate_key_cmd = [\"printf\", \"CMD-KEY\\nnotes: x\\n\"]\n\
-         [profiles.fails]\ntracker_id = \"t\"\nprivate_key_cmd = [\"sh\", \"-c\", \"printf '%s-%s' LEAKY STDOUT; echo not in the store >&2; exit 3\"]\n\
-         [profiles.missing]\ntracker_id = \"t\"\nprivate_key_cmd = [\"/nonexistent/pinscope-key-program\"]\n\
-         [profiles.silent]\ntracker_id = \"t\"\nprivate_key_cmd = [\"true\"]\n\
-         [profiles.shell]\ntracker_id = \"t\"\nprivate_key_cmd = [\"echo\", \"$HOME\"]\n",
+        "[profiles.a]\ntracker_id = \"1234-5678\"\nprivate_key_cmd = [\"printf\", \"CMD-KEY\\nnotes: x\\n\"]\n\
+         [profiles.fails]\ntracker_id = \"1234-5678\"\nprivate_key_cmd = [\"sh\", \"-c\", \"printf '%s-%s' LEAKY STDOUT; echo not in the store >&2; exit 3\"]\n\
+         [profiles.missing]\ntracker_id = \"1234-5678\"\nprivate_key_cmd = [\"/nonexistent/pinscope-key-program\"]\n\
+         [profiles.silent]\ntracker_id = \"1234-5678\"\nprivate_key_cmd = [\"true\"]\n\
+         [profiles.shell]\ntracker_id = \"1234-5678\"\nprivate_key_cmd = [\"echo\", \"$HOME\"]\n",
     )
     .expect("parses");
     let get = |name: &str| {
@@ -530,7 +544,8 @@ fn the_example_config_parses_and_documents_every_setting() {
     assert!(cfg.profiles.values().any(|p| p.read_only));
     assert!(cfg.profiles.values().any(|p| p.production));
     assert!(!cfg.keys.is_empty());
-    for field in ["default_profile", "[keys]"]
+    assert_eq!(cfg.history_keep_days, 90);
+    for field in ["default_profile", "[keys]", "[history]", "keep_days"]
         .into_iter()
         .chain(PROFILE_FIELDS)
     {
@@ -552,12 +567,23 @@ fn the_example_config_parses_and_documents_every_setting() {
             _ => "\"x\"",
         };
         let text = if field == "tracker_id" {
-            format!("[profiles.a]\ntracker_id = {value}\n")
+            "[profiles.a]\ntracker_id = \"1-2\"\n".to_string()
         } else {
-            format!("[profiles.a]\ntracker_id = \"t\"\n{field} = {value}\n")
+            format!("[profiles.a]\ntracker_id = \"1234-5678\"\n{field} = {value}\n")
         };
         parse(&p(), &text).unwrap_or_else(|e| panic!("{field}: {e}"));
     }
+}
+
+#[test]
+fn history_keep_days_is_read_and_checked() {
+    let cfg = parse(&p(), "[history]\nkeep_days = 7\n").expect("parses");
+    assert_eq!(cfg.history_keep_days, 7);
+    let cfg = parse(&p(), "").expect("parses");
+    assert_eq!(cfg.history_keep_days, DEFAULT_HISTORY_KEEP_DAYS);
+    let pr = one_problem("[history]\nkeep_days = 0\n");
+    assert_eq!(pr.key.as_deref(), Some("history.keep_days"));
+    assert_eq!(pr.line, Some(2));
 }
 
 #[test]

@@ -47,7 +47,7 @@ use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -71,6 +71,13 @@ pub const WRITE_DEBOUNCE: Duration = Duration::from_millis(200);
 
 /// How long a shutdown waits for requests in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connection with no request in flight is closed after this long.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connections served at once. At the cap, a new connection closes the one idle the
+/// longest; when none is idle, the new one is closed at once.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -97,6 +104,11 @@ pub struct EmulatorConfig {
     pub fault_seed: Option<u64>,
     /// Log one line per request (method, path, status, latency) to stderr.
     pub log_requests: bool,
+    /// A connection with no request in flight (none started, or the last one answered)
+    /// is closed after this long: idle and half-sent requests cannot hold a slot.
+    pub idle_timeout: Duration,
+    /// Connections served at once (see [`DEFAULT_MAX_CONNECTIONS`]).
+    pub max_connections: usize,
 }
 
 impl EmulatorConfig {
@@ -111,6 +123,8 @@ impl EmulatorConfig {
             faults: Faults::none(),
             fault_seed: None,
             log_requests: false,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -146,6 +160,9 @@ pub enum EmulatorError {
     },
     #[error("preloaded customization {index}: {message}")]
     Preload { index: usize, message: String },
+    /// Another emulator serves the same data file.
+    #[error("{0}: two emulators on one data file would lose each other's changes")]
+    Locked(#[from] crate::files::LockError),
 }
 
 pub(crate) struct Tracker {
@@ -162,6 +179,8 @@ struct Persist {
     dirty: Notify,
     /// Rows of trackers in the data file that are not served now, kept so they survive.
     dormant: Vec<(String, Vec<store::StoredText>)>,
+    /// Held while the emulator lives: a second one on this file is refused.
+    _lock: crate::files::Lock,
 }
 
 pub(crate) struct App {
@@ -235,6 +254,8 @@ pub struct Running {
     app: Arc<App>,
     stop: Option<watch::Sender<bool>>,
     task: Option<tokio::task::JoinHandle<Result<(), EmulatorError>>>,
+    /// Connections open now.
+    live: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for Running {
@@ -293,6 +314,11 @@ impl Running {
             .faults()
     }
 
+    /// Connections open now.
+    pub fn connections(&self) -> usize {
+        self.live.load(Ordering::SeqCst)
+    }
+
     /// How many customizations a tracker holds (`None` for a tracker not served).
     pub fn count(&self, tracker: &str) -> Option<usize> {
         self.app
@@ -321,6 +347,11 @@ fn check_tracker_id(id: &str) -> Result<(), EmulatorError> {
 
 /// Builds the stores: data file, then `load`, then `preload`.
 fn build_app(cfg: &EmulatorConfig) -> Result<App, EmulatorError> {
+    // Before the file is read: what another emulator is about to write would be lost.
+    let lock = match &cfg.data {
+        Some(path) => Some(crate::files::Lock::try_take(path)?),
+        None => None,
+    };
     if cfg.trackers.is_empty() {
         return Err(EmulatorError::Config(
             "at least one tracker (ID and key) is needed".into(),
@@ -406,13 +437,17 @@ fn build_app(cfg: &EmulatorConfig) -> Result<App, EmulatorError> {
         added = !ps.is_empty();
         s.insert_all(ps, now);
     }
-    let persist = cfg.data.as_ref().map(|path| Persist {
-        path: path.clone(),
-        version: AtomicU64::new(u64::from(added)),
-        written: tokio::sync::Mutex::new(0),
-        dirty: Notify::new(),
-        dormant,
-    });
+    let persist = match (&cfg.data, lock) {
+        (Some(path), Some(lock)) => Some(Persist {
+            path: path.clone(),
+            version: AtomicU64::new(u64::from(added)),
+            written: tokio::sync::Mutex::new(0),
+            dirty: Notify::new(),
+            dormant,
+            _lock: lock,
+        }),
+        _ => None,
+    };
     Ok(App {
         trackers,
         order,
@@ -440,13 +475,140 @@ pub async fn start(cfg: EmulatorConfig) -> Result<Running, EmulatorError> {
         })?;
     let (stop, stopped) = watch::channel(false);
     let router = routes::router(app.clone());
-    let task = tokio::spawn(serve(listener, app.clone(), router, stopped));
+    let limits = Limits {
+        idle: cfg.idle_timeout.max(Duration::from_millis(1)),
+        max: cfg.max_connections.max(1),
+    };
+    let live = Arc::new(AtomicUsize::new(0));
+    let task = tokio::spawn(serve(
+        listener,
+        app.clone(),
+        router,
+        stopped,
+        limits,
+        live.clone(),
+    ));
     Ok(Running {
         addr,
         app,
         stop: Some(stop),
         task: Some(task),
+        live,
     })
+}
+
+/// How many connections, and how long one may idle.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    idle: Duration,
+    max: usize,
+}
+
+/// What the accept loop knows of one connection.
+struct ConnState {
+    /// Requests being answered.
+    in_flight: AtomicUsize,
+    /// When the last request started or ended (or the connection opened).
+    last_active: Mutex<tokio::time::Instant>,
+    /// Close now (to make room for a new connection).
+    evict: Notify,
+    closed: std::sync::atomic::AtomicBool,
+}
+
+impl ConnState {
+    fn new() -> ConnState {
+        ConnState {
+            in_flight: AtomicUsize::new(0),
+            last_active: Mutex::new(tokio::time::Instant::now()),
+            evict: Notify::new(),
+            closed: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    fn touch(&self) {
+        *self
+            .last_active
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = tokio::time::Instant::now();
+    }
+
+    fn last_active(&self) -> tokio::time::Instant {
+        *self
+            .last_active
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn idle(&self) -> bool {
+        self.in_flight.load(Ordering::SeqCst) == 0
+    }
+}
+
+/// Counts a request in flight for as long as it lives.
+struct InFlight(Arc<ConnState>);
+
+impl InFlight {
+    fn start(s: Arc<ConnState>) -> InFlight {
+        s.in_flight.fetch_add(1, Ordering::SeqCst);
+        s.touch();
+        InFlight(s)
+    }
+}
+
+/// A response body that keeps its connection counted busy while it is sent.
+struct Answering {
+    inner: axum::body::Body,
+    _busy: InFlight,
+}
+
+impl hyper::body::Body for Answering {
+    type Data = <axum::body::Body as hyper::body::Body>::Data;
+    type Error = <axum::body::Body as hyper::body::Body>::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Makes room for one more connection: `true` when there is room (perhaps after asking
+/// the connection idle the longest to close), `false` when every one is busy.
+fn make_room(conns: &mut Vec<Arc<ConnState>>, max: usize) -> bool {
+    conns.retain(|c| !c.closed.load(Ordering::SeqCst));
+    if conns.len() < max {
+        return true;
+    }
+    let oldest = conns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.idle())
+        .min_by_key(|(_, c)| c.last_active())
+        .map(|(i, _)| i);
+    match oldest {
+        Some(i) => {
+            let c = conns.swap_remove(i);
+            c.evict.notify_one();
+            true
+        }
+        None => false,
+    }
 }
 
 /// Whether the stop signal was given (or its sender is gone).
@@ -459,6 +621,8 @@ async fn serve(
     app: Arc<App>,
     router: axum::Router,
     mut stop: watch::Receiver<bool>,
+    limits: Limits,
+    live: Arc<AtomicUsize>,
 ) -> Result<(), EmulatorError> {
     let writer = app
         .persist
@@ -473,14 +637,35 @@ async fn serve(
         p.dirty.notify_one();
     }
     let mut conns = JoinSet::new();
+    let mut states: Vec<Arc<ConnState>> = Vec::new();
     loop {
         if stopping(&stop) {
             break;
         }
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    conns.spawn(connection(stream, router.clone(), stop.clone()));
+                Ok((stream, peer)) => {
+                    if !make_room(&mut states, limits.max) {
+                        // Every slot is answering a request: this one waits its turn
+                        // elsewhere rather than starve them.
+                        if app.log_requests {
+                            eprintln!(
+                                "pinscope serve: {} connections busy; closed the one from {peer}",
+                                limits.max
+                            );
+                        }
+                        drop(stream);
+                        continue;
+                    }
+                    let state = Arc::new(ConnState::new());
+                    states.push(state.clone());
+                    live.fetch_add(1, Ordering::SeqCst);
+                    let live = live.clone();
+                    let conn = connection(stream, router.clone(), stop.clone(), state, limits.idle);
+                    conns.spawn(async move {
+                        conn.await;
+                        live.fetch_sub(1, Ordering::SeqCst);
+                    });
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: wait a little, keep serving.
@@ -533,20 +718,34 @@ async fn writer(app: Arc<App>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Serves one connection; a `drop` fault ends it at once, with no answer.
-async fn connection(stream: TcpStream, router: axum::Router, mut stop: watch::Receiver<bool>) {
+/// Serves one connection; a `drop` fault ends it at once, with no answer. It is closed
+/// when it has had no request in flight for `idle`, or when the accept loop needs its slot.
+async fn connection(
+    stream: TcpStream,
+    router: axum::Router,
+    mut stop: watch::Receiver<bool>,
+    state: Arc<ConnState>,
+    idle: Duration,
+) {
     let _ = stream.set_nodelay(true);
     let cutoff = Arc::new(Notify::new());
     let svc = {
         let cutoff = cutoff.clone();
+        let state = state.clone();
         hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(routes::Cutoff(cutoff.clone()));
             let mut router = router.clone();
+            let busy = InFlight::start(state.clone());
             async move {
-                tower_service::Service::call(&mut router, req.map(axum::body::Body::new)).await
+                let answer =
+                    tower_service::Service::call(&mut router, req.map(axum::body::Body::new)).await;
+                // Busy until the answer's body is written (or dropped), not just built: a
+                // long export is not idle while it is being sent.
+                answer.map(|resp| resp.map(|inner| Answering { inner, _busy: busy }))
             }
         })
     };
+    let _closed = Closed(state.clone());
     let conn = hyper::server::conn::http1::Builder::new()
         // No timer is set, so say there is no header timeout rather than have hyper
         // warn about it on every connection.
@@ -559,13 +758,33 @@ async fn connection(stream: TcpStream, router: axum::Router, mut stop: watch::Re
         closing = true;
     }
     loop {
+        let wake = if state.idle() {
+            state.last_active() + idle
+        } else {
+            tokio::time::Instant::now() + idle
+        };
         tokio::select! {
             _ = conn.as_mut() => return,
             _ = cutoff.notified() => return,
+            _ = state.evict.notified() => return,
+            _ = tokio::time::sleep_until(wake) => {
+                if state.idle() && state.last_active().elapsed() >= idle {
+                    return;
+                }
+            }
             _ = stop.changed(), if !closing => {
                 closing = true;
                 conn.as_mut().graceful_shutdown();
             }
         }
+    }
+}
+
+/// Marks a connection closed when its task ends, however it ends.
+struct Closed(Arc<ConnState>);
+
+impl Drop for Closed {
+    fn drop(&mut self) {
+        self.0.closed.store(true, Ordering::SeqCst);
     }
 }

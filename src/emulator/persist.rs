@@ -147,16 +147,8 @@ pub fn read_data(path: &Path) -> Result<Option<Vec<DataRow>>, EmulatorError> {
 
 /// Writes the data file atomically: `trackers` are `(tracker id, stored objects)`.
 pub fn write_data(path: &Path, trackers: &[(String, Vec<StoredText>)]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".pinscope-data-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    {
-        let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+    crate::files::write_whole(path, |f| {
+        let mut w = BufWriter::with_capacity(1 << 20, f);
         w.write_all(DATA_HEADER.as_bytes())?;
         w.write_all(b"\n")?;
         let mut line = String::new();
@@ -172,15 +164,8 @@ pub fn write_data(path: &Path, trackers: &[(String, Vec<StoredText>)]) -> io::Re
                 w.write_all(line.as_bytes())?;
             }
         }
-        w.flush()?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    // Make the rename itself durable where the platform allows it.
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+        w.flush()
+    })
 }
 
 #[cfg(test)]

@@ -149,15 +149,18 @@ impl Journal {
             path: path.to_path_buf(),
             source,
         };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io_err)?;
+        // Private (0600, in 0700 directories): it names the input and the tracker.
+        let file = crate::files::open_private(
+            path,
+            OpenOptions::new().create(true).write(true).truncate(true),
+        )
+        .map_err(io_err)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(io_err)?;
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(true)
-            .open(path)
-            .map_err(io_err)?;
         let mut j = Journal {
             path: path.to_path_buf(),
             file,
@@ -178,6 +181,13 @@ impl Journal {
             .write(true)
             .open(path)
             .map_err(io_err)?;
+        // A journal of an older version may be 0644: it names the input and the tracker.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(io_err)?;
+        }
         let (loaded, good_len) = parse(path, &mut file)?;
         file.set_len(good_len).map_err(io_err)?;
         file.seek(SeekFrom::End(0)).map_err(io_err)?;
@@ -291,19 +301,11 @@ fn parse(path: &Path, file: &mut File) -> Result<(Loaded, u64), JournalError> {
     ))
 }
 
-/// Makes a new directory entry durable (Unix); elsewhere a no-op.
+/// Makes the journal's new directory entry durable.
 fn sync_dir(path: &Path) {
-    #[cfg(unix)]
-    if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        if let Ok(d) = File::open(dir) {
-            // Best effort: the file's own fsync already holds its content.
-            let _ = d.sync_all();
-        }
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => crate::files::sync_dir(d),
+        _ => crate::files::sync_dir(Path::new(".")),
     }
 }
 
@@ -395,6 +397,20 @@ mod tests {
         assert!(!loaded.done.contains_key(&1));
         assert!(!loaded.finished);
 
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777);
+            assert_eq!(mode(&path).ok(), Some(0o600), "a new journal is private");
+            // One left 0644 by an older version is made private when it is continued.
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+            let _ = Journal::reopen(&path).expect("reopen");
+            assert_eq!(
+                mode(&path).ok(),
+                Some(0o600),
+                "a continued journal is private"
+            );
+        }
         let (mut j, again) = Journal::reopen(&path).expect("reopen");
         assert_eq!(again, loaded);
         j.append(&Record::Done {

@@ -159,6 +159,34 @@ pub(crate) async fn lookup(
     stored: &StoredCounts,
 ) -> Result<Vec<bool>, ApiError> {
     let mut found = vec![false; keys.len()];
+    lookup_each(client, keys, stored, |i, _| found[i] = true).await?;
+    Ok(found)
+}
+
+/// The stored customizations of `keys`, by [`key_hash`] of their target (for the history's
+/// before and after images).
+pub(crate) async fn find(
+    client: &Client,
+    keys: &[&ConflictKey],
+    stored: &StoredCounts,
+) -> Result<HashMap<u128, Customization>, ApiError> {
+    let mut out = HashMap::new();
+    lookup_each(client, keys, stored, |_, c| {
+        if let Some(k) = c.conflict_key() {
+            out.insert(key_hash(&k), c.clone());
+        }
+    })
+    .await?;
+    Ok(out)
+}
+
+/// Calls `f(i, c)` for each stored customization `c` whose target is `keys[i]`.
+async fn lookup_each(
+    client: &Client,
+    keys: &[&ConflictKey],
+    stored: &StoredCounts,
+    mut f: impl FnMut(usize, &Customization),
+) -> Result<(), ApiError> {
     let mut want: HashMap<u128, Vec<usize>> = HashMap::new();
     let mut items: HashMap<&str, Vec<&str>> = HashMap::new();
     let mut criteria: HashMap<&str, Vec<&str>> = HashMap::new();
@@ -176,7 +204,7 @@ pub(crate) async fn lookup(
             && let Some(idx) = want.get(&key_hash(&k))
         {
             for i in idx {
-                found[*i] = true;
+                f(*i, &c);
             }
         }
     };
@@ -243,7 +271,7 @@ pub(crate) async fn lookup(
             each_page(client, q, &mut mark).await?;
         }
     }
-    Ok(found)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -75,8 +75,11 @@ pub mod scan;
 pub use event::{CancelToken, Event, ExistingMode, Progress};
 pub use report::{Counts, Outcome, Summary};
 pub use report::{Outcomes, write_report};
-pub use run::{ImportError, ImportResult, Preview, RunOptions, preview, run, unsent};
+pub use run::{
+    ImportError, ImportHistory, ImportResult, Preview, RunOptions, check_report, preview, run,
+    unsent,
+};
 pub use scan::{
     DEFAULT_MAX_CHUNK_BYTES, MAX_CHUNK_LINES, ModelStats, Plan, PlanCounts, ScanError, Source,
-    TEXT_PREVIEW_CHARS, scan,
+    TEXT_PREVIEW_CHARS, check_stream, ndjson_hint, scan,
 };

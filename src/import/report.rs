@@ -128,12 +128,20 @@ pub struct Outcomes {
     pub(crate) states: Vec<u8>,
     pub(crate) reasons: HashMap<u32, Arc<str>>,
     pub(crate) winners: HashMap<u32, u32>,
+    /// The id of what each line created or replaced, when the run looked them up (it does
+    /// when it records the history).
+    pub(crate) ids: HashMap<u32, Arc<str>>,
 }
 
 pub(crate) const EXISTING_KEPT: &str =
     "a customization with this target is stored and was kept (conflict_strategy=ignore)";
 
 impl Outcomes {
+    /// The id of what `line` created or replaced, when it is known.
+    pub fn id(&self, line: u64) -> Option<&str> {
+        self.ids.get(&u32::try_from(line).ok()?).map(|s| &**s)
+    }
+
     /// The outcome of `line` (1-based); `None` for a blank line or past the end.
     pub fn outcome(&self, line: u64) -> Option<Outcome> {
         let i = usize::try_from(line.checked_sub(1)?).ok()?;
@@ -202,6 +210,8 @@ struct ReportLine<'a> {
     line: u64,
     outcome: Outcome,
     #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     target: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'a str>,
@@ -239,19 +249,7 @@ pub fn write_report(plan: &Plan, outcomes: &Outcomes, path: &Path) -> io::Result
         write_lines(plan, outcomes, &mut w)?;
         return w.flush();
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    {
-        let mut w = BufWriter::new(tmp.as_file_mut());
-        write_lines(plan, outcomes, &mut w)?;
-        w.flush()?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    crate::files::write_whole(path, |w| write_lines(plan, outcomes, w))
 }
 
 fn write_lines(plan: &Plan, outcomes: &Outcomes, w: &mut impl Write) -> io::Result<()> {
@@ -291,6 +289,7 @@ fn write_lines(plan: &Plan, outcomes: &Outcomes, w: &mut impl Write) -> io::Resu
             &ReportLine {
                 line: n,
                 outcome,
+                id: outcomes.ids.get(&(n as u32)).map(|s| &**s),
                 target,
                 reason: reason.as_deref(),
             },

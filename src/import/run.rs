@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,6 +20,7 @@ use crate::import::report::{Counts, Outcome, Outcomes, Summary, write_report};
 use crate::import::scan::{
     ChunkSpec, DEFAULT_MAX_CHUNK_BYTES, MAX_CHUNK_LINES, Plan, code, key_hash, per_sec, state,
 };
+use crate::mirror::history::{History, OpKind, Origin};
 
 /// How a run sends.
 #[derive(Debug, Clone)]
@@ -40,6 +41,20 @@ pub struct RunOptions {
     pub resume: bool,
     /// Write the per-line report here (`-` for stdout).
     pub report: Option<PathBuf>,
+    /// Replace an existing report (a resumed run always continues its own).
+    pub overwrite_report: bool,
+    /// Record what the import creates and replaces in this history (one `import` operation).
+    pub history: Option<ImportHistory>,
+}
+
+/// Where an import records its writes: after each chunk, the ids and objects of what it
+/// created or replaced are looked up by target (and, under `override`, the objects it is
+/// about to replace, before sending).
+#[derive(Debug, Clone)]
+pub struct ImportHistory {
+    pub history: Arc<History>,
+    pub origin: Origin,
+    pub summary: String,
 }
 
 impl Default for RunOptions {
@@ -57,6 +72,8 @@ impl Default for RunOptions {
             journal: None,
             resume: false,
             report: None,
+            overwrite_report: false,
+            history: None,
         }
     }
 }
@@ -77,6 +94,18 @@ pub enum ImportError {
     Unfinished(PathBuf),
     #[error("cannot write the report {}: {source}", path.display())]
     Report { path: PathBuf, source: io::Error },
+    /// The report path is a directory, or cannot be written (found before anything is sent).
+    #[error("{0}")]
+    ReportPath(String),
+    #[error(
+        "the report {} already exists: it belongs to an earlier import (and its journal); \
+         continue that one with --resume, choose another --report, or pass --force to replace it",
+        .0.display()
+    )]
+    ReportExists(PathBuf),
+    /// Another process runs an import with the same journal.
+    #[error("{0}; wait for it to finish")]
+    Locked(#[from] crate::files::LockError),
     #[error("cannot read {name}: {source}")]
     Input { name: String, source: io::Error },
     #[error("{}", .0.explain())]
@@ -174,6 +203,10 @@ struct Ctx<'a> {
     service_failed: AtomicBool,
     requests: AtomicU64,
     retries: AtomicU64,
+    /// The history operation this run records into.
+    recording: Option<(Arc<History>, i64)>,
+    /// The ids of what recorded lines created or replaced, for the report.
+    ids: Mutex<HashMap<u32, Arc<str>>>,
 }
 
 /// Reads the chunk's pending lines; lines with server-set fields lose them.
@@ -358,6 +391,91 @@ impl Ctx<'_> {
             .collect())
     }
 
+    /// Under `override` with a history: the stored customizations the chunk will replace.
+    async fn befores(
+        &self,
+        chunk: usize,
+        p: &mut Prepared,
+        existed: &[u32],
+    ) -> HashMap<u128, Customization> {
+        if self.recording.is_none()
+            || self.strategy != ConflictStrategy::Override
+            || existed.is_empty()
+        {
+            return HashMap::new();
+        }
+        p.ensure_keys();
+        let existed: HashSet<u32> = existed.iter().copied().collect();
+        let keys: Vec<&ConflictKey> = p
+            .lines
+            .iter()
+            .filter(|l| existed.contains(&l.line))
+            .filter_map(|l| l.key.as_ref())
+            .collect();
+        match self
+            .retrying(chunk, || lookup::find(self.client, &keys, &self.stored))
+            .await
+        {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, chunk, "replaced versions not recorded");
+                HashMap::new()
+            }
+        }
+    }
+
+    /// Records an applied chunk in the history: what each written line created or replaced,
+    /// looked up by target. Lines skipped under `ignore` wrote nothing.
+    async fn record(
+        &self,
+        chunk: usize,
+        p: &mut Prepared,
+        existed: &[u32],
+        befores: &HashMap<u128, Customization>,
+    ) {
+        let Some((history, op)) = &self.recording else {
+            return;
+        };
+        p.ensure_keys();
+        let existed: HashSet<u32> = existed.iter().copied().collect();
+        let written: Vec<&Line> = p
+            .lines
+            .iter()
+            .filter(|l| !(self.strategy == ConflictStrategy::Ignore && existed.contains(&l.line)))
+            .collect();
+        let keys: Vec<&ConflictKey> = written.iter().filter_map(|l| l.key.as_ref()).collect();
+        let afters = match self
+            .retrying(chunk, || lookup::find(self.client, &keys, &self.stored))
+            .await
+        {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, chunk, "the chunk's writes are not in the history");
+                return;
+            }
+        };
+        for l in written {
+            let Some(h) = l.key.as_ref().map(key_hash) else {
+                continue;
+            };
+            let Some(after) = afters.get(&h) else {
+                continue;
+            };
+            let Some(id) = after.id() else { continue };
+            let before = if existed.contains(&l.line) {
+                befores.get(&h)
+            } else {
+                None
+            };
+            if let Err(e) = history.record(*op, id, before, Some(after)) {
+                tracing::warn!(error = %e, "an imported line is not in the history");
+            }
+            if let Ok(mut ids) = self.ids.lock() {
+                ids.insert(l.line, Arc::from(id));
+            }
+        }
+    }
+
     /// The lines of `p` whose targets were stored before this chunk is sent.
     async fn existed(&self, chunk: usize, p: &mut Prepared) -> Result<Vec<u32>, ApiError> {
         match &self.existing {
@@ -451,6 +569,7 @@ impl Ctx<'_> {
             });
         }
 
+        let befores = self.befores(spec.index, &mut p, &result.existed).await;
         let mut failures = 0u32;
         let mut sends = 0u32;
         loop {
@@ -462,6 +581,8 @@ impl Ctx<'_> {
                 // All-or-nothing: every target stored means the lost request was applied.
                 match self.stored_now(spec.index, &mut p).await {
                     Ok(stored) if stored.len() == p.lines.len() => {
+                        self.record(spec.index, &mut p, &result.existed, &befores)
+                            .await;
                         result.end = End::Applied;
                         return result;
                     }
@@ -493,6 +614,8 @@ impl Ctx<'_> {
             });
             let e = match self.client.bulk_create(p.body(), self.strategy).await {
                 Ok(()) => {
+                    self.record(spec.index, &mut p, &result.existed, &befores)
+                        .await;
                     result.end = End::Applied;
                     return result;
                 }
@@ -692,6 +815,14 @@ pub async fn run(
     cancel: &CancelToken,
 ) -> Result<ImportResult, ImportError> {
     let started = Instant::now();
+    if let Some(r) = &opts.report {
+        check_report(r, opts.resume || opts.overwrite_report)?;
+    }
+    // Held until the run ends: a second run with this journal is refused, not interleaved.
+    let _lock = match &opts.journal {
+        Some(j) => Some(crate::files::Lock::try_take(j)?),
+        None => None,
+    };
     let mut opts = opts.clone();
     opts.chunk_size = opts.chunk_size.clamp(1, MAX_CHUNK_LINES);
     let strategy = opts.strategy;
@@ -817,6 +948,21 @@ pub async fn run(
     }
     let existing_mode = (!todo.is_empty()).then(|| existing.mode());
 
+    let recording = match &opts.history {
+        Some(h) if !todo.is_empty() => match h.history.begin(
+            &h.origin,
+            OpKind::Import,
+            &h.summary,
+            jiff::Timestamp::now(),
+        ) {
+            Ok(op) => Some((h.history.clone(), op)),
+            Err(e) => {
+                tracing::warn!(error = %e, "the import is not recorded in the history");
+                None
+            }
+        },
+        _ => None,
+    };
     let ctx = Ctx {
         plan,
         initial: &initial,
@@ -833,6 +979,8 @@ pub async fn run(
         service_failed: AtomicBool::new(false),
         requests: AtomicU64::new(0),
         retries: AtomicU64::new(0),
+        recording,
+        ids: Mutex::new(HashMap::new()),
     };
     if let Some(e) = early_stop {
         ctx.fail(&e);
@@ -889,12 +1037,20 @@ pub async fn run(
         ctx.stop(why.clone(), why, false);
     }
 
+    if let Some((history, op)) = &ctx.recording
+        && let Err(e) = history.finish(*op)
+    {
+        tracing::warn!(error = %e, "the import's history could not be closed");
+    }
+
     let winners = plan.duplicate_winners(strategy);
+    let ids = std::mem::take(&mut *ctx.ids.lock().unwrap_or_else(|e| e.into_inner()));
     let outcomes = Outcomes {
         strategy,
         states,
         reasons,
         winners,
+        ids,
     };
     let stopped = ctx
         .abort
@@ -933,6 +1089,19 @@ pub async fn run(
         progress.emit(Event::ReportWritten { path: path.clone() });
     }
     Ok(ImportResult { summary, outcomes })
+}
+
+/// Checks a report path before anything is sent: `-` (stdout) is always fine; a directory or
+/// a path that cannot be written is refused; an existing regular file is refused unless
+/// `replace` (a resumed run, or `--force`). A device or a fifo is written through.
+pub fn check_report(path: &Path, replace: bool) -> Result<(), ImportError> {
+    if path.as_os_str() == "-" {
+        return Ok(());
+    }
+    match crate::files::check_output(path).map_err(ImportError::ReportPath)? {
+        crate::files::Kind::Regular if !replace => Err(ImportError::ReportExists(path.into())),
+        _ => Ok(()),
+    }
 }
 
 /// What sending would do, found without writing anything.
@@ -1042,6 +1211,7 @@ pub fn unsent(plan: &Plan, strategy: ConflictStrategy, reason: &str) -> Outcomes
         states,
         reasons,
         winners: plan.duplicate_winners(strategy),
+        ids: HashMap::new(),
     }
 }
 

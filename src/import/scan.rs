@@ -98,6 +98,10 @@ pub struct PlanCounts {
     pub bytes: u64,
     #[serde(skip)]
     pub elapsed: Duration,
+    /// The first line that is not blank starts with `[`: the file is most likely one JSON
+    /// array, not NDJSON (see [`ndjson_hint`]).
+    #[serde(skip)]
+    pub looks_like_json_array: bool,
 }
 
 impl PlanCounts {
@@ -325,6 +329,90 @@ pub fn scan(source: Source, progress: &Progress, cancel: &CancelToken) -> Result
     }
 }
 
+/// What to tell someone whose file is a JSON array: NDJSON is expected.
+pub fn ndjson_hint(name: &str) -> String {
+    format!(
+        "{name} looks like a JSON array: one customization a line (NDJSON) is expected; \
+         convert it with: jq -c '.[]' {name} > {name}.ndjson"
+    )
+}
+
+/// Whether a line (terminator and BOM gone) opens a JSON array.
+fn opens_array(content: &Content<'_>) -> bool {
+    match content {
+        Content::Text(t) => t.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'['),
+        Content::TooLong(_) => false,
+    }
+}
+
+/// Checks every line of `reader` as pass 1 does (the same reader, limits and rules, so the
+/// same messages), keeping nothing per line: memory stays flat however long the input.
+/// Each invalid line is an [`Event::Invalid`]; duplicate targets are not looked for (that
+/// needs a plan: `pinscope import --dry-run`). `lines`, `blank`, `valid`, `invalid` and
+/// `bytes` are counted.
+pub fn check_stream<R: Read>(
+    name: &str,
+    reader: R,
+    total: Option<u64>,
+    progress: &Progress,
+    cancel: &CancelToken,
+) -> Result<PlanCounts, ScanError> {
+    let started = Instant::now();
+    let mut r = LineReader::new(reader);
+    let mut counts = PlanCounts::default();
+    let mut seen_content = false;
+    let io_err = |source| ScanError::Io {
+        name: name.to_string(),
+        source,
+    };
+    while let Some(line) = r.next_line().map_err(io_err)? {
+        let n = line.number;
+        counts.lines = n;
+        if n % CANCEL_EVERY == 0 {
+            if cancel.is_cancelled() {
+                return Err(ScanError::Cancelled);
+            }
+            if n % PROGRESS_EVERY == 0 {
+                progress.emit(Event::Validating {
+                    lines: n,
+                    bytes: line.offset + line.raw_len,
+                    total_bytes: total,
+                    lines_per_sec: per_sec(n, started.elapsed()),
+                });
+            }
+        }
+        if line.is_blank() {
+            counts.blank += 1;
+            continue;
+        }
+        if !seen_content {
+            seen_content = true;
+            counts.looks_like_json_array = opens_array(&line.content);
+        }
+        match check_content(&line.content) {
+            Checked::Valid(_) => counts.valid += 1,
+            Checked::Invalid(reasons) => {
+                counts.invalid += 1;
+                if progress.is_active() {
+                    let text = match line.content {
+                        Content::Text(t) => preview(t),
+                        Content::TooLong(_) => String::new(),
+                    };
+                    progress.emit(Event::Invalid {
+                        line: n,
+                        text,
+                        reasons,
+                    });
+                }
+            }
+        }
+    }
+    counts.bytes = r.offset();
+    counts.elapsed = started.elapsed();
+    progress.emit(Event::Validated(counts));
+    Ok(counts)
+}
+
 /// Pass 1 over `reader`, which yields the bytes of `input`.
 fn scan_reader<R: Read>(
     input: Input,
@@ -372,6 +460,9 @@ fn scan_reader<R: Read>(
             codes.push(code::BLANK);
             counts.blank += 1;
             continue;
+        }
+        if counts.valid + counts.invalid == 0 {
+            counts.looks_like_json_array = opens_array(&line.content);
         }
         match check_content(&line.content) {
             Checked::Valid(doc) => {

@@ -33,7 +33,8 @@
 //! - [`Mirror::for_each_customization`] and [`Mirror::for_each_pin`] walk every stored
 //!   customization (with its raw JSON) and every pin, for lint, agenda and batch work;
 //! - [`Mirror::connection`] hands out the SQLite connection for tables that later
-//!   migrations add (history of writes).
+//!   migrations add;
+//! - [`history`]: every write pinscope makes, with before and after images, for undo.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -47,6 +48,7 @@ use crate::api::model::{Customization, PinState, Position};
 use crate::api::time::parse_rfc3339;
 
 pub mod generate;
+pub mod history;
 pub mod schema;
 pub mod sync;
 
@@ -694,26 +696,8 @@ impl Mirror {
 /// Creates the parent dir (0700) and the file (0600) before SQLite opens it, so the
 /// database is private from its first byte. An existing file keeps its mode.
 fn prepare_file(path: &Path) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-        && !dir.exists()
-    {
-        let mut b = std::fs::DirBuilder::new();
-        b.recursive(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            b.mode(0o700);
-        }
-        b.create(dir)?;
-    }
-    let mut o = std::fs::OpenOptions::new();
-    o.create(true).append(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    o.open(path).map(|_| ())
+    crate::files::open_private(path, std::fs::OpenOptions::new().create(true).append(true))
+        .map(|_| ())
 }
 
 /// Turns what a user typed into an FTS5 expression: every whitespace-separated word a

@@ -71,6 +71,30 @@ CREATE VIRTUAL TABLE customizations_fts USING fts5(
     prefix = '2 3'
 );
 "#,
+    // 2: the history of writes (`mirror::history`): one row an operation, one row a
+    // customization it wrote, with the exact JSON before and after (NULL: absent).
+    r#"
+CREATE TABLE history_ops (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at       TEXT NOT NULL,
+    profile  TEXT NOT NULL,
+    host     TEXT NOT NULL,
+    tracker  TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    summary  TEXT NOT NULL
+);
+CREATE INDEX history_ops_scope ON history_ops(host, tracker, id);
+CREATE INDEX history_ops_at ON history_ops(at);
+
+CREATE TABLE history_items (
+    op_id            INTEGER NOT NULL REFERENCES history_ops(id) ON DELETE CASCADE,
+    seq              INTEGER NOT NULL,
+    customization_id TEXT NOT NULL,
+    before_json      TEXT,
+    after_json       TEXT,
+    PRIMARY KEY (op_id, seq)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The version this build writes.

@@ -274,7 +274,7 @@ impl App {
                 self.dirty = true;
                 self.on_api(*ev);
             }
-            Msg::Terminate => self.begin_quit(),
+            Msg::Terminate | Msg::Signal(_) => self.begin_quit(),
             Msg::ExternalEdited(result) => {
                 self.dirty = true;
                 self.with_top(|s, ctx| s.on_external_edit(result, ctx));
@@ -492,8 +492,10 @@ fn split(area: Rect) -> [Rect; 2] {
 pub enum ExitReason {
     /// The user quit.
     Quit,
-    /// SIGTERM (or [`Msg::Terminate`]).
+    /// [`Msg::Terminate`]: the terminal went away.
     Terminated,
+    /// Signal `n` ([`Msg::Signal`]); the process exits with 128 + n.
+    Signal(i32),
     /// The worker stopped (a panic in it, say).
     WorkerGone,
     /// The input stream ended.
@@ -639,16 +641,20 @@ where
                 continue;
             }
         };
-        let terminate = msg == Msg::Terminate;
+        let terminate = match msg {
+            Msg::Terminate => Some(ExitReason::Terminated),
+            Msg::Signal(n) => Some(ExitReason::Signal(n)),
+            _ => None,
+        };
         effects.extend(app.update(Msg::Clock((opts.clock)())));
         effects.extend(app.update(msg));
-        if terminate {
+        if let Some(reason) = terminate {
             // Drafts and the like still get written; nothing is sent any more.
             for effect in effects.drain(..) {
                 carry_out(effect, app, &mut opts);
             }
             return Ok(Exit {
-                reason: ExitReason::Terminated,
+                reason,
                 message: None,
             });
         }

@@ -120,11 +120,26 @@ pub async fn run(
         crate::mirror::Mirror::open_in_memory(&crate::mirror::Scope::new(running.url(), TRACKER))
             .ok()
             .map(|m| (m, std::time::Duration::ZERO));
+    // The demo keeps its history in memory: it writes nothing but recent lookups.
+    let recording = crate::mirror::history::History::in_memory(&crate::mirror::Scope::new(
+        &session.client.host,
+        &session.client.tracker_id,
+    ))
+    .ok()
+    .map(|h| crate::tui::worker::Recording {
+        history: std::sync::Arc::new(h),
+        origin: crate::mirror::history::Origin {
+            profile: session.profile_name.clone(),
+            host: session.client.host.clone(),
+            tracker: session.client.tracker_id.clone(),
+        },
+    });
     let launch = Launch {
         session,
         recent_file: recent::default_path(),
         tz,
         mirror,
+        recording,
     };
     if options.crash_after_start {
         tokio::spawn(async {

@@ -81,19 +81,10 @@ pub fn load(path: &Path) -> Result<Option<Draft>, String> {
         .map_err(|e| format!("the draft {} is damaged: {e}", path.display()))
 }
 
-/// Writes `contents` to `path` atomically: a temporary file in the same directory, synced,
-/// then renamed over the old one. Creates the directory.
+/// Writes `contents` to `path` whole ([`crate::files::write_whole`]); creates the directory,
+/// private.
 pub fn write(path: &Path, contents: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(contents.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    crate::files::write_whole(path, |w| w.write_all(contents.as_bytes()))
 }
 
 /// Removes a draft; no error when it is not there.

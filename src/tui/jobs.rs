@@ -316,6 +316,7 @@ fn describe_plan(plan: Plan) -> Planned {
 /// Sends `job.plan` with `client`; `step` gets the engine's events. Returns the final reply.
 pub async fn send(
     client: &Client,
+    history: Option<crate::import::ImportHistory>,
     job: SendJob,
     step: Arc<dyn Fn(ImportReply) + Send + Sync>,
 ) -> ImportReply {
@@ -329,9 +330,12 @@ pub async fn send(
         cancel,
     } = job;
     if let Some(dir) = report.parent().filter(|d| !d.as_os_str().is_empty())
-        && let Err(e) = std::fs::create_dir_all(dir)
+        && let Err(e) = crate::files::create_private_dir_all(dir)
     {
         return ImportReply::Failed(format!("cannot create {}: {e}", dir.display()));
+    }
+    if let Err(e) = crate::files::check_output(&report) {
+        return ImportReply::Failed(e);
     }
     let opts = RunOptions {
         strategy,
@@ -341,6 +345,10 @@ pub async fn send(
         resume: false,
         // Written below, on a blocking thread.
         report: None,
+        history: history.map(|h| crate::import::ImportHistory {
+            summary: format!("import {} ({})", plan.input_name(), strategy.as_str()),
+            ..h
+        }),
         ..RunOptions::default()
     };
     let progress = Progress::new(move |e| step(ImportReply::Event(e)));
@@ -388,6 +396,14 @@ pub async fn send(
 
 /// Exports every query (each customization once) and writes the file.
 pub async fn export(client: &Client, job: ExportJob) -> Result<ExportDone, ApiError> {
+    // A directory or a path that cannot be written is found before anything is asked.
+    if let Err(e) = crate::files::check_output(&job.path) {
+        let path = std::path::absolute(&job.path).unwrap_or(job.path);
+        return Ok(ExportDone {
+            path,
+            result: Err(e),
+        });
+    }
     let mut seen: HashSet<String> = HashSet::new();
     let mut rows: Vec<Customization> = Vec::new();
     for q in &job.queries {
@@ -410,25 +426,14 @@ pub async fn export(client: &Client, job: ExportJob) -> Result<ExportDone, ApiEr
 
 /// Writes one JSON object a line to `path`, atomically; returns how many.
 pub fn write_ndjson(path: &Path, rows: &[Customization]) -> Result<usize, String> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
     let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".pinscope-export")
-        .tempfile_in(dir)
-        .map_err(fail)?;
-    {
-        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
-        for c in rows {
-            serde_json::to_writer(&mut w, c).map_err(|e| fail(e.into()))?;
-            w.write_all(b"\n").map_err(fail)?;
-        }
-        w.flush().map_err(fail)?;
+    crate::files::check_output(path)?;
+    let mut w = crate::files::WholeFile::create(path).map_err(fail)?;
+    for c in rows {
+        serde_json::to_writer(&mut w, c).map_err(|e| fail(e.into()))?;
+        w.write_all(b"\n").map_err(fail)?;
     }
-    tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
+    w.commit().map_err(fail)?;
     Ok(rows.len())
 }
 
@@ -452,19 +457,40 @@ pub fn remember_file(list: &Path, file: &str) -> std::io::Result<()> {
     files.retain(|f| f != file);
     files.insert(0, file.to_string());
     files.truncate(RECENT_IMPORTS_MAX);
-    let dir = list.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    for f in &files {
-        writeln!(tmp, "{f}")?;
-    }
-    tmp.persist(list).map_err(|e| e.error)?;
-    Ok(())
+    crate::files::write_whole(list, |w| {
+        for f in &files {
+            writeln!(w, "{f}")?;
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_export_into_a_directory_asks_nothing_of_the_service() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Nothing listens on port 9: a request would fail with a connection error.
+        let client = Client::new(crate::api::ClientConfig::new(
+            "http://127.0.0.1:9",
+            "1234-5678",
+            crate::api::Secret::new("k"),
+        ))
+        .expect("client");
+        let done = export(
+            &client,
+            ExportJob {
+                queries: vec![ExportQuery::default()],
+                path: dir.path().to_path_buf(),
+            },
+        )
+        .await
+        .expect("no request was made");
+        let e = done.result.expect_err("refused");
+        assert!(e.contains("is a directory"), "{e}");
+    }
 
     #[test]
     fn recent_files_newest_first_without_repeats() {

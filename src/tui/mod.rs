@@ -244,7 +244,8 @@ fn flush_terminal_input() {
 #[cfg(not(unix))]
 fn flush_terminal_input() {}
 
-/// Terminal events as [`Msg`]s, plus SIGTERM and SIGHUP as [`Msg::Terminate`].
+/// Terminal events as [`Msg`]s, plus SIGINT, SIGTERM and SIGHUP as [`Msg::Signal`]: a
+/// SIGINT sent to the process (`kill -INT`) does what a Ctrl-C typed in the terminal does.
 fn terminal_input() -> (impl Stream<Item = Msg> + Unpin, InputSwitch) {
     let switch = InputSwitch::new();
     let events = switch.clone().filter_map(|r| async move {
@@ -260,13 +261,21 @@ fn terminal_input() -> (impl Stream<Item = Msg> + Unpin, InputSwitch) {
 #[cfg(unix)]
 fn signals() -> impl Stream<Item = Msg> {
     use tokio::signal::unix::{SignalKind, signal};
-    let kinds = [SignalKind::terminate(), SignalKind::hangup()];
-    let streams = kinds.into_iter().filter_map(|k| signal(k).ok()).map(|s| {
-        futures::stream::unfold(s, |mut s| async move {
-            s.recv().await.map(|()| (Msg::Terminate, s))
-        })
-        .boxed()
-    });
+    let kinds = [
+        SignalKind::interrupt(),
+        SignalKind::terminate(),
+        SignalKind::hangup(),
+    ];
+    let streams = kinds
+        .into_iter()
+        .filter_map(|k| signal(k).ok().map(|s| (k, s)))
+        .map(|(k, s)| {
+            let n = k.as_raw_value();
+            futures::stream::unfold(s, move |mut s| async move {
+                s.recv().await.map(|()| (Msg::Signal(n), s))
+            })
+            .boxed()
+        });
     futures::stream::select_all(streams)
 }
 
@@ -292,6 +301,8 @@ pub struct Launch {
     /// The tracker's local mirror (`None`: search and where are off) and how old it may be
     /// before it is synced on start (`mirror.max_age`).
     pub mirror: Option<(crate::mirror::Mirror, std::time::Duration)>,
+    /// Where the writes made from the TUI are recorded; `None` records nothing.
+    pub recording: Option<worker::Recording>,
 }
 
 /// Starts working out the system's time zone on a thread of its own: finding its name
@@ -308,6 +319,7 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
         recent_file,
         tz,
         mirror,
+        recording,
     } = launch;
     let keymap = keys::Keymap::with_overrides(&session.keys).map_err(|e| e.to_string())?;
     let client = Client::new(session.client.clone()).map_err(|e| e.to_string())?;
@@ -319,7 +331,7 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
         max_age: *max_age,
         syncing: None,
     });
-    let worker = worker::spawn_with_mirror(client, mirror.map(|(m, _)| m));
+    let worker = worker::spawn_full(client, mirror.map(|(m, _)| m), recording);
     let tz = tz.join().unwrap_or(TimeZone::UTC);
     let guard = TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))
@@ -390,6 +402,34 @@ pub async fn first_run(config_path: String) -> Result<Exit, String> {
         recent_file: None,
         tz: system_time_zone(),
         mirror: None,
+        recording: None,
     };
     open(launch, Box::new(FirstRun::new(config_path))).await
+}
+
+/// The history of `session`'s tracker in the mirror's database, pruned to `keep_days`;
+/// `None` (and a note in the log) when it cannot be opened.
+pub fn open_recording(session: &Session, keep_days: u32) -> Option<worker::Recording> {
+    use crate::mirror::{Scope, default_path, history::History};
+    let path = default_path()?;
+    let scope = Scope::new(&session.client.host, &session.client.tracker_id);
+    match History::open(&path, &scope) {
+        Ok(h) => {
+            if let Err(e) = h.prune(keep_days, Timestamp::now()) {
+                tracing::warn!(error = %e, "history not pruned");
+            }
+            Some(worker::Recording {
+                history: Arc::new(h),
+                origin: crate::mirror::history::Origin {
+                    profile: session.profile_name.clone(),
+                    host: scope.host,
+                    tracker: scope.tracker,
+                },
+            })
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "no history: writes will not be recorded");
+            None
+        }
+    }
 }

@@ -281,8 +281,11 @@ pub enum Msg {
     /// ([`crate::tui::screens::Ctx::wake_at`]).
     Tick,
     Api(Box<ApiEvent>),
-    /// SIGTERM or a similar request to end.
+    /// A request to end that is not a signal (the terminal went away).
     Terminate,
+    /// The process got signal `n` (SIGINT, SIGTERM, SIGHUP): the app quits as for Ctrl-C,
+    /// and the process exits with 128 + n.
+    Signal(i32),
     /// The external editor asked for by [`crate::tui::app::Effect::ExternalEdit`] closed:
     /// the text as saved, or why it could not run.
     ExternalEdited(Result<String, String>),

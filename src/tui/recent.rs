@@ -26,14 +26,12 @@ pub fn load(path: &Path) -> Vec<String> {
 
 /// Writes the list atomically (a temporary file renamed over the old one).
 pub fn save(path: &Path, ids: &[String]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    for id in ids {
-        writeln!(tmp, "{id}")?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    crate::files::write_whole(path, |w| {
+        for id in ids {
+            writeln!(w, "{id}")?;
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 
 use crate::api::{ApiError, Client, Customization};
+use crate::mirror::history::{History, OpKind, Origin};
 use crate::mirror::{Mirror, MirrorError};
 use crate::tui::jobs::{self, ImportReply};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, JobReporter, ReqId};
@@ -25,19 +26,63 @@ pub struct WorkerHandle {
 /// while an in-memory mirror is being synced, or when there is none.
 pub type SharedMirror = Arc<std::sync::Mutex<Option<Mirror>>>;
 
+/// Where the worker records the writes it makes (the editor's create, save and delete).
+#[derive(Clone)]
+pub struct Recording {
+    pub history: Arc<History>,
+    pub origin: Origin,
+}
+
+impl Recording {
+    /// Records one write; a history that cannot be written is logged, never a reason to
+    /// report the write as failed (it happened).
+    fn record(
+        &self,
+        kind: OpKind,
+        id: &str,
+        before: Option<&Customization>,
+        after: Option<&Customization>,
+    ) {
+        let summary = format!("{} {id} (editor)", kind.as_str());
+        if let Err(e) = self.history.record_all(
+            &self.origin,
+            kind,
+            &summary,
+            jiff::Timestamp::now(),
+            &[(id, before, after)],
+        ) {
+            tracing::warn!(error = %e, "the write is not in the history");
+        }
+    }
+}
+
 /// Starts the worker on the current tokio runtime. It ends when the app drops its
-/// [`WorkerHandle`] and the requests in flight are done.
+/// [`WorkerHandle`] and the requests in flight are done. Writes are not recorded.
 pub fn spawn(client: Client) -> WorkerHandle {
-    spawn_with_mirror(client, None)
+    spawn_recording(client, None)
+}
+
+/// [`spawn`], recording every create, update and delete in `recording`'s history.
+pub fn spawn_recording(client: Client, recording: Option<Recording>) -> WorkerHandle {
+    spawn_full(client, None, recording)
 }
 
 /// [`spawn`], with the tracker's local mirror: the worker answers the mirror requests
 /// from it and keeps its rows true after every write and every fresh read.
 pub fn spawn_with_mirror(client: Client, mirror: Option<Mirror>) -> WorkerHandle {
+    spawn_full(client, mirror, None)
+}
+
+/// [`spawn`] with a mirror and a history, either optional.
+pub fn spawn_full(
+    client: Client,
+    mirror: Option<Mirror>,
+    recording: Option<Recording>,
+) -> WorkerHandle {
     let (req_tx, req_rx) = mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
     let mirror: SharedMirror = Arc::new(std::sync::Mutex::new(mirror));
-    tokio::spawn(work(client, mirror, req_rx, ev_tx));
+    tokio::spawn(work(client, mirror, recording, req_rx, ev_tx));
     WorkerHandle {
         requests: req_tx,
         events: ev_rx,
@@ -47,6 +92,7 @@ pub fn spawn_with_mirror(client: Client, mirror: Option<Mirror>) -> WorkerHandle
 async fn work(
     client: Client,
     mirror: SharedMirror,
+    recording: Option<Recording>,
     mut requests: mpsc::UnboundedReceiver<(ReqId, ApiRequest)>,
     events: mpsc::UnboundedSender<ApiEvent>,
 ) {
@@ -55,7 +101,7 @@ async fn work(
     loop {
         tokio::select! {
             next = requests.recv(), if open => match next {
-                Some((id, req)) => in_flight.push(call_with(&client, &mirror, id, req, &events)),
+                Some((id, req)) => in_flight.push(call_full(&client, &mirror, recording.as_ref(), id, req, &events)),
                 None => open = false,
             },
             Some(ev) = in_flight.next(), if !in_flight.is_empty() => {
@@ -76,20 +122,38 @@ pub async fn call(
     req: ApiRequest,
     events: &mpsc::UnboundedSender<ApiEvent>,
 ) -> ApiEvent {
-    call_with(
-        client,
-        &Arc::new(std::sync::Mutex::new(None)),
-        id,
-        req,
-        events,
-    )
-    .await
+    call_recording(client, None, id, req, events).await
+}
+
+/// [`call`], recording a successful create, update or delete. The version an update or a
+/// delete replaces is fetched first for the history's before image.
+pub async fn call_recording(
+    client: &Client,
+    recording: Option<&Recording>,
+    id: ReqId,
+    req: ApiRequest,
+    events: &mpsc::UnboundedSender<ApiEvent>,
+) -> ApiEvent {
+    let none: SharedMirror = Arc::new(std::sync::Mutex::new(None));
+    call_full(client, &none, recording, id, req, events).await
 }
 
 /// [`call`] with a mirror to answer from and keep true.
 pub async fn call_with(
     client: &Client,
     mirror: &SharedMirror,
+    id: ReqId,
+    req: ApiRequest,
+    events: &mpsc::UnboundedSender<ApiEvent>,
+) -> ApiEvent {
+    call_full(client, mirror, None, id, req, events).await
+}
+
+/// [`call`] with a mirror (answered from and kept true) and a history (writes recorded).
+pub async fn call_full(
+    client: &Client,
+    mirror: &SharedMirror,
+    recording: Option<&Recording>,
     id: ReqId,
     req: ApiRequest,
     events: &mpsc::UnboundedSender<ApiEvent>,
@@ -123,16 +187,59 @@ pub async fn call_with(
         ApiRequest::List(q) => client.list(&q).await.map(ApiReply::Page),
         ApiRequest::Get(id) => client.get(&id).await.map(ApiReply::Customization),
         ApiRequest::Summary => client.summary().await.map(ApiReply::Summary),
-        ApiRequest::Create(c) => client.create(&c).await.map(ApiReply::Created),
-        ApiRequest::Update { id, body } => client
-            .update(&id, &body)
-            .await
-            .map(|()| ApiReply::Updated(id)),
-        ApiRequest::Delete(id) => client.delete(&id).await.map(|()| ApiReply::Deleted(id)),
+        ApiRequest::Create(c) => {
+            let r = client.create(&c).await;
+            if let (Some(rec), Ok(created)) = (recording, &r)
+                && let Some(new_id) = created.id()
+            {
+                rec.record(OpKind::Create, new_id, None, Some(created));
+            }
+            r.map(ApiReply::Created)
+        }
+        ApiRequest::Update { id, body } => {
+            let before = match recording {
+                Some(_) => client.get(&id).await.ok(),
+                None => None,
+            };
+            let r = client.update(&id, &body).await;
+            if let (Some(rec), Ok(())) = (recording, &r) {
+                let mut after = body.clone();
+                if let Some(b) = &before {
+                    for k in ["id", "created_at", "creator"] {
+                        if let Some(v) = b.get(k) {
+                            after.set(k, v.clone());
+                        }
+                    }
+                }
+                rec.record(OpKind::Update, &id, before.as_ref(), Some(&after));
+            }
+            r.map(|()| ApiReply::Updated(id))
+        }
+        ApiRequest::Delete(id) => {
+            let before = match recording {
+                Some(_) => client.get(&id).await.ok(),
+                None => None,
+            };
+            let r = client.delete(&id).await;
+            if let (Some(rec), Ok(())) = (recording, &r) {
+                rec.record(OpKind::Delete, &id, before.as_ref(), None);
+            }
+            r.map(|()| ApiReply::Deleted(id))
+        }
         ApiRequest::Export(q) => client.export(&q).await.map(ApiReply::Exported),
         ApiRequest::ImportScan(job) => Ok(ApiReply::Import(jobs::scan(job, import_steps()).await)),
         ApiRequest::ImportSend(job) => Ok(ApiReply::Import(
-            jobs::send(client, job, import_steps()).await,
+            jobs::send(
+                client,
+                recording.map(|r| crate::import::ImportHistory {
+                    history: r.history.clone(),
+                    origin: r.origin.clone(),
+                    summary: String::new(),
+                }),
+                job,
+                import_steps(),
+            )
+            .await,
         )),
         ApiRequest::ExportFile(job) => jobs::export(client, job).await.map(ApiReply::ExportFile),
         ApiRequest::MirrorSync => sync_mirror(client, mirror).await,

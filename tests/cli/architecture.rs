@@ -8,25 +8,36 @@ use std::path::{Path, PathBuf};
 /// Each module of the crate and what it may name besides itself.
 const FLOORS: &[(&str, &[&str])] = &[
     ("api", &[]),
-    ("config", &["api"]),
-    ("when", &["api"]),
-    ("diff", &["api"]),
-    ("emulator", &["api"]),
-    ("mirror", &["api", "config", "when", "diff"]),
-    ("import", &["api", "config", "when", "diff", "mirror"]),
-    ("batch", &["api", "config", "when", "diff", "mirror"]),
-    ("health", &["api", "config", "when", "diff", "mirror"]),
+    ("files", &[]),
+    ("config", &["api", "files"]),
+    ("when", &["api", "files"]),
+    ("diff", &["api", "files"]),
+    ("emulator", &["api", "files"]),
+    ("mirror", &["api", "files", "config", "when", "diff"]),
+    (
+        "import",
+        &["api", "files", "config", "when", "diff", "mirror"],
+    ),
+    (
+        "batch",
+        &["api", "files", "config", "when", "diff", "mirror"],
+    ),
+    (
+        "health",
+        &["api", "files", "config", "when", "diff", "mirror"],
+    ),
     (
         "tui",
         &[
-            "api", "config", "when", "diff", "emulator", "mirror", "import", "batch", "health",
+            "api", "files", "config", "when", "diff", "emulator", "mirror", "import", "batch",
+            "health",
         ],
     ),
     (
         "cli",
         &[
-            "api", "config", "when", "diff", "emulator", "mirror", "import", "batch", "health",
-            "tui",
+            "api", "files", "config", "when", "diff", "emulator", "mirror", "import", "batch",
+            "health", "tui",
         ],
     ),
 ];

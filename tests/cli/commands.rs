@@ -314,7 +314,7 @@ fn api_and_network_failures_exit_1_with_an_explanation() {
     // Nobody listening: retried (noted on stderr), then exit 1.
     let env = Env::new();
     env.write_config(
-        "[profiles.x]\nhost = \"http://127.0.0.1:9\"\ntracker_id = \"t\"\nprivate_key_env = \"TEST_KEY\"\nretries = 2\n",
+        "[profiles.x]\nhost = \"http://127.0.0.1:9\"\ntracker_id = \"1234-5678\"\nprivate_key_env = \"TEST_KEY\"\nretries = 2\n",
     );
     let r = env.run(&["get", "00000000-0000-4000-8000-000000000000"]);
     r.code(1).stderr_has("error: cannot connect");

@@ -8,7 +8,7 @@ fn bad_config_files_name_the_file_line_and_key() {
     let file = path_str(&env.config).to_string();
 
     env.write_config(
-        "default_profile = \"a\"\n\n[profiles.a]\ntracker_id = \"t\"\nprivate_key_env = \"X\"\nread_olny = true\n",
+        "default_profile = \"a\"\n\n[profiles.a]\ntracker_id = \"1234-5678\"\nprivate_key_env = \"X\"\nread_olny = true\n",
     );
     for args in [&["summary"][..], &["config", "check"], &["list"]] {
         env.run(args).code(2).stderr_has(&format!(
@@ -16,14 +16,14 @@ fn bad_config_files_name_the_file_line_and_key() {
         ));
     }
 
-    env.write_config("[profiles.a]\ntracker_id = \"t\"\nproduction = \"yes\"\n");
+    env.write_config("[profiles.a]\ntracker_id = \"1234-5678\"\nproduction = \"yes\"\n");
     env.run(&["summary"])
         .code(2)
         .stderr_has(&format!("{file}:3:"))
         .stderr_has("profiles.a.production")
         .stderr_has("invalid type");
 
-    env.write_config("[profiles.a]\ntracker_id = \"t\"\nhost = \"ftp://example.com\"\n");
+    env.write_config("[profiles.a]\ntracker_id = \"1234-5678\"\nhost = \"ftp://example.com\"\n");
     env.run(&["config", "check"])
         .code(2)
         .stderr_has(&format!("{file}:3:"))
@@ -35,7 +35,7 @@ fn bad_config_files_name_the_file_line_and_key() {
         .stderr_has(&format!("{file}:2:"))
         .stderr_has("keys.quit");
 
-    env.write_config("[profiles.a\ntracker_id = \"t\"\n");
+    env.write_config("[profiles.a\ntracker_id = \"1234-5678\"\n");
     env.run(&["summary"])
         .code(2)
         .stderr_has(&format!("{file}:1:"));
@@ -93,7 +93,7 @@ fn config_path_and_check() {
     std::fs::write(
         &env.config,
         format!(
-            "{}\n[profiles.broken]\ntracker_id = \"t\"\nprivate_key_cmd = [\"false\"]\n\n[profiles.nokey]\ntracker_id = \"t\"\n",
+            "{}\n[profiles.broken]\ntracker_id = \"1234-5678\"\nprivate_key_cmd = [\"false\"]\n\n[profiles.nokey]\ntracker_id = \"1234-5678\"\n",
             std::fs::read_to_string(&env.config).expect("read")
         ),
     )

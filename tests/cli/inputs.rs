@@ -95,9 +95,9 @@ fn validate_reports_every_bad_line_of_ndjson() {
             format!(
                 "{name}:4: pin_definitions[0].is_block_pin: Must be true when position is 0 (block)"
             ),
-            format!("{name}:5: column 10: invalid JSON: EOF while parsing a value"),
+            format!("{name}:5: invalid JSON at column 10: EOF while parsing a value"),
             format!("{name}:6: Must be a JSON object"),
-            format!("error: {name}: 4 of 6 customizations are invalid"),
+            format!("error: {name}: 4 of 6 lines are invalid"),
         ]
     );
     // No config is needed, and nothing is written to stdout.
@@ -118,23 +118,19 @@ fn validate_reports_every_bad_line_of_ndjson() {
 }
 
 #[test]
-fn validate_reads_pretty_json_and_arrays() {
+fn validate_expects_ndjson_and_says_so_for_an_array() {
     let env = Env::new();
-    let mut c = item("basket", "/p/1", &[]);
-    c["target_type"] = json!("criteria");
-    let file = write_json(&env, "one.json", &c);
-    let name = path_str(&file);
-    env.run(&["validate", name]).code(3).stderr_has(&format!(
-        "{name}:1: target_criteria: Missing required field: target_criteria"
-    ));
-
     let arr = json!([item("a", "/1", &[]), {"model": "b"}]);
     let file = write_json(&env, "arr.json", &arr);
     let name = path_str(&file);
     let r = env.run(&["validate", name]);
     r.code(3)
+        .stderr_has(&format!("{name}:1: invalid JSON"))
         .stderr_has(&format!(
-            "{name}:15: [1].target_type: Missing required field: target_type"
-        ))
-        .stderr_has("1 of 2 customizations are invalid");
+            "hint: {name} looks like a JSON array: one customization a line (NDJSON) is expected"
+        ));
+    // The same file given to import gets the same hint, and nothing is sent.
+    env.run(&["import", name, "--dry-run"])
+        .code(3)
+        .stderr_has("(NDJSON) is expected");
 }

@@ -8,8 +8,10 @@ mod harness;
 
 mod architecture;
 
+mod batch;
 mod commands;
 mod config;
+mod hardening;
 mod health;
 mod inputs;
 mod mirror;

@@ -154,7 +154,7 @@ fn the_key_never_appears_whatever_fails() {
     // Nobody listening.
     let closed = Env::new();
     closed.write_config(
-        "[profiles.x]\nhost = \"http://127.0.0.1:9\"\ntracker_id = \"t\"\nprivate_key_env = \"TEST_KEY\"\nretries = 0\n",
+        "[profiles.x]\nhost = \"http://127.0.0.1:9\"\ntracker_id = \"1234-5678\"\nprivate_key_env = \"TEST_KEY\"\nretries = 0\n",
     );
     check(&closed, &log, &["summary"], None, &[], &mut seen).code(1);
 
@@ -176,17 +176,17 @@ fn the_key_never_appears_whatever_fails() {
     // Config trouble around a key written in the file: the value must not be quoted back.
     let inline = Env::new();
     for text in [
-        format!("[profiles.a]\ntracker_id = \"t\"\nprivate_key = \"{SENTINEL}\nhost = 1\n"),
-        format!("[profiles.a]\ntracker_id = \"t\"\nprivate_key = {SENTINEL}\n"),
-        format!("[profiles.a]\ntracker_id = \"t\"\nprivate_key = [\"{SENTINEL}\"]\n"),
+        format!("[profiles.a]\ntracker_id = \"1234-5678\"\nprivate_key = \"{SENTINEL}\nhost = 1\n"),
+        format!("[profiles.a]\ntracker_id = \"1234-5678\"\nprivate_key = {SENTINEL}\n"),
+        format!("[profiles.a]\ntracker_id = \"1234-5678\"\nprivate_key = [\"{SENTINEL}\"]\n"),
         format!(
-            "[profiles.a]\ntracker_id = \"t\"\nprivate_key = \"{SENTINEL}\"\nprivate_key_env = \"TEST_KEY\"\n"
+            "[profiles.a]\ntracker_id = \"1234-5678\"\nprivate_key = \"{SENTINEL}\"\nprivate_key_env = \"TEST_KEY\"\n"
         ),
         format!(
-            "[profiles.a]\ntracker_id = \"t\"\nprivate_key = \"{SENTINEL}\"\nhost = \"http://example.com\"\n"
+            "[profiles.a]\ntracker_id = \"1234-5678\"\nprivate_key = \"{SENTINEL}\"\nhost = \"http://example.com\"\n"
         ),
         format!(
-            "[profiles.a]\ntracker_id = \"t\"\nprivate_key = \"{SENTINEL}\"\nunknown = \"{SENTINEL}\"\n"
+            "[profiles.a]\ntracker_id = \"1234-5678\"\nprivate_key = \"{SENTINEL}\"\nunknown = \"{SENTINEL}\"\n"
         ),
     ] {
         inline.write_config(&text);
@@ -195,7 +195,7 @@ fn the_key_never_appears_whatever_fails() {
     }
     // A key in the file that works, against the closed port.
     inline.write_config(&format!(
-        "[profiles.a]\nhost = \"http://127.0.0.1:9\"\ntracker_id = \"t\"\nprivate_key = \"{SENTINEL}\"\nretries = 0\n"
+        "[profiles.a]\nhost = \"http://127.0.0.1:9\"\ntracker_id = \"1234-5678\"\nprivate_key = \"{SENTINEL}\"\nretries = 0\n"
     ));
     check(&inline, &log, &["summary"], None, &[], &mut seen).code(1);
     check(&inline, &log, &["config", "check"], None, &[], &mut seen).ok();

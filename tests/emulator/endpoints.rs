@@ -1,6 +1,6 @@
 //! Every endpoint through the real client, and each documented status.
 
-use pinscope::api::{ExportQuery, ListQuery};
+use pinscope::api::{ApiError, ExportQuery, ListQuery};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -141,15 +141,33 @@ async fn get_update_delete_and_their_404s() {
         .expect("created");
     let id = created.id().expect("id").to_string();
 
-    for bad in ["not-a-uuid", "199620b4-df1a-46e8-ab59-9e9ed9af7106"] {
-        for e in [
-            c.get(bad).await.expect_err("get"),
-            c.update(bad, &item("m", "x")).await.expect_err("update"),
-            c.delete(bad).await.expect_err("delete"),
-        ] {
-            assert_eq!(status(&e), 404, "{bad}");
-            assert_eq!(reason(&e), "Customization not found");
-        }
+    let missing = "199620b4-df1a-46e8-ab59-9e9ed9af7106";
+    for e in [
+        c.get(missing).await.expect_err("get"),
+        c.update(missing, &item("m", "x"))
+            .await
+            .expect_err("update"),
+        c.delete(missing).await.expect_err("delete"),
+    ] {
+        assert_eq!(status(&e), 404);
+        assert_eq!(reason(&e), "Customization not found");
+    }
+    // The client sends nothing for an id that is not a UUID...
+    for e in [
+        c.get("not-a-uuid").await.expect_err("get"),
+        c.update("..", &item("m", "x")).await.expect_err("update"),
+        c.delete("../summary").await.expect_err("delete"),
+    ] {
+        assert!(matches!(e, ApiError::Config(_)), "{e:?}");
+    }
+    // ...and the emulator answers one that is sent anyway with a 404, as the service does.
+    for method in ["GET", "PUT", "DELETE"] {
+        let (code, _, body) = Raw::api(method, "/scope/not-a-uuid")
+            .body(item("m", "x").into_value().to_string())
+            .send(&r)
+            .await;
+        assert_eq!(code, 404, "{method}");
+        assert_eq!(body["reason"], "Customization not found", "{method}");
     }
 
     // Full replace: fields not sent are gone; id and created_at stay.

@@ -7,5 +7,6 @@ mod cli;
 mod endpoints;
 mod faults;
 mod helpers;
+mod limits;
 mod list;
 mod persist;

@@ -350,6 +350,21 @@ fn import_invalid_lines_browser() {
 }
 
 #[test]
+fn import_of_a_json_array_says_ndjson_is_expected() {
+    let (app, _, _) = validated(
+        options(100, 20),
+        "[\n  {\"model\": \"m\", \"target_type\": \"all\", \"pin_definitions\": []}\n]\n",
+    );
+    let text = draw(&app);
+    assert!(
+        text.contains("The file looks like a JSON array: one customization a line (NDJSON)"),
+        "{text}"
+    );
+    let (app, _, _) = validated(options(100, 20), MIXED);
+    assert!(!draw(&app).contains("JSON array"));
+}
+
+#[test]
 fn import_duplicates() {
     let (mut app, _, _) = validated(options(110, 20), MIXED);
     feed(&mut app, [code(KeyCode::Tab)]);
@@ -622,6 +637,29 @@ fn export_dialog() {
         app.toast().expect("toast").text,
         "Exported 1 customization to /work/pinscope-export-20250615-120000.ndjson"
     );
+}
+
+#[test]
+fn export_asks_before_replacing_a_file() {
+    let data = sample(3);
+    let (mut app, effects) = app_with(options(100, 16), Browse::new());
+    answer_all(&mut app, effects, serve(&data));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kept = dir.path().join("kept.ndjson");
+    std::fs::write(&kept, "mine\n").expect("write");
+    feed(&mut app, [key('x')]);
+    feed(&mut app, [Msg::Paste(kept.display().to_string())]);
+    // The first Enter only asks.
+    let reqs = requests(&feed(&mut app, [code(KeyCode::Enter)]));
+    assert!(reqs.is_empty(), "{reqs:?}");
+    let text = draw(&app);
+    assert!(text.contains("exists: Enter again replaces it"), "{text}");
+    // The second replaces it.
+    let reqs = requests(&feed(&mut app, [code(KeyCode::Enter)]));
+    let [(_, ApiRequest::ExportFile(job))] = reqs.as_slice() else {
+        panic!("{reqs:?}");
+    };
+    assert_eq!(job.path, kept);
 }
 
 #[test]

@@ -179,23 +179,43 @@ fn demo_shows_the_list_and_quits_cleanly() {
     );
 }
 
+/// Sends `signal` to pinscope once the demo shows, and returns the screen after it exits.
+fn signalled_demo(name: &str, signal: &str) -> (Tmux, String) {
+    let t = Tmux::start(name, "demo");
+    t.wait_for("Customizations 340");
+    let pid = t.pinscope_pid();
+    let killed = Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let screen = t.wait_for("shell-done");
+    (t, screen)
+}
+
 #[test]
 fn sigterm_restores_the_terminal() {
     if tmux_missing() {
         return;
     }
-    let t = Tmux::start("term", "demo");
-    t.wait_for("Customizations 340");
-    let pid = t.pinscope_pid();
-    let killed = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
-    let screen = t.wait_for("shell-done");
-    assert!(screen.contains("exit-status=0"), "{screen}");
+    let (t, screen) = signalled_demo("term", "-TERM");
+    assert!(screen.contains("exit-status=143"), "128 + 15:\n{screen}");
     assert!(!t.alternate_on(), "{screen}");
     assert!(screen.lines().any(|l| l.trim() == "icanon"), "{screen}");
+}
+
+#[test]
+fn sigint_to_the_process_quits_like_ctrl_c() {
+    if tmux_missing() {
+        return;
+    }
+    let (t, screen) = signalled_demo("int", "-INT");
+    assert!(screen.contains("exit-status=130"), "128 + 2:\n{screen}");
+    assert!(!t.alternate_on(), "the alternate screen is left:\n{screen}");
+    assert!(
+        screen.lines().any(|l| l.trim() == "icanon"),
+        "the terminal is back in canonical mode:\n{screen}"
+    );
 }
 
 #[test]
@@ -262,7 +282,10 @@ fn the_default_profile_of_the_config_opens_with_its_label_and_keys() {
         .collect();
     let mut cfg = pinscope::emulator::EmulatorConfig::new(
         "127.0.0.1:0".parse().expect("addr"),
-        vec![("shop-1".to_string(), pinscope::api::Secret::new("tmux-key"))],
+        vec![(
+            "4321-8765".to_string(),
+            pinscope::api::Secret::new("tmux-key"),
+        )],
     );
     cfg.preload = data;
     let emu = rt
@@ -272,7 +295,7 @@ fn the_default_profile_of_the_config_opens_with_its_label_and_keys() {
         "default_profile = \"shop\"\n\
          [profiles.shop]\n\
          host = \"{}\"\n\
-         tracker_id = \"shop-1\"\n\
+         tracker_id = \"4321-8765\"\n\
          private_key_env = \"PINSCOPE_TMUX_KEY\"\n\
          label = \"PROD shop\"\n\
          color = \"red\"\n\
@@ -284,7 +307,7 @@ fn the_default_profile_of_the_config_opens_with_its_label_and_keys() {
     let t = Tmux::start_with("profile", "", Some(&config), "PINSCOPE_TMUX_KEY=tmux-key");
     let screen = t.wait_for("3 customizations");
     assert!(screen.contains("PROD shop"), "{screen}");
-    assert!(screen.contains("shop-1"), "{screen}");
+    assert!(screen.contains("4321-8765"), "{screen}");
     assert!(
         screen.contains("Q quit"),
         "the hints follow [keys]:\n{screen}"

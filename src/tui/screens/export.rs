@@ -41,6 +41,8 @@ pub struct ExportDialog {
     export: Remote<()>,
     /// Why the file could not be written.
     write_error: Option<String>,
+    /// A file that exists and that Enter, pressed again, replaces.
+    replace: Option<PathBuf>,
 }
 
 impl ExportDialog {
@@ -62,6 +64,7 @@ impl ExportDialog {
             path,
             export: Remote::Idle,
             write_error: None,
+            replace: None,
         }
     }
 
@@ -75,6 +78,18 @@ impl ExportDialog {
             return;
         }
         let path: PathBuf = self.path.path();
+        // A file the user keeps is not replaced without asking: the first Enter asks,
+        // the second (on the same path) replaces it.
+        let is_file = std::fs::metadata(&path).is_ok_and(|m| m.is_file());
+        if is_file && self.replace.as_ref() != Some(&path) {
+            self.write_error = Some(format!(
+                "{} exists: Enter again replaces it",
+                path.display()
+            ));
+            self.replace = Some(path);
+            return;
+        }
+        self.replace = None;
         self.write_error = None;
         let id = ctx.request(ApiRequest::ExportFile(ExportJob {
             queries: self.queries.clone(),
@@ -104,10 +119,12 @@ impl Screen for ExportDialog {
             Input::Action(Action::Complete) => {
                 self.path.complete();
                 self.write_error = None;
+                self.replace = None;
             }
             Input::Key(k) => {
                 if self.path.input(k) {
                     self.write_error = None;
+                    self.replace = None;
                     if !self.export.is_loading() {
                         self.export = Remote::Idle;
                     }
@@ -121,6 +138,7 @@ impl Screen for ExportDialog {
         self.path.set_value("");
         self.path.paste(text);
         self.write_error = None;
+        self.replace = None;
     }
 
     fn on_retry(&mut self, ctx: &mut Ctx) {

@@ -407,18 +407,31 @@ impl ImportScreen {
     }
 
     /// `DATA_DIR/imports/NAME-YYYYMMDD-HHMMSS.report.ndjson`, or beside the input when
-    /// there is no data dir.
+    /// there is no data dir. A report (or its journal) that exists belongs to another import:
+    /// a new run takes the next free name, `NAME-YYYYMMDD-HHMMSS-2.report.ndjson`...
     fn report_path(&self, now: Timestamp, tz: &TimeZone) -> PathBuf {
         let stamp = now.to_zoned(tz.clone()).strftime("%Y%m%d-%H%M%S");
         let stem = self.input.file_stem().map_or_else(
             || "import".to_string(),
             |s| s.to_string_lossy().into_owned(),
         );
-        let name = format!("{stem}-{stamp}.report.ndjson");
-        match &self.data_dir {
+        let at = |name: String| match &self.data_dir {
             Some(d) => d.join("imports").join(name),
             None => self.input.with_file_name(name),
+        };
+        let taken = |p: &PathBuf| {
+            std::fs::symlink_metadata(p).is_ok()
+                || crate::import::journal::default_path(&self.input, Some(p))
+                    .is_some_and(|j| std::fs::symlink_metadata(j).is_ok())
+        };
+        let first = at(format!("{stem}-{stamp}.report.ndjson"));
+        if !taken(&first) {
+            return first;
         }
+        (2..10_000)
+            .map(|n| at(format!("{stem}-{stamp}-{n}.report.ndjson")))
+            .find(|p| !taken(p))
+            .unwrap_or(first)
     }
 
     fn on_confirm_input(&mut self, input: Input, ctx: &mut Ctx) {
@@ -1158,10 +1171,27 @@ impl ImportScreen {
             Paragraph::new(Line::styled(truncate(&header, w), theme::header())),
             a.header,
         );
-        let h = a.list.height as usize;
+        let mut h = a.list.height as usize;
+        let mut lines = Vec::new();
+        // A JSON array is the usual mistake: say what is expected above the lines.
+        if self
+            .planned
+            .as_ref()
+            .is_some_and(|p| p.counts.looks_like_json_array)
+            && h > 1
+        {
+            lines.push(Line::styled(
+                truncate(
+                    " The file looks like a JSON array: one customization a line (NDJSON) \
+                     is expected; jq -c '.[]' converts it",
+                    w,
+                ),
+                theme::error(),
+            ));
+            h -= 1;
+        }
         let mut scroll = self.invalid_scroll;
         scroll.fit(self.invalid.len(), h);
-        let mut lines = Vec::new();
         for i in scroll.visible(self.invalid.len(), h) {
             let l = &self.invalid[i];
             let text = truncate(&l.text, text_w.saturating_sub(2));
@@ -1179,7 +1209,7 @@ impl ImportScreen {
             }
             lines.push(line);
         }
-        if (self.invalid.len() as u64) < total && lines.len() < h {
+        if (self.invalid.len() as u64) < total && lines.len() < a.list.height as usize {
             lines.push(Line::styled(
                 format!(
                     " … {} more (the report lists every line)",
@@ -1750,6 +1780,31 @@ mod tests {
         assert_eq!(
             s.report_path(now, &tz),
             Path::new("/in/catalog-20250615-100000.report.ndjson")
+        );
+    }
+
+    #[test]
+    fn a_new_import_never_takes_an_existing_report_name() {
+        let now: Timestamp = "2025-06-15T10:00:00Z".parse().expect("ts");
+        let tz = TimeZone::UTC;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let imports = dir.path().join("imports");
+        std::fs::create_dir_all(&imports).expect("mkdir");
+        let mut s = ImportScreen::new(Some(dir.path().to_path_buf()));
+        s.input = PathBuf::from("/in/catalog.ndjson");
+        let first = imports.join("catalog-20250615-100000.report.ndjson");
+        std::fs::write(&first, "{}\n").expect("write");
+        let second = imports.join("catalog-20250615-100000-2.report.ndjson");
+        assert_eq!(s.report_path(now, &tz), second);
+        // A journal alone (a run cut before its report) also holds the name.
+        std::fs::write(
+            imports.join("catalog-20250615-100000-2.report.ndjson.journal"),
+            "",
+        )
+        .expect("write");
+        assert_eq!(
+            s.report_path(now, &tz),
+            imports.join("catalog-20250615-100000-3.report.ndjson")
         );
     }
 }
