@@ -249,6 +249,8 @@ struct RawConfig {
     profiles: BTreeMap<String, Spanned<RawProfile>>,
     #[serde(default)]
     keys: BTreeMap<String, Spanned<KeyChords>>,
+    timeout_secs: Option<Spanned<u64>>,
+    bulk_timeout_secs: Option<Spanned<u64>>,
     #[serde(default)]
     history: RawHistory,
     #[serde(default)]
@@ -320,6 +322,7 @@ struct RawProfile {
     connect_timeout_secs: Option<Spanned<u64>>,
     request_timeout_secs: Option<Spanned<u64>>,
     retries: Option<Spanned<u32>>,
+    private_key_cmd_timeout_secs: Option<Spanned<u64>>,
 }
 
 /// Where a profile's key comes from.
@@ -373,6 +376,8 @@ pub struct Profile {
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub retries: u32,
+    /// How long `private_key_cmd` may run before it is stopped.
+    pub key_cmd_timeout: Duration,
 }
 
 /// A loaded config file (or the defaults when there is none).
@@ -386,6 +391,11 @@ pub struct Config {
     pub profiles: BTreeMap<String, Profile>,
     /// `[keys]`: action name -> key chords.
     pub keys: BTreeMap<String, Vec<String>>,
+    /// The overall time limit of a command (`timeout_secs`), `--timeout` overrides it.
+    pub timeout: Duration,
+    /// The same for commands that move a whole tracker: import, copy, export and the
+    /// mirror's sync (`bulk_timeout_secs`).
+    pub bulk_timeout: Duration,
     /// `history.keep_days`: days the history of writes is kept.
     pub history_keep_days: u32,
     /// `[mirror]`.
@@ -459,6 +469,14 @@ pub fn load_default(explicit: Option<&Path>) -> Result<Config, ConfigError> {
 
 const DEFAULT_CONNECT_TIMEOUT: u64 = 5;
 const DEFAULT_REQUEST_TIMEOUT: u64 = 60;
+/// A command's overall time limit, by default.
+pub const DEFAULT_TIMEOUT: u64 = 300;
+/// The overall time limit of import, copy, export and sync, by default.
+pub const DEFAULT_BULK_TIMEOUT: u64 = 6 * 3600;
+/// How long `private_key_cmd` may run, by default.
+pub const DEFAULT_KEY_CMD_TIMEOUT: u64 = 30;
+/// The longest overall time limit the config takes (a week).
+const MAX_TIMEOUT: u64 = 7 * 24 * 3600;
 const MAX_RETRIES: u32 = 10;
 
 /// Parses config text; `path` is for messages and for resolving relative key files.
@@ -618,6 +636,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             "request_timeout_secs",
             DEFAULT_REQUEST_TIMEOUT,
         );
+        let key_cmd_timeout = secs(
+            &p.private_key_cmd_timeout_secs,
+            "private_key_cmd_timeout_secs",
+            DEFAULT_KEY_CMD_TIMEOUT,
+        );
         let retries = match &p.retries {
             Some(r) if *r.get_ref() > MAX_RETRIES => {
                 bad(
@@ -650,6 +673,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 connect_timeout: Duration::from_secs(connect),
                 request_timeout: Duration::from_secs(request),
                 retries,
+                key_cmd_timeout: Duration::from_secs(key_cmd_timeout),
             },
         );
     }
@@ -672,6 +696,27 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         Some(d) => Some(d.get_ref().clone()),
         None => None,
     };
+
+    let mut limit = |v: &Option<Spanned<u64>>, field: &str, default: u64| match v {
+        Some(s) if *s.get_ref() == 0 || *s.get_ref() > MAX_TIMEOUT => {
+            problems.push(problem_at(
+                path,
+                text,
+                Some(s.span().start),
+                Some(field.to_string()),
+                format!("must be between 1 and {MAX_TIMEOUT} seconds"),
+            ));
+            default
+        }
+        Some(s) => *s.get_ref(),
+        None => default,
+    };
+    let timeout = limit(&raw.timeout_secs, "timeout_secs", DEFAULT_TIMEOUT);
+    let bulk_timeout = limit(
+        &raw.bulk_timeout_secs,
+        "bulk_timeout_secs",
+        DEFAULT_BULK_TIMEOUT,
+    );
 
     let mut keys = BTreeMap::new();
     for (action, chords) in raw.keys {
@@ -733,6 +778,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         history_keep_days,
         mirror,
         warnings,
+        timeout: Duration::from_secs(timeout),
+        bulk_timeout: Duration::from_secs(bulk_timeout),
     })
 }
 
@@ -917,6 +964,8 @@ impl Config {
             history_keep_days: DEFAULT_HISTORY_KEEP_DAYS,
             mirror: MirrorSettings::default(),
             warnings: Vec::new(),
+            timeout: Duration::from_secs(DEFAULT_TIMEOUT),
+            bulk_timeout: Duration::from_secs(DEFAULT_BULK_TIMEOUT),
         }
     }
 
@@ -968,6 +1017,7 @@ impl Config {
                     connect_timeout: Duration::from_secs(DEFAULT_CONNECT_TIMEOUT),
                     request_timeout: Duration::from_secs(DEFAULT_REQUEST_TIMEOUT),
                     retries: RetryPolicy::default().max_retries,
+                    key_cmd_timeout: Duration::from_secs(DEFAULT_KEY_CMD_TIMEOUT),
                 },
                 true,
             )
@@ -1040,7 +1090,9 @@ impl Selected {
                     Some(_) => return Err(err(format!("environment variable {name} is empty"))),
                     None => return Err(err(format!("environment variable {name} is not set"))),
                 },
-                KeySource::Command(argv) => run_key_command(argv).map_err(err)?,
+                KeySource::Command(argv) => {
+                    run_key_command(argv, p.key_cmd_timeout).map_err(err)?
+                }
                 KeySource::File(path) => {
                     if let Some(mode) = too_open(path) {
                         warnings.push(open_warning(path, "is a private key file", mode));
@@ -1104,37 +1156,69 @@ fn first_line(s: &str) -> String {
 }
 
 /// Runs the key command without a shell. Its stdin is closed (so it cannot eat piped input);
-/// a failure quotes the last line of its stderr, never its stdout.
-fn run_key_command(argv: &[String]) -> Result<String, String> {
+/// a failure quotes the last line of its stderr, never its stdout. A command that runs
+/// longer than `timeout` is killed.
+fn run_key_command(argv: &[String], timeout: Duration) -> Result<String, String> {
     let Some((prog, args)) = argv.split_first() else {
         return Err("private_key_cmd is empty".into());
     };
     let shown = argv.join(" ");
-    let out = Command::new(prog)
+    let mut child = Command::new(prog)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .output()
+        .spawn()
         .map_err(|e| format!("cannot run key command `{shown}`: {e}"))?;
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
+    // The pipes are drained on threads of their own, so a chatty command cannot block on a
+    // full pipe while it is waited for. std has no wait with a timeout: poll.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = std::io::Read::read_to_end(&mut p, &mut buf);
+            }
+            buf
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let started = std::time::Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() >= timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                // Its output is left unread: it is not needed, and a grandchild may hold
+                // the pipe open.
+                return Err(format!(
+                    "key command `{shown}` did not finish within {} and was stopped \
+                     (private_key_cmd_timeout_secs in the profile)",
+                    crate::api::error::duration_words(timeout)
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return Err(format!("cannot wait for key command `{shown}`: {e}")),
+        }
+    };
+    let out_bytes = stdout.join().unwrap_or_default();
+    let err_bytes = stderr.join().unwrap_or_default();
+    if !status.success() {
+        let stderr = String::from_utf8_lossy(&err_bytes);
         let last = stderr
             .lines()
             .rev()
             .find(|l| !l.trim().is_empty())
             .map(|l| {
-                let l = l.trim();
+                let l = crate::api::text::strip_controls(l.trim()).into_owned();
                 let cut: String = l.chars().take(200).collect();
                 format!(": {cut}")
             })
             .unwrap_or_default();
-        return Err(format!(
-            "key command `{shown}` failed ({}){last}",
-            out.status
-        ));
+        return Err(format!("key command `{shown}` failed ({status}){last}"));
     }
-    let text = String::from_utf8(out.stdout)
+    let text = String::from_utf8(out_bytes)
         .map_err(|_| format!("key command `{shown}` printed something that is not UTF-8"))?;
     let key = first_line(&text);
     if key.is_empty() {

@@ -78,9 +78,49 @@ pub enum ApiError {
         path: String,
         message: String,
     },
+    /// The overall time limit of the command ran out (`--timeout`).
+    #[error("{}", deadline_summary(*.after, .last.as_deref()))]
+    Deadline {
+        after: Duration,
+        /// What failed before the time ran out, if anything.
+        last: Option<String>,
+        /// A request was under way when it ran out; it may or may not have been applied.
+        in_flight: bool,
+    },
     /// The client could not be set up (a bad host URL, plain http to a remote host).
     #[error("{0}")]
     Config(String),
+}
+
+fn deadline_summary(after: Duration, last: Option<&str>) -> String {
+    let mut s = format!(
+        "the time limit of {} ran out (--timeout, or timeout_secs in the config)",
+        duration_words(after)
+    );
+    if let Some(last) = last {
+        s.push_str(&format!("; last failure: {last}"));
+    }
+    s
+}
+
+/// `90s`, `5m`, `1h30m`.
+pub fn duration_words(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs == 0 {
+        return format!("{}ms", d.as_millis());
+    }
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if s > 0 || out.is_empty() {
+        out.push_str(&format!("{s}s"));
+    }
+    out
 }
 
 fn status_summary(e: &StatusError) -> String {
@@ -123,6 +163,7 @@ impl ApiError {
     pub fn may_have_been_applied(&self) -> bool {
         match self {
             ApiError::Timeout { .. } | ApiError::Network { .. } => true,
+            ApiError::Deadline { in_flight, .. } => *in_flight,
             ApiError::Status(s) => matches!(s.status, 408 | 500 | 502 | 504),
             _ => false,
         }

@@ -8,6 +8,7 @@ pub mod ids;
 pub mod json;
 pub mod model;
 pub mod sign;
+pub mod text;
 pub mod time;
 pub mod validate;
 

@@ -113,14 +113,18 @@ fn mirror_failure(e: MirrorError) -> Failure {
 /// a data dir, one export call.
 fn tracker(conn: &Connection, sync: bool) -> Result<Vec<Customization>, Failure> {
     let Some(path) = crate::mirror::default_path() else {
-        return block_on(conn.client.export(&crate::api::ExportQuery::default()))?
-            .map_err(|e| Failure::api(&e));
+        return block_on(
+            conn.bulk_client()
+                .export(&crate::api::ExportQuery::default()),
+        )?
+        .map_err(|e| Failure::api(&e));
     };
     let mut mirror =
         Mirror::open(&path, &Scope::of_client(&conn.client)).map_err(mirror_failure)?;
     let synced = mirror.synced_at().map_err(mirror_failure)?;
     if sync || synced.is_none() {
-        let (back, result) = block_on(sync_from_client(mirror, &conn.client, |_| {}))?;
+        let client = conn.bulk_client();
+        let (back, result) = block_on(sync_from_client(mirror, &client, |_| {}))?;
         let stats = result.map_err(mirror_failure)?;
         mirror = back.ok_or_else(|| {
             Failure::new(

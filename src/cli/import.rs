@@ -17,6 +17,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{Failure, GlobalArgs, Outcome, Target, block_on, exit, interactive, note, warn};
 use crate::api::model::ConflictStrategy;
+use crate::api::text::strip_controls;
 use crate::api::validate::Violation;
 use crate::api::{Client, ExportQuery};
 use crate::import::{
@@ -307,8 +308,54 @@ fn print_duplicates(name: &str, plan: &Plan) {
     }
 }
 
-/// The summary on stderr, with the first lines that did not go as asked.
-fn print_summary(plan: &Plan, r: &ImportResult) {
+/// `arg` as a shell word: quoted when it holds anything but plain characters.
+fn shell_word(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./:=@%+-,".contains(c));
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}
+
+/// The command that continues an interrupted import: the same input, profile and journal.
+fn resume_command(g: &GlobalArgs, a: &ImportArgs) -> String {
+    let mut words = vec!["pinscope".to_string(), "import".to_string(), a.file.clone()];
+    let mut opt = |name: &str, value: Option<String>| {
+        if let Some(v) = value {
+            words.push(name.to_string());
+            words.push(v);
+        }
+    };
+    opt(
+        "--config",
+        g.config.as_ref().map(|p| p.display().to_string()),
+    );
+    opt("--profile", g.profile.clone());
+    opt("--host", g.host.clone());
+    opt("--tracker-id", g.tracker_id.clone());
+    opt(
+        "--journal",
+        a.journal.as_ref().map(|p| p.display().to_string()),
+    );
+    opt(
+        "--report",
+        a.report.as_ref().map(|p| p.display().to_string()),
+    );
+    words.push("--resume".into());
+    words
+        .iter()
+        .map(|w| shell_word(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The summary on stderr, with the first lines that did not go as asked. `resume` is the
+/// command that continues the import, when it can be continued.
+fn print_summary(plan: &Plan, r: &ImportResult, resume: Option<&str>) {
     let s = &r.summary;
     let c = &s.counts;
     let mut err = std::io::stderr().lock();
@@ -336,7 +383,12 @@ fn print_summary(plan: &Plan, r: &ImportResult) {
     let mut shown = 0;
     for line in r.outcomes.lines_with(LineOutcome::Rejected).take(SHOWN) {
         let reason = r.outcomes.reason(plan, line).unwrap_or_default();
-        let _ = writeln!(err, "{}:{line}: rejected: {reason}", s.input);
+        let _ = writeln!(
+            err,
+            "{}:{line}: rejected: {}",
+            s.input,
+            strip_controls(&reason)
+        );
         shown += 1;
     }
     if c.rejected > SHOWN as u64 {
@@ -358,17 +410,23 @@ fn print_summary(plan: &Plan, r: &ImportResult) {
     for (reason, first, count) in groups.iter().take(SHOWN) {
         shown += 1;
         if *count == 1 {
-            let _ = writeln!(err, "{}:{first}: not sent: {reason}", s.input);
+            let _ = writeln!(
+                err,
+                "{}:{first}: not sent: {}",
+                s.input,
+                strip_controls(reason)
+            );
         } else {
             let _ = writeln!(
                 err,
-                "{}: {count} lines not sent, from line {first}: {reason}",
-                s.input
+                "{}: {count} lines not sent, from line {first}: {}",
+                s.input,
+                strip_controls(reason)
             );
         }
     }
     if let Some(stopped) = &s.stopped {
-        let _ = writeln!(err, "stopped: {stopped}");
+        let _ = writeln!(err, "stopped: {}", strip_controls(stopped));
     }
     if let Some(p) = &s.report {
         let _ = writeln!(err, "report: {}", p.display());
@@ -379,11 +437,15 @@ fn print_summary(plan: &Plan, r: &ImportResult) {
         && !c.all_ok()
         && (s.cancelled || s.stopped.is_some())
     {
-        let _ = writeln!(
-            err,
-            "journal: {} (run the same command with --resume to continue)",
-            j.display()
-        );
+        let _ = writeln!(err, "journal: {}", j.display());
+        match resume {
+            Some(cmd) => {
+                let _ = writeln!(err, "to continue: {cmd}");
+            }
+            None => {
+                let _ = writeln!(err, "(run the same command with --resume to continue)");
+            }
+        }
     }
 }
 
@@ -610,10 +672,11 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
 
     let target = Target::open(g)?;
     target.refuse_writes("import")?;
-    let conn = target.connect()?;
+    let mut conn = target.connect()?;
     if conn.session.production && !a.resume {
         confirm_production(&conn.session.profile_name, c.to_send(), a.yes)?;
     }
+    conn.restart_clock(target.bulk_time_limit());
     let opts = RunOptions {
         strategy,
         chunk_size,
@@ -634,7 +697,7 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
     // syncs it.
     record_write(&Scope::of_client(&conn.client), |m| m.mark_stale());
     let r = r?;
-    print_summary(&plan, &r);
+    print_summary(&plan, &r, Some(&resume_command(g, &a)));
     exit_for(&r)
 }
 
@@ -660,8 +723,9 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
     if let Some(r) = &a.report {
         import::check_report(r, a.force).map_err(import_error)?;
     }
-    let src = from.connect()?;
-    let dst = to.connect()?;
+    let mut src = from.connect()?;
+    src.restart_clock(from.bulk_time_limit());
+    let mut dst = to.connect()?;
     let strategy = strategy(&a.conflict_strategy);
     let q = ExportQuery {
         model: a.model.clone(),
@@ -671,27 +735,37 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
         remove_expired_pins: a.remove_expired_pins,
         remove_nonexisting_item_pins: false,
     };
-    let rows = block_on(src.client.export(&q))?.map_err(|e| Failure::api(&e))?;
-    note(&format!(
-        "exported {} from {}",
-        plural(rows.len() as u64, "customization", "customizations"),
-        a.from
-    ));
-    // The export, without server-set fields, as the file the import reads.
+    // The export, without server-set fields, as the file the import reads: written row by
+    // row as it arrives, so memory holds one row, not the tracker.
     let mut tmp = tempfile::NamedTempFile::new()
         .map_err(|e| Failure::new(exit::API, format!("cannot create a temporary file: {e}")))?;
-    {
+    let exported = {
+        let write_failed =
+            |e: std::io::Error| Failure::new(exit::API, format!("cannot write the export: {e}"));
         let mut w = std::io::BufWriter::new(tmp.as_file_mut());
-        for c in &rows {
-            serde_json::to_writer(&mut w, &c.without_server_fields())
-                .map_err(|e| Failure::new(exit::API, format!("cannot write the export: {e}")))?;
-            w.write_all(b"\n")
-                .map_err(|e| Failure::new(exit::API, format!("cannot write the export: {e}")))?;
-        }
-        w.flush()
-            .map_err(|e| Failure::new(exit::API, format!("cannot write the export: {e}")))?;
-    }
-    drop(rows);
+        let n = block_on(async {
+            let mut rows = src
+                .client
+                .export_rows(&q)
+                .await
+                .map_err(|e| Failure::api(&e))?;
+            let mut n = 0u64;
+            while let Some(c) = rows.next().await.map_err(|e| Failure::api(&e))? {
+                serde_json::to_writer(&mut w, &c.without_server_fields())
+                    .map_err(|e| write_failed(e.into()))?;
+                w.write_all(b"\n").map_err(write_failed)?;
+                n += 1;
+            }
+            Ok::<u64, Failure>(n)
+        })??;
+        w.flush().map_err(write_failed)?;
+        n
+    };
+    note(&format!(
+        "exported {} from {}",
+        plural(exported, "customization", "customizations"),
+        a.from
+    ));
     let name = format!("export of {}", a.from);
     let watch = Watch::new();
     let mut plan = validate(Source::Path(tmp.path().to_path_buf()), &watch)?;
@@ -724,6 +798,7 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
     if dst.session.production {
         confirm_production(&dst.session.profile_name, c.to_send(), a.yes)?;
     }
+    dst.restart_clock(to.bulk_time_limit());
     let opts = RunOptions {
         strategy,
         chunk_size,
@@ -738,7 +813,7 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
     let r = send(&plan, &dst.client, &opts, &watch);
     record_write(&Scope::of_client(&dst.client), |m| m.mark_stale());
     let r = r?;
-    print_summary(&plan, &r);
+    print_summary(&plan, &r, None);
     if !r.summary.counts.all_ok() {
         warn(
             "a copy has no journal: run it again with --conflict-strategy ignore to send what is missing",

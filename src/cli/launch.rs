@@ -49,12 +49,12 @@ fn finish(result: Result<Exit, String>) -> ExitCode {
         }) => ExitCode::from(u8::try_from(128 + n.clamp(0, 127)).unwrap_or(u8::MAX)),
         Ok(Exit { message, .. }) => {
             if let Some(m) = message {
-                eprintln!("error: {m}");
+                eprintln!("error: {}", crate::api::text::strip_controls(&m));
             }
             ExitCode::from(exit::API)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", crate::api::text::strip_controls(&e));
             ExitCode::from(exit::USAGE)
         }
     }

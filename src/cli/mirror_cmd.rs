@@ -83,7 +83,8 @@ pub fn sync_into(conn: &Connection, m: Mirror) -> Result<(Mirror, SyncStats), Fa
     bar.enable_steady_tick(Duration::from_millis(120));
     let started = Instant::now();
     let shown = bar.clone();
-    let (m, result) = block_on(mirror::sync::sync_from_client(m, &conn.client, move |n| {
+    let client = conn.bulk_client();
+    let (m, result) = block_on(mirror::sync::sync_from_client(m, &client, move |n| {
         let secs = started.elapsed().as_secs_f64().max(0.001);
         shown.set_message(format!("{n} customizations ({:.0}/s)", n as f64 / secs));
     }))?;

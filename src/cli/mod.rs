@@ -12,9 +12,12 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::api::client::Deadline;
+use crate::api::text::strip_controls;
 use crate::api::{ApiError, Client};
 use crate::config::{self, Choice, Config, ConfigError, Selected, Session};
 
@@ -95,6 +98,24 @@ pub struct GlobalArgs {
     /// Where to write the log [default: pinscope.log in the data dir]
     #[arg(long, global = true, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+    /// The command's overall time limit: no request starts and no retry waits past it.
+    /// Seconds, or with a unit: 90s, 10m, 2h [default: timeout_secs in the config, 300;
+    /// import, copy, export and sync: bulk_timeout_secs, 21600]
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_timeout)]
+    pub timeout: Option<Duration>,
+}
+
+/// `90` (seconds), or a duration as the config writes one (`90s`, `10m`, `1h 30m`): more
+/// than zero.
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let d = match s.trim().parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => config::parse_duration(s)?,
+    };
+    if d.is_zero() {
+        return Err("must be more than 0".into());
+    }
+    Ok(d)
 }
 
 impl GlobalArgs {
@@ -305,7 +326,7 @@ pub fn finish(result: Outcome) -> ExitCode {
             if !f.message.is_empty() {
                 tracing::warn!(code = f.code, error = %f.message, "failed");
                 let mut err = std::io::stderr().lock();
-                let _ = writeln!(err, "error: {}", f.message);
+                let _ = writeln!(err, "error: {}", strip_controls(&f.message));
             } else {
                 tracing::info!(code = f.code, "stopped");
             }
@@ -317,13 +338,18 @@ pub fn finish(result: Outcome) -> ExitCode {
 /// A warning for people, on stderr (and in the log).
 pub fn warn(message: &str) {
     tracing::warn!("{message}");
-    let _ = writeln!(std::io::stderr().lock(), "warning: {message}");
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "warning: {}",
+        strip_controls(message)
+    );
 }
 
-/// A note for people, on stderr (and in the log).
+/// A note for people, on stderr (and in the log). Every message for people passes
+/// [`strip_controls`] on its way to stderr, whatever server text it quotes.
 pub fn note(message: &str) {
     tracing::info!("{message}");
-    let _ = writeln!(std::io::stderr().lock(), "{message}");
+    let _ = writeln!(std::io::stderr().lock(), "{}", strip_controls(message));
 }
 
 /// Whether a person is at the keyboard: stdin and stderr are terminals.
@@ -356,6 +382,8 @@ pub fn short_error(e: &ApiError) -> String {
 pub struct Target {
     pub config: Config,
     pub selected: Selected,
+    /// `--timeout`, when given.
+    pub timeout: Option<Duration>,
 }
 
 /// A session with its client.
@@ -363,6 +391,24 @@ pub struct Target {
 pub struct Connection {
     pub session: Session,
     pub client: Client,
+    /// The time limit of work that moves a whole tracker (see [`Connection::bulk_client`]).
+    pub bulk_limit: Duration,
+}
+
+impl Connection {
+    /// Starts the time limit again, `limit` from now: after a question, so that time spent
+    /// answering it does not count.
+    pub fn restart_clock(&mut self, limit: Duration) {
+        self.client = self.client.clone().with_deadline(Deadline::after(limit));
+    }
+
+    /// The client with the bulk time limit starting now: for an export or a sync of the
+    /// whole tracker, which may take longer than an ordinary command.
+    pub fn bulk_client(&self) -> Client {
+        self.client
+            .clone()
+            .with_deadline(Deadline::after(self.bulk_limit))
+    }
 }
 
 impl Target {
@@ -376,7 +422,11 @@ impl Target {
             tracker = %selected.profile.tracker_id,
             "profile chosen"
         );
-        Ok(Target { config, selected })
+        Ok(Target {
+            config,
+            selected,
+            timeout: g.timeout,
+        })
     }
 
     /// Loads the config and picks the profile `name` (for commands that take profiles by
@@ -387,7 +437,11 @@ impl Target {
             profile: Some(name.to_string()),
             ..Choice::default()
         })?;
-        Ok(Target { config, selected })
+        Ok(Target {
+            config,
+            selected,
+            timeout: g.timeout,
+        })
     }
 
     /// Refuses `action` (`create`, `delete`...) on a read-only profile (exit 2).
@@ -399,6 +453,17 @@ impl Target {
             )));
         }
         Ok(())
+    }
+
+    /// The overall time limit of an ordinary command.
+    pub fn time_limit(&self) -> Duration {
+        self.timeout.unwrap_or(self.config.timeout)
+    }
+
+    /// The overall time limit of a command that moves a whole tracker (import, copy,
+    /// export, sync).
+    pub fn bulk_time_limit(&self) -> Duration {
+        self.timeout.unwrap_or(self.config.bulk_timeout)
     }
 
     /// Where this profile's writes are recorded.
@@ -474,7 +539,8 @@ impl Target {
         }
     }
 
-    /// Resolves the key and builds a client whose retries are noted on stderr.
+    /// Resolves the key and builds a client whose retries are noted on stderr, with the
+    /// command's time limit starting now.
     pub fn connect(&self) -> Result<Connection, Failure> {
         let resolved = self.selected.resolve()?;
         for w in &resolved.warnings {
@@ -490,10 +556,12 @@ impl Target {
                     short_error(err),
                     delay.as_secs_f32()
                 ));
-            }));
+            }))
+            .with_deadline(Deadline::after(self.time_limit()));
         Ok(Connection {
             session: resolved.session,
             client,
+            bulk_limit: self.bulk_time_limit(),
         })
     }
 }

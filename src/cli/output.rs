@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::{Failure, exit};
+use crate::api::text::{json_for_terminal, strip_controls};
 
 /// A closed pipe (`pinscope list | head -1`) ends the command quietly and successfully;
 /// any other write error is an error.
@@ -18,6 +19,8 @@ fn write_failure(e: std::io::Error, what: &str) -> Failure {
 }
 
 /// Prints one JSON value on stdout: indented when stdout is a terminal, one line otherwise.
+/// On a terminal, control characters inside strings are escaped (the value is the same);
+/// to a pipe or a file the JSON is exact.
 pub fn print_object<T: Serialize>(v: &T) -> Result<(), Failure> {
     let stdout = std::io::stdout();
     let pretty = stdout.is_terminal();
@@ -28,23 +31,36 @@ pub fn print_object<T: Serialize>(v: &T) -> Result<(), Failure> {
         serde_json::to_string(v)
     }
     .map_err(|e| Failure::new(exit::API, format!("cannot encode the answer: {e}")))?;
+    let text = if pretty {
+        json_for_terminal(&text)
+    } else {
+        text.into()
+    };
     out.write_all(text.as_bytes())
         .and_then(|()| out.write_all(b"\n"))
         .and_then(|()| out.flush())
         .map_err(|e| write_failure(e, "to stdout"))
 }
 
-/// Prints text lines on stdout.
+/// Prints text lines on stdout, without control characters when stdout is a terminal.
 pub fn print_lines<I: IntoIterator<Item = String>>(lines: I) -> Result<(), Failure> {
-    let mut out = std::io::stdout().lock();
+    let stdout = std::io::stdout();
+    let terminal = stdout.is_terminal();
+    let mut out = stdout.lock();
     for l in lines {
+        let l = if terminal {
+            strip_controls(&l)
+        } else {
+            l.as_str().into()
+        };
         writeln!(out, "{l}").map_err(|e| write_failure(e, "to stdout"))?;
     }
     out.flush().map_err(|e| write_failure(e, "to stdout"))
 }
 
 enum Sink {
-    Stdout(BufWriter<std::io::Stdout>),
+    /// `true` when stdout is a terminal: strings' control characters are escaped.
+    Stdout(BufWriter<std::io::Stdout>, bool),
     /// Written whole ([`crate::files::WholeFile`]) on `finish`.
     File {
         file: crate::files::WholeFile,
@@ -61,7 +77,10 @@ pub struct Ndjson {
 impl Ndjson {
     pub fn stdout() -> Ndjson {
         Ndjson {
-            sink: Sink::Stdout(BufWriter::new(std::io::stdout())),
+            sink: Sink::Stdout(
+                BufWriter::new(std::io::stdout()),
+                std::io::stdout().is_terminal(),
+            ),
             count: 0,
         }
     }
@@ -92,7 +111,11 @@ impl Ndjson {
             .map_err(|e| Failure::new(exit::API, format!("cannot encode a line: {e}")))?;
         line.push(b'\n');
         let res = match &mut self.sink {
-            Sink::Stdout(w) => w.write_all(&line),
+            Sink::Stdout(w, true) => {
+                let text = String::from_utf8_lossy(&line);
+                w.write_all(json_for_terminal(&text).as_bytes())
+            }
+            Sink::Stdout(w, false) => w.write_all(&line),
             Sink::File { file, .. } => file.write_all(&line),
         };
         res.map_err(|e| write_failure(e, "the output"))?;
@@ -104,7 +127,7 @@ impl Ndjson {
     pub fn finish(self) -> Result<u64, Failure> {
         let count = self.count;
         match self.sink {
-            Sink::Stdout(mut w) => w.flush().map_err(|e| write_failure(e, "to stdout"))?,
+            Sink::Stdout(mut w, _) => w.flush().map_err(|e| write_failure(e, "to stdout"))?,
             Sink::File { file, target } => file.commit().map_err(|e| {
                 Failure::new(exit::API, format!("cannot write {}: {e}", target.display()))
             })?,

@@ -513,7 +513,7 @@ fn key_near_finds_keys() {
 }
 
 /// Every key the file format accepts, so the example cannot fall behind.
-const PROFILE_FIELDS: [&str; 14] = [
+const PROFILE_FIELDS: [&str; 15] = [
     "host",
     "tracker_id",
     "private_key_env",
@@ -528,6 +528,7 @@ const PROFILE_FIELDS: [&str; 14] = [
     "connect_timeout_secs",
     "request_timeout_secs",
     "retries",
+    "private_key_cmd_timeout_secs",
 ];
 
 #[test]
@@ -544,10 +545,19 @@ fn the_example_config_parses_and_documents_every_setting() {
     assert!(cfg.profiles.values().any(|p| p.read_only));
     assert!(cfg.profiles.values().any(|p| p.production));
     assert!(!cfg.keys.is_empty());
+    assert_eq!(cfg.timeout, Duration::from_secs(300));
+    assert_eq!(cfg.bulk_timeout, Duration::from_secs(21600));
     assert_eq!(cfg.history_keep_days, 90);
-    for field in ["default_profile", "[keys]", "[history]", "keep_days"]
-        .into_iter()
-        .chain(PROFILE_FIELDS)
+    for field in [
+        "default_profile",
+        "timeout_secs",
+        "bulk_timeout_secs",
+        "[keys]",
+        "[history]",
+        "keep_days",
+    ]
+    .into_iter()
+    .chain(PROFILE_FIELDS)
     {
         assert!(
             text.contains(&format!("\n{field} ="))
@@ -561,7 +571,10 @@ fn the_example_config_parses_and_documents_every_setting() {
         let value = match field {
             "private_key_cmd" => "[\"x\"]",
             "read_only" | "production" | "allow_insecure_http" => "false",
-            "connect_timeout_secs" | "request_timeout_secs" | "retries" => "3",
+            "connect_timeout_secs"
+            | "request_timeout_secs"
+            | "retries"
+            | "private_key_cmd_timeout_secs" => "3",
             "host" => "\"https://x.example\"",
             "color" => "\"red\"",
             _ => "\"x\"",
@@ -573,6 +586,51 @@ fn the_example_config_parses_and_documents_every_setting() {
         };
         parse(&p(), &text).unwrap_or_else(|e| panic!("{field}: {e}"));
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_key_command_that_hangs_is_stopped_and_its_output_never_shown() {
+    // It prints a key, then hangs: the message names the command, never what it printed.
+    let argv: Vec<String> = [
+        "sh",
+        "-c",
+        "printf '%s%s\\n' hunter2 -secret; exec sleep 100",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let e = run_key_command(&argv, Duration::from_millis(300)).expect_err("timed out");
+    assert!(e.contains("did not finish within"), "{e}");
+    assert!(e.contains("key command `sh -c"), "{e}");
+    assert!(!e.contains("hunter2-secret"), "{e}");
+    let argv: Vec<String> = ["sleep", "100"].iter().map(|s| s.to_string()).collect();
+    let e = run_key_command(&argv, Duration::from_millis(300)).expect_err("timed out");
+    assert_eq!(
+        e,
+        "key command `sleep 100` did not finish within 300ms and was stopped \
+         (private_key_cmd_timeout_secs in the profile)"
+    );
+    // A quick one still works.
+    let argv: Vec<String> = ["echo", "k3y"].iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        run_key_command(&argv, Duration::from_secs(30)).as_deref(),
+        Ok("k3y")
+    );
+}
+
+#[test]
+fn time_limits_are_read_and_checked() {
+    let text = "timeout_secs = 90\nbulk_timeout_secs = 600\n[profiles.a]\ntracker_id = \"t\"\nprivate_key_cmd = [\"x\"]\nprivate_key_cmd_timeout_secs = 5\n";
+    let cfg = parse(&p(), text).expect("parses");
+    assert_eq!(cfg.timeout, Duration::from_secs(90));
+    assert_eq!(cfg.bulk_timeout, Duration::from_secs(600));
+    assert_eq!(cfg.profiles["a"].key_cmd_timeout, Duration::from_secs(5));
+    let e = parse(&p(), "timeout_secs = 0\n").expect_err("zero");
+    assert!(e.to_string().contains("timeout_secs"), "{e}");
+    assert!(e.to_string().contains(":1:"), "{e}");
+    let defaults = parse(&p(), "").expect("empty");
+    assert_eq!(defaults.timeout, Duration::from_secs(DEFAULT_TIMEOUT));
 }
 
 #[test]

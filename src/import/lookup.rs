@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Value};
 
 use crate::api::ApiError;
-use crate::api::client::{Client, ListQuery, MAX_PAGE};
-use crate::api::model::{ConflictKey, Customization, TargetType};
+use crate::api::client::{Client, ListQuery, MAX_PAGE, Paging};
+use crate::api::model::{ConflictKey, Customization, Page, TargetType};
 use crate::import::event::ExistingMode;
 use crate::import::scan::{ModelStats, key_hash};
 
@@ -18,6 +18,23 @@ const QUERY_BUDGET: usize = 6000;
 const IDENTITIES_PER_REQUEST: usize = 200;
 /// A snapshot is taken only below this many stored customizations (16 bytes each).
 pub const SNAPSHOT_MAX: u64 = 2_000_000;
+
+/// Asks for one page of a look-up. The run wraps it in its retries, so a page that fails is
+/// asked again on its own: a look-up resumes where it failed instead of starting over.
+pub(crate) trait Pages: Sync {
+    fn client(&self) -> &Client;
+    fn page(&self, q: ListQuery) -> impl Future<Output = Result<Page, ApiError>> + Send;
+}
+
+impl Pages for Client {
+    fn client(&self) -> &Client {
+        self
+    }
+
+    async fn page(&self, q: ListQuery) -> Result<Page, ApiError> {
+        self.list(&q).await
+    }
+}
 
 /// How the run knows what is stored.
 #[derive(Debug)]
@@ -44,11 +61,11 @@ pub(crate) type StoredCounts = HashMap<String, u64>;
 /// Reads the summary and picks the cheapest way to know what is stored for `models`, to be
 /// sent in `chunks` requests.
 pub(crate) async fn choose(
-    client: &Client,
+    pages: &impl Pages,
     models: &HashMap<String, ModelStats>,
     chunks: usize,
 ) -> Result<(Existing, StoredCounts, u64), ApiError> {
-    let summary = client.summary().await?;
+    let summary = pages.client().summary().await?;
     let mut stored: StoredCounts = HashMap::new();
     for (m, n) in summary.counts() {
         if models.contains_key(&m) && n > 0 {
@@ -80,7 +97,7 @@ pub(crate) async fn choose(
                 models: batch.iter().map(|m| m.to_string()).collect(),
                 ..ListQuery::default()
             };
-            each_page(client, q, |c| {
+            each_page(pages, q, |c| {
                 if let Some(k) = c.conflict_key() {
                     set.insert(key_hash(&k));
                 }
@@ -92,31 +109,29 @@ pub(crate) async fn choose(
     Ok((Existing::PerChunk, stored, total))
 }
 
-/// Walks every page of `q` (oldest first, so rows added meanwhile come last).
+/// Walks every page of `q` (oldest first, so rows added meanwhile come last). Pages that
+/// contradict each other (a lying total, an ignored offset) stop the walk with an error.
 async fn each_page(
-    client: &Client,
+    pages: &impl Pages,
     q: ListQuery,
     mut f: impl FnMut(Customization),
 ) -> Result<(), ApiError> {
-    let mut offset = 0u64;
-    loop {
-        let page = client
-            .list(&ListQuery {
-                limit: Some(MAX_PAGE),
-                offset: Some(offset),
-                sort: Some("created_at:asc".into()),
-                ..q.clone()
-            })
-            .await?;
-        let n = page.results.len() as u64;
-        for c in page.results {
+    let mut paging = Paging::new(&ListQuery {
+        limit: Some(MAX_PAGE),
+        offset: Some(0),
+        sort: Some("created_at:asc".into()),
+        ..q
+    });
+    while let Some(next) = paging.next_query() {
+        let page = pages.page(next).await?;
+        let rows = paging
+            .take(page)
+            .map_err(|m| pages.client().paging_error(m))?;
+        for c in rows {
             f(c);
         }
-        offset += n;
-        if n < u64::from(MAX_PAGE) || offset >= page.total {
-            return Ok(());
-        }
     }
+    Ok(())
 }
 
 /// Bytes a value takes in a query string.
@@ -154,24 +169,24 @@ fn batches<T>(items: &[T], cost: impl Fn(&T) -> usize, max_items: usize) -> Vec<
 
 /// Which of `keys` are stored now (asks the server; never uses a snapshot).
 pub(crate) async fn lookup(
-    client: &Client,
+    pages: &impl Pages,
     keys: &[&ConflictKey],
     stored: &StoredCounts,
 ) -> Result<Vec<bool>, ApiError> {
     let mut found = vec![false; keys.len()];
-    lookup_each(client, keys, stored, |i, _| found[i] = true).await?;
+    lookup_each(pages, keys, stored, |i, _| found[i] = true).await?;
     Ok(found)
 }
 
 /// The stored customizations of `keys`, by [`key_hash`] of their target (for the history's
 /// before and after images).
 pub(crate) async fn find(
-    client: &Client,
+    pages: &impl Pages,
     keys: &[&ConflictKey],
     stored: &StoredCounts,
 ) -> Result<HashMap<u128, Customization>, ApiError> {
     let mut out = HashMap::new();
-    lookup_each(client, keys, stored, |_, c| {
+    lookup_each(pages, keys, stored, |_, c| {
         if let Some(k) = c.conflict_key() {
             out.insert(key_hash(&k), c.clone());
         }
@@ -182,7 +197,7 @@ pub(crate) async fn find(
 
 /// Calls `f(i, c)` for each stored customization `c` whose target is `keys[i]`.
 async fn lookup_each(
-    client: &Client,
+    pages: &impl Pages,
     keys: &[&ConflictKey],
     stored: &StoredCounts,
     mut f: impl FnMut(usize, &Customization),
@@ -221,7 +236,7 @@ async fn lookup_each(
                 target_identities: batch.iter().map(|s| s.to_string()).collect(),
                 ..ListQuery::default()
             };
-            each_page(client, q, &mut mark).await?;
+            each_page(pages, q, &mut mark).await?;
         }
     }
 
@@ -233,7 +248,7 @@ async fn lookup_each(
             target_types: vec!["all".into()],
             ..ListQuery::default()
         };
-        each_page(client, q, &mut mark).await?;
+        each_page(pages, q, &mut mark).await?;
     }
 
     let mut crit_models: Vec<_> = criteria.into_iter().collect();
@@ -241,19 +256,19 @@ async fn lookup_each(
     for (model, mut list) in crit_models {
         list.sort_unstable();
         list.dedup();
-        let pages = stored
+        let page_count = stored
             .get(model)
             .copied()
             .unwrap_or(u64::MAX)
             .div_ceil(u64::from(MAX_PAGE));
-        if list.len() as u64 > pages {
+        if list.len() as u64 > page_count {
             // Fewer requests to list every criteria target of the model.
             let q = ListQuery {
                 models: vec![model.to_string()],
                 target_types: vec!["criteria".into()],
                 ..ListQuery::default()
             };
-            each_page(client, q, &mut mark).await?;
+            each_page(pages, q, &mut mark).await?;
             continue;
         }
         for canonical in list {
@@ -268,7 +283,7 @@ async fn lookup_each(
                 criteria: vec![obj as Map<String, Value>],
                 ..ListQuery::default()
             };
-            each_page(client, q, &mut mark).await?;
+            each_page(pages, q, &mut mark).await?;
         }
     }
     Ok(())

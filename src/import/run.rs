@@ -9,12 +9,14 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 
+use crate::api::client::ListQuery;
 use crate::api::client::{Client, RetryPolicy};
+use crate::api::model::Page;
 use crate::api::model::{ConflictKey, ConflictStrategy, Customization, SERVER_FIELDS};
 use crate::api::{ApiError, StatusError};
 use crate::import::event::{CancelToken, Event, ExistingMode, Progress};
 use crate::import::journal::{self, Header, Journal, JournalError, Loaded, Record};
-use crate::import::lookup::{self, Existing, StoredCounts};
+use crate::import::lookup::{self, Existing, Pages, StoredCounts};
 use crate::import::reader::strip_range;
 use crate::import::report::{Counts, Outcome, Outcomes, Summary, write_report};
 use crate::import::scan::{
@@ -162,6 +164,24 @@ impl Prepared {
                 self.lines[i].key = key;
             }
         }
+    }
+}
+
+/// The look-ups of one chunk, each page retried on its own.
+struct ChunkPages<'c, 'a> {
+    ctx: &'c Ctx<'a>,
+    chunk: usize,
+}
+
+impl Pages for ChunkPages<'_, '_> {
+    fn client(&self) -> &Client {
+        self.ctx.client
+    }
+
+    async fn page(&self, q: ListQuery) -> Result<Page, ApiError> {
+        self.ctx
+            .retrying(self.chunk, || self.ctx.client.list(&q))
+            .await
     }
 }
 
@@ -342,6 +362,14 @@ impl Ctx<'_> {
         prepare(self.plan, self.initial, spec)
     }
 
+    /// Refuses to wait `delay` when the client's deadline would pass first.
+    fn within_deadline(&self, delay: Duration, e: &ApiError) -> Result<(), ApiError> {
+        match self.client.deadline() {
+            Some(d) if delay >= d.remaining() => Err(d.expired(Some(e), false)),
+            _ => Ok(()),
+        }
+    }
+
     /// Runs `f` until it succeeds, retrying transient failures with backoff.
     async fn retrying<T, F, Fut>(&self, chunk: usize, mut f: F) -> Result<T, ApiError>
     where
@@ -355,6 +383,7 @@ impl Ctx<'_> {
                 Err(e) if retryable(&e) && attempt < self.retry.max_retries => {
                     attempt += 1;
                     let delay = self.retry.delay(attempt, &e);
+                    self.within_deadline(delay, &e)?;
                     self.retries.fetch_add(1, Ordering::Relaxed);
                     self.progress.emit(Event::Retry {
                         chunk,
@@ -380,9 +409,8 @@ impl Ctx<'_> {
             .filter_map(|l| l.key.as_ref().map(|k| (k, l.line)))
             .collect();
         let keys: Vec<&ConflictKey> = keyed.iter().map(|(k, _)| *k).collect();
-        let found = self
-            .retrying(chunk, || lookup::lookup(self.client, &keys, &self.stored))
-            .await?;
+        let pages = ChunkPages { ctx: self, chunk };
+        let found = lookup::lookup(&pages, &keys, &self.stored).await?;
         Ok(keyed
             .iter()
             .zip(found)
@@ -412,10 +440,7 @@ impl Ctx<'_> {
             .filter(|l| existed.contains(&l.line))
             .filter_map(|l| l.key.as_ref())
             .collect();
-        match self
-            .retrying(chunk, || lookup::find(self.client, &keys, &self.stored))
-            .await
-        {
+        match lookup::find(&ChunkPages { ctx: self, chunk }, &keys, &self.stored).await {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!(error = %e, chunk, "replaced versions not recorded");
@@ -444,9 +469,7 @@ impl Ctx<'_> {
             .filter(|l| !(self.strategy == ConflictStrategy::Ignore && existed.contains(&l.line)))
             .collect();
         let keys: Vec<&ConflictKey> = written.iter().filter_map(|l| l.key.as_ref()).collect();
-        let afters = match self
-            .retrying(chunk, || lookup::find(self.client, &keys, &self.stored))
-            .await
+        let afters = match lookup::find(&ChunkPages { ctx: self, chunk }, &keys, &self.stored).await
         {
             Ok(m) => m,
             Err(e) => {
@@ -493,7 +516,10 @@ impl Ctx<'_> {
     }
 
     fn fail(&self, e: &ApiError) -> Arc<str> {
-        let service = matches!(e, ApiError::Status(_) | ApiError::Connect { .. });
+        let service = matches!(
+            e,
+            ApiError::Status(_) | ApiError::Connect { .. } | ApiError::Deadline { .. }
+        );
         let hint = if e.status() == Some(413) {
             " (the service wants smaller requests: lower --chunk-size)"
         } else {
@@ -657,6 +683,10 @@ impl Ctx<'_> {
                         return result;
                     }
                     let delay = self.retry.delay(failures, &e);
+                    if let Err(d) = self.within_deadline(delay, &e) {
+                        result.end = End::NotSent(self.give_up(&d, uncertain));
+                        return result;
+                    }
                     self.retries.fetch_add(1, Ordering::Relaxed);
                     self.progress.emit(Event::Retry {
                         chunk: spec.index,

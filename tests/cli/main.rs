@@ -13,6 +13,7 @@ mod commands;
 mod config;
 mod hardening;
 mod health;
+mod hostile;
 mod inputs;
 mod mirror;
 mod secrets;

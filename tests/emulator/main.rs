@@ -7,6 +7,7 @@ mod cli;
 mod endpoints;
 mod faults;
 mod helpers;
+mod hostile;
 mod limits;
 mod list;
 mod persist;

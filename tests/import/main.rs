@@ -3,6 +3,7 @@
 
 mod cli;
 mod engine;
+mod faults;
 mod helpers;
 mod resume;
 pub mod roundtrip;

@@ -9,6 +9,7 @@ mod editor_tmux;
 mod full_loop;
 mod harness;
 mod health_screens;
+mod hostile;
 mod import_loop;
 mod import_snapshots;
 mod loop_basics;
