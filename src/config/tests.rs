@@ -621,7 +621,7 @@ fn a_key_command_that_hangs_is_stopped_and_its_output_never_shown() {
 
 #[test]
 fn time_limits_are_read_and_checked() {
-    let text = "timeout_secs = 90\nbulk_timeout_secs = 600\n[profiles.a]\ntracker_id = \"t\"\nprivate_key_cmd = [\"x\"]\nprivate_key_cmd_timeout_secs = 5\n";
+    let text = "timeout_secs = 90\nbulk_timeout_secs = 600\n[profiles.a]\ntracker_id = \"1234-5678\"\nprivate_key_cmd = [\"x\"]\nprivate_key_cmd_timeout_secs = 5\n";
     let cfg = parse(&p(), text).expect("parses");
     assert_eq!(cfg.timeout, Duration::from_secs(90));
     assert_eq!(cfg.bulk_timeout, Duration::from_secs(600));
