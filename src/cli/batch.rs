@@ -34,7 +34,8 @@ pub struct BatchArgs {
     /// Select this target type (repeat for any of several)
     #[arg(long = "target-type", value_name = "T", value_parser = TARGET_TYPES, help_heading = "Selection")]
     pub target_types: Vec<String>,
-    /// Select customizations whose JSON contains this text (case-insensitive)
+    /// Select customizations matching this text: the mirror's full-text search when the
+    /// mirror holds the tracker, else those whose JSON contains it (any case)
     #[arg(long, value_name = "Q", help_heading = "Selection")]
     pub search: Option<String>,
     /// Select these ids: a file (or `-` for stdin) with one id a line, or NDJSON lines

@@ -7,14 +7,13 @@ use clap::Args;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
+use super::mirror_cmd::open_for_reading;
 use super::output::Ndjson;
 use super::{Connection, Failure, GlobalArgs, Outcome, Target, block_on, exit, note};
 use crate::api::model::{ConflictKey, TargetType};
 use crate::api::{Customization, ListQuery};
 use crate::health::lint::lint_where;
 use crate::health::{Filter, Period, PinIndex, Severity, agenda::event_json};
-use crate::mirror::sync::sync_from_client;
-use crate::mirror::{Mirror, MirrorError, Scope};
 
 const TARGET_TYPES: [&str; 3] = ["item", "criteria", "all"];
 
@@ -97,65 +96,17 @@ fn time_zone() -> TimeZone {
     TimeZone::try_system().unwrap_or(TimeZone::UTC)
 }
 
-/// How old the mirror may be before a command says so.
-const STALE_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
-
-fn mirror_failure(e: MirrorError) -> Failure {
-    match e {
-        MirrorError::Api(e) => Failure::api(&e),
-        other => Failure::new(exit::API, other.to_string()),
-    }
-}
-
-/// Every stored customization of the profile's tracker, from the local mirror: synced first
-/// when `sync` asks or when it never was, otherwise as last synced (said on stderr when
-/// older than five minutes). The one place agenda and lint read the tracker from. Without
-/// a data dir, one export call.
-fn tracker(conn: &Connection, sync: bool) -> Result<Vec<Customization>, Failure> {
-    let Some(path) = crate::mirror::default_path() else {
-        return block_on(
-            conn.bulk_client()
-                .export(&crate::api::ExportQuery::default()),
-        )?
-        .map_err(|e| Failure::api(&e));
-    };
-    let mut mirror =
-        Mirror::open(&path, &Scope::of_client(&conn.client)).map_err(mirror_failure)?;
-    let synced = mirror.synced_at().map_err(mirror_failure)?;
-    if sync || synced.is_none() {
-        let client = conn.bulk_client();
-        let (back, result) = block_on(sync_from_client(mirror, &client, |_| {}))?;
-        let stats = result.map_err(mirror_failure)?;
-        mirror = back.ok_or_else(|| {
-            Failure::new(
-                exit::API,
-                "the mirror was lost during the sync; run the command again",
-            )
-        })?;
-        if std::io::stderr().is_terminal() {
-            note(&format!(
-                "synced {} customizations into the mirror",
-                stats.customizations
-            ));
-        }
-    } else if let Some(at) = synced {
-        let age = Timestamp::now().duration_since(at);
-        if age > STALE_AFTER {
-            note(&format!(
-                "data from the mirror, synced {} min ago; --sync refreshes it first",
-                age.as_secs() / 60
-            ));
-        }
-    }
+/// Every stored customization of the profile's tracker, from the mirror (synced first with
+/// `--sync`, or when it never was): the one place agenda and lint read the tracker from.
+fn tracker(target: &Target, conn: &Connection, sync: bool) -> Result<Vec<Customization>, Failure> {
+    let mirror = open_for_reading(target, conn, sync)?;
     let mut out = Vec::new();
-    mirror
-        .for_each_customization(|stored| {
-            if let Some(c) = stored.customization() {
-                out.push(c);
-            }
-            Ok::<(), MirrorError>(())
-        })
-        .map_err(mirror_failure)?;
+    mirror.for_each_customization(|stored| {
+        if let Some(c) = stored.customization() {
+            out.push(c);
+        }
+        Ok::<(), Failure>(())
+    })?;
     Ok(out)
 }
 
@@ -178,8 +129,9 @@ pub fn agenda(g: &GlobalArgs, a: AgendaArgs) -> Outcome {
     let tz = time_zone();
     let now = Timestamp::now();
     let period = period(&a, now, &tz)?;
-    let conn = Target::open(g)?.connect()?;
-    let scopes = tracker(&conn, a.sync)?;
+    let target = Target::open(g)?;
+    let conn = target.connect()?;
+    let scopes = tracker(&target, &conn, a.sync)?;
     let filter = a.filters.to_filter();
     let index = PinIndex::build_where(&scopes, |c| filter.matches(c));
     let agenda = index.agenda(period, now, &tz);
@@ -203,8 +155,9 @@ pub fn agenda(g: &GlobalArgs, a: AgendaArgs) -> Outcome {
 pub fn lint(g: &GlobalArgs, a: LintArgs) -> Outcome {
     let fail_on = Severity::parse(&a.fail_on)
         .ok_or_else(|| Failure::usage(format!("unknown severity {:?}", a.fail_on)))?;
-    let conn = Target::open(g)?.connect()?;
-    let scopes = tracker(&conn, a.sync)?;
+    let target = Target::open(g)?;
+    let conn = target.connect()?;
+    let scopes = tracker(&target, &conn, a.sync)?;
     let filter = a.filters.to_filter();
     let findings = if filter.is_empty() {
         crate::health::lint::lint(&scopes, Timestamp::now())

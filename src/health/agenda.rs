@@ -141,18 +141,19 @@ pub struct Agenda {
     pub days: Vec<Day>,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct IndexedPin {
-    from: Option<Timestamp>,
-    to: Option<Timestamp>,
-}
-
-/// Every pin's window and every start and end, sorted once; an agenda of any period is then
-/// a binary search and a copy.
+/// Every start and end, sorted once; an agenda of any period is then a binary search and a
+/// copy. The header counts come from the sorted bounds too: how many pins are scheduled
+/// (start after now) or expired (ended by now) is a binary search each.
 #[derive(Debug, Clone, Default)]
 pub struct PinIndex {
-    pins: Vec<IndexedPin>,
+    pins: usize,
     events: Vec<Event>,
+    /// The starts and the ends of the pins whose window is not reversed, sorted.
+    starts: Vec<Timestamp>,
+    ends: Vec<Timestamp>,
+    /// Pins whose start is not before their end (the service refuses them, but a mirror
+    /// may hold anything): counted one by one, as [`PinState::of_window`] says.
+    reversed: Vec<(Option<Timestamp>, Option<Timestamp>)>,
 }
 
 impl PinIndex {
@@ -177,12 +178,21 @@ impl PinIndex {
             }
         }
         index.events.sort_unstable_by(Event::order);
+        index.starts.sort_unstable();
+        index.ends.sort_unstable();
         index
     }
 
     fn add(&mut self, scope: usize, pin: usize, p: Pin<'_>) {
         let (from, to) = pin_window(p.raw());
-        self.pins.push(IndexedPin { from, to });
+        self.pins += 1;
+        match (from, to) {
+            (Some(f), Some(t)) if f >= t => self.reversed.push((from, to)),
+            _ => {
+                self.starts.extend(from);
+                self.ends.extend(to);
+            }
+        }
         if let Some(at) = from {
             self.events.push(Event {
                 at,
@@ -203,7 +213,7 @@ impl PinIndex {
 
     /// How many pins are indexed.
     pub fn pin_count(&self) -> usize {
-        self.pins.len()
+        self.pins
     }
 
     /// The events in `period`, grouped by local day in `tz`, and the header counts at `now`.
@@ -218,8 +228,12 @@ impl PinIndex {
                 EventKind::Ends => counts.ending += 1,
             }
         }
-        for p in &self.pins {
-            match PinState::of_window(p.from, p.to, now) {
+        // A window that is not reversed cannot be both scheduled and expired.
+        let scheduled = self.starts.len() - self.starts.partition_point(|s| *s <= now);
+        counts.expired = self.ends.partition_point(|e| *e <= now);
+        counts.active_now = self.pins - self.reversed.len() - scheduled - counts.expired;
+        for (from, to) in &self.reversed {
+            match PinState::of_window(*from, *to, now) {
                 PinState::Active => counts.active_now += 1,
                 PinState::Expired => counts.expired += 1,
                 PinState::Scheduled => {}
@@ -465,6 +479,44 @@ mod tests {
             .collect();
         assert_eq!(order, ["before", "after"]);
         assert_eq!(agenda.days.len(), 1);
+    }
+
+    #[test]
+    fn header_counts_agree_with_each_pins_state() {
+        // Every combination of open, past, now and future bounds, reversed windows included.
+        let now = ts("2025-06-10T12:00:00Z");
+        let bounds = [
+            None,
+            Some("2025-06-01T00:00:00Z"),
+            Some("2025-06-10T12:00:00Z"),
+            Some("2025-06-20T00:00:00Z"),
+            Some("2025-07-01T00:00:00Z"),
+        ];
+        let mut pins = Vec::new();
+        for from in bounds {
+            for to in bounds {
+                let mut p = json!({"position": 1, "pin_type": "item", "pin_identity": "x"});
+                if let Some(f) = from {
+                    p["active_from"] = json!(f);
+                }
+                if let Some(t) = to {
+                    p["active_to"] = json!(t);
+                }
+                pins.push(p);
+            }
+        }
+        let scopes = vec![scope("a", Value::Array(pins))];
+        let utc = tz("UTC");
+        let agenda = PinIndex::build(&scopes).agenda(
+            Period::next_days(now, &utc, 7).expect("period"),
+            now,
+            &utc,
+        );
+        let states: Vec<PinState> = scopes[0].pins().map(|p| p.state_at(now)).collect();
+        let count = |s: PinState| states.iter().filter(|x| **x == s).count();
+        assert_eq!(agenda.counts.active_now, count(PinState::Active));
+        assert_eq!(agenda.counts.expired, count(PinState::Expired));
+        assert_eq!(states.len(), 25);
     }
 
     #[test]

@@ -17,13 +17,15 @@
 //! create's ([`crate::api::model::conflict_key_parts_of`]).
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
-use crate::api::model::{ConflictKey, PinState, PinType, Position, TargetType, pin_window};
+use crate::api::json::JsonObject;
+use crate::api::model::{ConflictKey, PinState, PinType, Position, TargetType};
+use crate::api::time::parse_rfc3339;
 use crate::api::{Customization, Pin};
 
 /// How bad a finding is; ordered `Info < Warning < Error`.
@@ -169,20 +171,36 @@ struct Facts<'a> {
 }
 
 impl<'a> Facts<'a> {
+    /// One pass over the pin's fields (lint reads every pin of a tracker).
     fn of(index: usize, p: Pin<'a>) -> Facts<'a> {
-        let (from, to) = pin_window(p.raw());
-        let position = p.position();
+        let [position, pin_type, identity, widget, block, from, to] = p.raw().pick(&[
+            "position",
+            "pin_type",
+            "pin_identity",
+            "widget_id",
+            "is_block_pin",
+            "active_from",
+            "active_to",
+        ]);
+        let position = position
+            .and_then(Value::as_i64)
+            .and_then(Position::from_i64);
+        let date = |v: Option<&'a Value>| v.and_then(Value::as_str).and_then(parse_rfc3339);
+        let is_item =
+            pin_type.and_then(Value::as_str).and_then(PinType::parse) == Some(PinType::Item);
         Facts {
             index,
-            block: position == Some(Position::Block) || p.is_block(),
+            block: position == Some(Position::Block)
+                || block.and_then(Value::as_bool).unwrap_or(false),
             position,
-            item: match p.pin_type() {
-                Some(PinType::Item) => p.identity(),
-                _ => None,
+            item: if is_item {
+                identity.and_then(Value::as_str)
+            } else {
+                None
             },
-            widget: p.widget_id(),
-            from,
-            to,
+            widget: widget.and_then(Value::as_str),
+            from: date(from),
+            to: date(to),
         }
     }
 
@@ -249,35 +267,28 @@ fn colliding<'a>(group: &[Facts<'a>], now: Timestamp) -> Vec<usize> {
         .collect()
 }
 
-/// The rules about one customization's own pins: `pinned-and-blocked`, `slot-overlap`,
-/// `item-twice`, `dead`, `expired`.
-pub fn check_pins(c: &Customization, now: Timestamp) -> Vec<Finding> {
-    let mut out = Vec::new();
-    check_pins_into(c, now, &mut out);
-    out
-}
-
-fn check_pins_into(c: &Customization, now: Timestamp, out: &mut Vec<Finding>) {
-    // A draft that was never saved has no id yet.
-    let id = || c.id().map(str::to_string).into_iter().collect::<Vec<_>>();
-    let facts: Vec<Facts<'_>> = c.pins().enumerate().map(|(i, p)| Facts::of(i, p)).collect();
-
-    // Items: pinned (not blocked) and blocked pins per item identity.
-    let mut items: BTreeMap<&str, (Vec<Facts<'_>>, Vec<Facts<'_>>)> = BTreeMap::new();
-    for f in &facts {
-        if let Some(item) = f.item {
-            let entry = items.entry(item).or_default();
-            if f.block {
-                entry.1.push(*f);
-            } else {
-                entry.0.push(*f);
-            }
+/// `pinned-and-blocked`, `item-twice` and `slot-overlap`: pins grouped by item and by slot
+/// (a sort of one small list, no maps: lint runs this on every customization).
+fn check_pairs(
+    facts: &[Facts<'_>],
+    now: Timestamp,
+    id: &dyn Fn() -> Vec<String>,
+    out: &mut Vec<Finding>,
+) {
+    // Items, in order of identity, each group in pin order.
+    let mut by_item: Vec<&Facts<'_>> = facts.iter().filter(|f| f.item.is_some()).collect();
+    by_item.sort_by_key(|f| (f.item, f.index));
+    for group in by_item.chunk_by(|a, b| a.item == b.item) {
+        let Some(item) = group[0].item else {
+            continue;
+        };
+        if group.len() < 2 {
+            continue;
         }
-    }
-    for (item, (pinned, blocked)) in &items {
+        let pinned: Vec<Facts<'_>> = group.iter().filter(|f| !f.block).map(|f| **f).collect();
         let mut both: Vec<usize> = Vec::new();
-        for p in pinned {
-            for b in blocked {
+        for p in &pinned {
+            for b in group.iter().filter(|f| f.block) {
                 if p.collides(b, now) {
                     both.push(p.index);
                     both.push(b.index);
@@ -297,7 +308,7 @@ fn check_pins_into(c: &Customization, now: Timestamp, out: &mut Vec<Finding>) {
                 pins: both,
             });
         }
-        let twice = colliding(pinned, now);
+        let twice = colliding(&pinned, now);
         if twice.len() >= 2 {
             out.push(Finding {
                 rule: Rule::ItemTwice,
@@ -311,26 +322,53 @@ fn check_pins_into(c: &Customization, now: Timestamp, out: &mut Vec<Finding>) {
         }
     }
 
-    // Slots: pins at the same numbered slot.
-    let mut slots: BTreeMap<u32, Vec<Facts<'_>>> = BTreeMap::new();
-    for f in &facts {
-        if let (Some(Position::Slot(n)), false) = (f.position, f.block) {
-            slots.entry(n).or_default().push(*f);
+    // Slots: pins at the same numbered slot, in slot order.
+    let slot = |f: &Facts<'_>| match (f.position, f.block) {
+        (Some(Position::Slot(n)), false) => Some(n),
+        _ => None,
+    };
+    let mut by_slot: Vec<Facts<'_>> = facts
+        .iter()
+        .filter(|f| slot(f).is_some())
+        .copied()
+        .collect();
+    by_slot.sort_by_key(|f| (slot(f), f.index));
+    for group in by_slot.chunk_by(|a, b| slot(a) == slot(b)) {
+        if group.len() < 2 {
+            continue;
         }
-    }
-    for (slot, group) in &slots {
         let hit = colliding(group, now);
         if hit.len() >= 2 {
             out.push(Finding {
                 rule: Rule::SlotOverlap,
                 ids: id(),
                 message: format!(
-                    "{} share slot {slot} for the same widget with overlapping windows",
-                    pin_list(&hit)
+                    "{} share slot {} for the same widget with overlapping windows",
+                    pin_list(&hit),
+                    slot(&group[0]).unwrap_or(0)
                 ),
                 pins: hit,
             });
         }
+    }
+}
+
+/// The rules about one customization's own pins: `pinned-and-blocked`, `slot-overlap`,
+/// `item-twice`, `dead`, `expired`.
+pub fn check_pins(c: &Customization, now: Timestamp) -> Vec<Finding> {
+    let mut out = Vec::new();
+    check_pins_into(c, now, &mut out);
+    out
+}
+
+fn check_pins_into(c: &Customization, now: Timestamp, out: &mut Vec<Finding>) {
+    // A draft that was never saved has no id yet.
+    let id = || c.id().map(str::to_string).into_iter().collect::<Vec<_>>();
+    let facts: Vec<Facts<'_>> = c.pins().enumerate().map(|(i, p)| Facts::of(i, p)).collect();
+
+    // Two pins or more are needed for any of the pair rules.
+    if facts.len() >= 2 {
+        check_pairs(&facts, now, &id, out);
     }
 
     // Time: nothing left to show; pins past their end.

@@ -10,8 +10,8 @@ use tokio::sync::mpsc;
 use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseEvent};
 use jiff::Timestamp;
 
-use crate::api::{ApiError, Customization, ExportQuery, ListQuery, Page, Summary};
-pub use crate::tui::jobs::{ExportDone, ExportJob, ImportReply, ScanJob, SendJob};
+use crate::api::{ApiError, Customization, ListQuery, Page, Summary};
+pub use crate::tui::jobs::{ExportDone, ExportJob, ImportReply, ScanJob, SendJob, Shared};
 
 /// Identifies one request. Every request gets a fresh one; a screen remembers the id of its
 /// latest request and ignores any reply that carries another.
@@ -39,8 +39,6 @@ pub enum ApiRequest {
     Update { id: String, body: Customization },
     /// `DELETE /scope/{id}`.
     Delete(String),
-    /// `POST /scopes/export`: the whole tracker (or what the query selects) in one call.
-    Export(ExportQuery),
     /// Validates a file for import (nothing is sent). Steps come as [`ApiReply::Import`].
     ImportScan(ScanJob),
     /// Sends a validated file, chunk by chunk. Steps come as [`ApiReply::Import`].
@@ -53,6 +51,9 @@ pub enum ApiRequest {
     MirrorSearch { query: String, limit: usize },
     /// Every pin of an item across the tracker, from the mirror.
     MirrorWhere(String),
+    /// Every customization of the tracker (one export call), for the agenda and the health
+    /// screen. Answered with [`ApiReply::Tracker`].
+    Tracker,
 }
 
 /// How long work in the worker (an import, an export into a file) reports progress: each
@@ -93,10 +94,10 @@ impl ApiRequest {
             ApiRequest::Delete(_) => "DELETE",
             ApiRequest::List(_)
             | ApiRequest::Create(_)
-            | ApiRequest::Export(_)
             | ApiRequest::ImportSend(_)
             | ApiRequest::ExportFile(_)
-            | ApiRequest::MirrorSync => "POST",
+            | ApiRequest::MirrorSync
+            | ApiRequest::Tracker => "POST",
             ApiRequest::ImportScan(_)
             | ApiRequest::MirrorSearch { .. }
             | ApiRequest::MirrorWhere(_) => "READ",
@@ -112,7 +113,7 @@ impl ApiRequest {
             }
             ApiRequest::Summary => "/summary".into(),
             ApiRequest::Create(_) => "/scope".into(),
-            ApiRequest::Export(_) | ApiRequest::ExportFile(_) | ApiRequest::MirrorSync => {
+            ApiRequest::ExportFile(_) | ApiRequest::Tracker | ApiRequest::MirrorSync => {
                 "/scopes/export".into()
             }
             ApiRequest::ImportSend(_) => "/scopes/_bulk".into(),
@@ -154,8 +155,6 @@ pub enum ApiReply {
     Updated(String),
     /// The customization with this id was deleted.
     Deleted(String),
-    /// The answer to [`ApiRequest::Export`].
-    Exported(Vec<Customization>),
     /// A step or the end of an import job ([`ApiRequest::ImportScan`],
     /// [`ApiRequest::ImportSend`]).
     Import(ImportReply),
@@ -176,6 +175,8 @@ pub enum ApiReply {
         item: String,
         pins: Vec<crate::mirror::StoredPin>,
     },
+    /// The answer to [`ApiRequest::Tracker`], shared by every screen that sees it.
+    Tracker(Shared<Vec<Customization>>),
 }
 
 impl ApiReply {

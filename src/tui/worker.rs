@@ -226,7 +226,6 @@ pub async fn call_full(
             }
             r.map(|()| ApiReply::Deleted(id))
         }
-        ApiRequest::Export(q) => client.export(&q).await.map(ApiReply::Exported),
         ApiRequest::ImportScan(job) => Ok(ApiReply::Import(jobs::scan(job, import_steps()).await)),
         ApiRequest::ImportSend(job) => Ok(ApiReply::Import(
             jobs::send(
@@ -257,6 +256,10 @@ pub async fn call_full(
             })
             .await
         }
+        ApiRequest::Tracker => client
+            .export(&crate::api::ExportQuery::default())
+            .await
+            .map(|all| ApiReply::Tracker(jobs::Shared::new(all))),
     };
     follow(client, mirror, &result, not_found).await;
     let status = match &result {

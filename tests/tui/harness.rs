@@ -457,7 +457,9 @@ pub fn serve(
             .map(ApiReply::Customization)
             .ok_or_else(|| not_found(&format!("/v1/recommender/pin/demo/scope/{id}"))),
         ApiRequest::Delete(id) => Ok(ApiReply::Deleted(id.clone())),
-        ApiRequest::Export(_) => Ok(ApiReply::Exported(data.to_vec())),
+        ApiRequest::Tracker => Ok(ApiReply::Tracker(pinscope::tui::msg::Shared::new(
+            data.to_vec(),
+        ))),
         other => panic!("unexpected request {other:?}"),
     }
 }

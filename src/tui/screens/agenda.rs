@@ -17,7 +17,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
-use crate::api::{Customization, ExportQuery, TargetType};
+use crate::api::{Customization, TargetType};
 use crate::health::agenda::{Agenda, EventKind, Period, PinIndex};
 use crate::tui::fmt;
 use crate::tui::keys::{Action, Context};
@@ -30,7 +30,7 @@ use crate::tui::widgets::{dialog, theme, truncate};
 /// Asks for every stored customization of the tracker: the one place the agenda and the
 /// health screen read the tracker from.
 pub fn load_tracker(ctx: &mut Ctx) -> ReqId {
-    ctx.request(ApiRequest::Export(ExportQuery::default()))
+    ctx.request(ApiRequest::Tracker)
 }
 
 /// Text from the service, made safe for a terminal: control characters become `?`.
@@ -104,7 +104,7 @@ enum Row {
 /// The agenda screen.
 pub struct AgendaScreen {
     load: Remote<()>,
-    scopes: Vec<Customization>,
+    scopes: std::sync::Arc<Vec<Customization>>,
     index: PinIndex,
     window: Window,
     agenda: Option<Agenda>,
@@ -127,7 +127,7 @@ impl AgendaScreen {
     pub fn new() -> AgendaScreen {
         AgendaScreen {
             load: Remote::Idle,
-            scopes: Vec::new(),
+            scopes: Default::default(),
             index: PinIndex::default(),
             window: Window::Days(7),
             agenda: None,
@@ -388,9 +388,9 @@ impl Screen for AgendaScreen {
             return;
         }
         match &ev.result {
-            Ok(ApiReply::Exported(scopes)) => {
+            Ok(ApiReply::Tracker(scopes)) => {
                 self.load = Remote::Ready(());
-                self.scopes = scopes.clone();
+                self.scopes = scopes.0.clone();
                 self.index = PinIndex::build(&self.scopes);
                 self.compute(ctx.env.now, &ctx.env.tz);
             }

@@ -29,7 +29,7 @@ enum Row {
 /// The health screen.
 pub struct HealthScreen {
     load: Remote<()>,
-    scopes: Vec<Customization>,
+    scopes: std::sync::Arc<Vec<Customization>>,
     by_id: HashMap<String, usize>,
     findings: Vec<Finding>,
     rows: Vec<Row>,
@@ -64,7 +64,7 @@ impl HealthScreen {
     pub fn new() -> HealthScreen {
         HealthScreen {
             load: Remote::Idle,
-            scopes: Vec::new(),
+            scopes: Default::default(),
             by_id: HashMap::new(),
             findings: Vec::new(),
             rows: Vec::new(),
@@ -217,9 +217,9 @@ impl Screen for HealthScreen {
             return;
         }
         match &ev.result {
-            Ok(ApiReply::Exported(scopes)) => {
+            Ok(ApiReply::Tracker(scopes)) => {
                 self.load = Remote::Ready(());
-                self.scopes = scopes.clone();
+                self.scopes = scopes.0.clone();
                 self.by_id = index_by_id(&self.scopes);
                 let findings = lint(&self.scopes, ctx.env.now);
                 self.set_findings(findings);
