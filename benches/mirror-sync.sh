@@ -51,8 +51,10 @@ run_sync() {
     }
     rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$WORK/time.txt")
     wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$WORK/time.txt")
+    cpu=$(awk -F': ' '/User time|System time/ { t += $2 } END { print t }' "$WORK/time.txt")
     grep '^synced' "$WORK/time.txt" || true
-    echo "$label: peak RSS $((rss / 1024)) MiB ($rss KiB), wall $wall"
+    echo "$label: peak RSS $((rss / 1024)) MiB ($rss KiB), wall $wall, CPU ${cpu}s" \
+        "(load average $(cut -d' ' -f1 /proc/loadavg))"
 }
 
 run_sync "sync into an empty mirror"

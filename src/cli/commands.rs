@@ -571,9 +571,6 @@ pub fn export(g: &GlobalArgs, a: ExportArgs) -> Outcome {
     Ok(())
 }
 
-/// The export requests that together select what the filters of `a` select: one per
-/// combination of their values.
-
 /// `pinscope completions SHELL`.
 pub fn completions(a: CompletionsArgs) -> Outcome {
     let mut cmd = Cli::command();

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use super::{GlobalArgs, exit, finish as finish_cli, warn};
 use crate::config::{Choice, Session};
+use crate::mirror::{Mirror, Scope};
 use crate::tui::demo::DemoOptions;
 use crate::tui::{self, Exit, ExitReason, Launch};
 
@@ -71,12 +72,30 @@ fn finish(result: Result<Exit, String>) -> ExitCode {
     }
 }
 
+/// The tracker's mirror in the data dir; trouble with it is said on stderr and the TUI
+/// runs without it (search and where off).
+fn open_mirror(session: &Session) -> Option<Mirror> {
+    let path = crate::mirror::default_path()?;
+    let scope = Scope::new(
+        session.client.host.clone(),
+        session.client.tracker_id.clone(),
+    );
+    match Mirror::open(&path, &scope) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            warn(&format!("{e}; search and where are off"));
+            None
+        }
+    }
+}
+
 /// `pinscope` with a session: the TUI on browse, its writes recorded in the history (kept
-/// `keep_days`). `config` is the config file named on the command line, if any; `warnings`
-/// are shown in the UI and printed after it.
+/// `keep_days`), its mirror synced when older than `max_age`. `config` is the config file
+/// named on the command line, if any; `warnings` are shown in the UI and printed after it.
 fn launch(
     session: Session,
     keep_days: u32,
+    max_age: std::time::Duration,
     config: Option<PathBuf>,
     warnings: Vec<String>,
 ) -> ExitCode {
@@ -84,11 +103,13 @@ fn launch(
         Ok(rt) => rt,
         Err(code) => return code,
     };
+    let mirror = open_mirror(&session).map(|m| (m, max_age));
     let recording = tui::open_recording(&session, keep_days);
     let launch = Launch {
         session,
         recent_file: tui::recent::LOOKUPS.default_path(),
         tz: tui::system_time_zone(),
+        mirror,
         recording,
         config,
         warnings,
@@ -126,6 +147,7 @@ pub fn launch_default(g: &GlobalArgs) -> ExitCode {
             launch(
                 resolved.session,
                 cfg.history_keep_days,
+                cfg.mirror.max_age,
                 g.config.clone(),
                 warnings,
             )

@@ -89,9 +89,16 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// The host is normalised as a URL (as the client spells it), so every way of writing
+    /// one host finds the same rows.
     pub fn new(host: impl Into<String>, tracker: impl Into<String>) -> Scope {
+        let host = host.into();
+        let trimmed = host.trim_end_matches('/');
+        let host = url::Url::parse(trimmed)
+            .map(|u| u.as_str().trim_end_matches('/').to_string())
+            .unwrap_or_else(|_| trimmed.to_string());
         Scope {
-            host: host.into().trim_end_matches('/').to_string(),
+            host,
             tracker: tracker.into(),
         }
     }
@@ -383,18 +390,30 @@ impl Mirror {
                 });
             }
         }
-        conn.execute(
-            "INSERT OR IGNORE INTO trackers (host, tracker) VALUES (?1, ?2)",
-            params![scope.host, scope.tracker],
-        )
-        .map_err(e)?;
-        let tracker: i64 = conn
-            .query_row(
+        // Read first: opening must not wait for the write lock that another process's
+        // sync holds, unless the scope is new.
+        let find = |conn: &Connection| {
+            conn.query_row(
                 "SELECT id FROM trackers WHERE host = ?1 AND tracker = ?2",
                 params![scope.host, scope.tracker],
-                |r| r.get(0),
+                |r| r.get::<_, i64>(0),
             )
-            .map_err(e)?;
+            .optional()
+        };
+        let tracker = match find(&conn).map_err(e)? {
+            Some(id) => id,
+            None => {
+                conn.execute(
+                    "INSERT OR IGNORE INTO trackers (host, tracker) VALUES (?1, ?2)",
+                    params![scope.host, scope.tracker],
+                )
+                .map_err(e)?;
+                find(&conn).map_err(e)?.ok_or_else(|| MirrorError::Sqlite {
+                    path: shown.clone(),
+                    detail: "the tracker's row vanished".into(),
+                })?
+            }
+        };
         Ok(Mirror {
             conn,
             shown,

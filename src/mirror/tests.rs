@@ -498,3 +498,15 @@ fn ages_in_words_and_stale_marks() {
     m.mark_stale().expect("stale");
     assert_eq!(m.age_at(later).expect("age"), None);
 }
+
+#[test]
+fn a_host_written_two_ways_is_one_scope() {
+    assert_eq!(
+        Scope::new("HTTP://127.0.0.1:7700/", "t"),
+        Scope::new("http://127.0.0.1:7700", "t")
+    );
+    assert_eq!(
+        Scope::new("https://live.luigisbox.com", "t").host,
+        "https://live.luigisbox.com"
+    );
+}

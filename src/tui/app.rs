@@ -111,6 +111,7 @@ impl App {
                 size: Rect::new(0, 0, opts.size.0, opts.size.1),
                 spinner: 0,
                 drafts_dir: None,
+                mirror: None,
             },
             next_id: 0,
             in_flight: HashSet::new(),
@@ -136,6 +137,30 @@ impl App {
     /// Where the editor keeps drafts (`None`, the default, keeps none).
     pub fn set_drafts_dir(&mut self, dir: Option<PathBuf>) {
         self.env.drafts_dir = dir;
+    }
+
+    /// The local mirror's freshness (`None`, the default: no mirror, search and where are
+    /// off).
+    pub fn set_mirror(&mut self, status: Option<crate::tui::screens::MirrorStatus>) {
+        self.env.mirror = status;
+        self.dirty = true;
+    }
+
+    /// Syncs the mirror (on start, when it is older than `mirror.max_age`): the request
+    /// goes out with the next effects.
+    pub fn sync_mirror(&mut self) {
+        let Some(status) = self.env.mirror.as_mut() else {
+            return;
+        };
+        if status.syncing.is_some() {
+            return;
+        }
+        self.next_id += 1;
+        let id = ReqId(self.next_id);
+        status.syncing = Some(id);
+        self.in_flight.insert(id);
+        self.effects.push(Effect::Send(id, ApiRequest::MirrorSync));
+        self.dirty = true;
     }
 
     /// Shows an error toast (for the loop, when something it did on the app's behalf failed).
@@ -337,6 +362,7 @@ impl App {
     }
 
     fn on_api(&mut self, ev: ApiEvent) {
+        self.follow_mirror(&ev);
         // A step of long work (an import) keeps its request in flight; the work's own
         // events leave the status bar alone (the screen that asked shows them).
         let step = ev.result.as_ref().is_ok_and(ApiReply::is_step);
@@ -358,6 +384,27 @@ impl App {
             }
         }
         self.for_each_screen(|s, ctx| s.on_api(&ev, ctx));
+    }
+
+    /// Keeps the mirror's freshness: any screen may ask for a sync (browse on refresh).
+    fn follow_mirror(&mut self, ev: &ApiEvent) {
+        let Some(status) = self.env.mirror.as_mut() else {
+            return;
+        };
+        let ours = status.syncing == Some(ev.id);
+        match &ev.result {
+            Ok(ApiReply::MirrorSynced { at, .. }) => {
+                status.synced_at = Some(*at);
+                status.syncing = None;
+            }
+            Err(e) if ours => {
+                status.syncing = None;
+                let text = format!("sync failed: {e}");
+                self.show_toast(Tone::Error, text);
+            }
+            _ if ours => status.syncing = None,
+            _ => {}
+        }
     }
 
     fn with_top(&mut self, f: impl FnOnce(&mut dyn Screen, &mut Ctx)) {

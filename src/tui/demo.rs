@@ -114,6 +114,12 @@ pub async fn run(
         client: ClientConfig::new(running.url(), TRACKER, key),
         keys,
     };
+    // The demo's mirror lives in memory: it never writes the user's data dir. It is
+    // synced from the demo's emulator as the UI starts.
+    let mirror =
+        crate::mirror::Mirror::open_in_memory(&crate::mirror::Scope::new(running.url(), TRACKER))
+            .ok()
+            .map(|m| (m, std::time::Duration::ZERO));
     // The demo keeps its history in memory: it writes nothing but recent lookups.
     let recording = crate::mirror::history::History::in_memory(&crate::mirror::Scope::new(
         &session.client.host,
@@ -132,6 +138,7 @@ pub async fn run(
         session,
         recent_file: recent::LOOKUPS.default_path(),
         tz,
+        mirror,
         recording,
         config: None,
         warnings: Vec::new(),

@@ -55,7 +55,8 @@ actions! {
     Refresh = "refresh", "reload from the server", ["r"];
     Lookup = "lookup", "go to a customization by UUID", ["g"];
     Filter = "filter", "filter by model, tag, target type or identity", ["f"];
-    Search = "search", "narrow the loaded rows (fuzzy)", ["/"];
+    Search = "search", "search the whole tracker (without a mirror: narrow the loaded rows)", ["/"];
+    WherePinned = "where", "where is an item pinned, across the tracker", ["w"];
     Sort = "sort", "choose the sort order", ["s"];
     ClearFilters = "clear_filters", "clear filters and narrowing", ["c"];
     NextField = "next_field", "next section", ["tab"];
@@ -209,6 +210,7 @@ impl Context {
                 Open,
                 Lookup,
                 Search,
+                WherePinned,
                 Filter,
                 Sort,
                 ClearFilters,

@@ -298,6 +298,9 @@ pub struct Launch {
     pub recent_file: Option<PathBuf>,
     /// The user's time zone, being worked out (see [`system_time_zone`]).
     pub tz: std::thread::JoinHandle<TimeZone>,
+    /// The tracker's local mirror (`None`: search and where are off) and how old it may be
+    /// before it is synced on start (`mirror.max_age`).
+    pub mirror: Option<(crate::mirror::Mirror, std::time::Duration)>,
     /// Where the writes made from the TUI are recorded; `None` records nothing.
     pub recording: Option<worker::Recording>,
     /// The config file named on the command line (or in `PINSCOPE_CONFIG`), for commands
@@ -321,6 +324,7 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
         session,
         recent_file,
         tz,
+        mirror,
         recording,
         config,
         warnings,
@@ -340,7 +344,12 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
         .as_deref()
         .map(|p| recent::LOOKUPS.load(p))
         .unwrap_or_default();
-    let worker = worker::spawn_recording(client, recording);
+    let mirror_status = mirror.as_ref().map(|(m, max_age)| screens::MirrorStatus {
+        synced_at: m.synced_at().ok().flatten(),
+        max_age: *max_age,
+        syncing: None,
+    });
+    let worker = worker::spawn_full(client, mirror.map(|(m, _)| m), recording);
     let tz = tz.join().unwrap_or(TimeZone::UTC);
     let guard = TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))
@@ -356,7 +365,16 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
     });
     app.set_drafts_dir(crate::config::data_dir().map(|d| d.join("drafts")));
     app.set_monochrome(widgets::theme::no_color_requested());
+    app.set_mirror(mirror_status);
     app.open_boxed(root);
+    if app
+        .env()
+        .mirror
+        .as_ref()
+        .is_some_and(|m| m.is_stale(Timestamp::now()))
+    {
+        app.sync_mirror();
+    }
     if !warnings.is_empty() {
         app.show_error(format!("warning: {}", warnings.join("; ")));
         let lines: Vec<String> = warnings.iter().map(|w| format!("warning: {w}")).collect();
@@ -407,6 +425,7 @@ pub async fn first_run(config_path: String) -> Result<Exit, String> {
         session,
         recent_file: None,
         tz: system_time_zone(),
+        mirror: None,
         recording: None,
         config: None,
         warnings: Vec::new(),

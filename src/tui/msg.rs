@@ -45,6 +45,12 @@ pub enum ApiRequest {
     ImportSend(SendJob),
     /// Exports (one request per combination of filter values) into a file.
     ExportFile(ExportJob),
+    /// Refreshes the local mirror from one export ([`crate::mirror`]).
+    MirrorSync,
+    /// Searches the whole tracker in the mirror (no request to the service).
+    MirrorSearch { query: String, limit: usize },
+    /// Every pin of an item across the tracker, from the mirror.
+    MirrorWhere(String),
     /// Every customization of the tracker (one export call), for the agenda and the health
     /// screen. Answered with [`ApiReply::Tracker`].
     Tracker,
@@ -90,8 +96,11 @@ impl ApiRequest {
             | ApiRequest::Create(_)
             | ApiRequest::ImportSend(_)
             | ApiRequest::ExportFile(_)
+            | ApiRequest::MirrorSync
             | ApiRequest::Tracker => "POST",
-            ApiRequest::ImportScan(_) => "READ",
+            ApiRequest::ImportScan(_)
+            | ApiRequest::MirrorSearch { .. }
+            | ApiRequest::MirrorWhere(_) => "READ",
         }
     }
 
@@ -104,9 +113,13 @@ impl ApiRequest {
             }
             ApiRequest::Summary => "/summary".into(),
             ApiRequest::Create(_) => "/scope".into(),
-            ApiRequest::ExportFile(_) | ApiRequest::Tracker => "/scopes/export".into(),
+            ApiRequest::ExportFile(_) | ApiRequest::Tracker | ApiRequest::MirrorSync => {
+                "/scopes/export".into()
+            }
             ApiRequest::ImportSend(_) => "/scopes/_bulk".into(),
-            ApiRequest::ImportScan(_) => String::new(),
+            ApiRequest::ImportScan(_)
+            | ApiRequest::MirrorSearch { .. }
+            | ApiRequest::MirrorWhere(_) => String::new(),
         }
     }
 
@@ -147,6 +160,21 @@ pub enum ApiReply {
     Import(ImportReply),
     /// The end of an [`ApiRequest::ExportFile`].
     ExportFile(ExportDone),
+    /// The mirror was synced ([`ApiRequest::MirrorSync`]); it was synced at `at`.
+    MirrorSynced {
+        stats: crate::mirror::SyncStats,
+        at: jiff::Timestamp,
+    },
+    /// The answer to an [`ApiRequest::MirrorSearch`], best first.
+    MirrorHits {
+        query: String,
+        hits: Vec<crate::mirror::Stored>,
+    },
+    /// The answer to an [`ApiRequest::MirrorWhere`].
+    MirrorPins {
+        item: String,
+        pins: Vec<crate::mirror::StoredPin>,
+    },
     /// The answer to [`ApiRequest::Tracker`], shared by every screen that sees it.
     Tracker(Shared<Vec<Customization>>),
 }
@@ -161,7 +189,10 @@ impl ApiReply {
     /// Work of the worker's own (an import) rather than one call: the screen that asked
     /// shows it; the status bar's last call stays as it is.
     pub fn is_local(&self) -> bool {
-        matches!(self, ApiReply::Import(_))
+        matches!(
+            self,
+            ApiReply::Import(_) | ApiReply::MirrorHits { .. } | ApiReply::MirrorPins { .. }
+        )
     }
 }
 

@@ -9,8 +9,9 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 
-use crate::api::{Client, Customization};
+use crate::api::{ApiError, Client, Customization};
 use crate::mirror::history::{History, OpKind, Origin};
+use crate::mirror::{Mirror, MirrorError};
 use crate::tui::jobs::{self, ImportReply};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, JobReporter, ReqId};
 
@@ -20,6 +21,10 @@ pub struct WorkerHandle {
     pub requests: mpsc::UnboundedSender<(ReqId, ApiRequest)>,
     pub events: mpsc::UnboundedReceiver<ApiEvent>,
 }
+
+/// The worker's mirror, shared with the blocking threads that query it. `None` inside
+/// while an in-memory mirror is being synced, or when there is none.
+pub type SharedMirror = Arc<std::sync::Mutex<Option<Mirror>>>;
 
 /// Where the worker records the writes it makes (the editor's create, save and delete).
 #[derive(Clone)]
@@ -59,9 +64,25 @@ pub fn spawn(client: Client) -> WorkerHandle {
 
 /// [`spawn`], recording every create, update and delete in `recording`'s history.
 pub fn spawn_recording(client: Client, recording: Option<Recording>) -> WorkerHandle {
+    spawn_full(client, None, recording)
+}
+
+/// [`spawn`], with the tracker's local mirror: the worker answers the mirror requests
+/// from it and keeps its rows true after every write and every fresh read.
+pub fn spawn_with_mirror(client: Client, mirror: Option<Mirror>) -> WorkerHandle {
+    spawn_full(client, mirror, None)
+}
+
+/// [`spawn`] with a mirror and a history, either optional.
+pub fn spawn_full(
+    client: Client,
+    mirror: Option<Mirror>,
+    recording: Option<Recording>,
+) -> WorkerHandle {
     let (req_tx, req_rx) = mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
-    tokio::spawn(work(client, recording, req_rx, ev_tx));
+    let mirror: SharedMirror = Arc::new(std::sync::Mutex::new(mirror));
+    tokio::spawn(work(client, mirror, recording, req_rx, ev_tx));
     WorkerHandle {
         requests: req_tx,
         events: ev_rx,
@@ -70,6 +91,7 @@ pub fn spawn_recording(client: Client, recording: Option<Recording>) -> WorkerHa
 
 async fn work(
     client: Client,
+    mirror: SharedMirror,
     recording: Option<Recording>,
     mut requests: mpsc::UnboundedReceiver<(ReqId, ApiRequest)>,
     events: mpsc::UnboundedSender<ApiEvent>,
@@ -79,7 +101,7 @@ async fn work(
     loop {
         tokio::select! {
             next = requests.recv(), if open => match next {
-                Some((id, req)) => in_flight.push(call_recording(&client, recording.as_ref(), id, req, &events)),
+                Some((id, req)) => in_flight.push(call_full(&client, &mirror, recording.as_ref(), id, req, &events)),
                 None => open = false,
             },
             Some(ev) = in_flight.next(), if !in_flight.is_empty() => {
@@ -112,6 +134,30 @@ pub async fn call_recording(
     req: ApiRequest,
     events: &mpsc::UnboundedSender<ApiEvent>,
 ) -> ApiEvent {
+    let none: SharedMirror = Arc::new(std::sync::Mutex::new(None));
+    call_full(client, &none, recording, id, req, events).await
+}
+
+/// [`call`] with a mirror to answer from and keep true.
+pub async fn call_with(
+    client: &Client,
+    mirror: &SharedMirror,
+    id: ReqId,
+    req: ApiRequest,
+    events: &mpsc::UnboundedSender<ApiEvent>,
+) -> ApiEvent {
+    call_full(client, mirror, None, id, req, events).await
+}
+
+/// [`call`] with a mirror (answered from and kept true) and a history (writes recorded).
+pub async fn call_full(
+    client: &Client,
+    mirror: &SharedMirror,
+    recording: Option<&Recording>,
+    id: ReqId,
+    req: ApiRequest,
+    events: &mpsc::UnboundedSender<ApiEvent>,
+) -> ApiEvent {
     let method = req.method();
     let path = client.path(&req.sub_path());
     let ok_status = req.success_status();
@@ -129,6 +175,13 @@ pub async fn call_recording(
         Arc::new(move |r| {
             reporter.step(ApiReply::Import(r));
         })
+    };
+    // A 404 for this id removes its row from the mirror.
+    let not_found = match &req {
+        ApiRequest::Get(id) | ApiRequest::Update { id, .. } | ApiRequest::Delete(id) => {
+            Some(id.clone())
+        }
+        _ => None,
     };
     let result = match req {
         ApiRequest::List(q) => client.list(&q).await.map(ApiReply::Page),
@@ -188,11 +241,27 @@ pub async fn call_recording(
             .await,
         )),
         ApiRequest::ExportFile(job) => jobs::export(client, job).await.map(ApiReply::ExportFile),
+        ApiRequest::MirrorSync => sync_mirror(client, mirror).await,
+        ApiRequest::MirrorSearch { query, limit } => {
+            with_mirror(mirror, move |m| {
+                let hits = m.search(&query, limit)?;
+                Ok(ApiReply::MirrorHits { query, hits })
+            })
+            .await
+        }
+        ApiRequest::MirrorWhere(item) => {
+            with_mirror(mirror, move |m| {
+                let pins = m.where_pinned(&item)?;
+                Ok(ApiReply::MirrorPins { item, pins })
+            })
+            .await
+        }
         ApiRequest::Tracker => client
             .export(&crate::api::ExportQuery::default())
             .await
             .map(|all| ApiReply::Tracker(jobs::Shared::new(all))),
     };
+    follow(client, mirror, &result, not_found).await;
     let status = match &result {
         Ok(_) => Some(ok_status),
         Err(e) => e.status(),
@@ -206,5 +275,141 @@ pub async fn call_recording(
             latency: started.elapsed(),
         },
         result,
+    }
+}
+
+fn local_error(e: MirrorError) -> ApiError {
+    match e {
+        MirrorError::Api(e) => e,
+        other => ApiError::Config(other.to_string()),
+    }
+}
+
+/// Runs `f` on the mirror on a blocking thread.
+async fn with_mirror(
+    mirror: &SharedMirror,
+    f: impl FnOnce(&mut Mirror) -> Result<ApiReply, MirrorError> + Send + 'static,
+) -> Result<ApiReply, ApiError> {
+    let mirror = mirror.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut guard = mirror
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match guard.as_mut() {
+            Some(m) => f(m).map_err(local_error),
+            None => Err(ApiError::Config(
+                "the local mirror is not open (or is being synced)".into(),
+            )),
+        }
+    })
+    .await
+    .unwrap_or_else(|e| Err(ApiError::Config(format!("the mirror task failed: {e}"))))
+}
+
+/// Syncs the mirror from one export. A mirror in a file is synced through a connection
+/// of its own, so searches keep answering from the old rows meanwhile; one in memory is
+/// taken out for the time of the sync.
+async fn sync_mirror(client: &Client, mirror: &SharedMirror) -> Result<ApiReply, ApiError> {
+    let (path, scope) = {
+        let guard = mirror
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match guard.as_ref() {
+            Some(m) => (
+                m.path().map(std::path::Path::to_path_buf),
+                m.scope().clone(),
+            ),
+            None => {
+                return Err(ApiError::Config(
+                    "the local mirror is not open (or is being synced)".into(),
+                ));
+            }
+        }
+    };
+    let (back, result) = match &path {
+        Some(p) => {
+            let own = Mirror::open(p, &scope).map_err(local_error)?;
+            let (own, r) = crate::mirror::sync::sync_from_client(own, client, |_| {}).await;
+            drop(own);
+            (None, r)
+        }
+        None => {
+            let taken = mirror
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            let Some(m) = taken else {
+                return Err(ApiError::Config("the local mirror is being synced".into()));
+            };
+            let (m, r) = crate::mirror::sync::sync_from_client(m, client, |_| {}).await;
+            (Some(m.or_else(|| Mirror::open_in_memory(&scope).ok())), r)
+        }
+    };
+    if let Some(m) = back {
+        *mirror
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = m;
+    }
+    let stats = result.map_err(local_error)?;
+    let at = {
+        let guard = mirror
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard
+            .as_ref()
+            .and_then(|m| m.synced_at().ok().flatten())
+            .unwrap_or_else(jiff::Timestamp::now)
+    };
+    Ok(ApiReply::MirrorSynced { stats, at })
+}
+
+/// Keeps the mirror's rows true after a call: a fresh read or a write replaces or removes
+/// its row; a 404 removes it. Mirror trouble is logged, never shown as the call's failure.
+async fn follow(
+    client: &Client,
+    mirror: &SharedMirror,
+    result: &Result<ApiReply, ApiError>,
+    not_found: Option<String>,
+) {
+    if mirror
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .is_none()
+    {
+        return;
+    }
+    enum Change {
+        Upsert(Customization),
+        Remove(String),
+    }
+    let change = match result {
+        Ok(ApiReply::Customization(c) | ApiReply::Created(c)) => Change::Upsert(c.clone()),
+        Ok(ApiReply::Updated(id)) => match client.get(id).await {
+            // The update's answer has no body: the service's version is read back.
+            Ok(c) => Change::Upsert(c),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read back an update for the mirror");
+                return;
+            }
+        },
+        Ok(ApiReply::Deleted(id)) => Change::Remove(id.clone()),
+        Err(e) if e.status() == Some(404) => match not_found {
+            Some(id) => Change::Remove(id),
+            None => return,
+        },
+        _ => return,
+    };
+    let r = with_mirror(mirror, move |m| {
+        match change {
+            Change::Upsert(c) => m.upsert(&c)?,
+            Change::Remove(id) => {
+                m.remove(&id)?;
+            }
+        }
+        Ok(ApiReply::Updated(String::new()))
+    })
+    .await;
+    if let Err(e) = r {
+        tracing::warn!(error = %e, "the mirror did not follow a write");
     }
 }

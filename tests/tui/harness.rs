@@ -226,13 +226,50 @@ impl Running {
         root: impl Screen + 'static,
         recent_file: Option<std::path::PathBuf>,
     ) -> Running {
+        Running::start_full(client, opts, root, recent_file, None)
+    }
+
+    /// With a local mirror: synced on start when older than `max_age`, as `pinscope` does.
+    pub fn start_with_mirror(
+        client: Client,
+        opts: AppOptions,
+        root: impl Screen + 'static,
+        mirror: pinscope::mirror::Mirror,
+        max_age: Duration,
+    ) -> Running {
+        Running::start_full(client, opts, root, None, Some((mirror, max_age)))
+    }
+
+    fn start_full(
+        client: Client,
+        opts: AppOptions,
+        root: impl Screen + 'static,
+        recent_file: Option<std::path::PathBuf>,
+        mirror: Option<(pinscope::mirror::Mirror, Duration)>,
+    ) -> Running {
         let (tx, rx) = mpsc::unbounded_channel::<Msg>();
         let screen = Arc::new(Mutex::new(String::new()));
         let copied = Arc::new(Mutex::new(Vec::new()));
         let (w, h) = opts.size;
         let mut app = App::new(opts);
+        let status = mirror
+            .as_ref()
+            .map(|(m, max_age)| pinscope::tui::screens::MirrorStatus {
+                synced_at: m.synced_at().expect("synced_at"),
+                max_age: *max_age,
+                syncing: None,
+            });
+        app.set_mirror(status);
         app.open(root);
-        let worker = worker::spawn(client);
+        if app
+            .env()
+            .mirror
+            .as_ref()
+            .is_some_and(|m| m.is_stale(Timestamp::now()))
+        {
+            app.sync_mirror();
+        }
+        let worker = worker::spawn_with_mirror(client, mirror.map(|(m, _)| m));
         let frames = screen.clone();
         let clip = copied.clone();
         let task = tokio::spawn(async move {

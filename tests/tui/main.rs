@@ -13,6 +13,7 @@ mod hostile;
 mod import_loop;
 mod import_snapshots;
 mod loop_basics;
+mod mirror_loop;
 mod snapshots;
 mod tmux;
 mod traps;

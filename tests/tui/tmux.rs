@@ -437,3 +437,23 @@ fn a_key_in_the_config_is_warned_about_after_the_ui_not_behind_it() {
     assert!(!screen.contains("tmux-key"), "the key is never shown");
     rt.block_on(emu.shutdown());
 }
+
+#[test]
+fn the_demo_searches_its_mirror_in_memory_and_writes_no_database() {
+    if tmux_missing() {
+        return;
+    }
+    let t = Tmux::start("demo-mirror", "demo");
+    t.wait_for("synced just now");
+    t.keys(&["/"]);
+    t.wait_for("Search the whole tracker");
+    t.keys(&["-l", "telecaster"]);
+    t.wait_for("Fender Telecaster");
+    t.keys(&["C-c"]);
+    let screen = t.wait_for("shell-done");
+    assert!(screen.contains("exit-status=0"), "{screen}");
+    assert!(
+        !t.data_dir().join(pinscope::mirror::FILE_NAME).exists(),
+        "the demo keeps its mirror in memory"
+    );
+}

@@ -498,9 +498,16 @@ impl Browse {
             Action::Agenda => ctx.open(Route::Agenda),
             Action::Health => ctx.open(Route::Health),
             Action::New => ctx.open(Route::Create),
+            // With a mirror, `/` searches the whole tracker; without, it narrows the
+            // loaded rows.
+            Action::Search if ctx.env.mirror.is_some() => ctx.open(Route::Search),
             Action::Search => {
                 self.mode = Mode::Search;
                 self.renarrow();
+            }
+            Action::WherePinned if ctx.env.mirror.is_some() => ctx.open(Route::WherePinned),
+            Action::WherePinned => {
+                ctx.toast_error("Where-pinned needs the local mirror (pinscope sync)".to_string())
             }
             Action::Filter => {
                 if !self.summary.is_loading() && self.summary.ready().is_none() {
@@ -524,6 +531,9 @@ impl Browse {
             Action::Refresh => {
                 self.refresh(ctx);
                 self.load_summary(ctx);
+                if ctx.env.mirror.as_ref().is_some_and(|m| m.syncing.is_none()) {
+                    ctx.request(ApiRequest::MirrorSync);
+                }
             }
             Action::Import => {
                 if ctx.env.profile.read_only {

@@ -30,6 +30,8 @@ pub mod help;
 pub mod import;
 pub mod lookup;
 pub mod pager;
+pub mod search;
+pub mod where_pinned;
 
 /// The profile as the screens see it: no key, nothing secret.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,6 +104,50 @@ pub struct Env {
     pub spinner: usize,
     /// Where the editor keeps drafts; `None` keeps none.
     pub drafts_dir: Option<PathBuf>,
+    /// The local mirror of the tracker, when there is one: search and where read it.
+    pub mirror: Option<MirrorStatus>,
+}
+
+/// How fresh the local mirror is, as the status bar shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MirrorStatus {
+    /// The last complete sync; `None` before the first.
+    pub synced_at: Option<jiff::Timestamp>,
+    /// Older than this, the TUI syncs on start (`mirror.max_age`).
+    pub max_age: std::time::Duration,
+    /// The sync in flight.
+    pub syncing: Option<crate::tui::msg::ReqId>,
+}
+
+impl MirrorStatus {
+    /// Whether the mirror should be synced at `now`.
+    pub fn is_stale(&self, now: jiff::Timestamp) -> bool {
+        match self.synced_at {
+            None => true,
+            Some(t) => (now.as_second() - t.as_second()).max(0) as u64 > self.max_age.as_secs(),
+        }
+    }
+
+    /// `synced 3 min ago`, `syncing…`, `never synced`.
+    pub fn words(&self, now: jiff::Timestamp) -> String {
+        if self.syncing.is_some() {
+            return "syncing…".into();
+        }
+        match self.synced_at {
+            None => "never synced".into(),
+            Some(t) => {
+                let age = (now.as_second() - t.as_second()).max(0) as u64;
+                if age < 60 {
+                    "synced just now".into()
+                } else {
+                    format!(
+                        "synced {} ago",
+                        crate::mirror::age_words(std::time::Duration::from_secs(age))
+                    )
+                }
+            }
+        }
+    }
 }
 
 impl Env {
@@ -163,6 +209,10 @@ pub enum Route {
         title: String,
         error: crate::api::ApiError,
     },
+    /// Search the whole tracker in the mirror.
+    Search,
+    /// Where an item is pinned, across the tracker.
+    WherePinned,
 }
 
 impl Route {
@@ -183,6 +233,8 @@ impl Route {
                 Box::new(export::ExportDialog::new(queries, about, env.now, &env.tz))
             }
             Route::Error { title, error } => Box::new(error::ErrorPopup::api(title, &error)),
+            Route::Search => Box::new(search::Search::new()),
+            Route::WherePinned => Box::new(where_pinned::WherePinned::new()),
         }
     }
 }

@@ -111,6 +111,10 @@ impl StatusLine<'_> {
         };
         let counts = self.counts.and_then(|c| take(c.to_string(), 2));
         let tracker = take(p.tracker.clone(), 1);
+        let mirror = env
+            .mirror
+            .as_ref()
+            .and_then(|m| take(format!("· {}", m.words(env.now)), 1));
         let read_only = if p.read_only {
             take(" read-only".to_string(), 0)
         } else {
@@ -125,6 +129,10 @@ impl StatusLine<'_> {
         if let Some(t) = tracker {
             left.push(Span::raw(" "));
             left.push(Span::styled(t, theme::muted()));
+        }
+        if let Some(m) = mirror {
+            left.push(Span::raw(" "));
+            left.push(Span::styled(m, theme::muted()));
         }
         if let Some(r) = read_only {
             left.push(Span::styled(r, Style::new().fg(theme::WARN)));

@@ -1,0 +1,286 @@
+//! `/` on browse with a mirror: searches the whole tracker as you type (every word a
+//! prefix, ranked), with the matching words highlighted; Enter opens one.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use crate::api::Customization;
+use crate::mirror::Stored;
+use crate::tui::keys::{Action, Context};
+use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, Remote};
+use crate::tui::screens::{Ctx, Env, Input, Route, Screen};
+use crate::tui::widgets::text_field::TextField;
+use crate::tui::widgets::{theme, truncate};
+
+/// How many hits a keystroke asks for.
+pub const LIMIT: usize = 200;
+
+/// The whole-tracker search.
+pub struct Search {
+    field: TextField,
+    hits: Remote<Vec<Stored>>,
+    cursor: usize,
+}
+
+impl Default for Search {
+    fn default() -> Self {
+        Search::new()
+    }
+}
+
+/// Splits `text` into spans, the parts that start with one of `words` (case aside)
+/// highlighted: what the search matched, as the user typed it.
+pub fn highlight(text: &str, words: &[String], base: Style) -> Vec<Span<'static>> {
+    let hl = base.add_modifier(Modifier::BOLD).fg(theme::ACCENT);
+    let mut spans = Vec::new();
+    let mut plain = String::new();
+    let mut prev: Option<char> = None;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        let at_word_start = prev.is_none_or(|p| !p.is_alphanumeric()) && c.is_alphanumeric();
+        let hit = if at_word_start {
+            let lower = rest.to_lowercase();
+            words
+                .iter()
+                .filter(|w| !w.is_empty() && lower.starts_with(w.as_str()))
+                .map(|w| w.chars().count())
+                .max()
+        } else {
+            None
+        };
+        match hit {
+            Some(n) => {
+                if !plain.is_empty() {
+                    spans.push(Span::styled(std::mem::take(&mut plain), base));
+                }
+                let end = rest.char_indices().nth(n).map_or(rest.len(), |(i, _)| i);
+                spans.push(Span::styled(rest[..end].to_string(), hl));
+                prev = rest[..end].chars().last();
+                rest = &rest[end..];
+            }
+            None => {
+                plain.push(c);
+                prev = Some(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    if !plain.is_empty() {
+        spans.push(Span::styled(plain, base));
+    }
+    spans
+}
+
+/// The words of a query as the index sees them: lower case, split at anything that is not
+/// a letter or a digit.
+pub fn query_words(query: &str) -> Vec<String> {
+    query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+impl Search {
+    pub const NAME: &'static str = "search";
+
+    pub fn new() -> Search {
+        Search {
+            field: TextField::new("type to search the whole tracker"),
+            hits: Remote::Idle,
+            cursor: 0,
+        }
+    }
+
+    /// The hits shown now.
+    pub fn hits(&self) -> &[Stored] {
+        match &self.hits {
+            Remote::Ready(h) => h,
+            _ => &[],
+        }
+    }
+
+    fn ask(&mut self, ctx: &mut Ctx) {
+        let query = self.field.value().to_string();
+        if crate::mirror::fts_query(&query).is_none() {
+            self.hits = Remote::Idle;
+            self.cursor = 0;
+            return;
+        }
+        let id = ctx.request(ApiRequest::MirrorSearch {
+            query,
+            limit: LIMIT,
+        });
+        self.hits = Remote::Loading(id);
+    }
+
+    fn open_selected(&self, ctx: &mut Ctx) {
+        if let Some(c) = self.hits().get(self.cursor).and_then(Stored::customization) {
+            ctx.open(Route::Detail(c));
+        }
+    }
+
+    fn row_line(s: &Stored, words: &[String], width: usize, selected: bool) -> Line<'static> {
+        let base = if selected {
+            theme::selected()
+        } else {
+            Style::new()
+        };
+        let short: String = s.id.chars().take(8).collect();
+        let mut text = format!(
+            "{short}  {:<14} {}",
+            truncate(s.model.as_deref().unwrap_or(""), 14),
+            s.target_label()
+        );
+        if let Some(t) = &s.title {
+            text.push_str(" · ");
+            text.push_str(t);
+        }
+        if !s.tags.is_empty() {
+            text.push_str("  #");
+            text.push_str(&s.tags.join(" #"));
+        }
+        let text: String = truncate(&text, width)
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect();
+        Line::from(highlight(&text, words, base)).style(base)
+    }
+}
+
+impl Screen for Search {
+    fn name(&self) -> &'static str {
+        Search::NAME
+    }
+
+    fn context(&self) -> Context {
+        Context::BrowseSearch
+    }
+
+    fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
+        let n = self.hits().len();
+        match input {
+            Input::Action(Action::Back) => ctx.close(),
+            Input::Action(Action::Confirm) => self.open_selected(ctx),
+            Input::Action(Action::Up) => self.cursor = self.cursor.saturating_sub(1),
+            Input::Action(Action::Down) => self.cursor = (self.cursor + 1).min(n.saturating_sub(1)),
+            Input::Action(Action::PageUp) => self.cursor = self.cursor.saturating_sub(10),
+            Input::Action(Action::PageDown) => {
+                self.cursor = (self.cursor + 10).min(n.saturating_sub(1))
+            }
+            Input::Key(k) => {
+                if self.field.input(k) {
+                    self.ask(ctx);
+                }
+            }
+            Input::Action(_) => {}
+        }
+    }
+
+    fn on_paste(&mut self, text: &str, ctx: &mut Ctx) {
+        if self.field.paste(text) {
+            self.ask(ctx);
+        }
+    }
+
+    fn on_api(&mut self, ev: &ApiEvent, _ctx: &mut Ctx) {
+        if !self.hits.waits_for(ev.id) {
+            return;
+        }
+        match &ev.result {
+            Ok(ApiReply::MirrorHits { hits, .. }) => {
+                self.hits = Remote::Ready(hits.clone());
+                self.cursor = 0;
+            }
+            Ok(_) => {}
+            Err(e) => self.hits = Remote::Failed(e.clone()),
+        }
+    }
+
+    fn counts(&self) -> Option<String> {
+        match &self.hits {
+            Remote::Ready(h) if h.len() >= LIMIT => Some(format!("{LIMIT}+ found")),
+            Remote::Ready(h) => Some(format!("{} found", h.len())),
+            _ => None,
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, env: &Env) {
+        let k = &env.keymap;
+        let block = Block::bordered()
+            .title(Span::styled(" Search the whole tracker ", theme::title()))
+            .title_bottom(format!(
+                " {} open · {}/{} move · {} back ",
+                k.hint(Action::Confirm),
+                k.hint(Action::Up),
+                k.hint(Action::Down),
+                k.hint(Action::Back)
+            ));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let [field, note, list] = Layout::vertical([
+            Constraint::Length(3),
+            Constraint::Length(1),
+            Constraint::Min(0),
+        ])
+        .areas(inner);
+        self.field.render(frame, field, Some(Block::bordered()));
+        let words = query_words(self.field.value());
+        let note_line = match &self.hits {
+            Remote::Idle => Line::styled(
+                "identities, titles, metadata, criteria, tags, pins, widgets and ids; every word a prefix",
+                theme::muted(),
+            ),
+            Remote::Loading(_) => Line::raw(format!("{} searching…", env.spinner_glyph())),
+            Remote::Failed(e) => Line::styled(truncate(&e.to_string(), 200), theme::error()),
+            Remote::Ready(h) if h.is_empty() => Line::styled("nothing found", theme::muted()),
+            Remote::Ready(h) => {
+                Line::styled(format!("{} found, best first", h.len()), theme::muted())
+            }
+        };
+        frame.render_widget(Paragraph::new(note_line), note);
+        let height = list.height as usize;
+        let start = self.cursor.saturating_sub(height.saturating_sub(1));
+        let lines: Vec<Line> = self
+            .hits()
+            .iter()
+            .enumerate()
+            .skip(start)
+            .take(height)
+            .map(|(i, s)| Search::row_line(s, &words, list.width as usize, i == self.cursor))
+            .collect();
+        frame.render_widget(Paragraph::new(lines), list);
+    }
+}
+
+/// A customization known only by the columns of a mirror row: enough for the detail to
+/// fetch the current version.
+pub fn skeleton(id: &str, model: Option<&str>) -> Customization {
+    let mut c = Customization::new();
+    c.set("id", serde_json::Value::String(id.to_string()));
+    if let Some(m) = model {
+        c.set("model", serde_json::Value::String(m.to_string()));
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn highlights_word_prefixes_only() {
+        let words = query_words("fend /p/27");
+        assert_eq!(words, ["fend", "p", "27"]);
+        let spans = highlight("Fender at /p/274 defender", &words, Style::new());
+        let hl: Vec<&str> = spans
+            .iter()
+            .filter(|s| s.style.add_modifier.contains(Modifier::BOLD))
+            .map(|s| s.content.as_ref())
+            .collect();
+        assert_eq!(hl, ["Fend", "p", "27"]);
+    }
+}

@@ -1,0 +1,100 @@
+//! The mirror in the TUI, through the real loop, worker, client and emulator: synced on
+//! start, `/` searching the whole tracker (a row far beyond the first page), `w` listing
+//! where an item is pinned, and search still answering with the service gone.
+
+use std::time::Duration;
+
+use pinscope::api::{Customization, Secret};
+use pinscope::emulator::{EmulatorConfig, start};
+use pinscope::mirror::{Mirror, Scope, generate};
+use pinscope::tui::screens::browse::Browse;
+use serde_json::json;
+
+use crate::harness::*;
+
+const KEY: &str = "mirror-loop-key";
+const PLANTED: &str = "5eed0001-aaaa-4aaa-8aaa-aaaaaaaaaaaa";
+
+fn tracker() -> Vec<Customization> {
+    let mut rows: Vec<serde_json::Value> = generate::tracker(1500, 11).collect();
+    // Planted near the end: the default order (newest first) puts it far beyond the first
+    // page, and nothing else mentions these words.
+    rows.insert(
+        40,
+        json!({
+            "id": PLANTED, "created_at": "2025-01-01T00:00:30Z",
+            "model": "basket", "target_type": "item", "target_identity": "/p/274",
+            "target_metadata": {"title": "Fender Telecaster Thinline"},
+            "pin_definitions": [
+                {"position": 2, "pin_type": "item", "pin_identity": "/p/555", "widget_id": "w-x"},
+                {"position": -1, "pin_type": "item", "pin_identity": "/p/555",
+                 "active_to": "2001-01-01T00:00:00Z"}
+            ]
+        }),
+    );
+    rows.into_iter()
+        .map(|v| Customization::from_value(v).expect("object"))
+        .collect()
+}
+
+#[tokio::test]
+async fn slash_finds_a_row_far_beyond_the_first_page_and_w_lists_its_pins() {
+    let mut cfg = EmulatorConfig::new(
+        "127.0.0.1:0".parse().expect("addr"),
+        vec![("demo".to_string(), Secret::new(KEY))],
+    );
+    cfg.preload = tracker();
+    let emu = start(cfg).await.expect("emulator starts");
+    let client = client(&emu.url(), KEY);
+    let mirror = Mirror::open_in_memory(&Scope::of_client(&client)).expect("mirror");
+    let run = Running::start_with_mirror(
+        client,
+        options(140, 30),
+        Browse::new(),
+        mirror,
+        Duration::from_secs(300),
+    );
+    // Never synced: it syncs on start, and says so in the status bar.
+    run.wait_for("synced just now").await;
+    let screen = run.text();
+    assert!(
+        !screen.contains("Telecaster"),
+        "not on the first page:\n{screen}"
+    );
+
+    run.send(key('/'));
+    run.wait_for("Search the whole tracker").await;
+    run.send_all(typed("fender tele"));
+    let screen = run.wait_for("Fender Telecaster Thinline").await;
+    assert!(screen.contains("1 found"), "{screen}");
+    assert!(screen.contains(&PLANTED[..8]), "{screen}");
+    // Enter opens it (the detail fetches the current version).
+    run.send(code(crossterm::event::KeyCode::Enter));
+    run.wait_for("/p/274").await;
+    run.send(code(crossterm::event::KeyCode::Esc));
+    run.wait_for("Search the whole tracker").await;
+    run.send(code(crossterm::event::KeyCode::Esc));
+    run.wait_gone("Search the whole tracker").await;
+
+    // Where is /p/555 pinned?
+    run.send(key('w'));
+    run.wait_for("Where is it pinned?").await;
+    run.send_all(typed("/p/555"));
+    run.send(code(crossterm::event::KeyCode::Enter));
+    let screen = run.wait_for("pins of /p/555").await;
+    assert!(screen.contains("slot 2"), "{screen}");
+    assert!(screen.contains("global"), "{screen}");
+    assert!(screen.contains("expired"), "{screen}");
+    assert!(screen.contains("w-x"), "{screen}");
+    run.send(code(crossterm::event::KeyCode::Esc));
+    run.wait_gone("Where is it pinned?").await;
+
+    // The service goes away: the whole-tracker search still answers from the mirror.
+    emu.shutdown().await;
+    run.send(key('/'));
+    run.wait_for("Search the whole tracker").await;
+    run.send_all(typed("thinline"));
+    run.wait_for("Fender Telecaster Thinline").await;
+    run.send(ctrl('c'));
+    run.finish().await;
+}
