@@ -290,7 +290,7 @@ fn config_init_writes_a_starter_once_and_never_overwrites() {
         .stderr_has("[profiles.NAME]");
 
     // An existing file, the user's, stays as it is.
-    env.write_config("# mine\n[profiles.a]\ntracker_id = \"t\"\nprivate_key_env = \"X\"\n");
+    env.write_config("# mine\n[profiles.a]\ntracker_id = \"1234-5678\"\nprivate_key_env = \"X\"\n");
     env.run(&["config", "init"])
         .code(2)
         .stderr_has("already exists")
@@ -312,7 +312,7 @@ fn editor_writing(env: &Env, name: &str, text: &str) -> String {
 fn config_edit_runs_the_editor_then_checks_the_file() {
     let env = Env::new();
     // No file yet: the starter is written, the editor fills it in, the check passes.
-    let good = "[profiles.a]\ntracker_id = \"t\"\nprivate_key_env = \"X\"\n";
+    let good = "[profiles.a]\ntracker_id = \"1234-5678\"\nprivate_key_env = \"X\"\n";
     let editor = editor_writing(&env, "good.toml", good);
     let r = Run::from(
         env.cmd()
@@ -328,7 +328,7 @@ fn config_edit_runs_the_editor_then_checks_the_file() {
     let editor = editor_writing(
         &env,
         "bad.toml",
-        "[profiles.a]\ntracker_id = \"t\"\nread_olny = true\n",
+        "[profiles.a]\ntracker_id = \"1234-5678\"\nread_olny = true\n",
     );
     let r = Run::from(
         env.cmd()
