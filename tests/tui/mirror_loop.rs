@@ -61,6 +61,10 @@ async fn slash_finds_a_row_far_beyond_the_first_page_and_w_lists_its_pins() {
         !screen.contains("Telecaster"),
         "not on the first page:\n{screen}"
     );
+    assert!(
+        screen.contains("· / search ·"),
+        "the hint says what / does with a mirror:\n{screen}"
+    );
 
     run.send(key('/'));
     run.wait_for("Search the whole tracker").await;

@@ -800,7 +800,12 @@ impl Browse {
             Line::from(spans)
         };
         let k = &env.keymap;
-        // `/` is not an action of the keymap: it always narrows.
+        // `/` searches the whole tracker when there is a mirror, else narrows the loaded rows.
+        let slash = if env.mirror.is_some() {
+            "/ search"
+        } else {
+            "/ narrow"
+        };
         let after_narrow = [
             (Action::Filter, "filter"),
             (Action::Sort, "sort"),
@@ -815,10 +820,10 @@ impl Browse {
                 (Action::Import, "import"),
                 (Action::Export, "export"),
             ]);
-            format!("{before}· / narrow ·{}", k.hints(&after_narrow))
+            format!("{before}· {slash} ·{}", k.hints(&after_narrow))
         } else if width >= 90 {
             let before = k.hints(&[(Action::Open, "open"), (Action::Lookup, "lookup")]);
-            format!("{before}· / narrow ·{}", k.hints(&after_narrow))
+            format!("{before}· {slash} ·{}", k.hints(&after_narrow))
         } else {
             String::new()
         };
