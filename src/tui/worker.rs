@@ -256,10 +256,13 @@ pub async fn call_full(
             })
             .await
         }
-        ApiRequest::Tracker => client
-            .export(&crate::api::ExportQuery::default())
-            .await
-            .map(|all| ApiReply::Tracker(jobs::Shared::new(all))),
+        ApiRequest::Tracker => match tracker_from_mirror(mirror).await {
+            Some(answer) => answer,
+            None => client
+                .export(&crate::api::ExportQuery::default())
+                .await
+                .map(|all| ApiReply::Tracker(jobs::Shared::new(all))),
+        },
     };
     follow(client, mirror, &result, not_found).await;
     let status = match &result {
@@ -276,6 +279,36 @@ pub async fn call_full(
         },
         result,
     }
+}
+
+/// The whole tracker from the mirror, for the agenda and health screens; `None` when there
+/// is no mirror or it was never synced (the tracker then comes from one export call).
+async fn tracker_from_mirror(mirror: &SharedMirror) -> Option<Result<ApiReply, ApiError>> {
+    let mirror = mirror.clone();
+    tokio::task::spawn_blocking(move || {
+        let guard = mirror
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let m = guard.as_ref()?;
+        if !matches!(m.synced_at(), Ok(Some(_))) {
+            return None;
+        }
+        let mut all = Vec::new();
+        let walked = m.for_each_customization(|stored| {
+            if let Some(c) = stored.customization() {
+                all.push(c);
+            }
+            Ok::<(), MirrorError>(())
+        });
+        Some(
+            walked
+                .map(|()| ApiReply::Tracker(jobs::Shared::new(all)))
+                .map_err(local_error),
+        )
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 fn local_error(e: MirrorError) -> ApiError {

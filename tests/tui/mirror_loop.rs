@@ -1,6 +1,7 @@
 //! The mirror in the TUI, through the real loop, worker, client and emulator: synced on
 //! start, `/` searching the whole tracker (a row far beyond the first page), `w` listing
-//! where an item is pinned, and search still answering with the service gone.
+//! where an item is pinned, and search and the health screen still answering with the
+//! service gone.
 
 use std::time::Duration;
 
@@ -99,6 +100,12 @@ async fn slash_finds_a_row_far_beyond_the_first_page_and_w_lists_its_pins() {
     run.wait_for("Search the whole tracker").await;
     run.send_all(typed("thinline"));
     run.wait_for("Fender Telecaster Thinline").await;
+    // The health screen reads the tracker from the mirror too: with the service gone, its
+    // findings still come (the generated tracker has targets used twice).
+    run.send(code(crossterm::event::KeyCode::Esc));
+    run.send(key('L'));
+    let screen = run.wait_for("duplicate-target error").await;
+    assert!(screen.contains("Health ·"), "{screen}");
     run.send(ctrl('c'));
     run.finish().await;
 }
