@@ -297,6 +297,31 @@ fn a_401_in_the_ui_is_explained_as_the_cli_explains_it() {
 }
 
 #[test]
+fn a_detail_that_cannot_load_shows_the_whole_error() {
+    let (mut app, effects) = app_with(options(100, 30), Detail::fetch(DOCS_ID));
+    answer_all(&mut app, effects, |req| match req {
+        ApiRequest::Get(_) => Err(pinscope::api::ApiError::Status(Box::new(
+            pinscope::api::StatusError {
+                status: 401,
+                method: "GET".into(),
+                path: format!("/v1/recommender/pin/demo/scope/{DOCS_ID}"),
+                reason: "Signature mismatch".into(),
+                details: Default::default(),
+                retry_after: None,
+                server_date: Some("Sun, 15 Jun 2025 10:00:09 GMT".into()),
+                string_to_sign: Some("GET\n\nSun, 15 Jun 2025 10:00:00 GMT\n/x".into()),
+                non_json_body: None,
+            },
+        ))),
+        _ => Ok(ApiReply::Summary(summary())),
+    });
+    let text = draw(&app);
+    assert!(text.contains("Could not load the customization"), "{text}");
+    assert!(text.contains("the string that was signed"), "{text}");
+    assert!(text.contains("usual causes"), "{text}");
+}
+
+#[test]
 fn enter_in_the_search_prompt_opens_the_selected_row() {
     let data = sample(5);
     let (mut app, effects) = app_with(options(100, 16), Browse::new());

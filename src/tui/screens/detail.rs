@@ -537,7 +537,17 @@ impl Screen for Detail {
                     self.fetch = Remote::Ready(());
                 }
                 Ok(_) => self.fetch = Remote::Idle,
-                Err(e) => self.fetch = Remote::Failed(e.clone()),
+                Err(e) => {
+                    self.fetch = Remote::Failed(e.clone());
+                    // The whole error, scrollable, over the screen (a 404 is said by the
+                    // deleted mark instead).
+                    if e.status() != Some(404) {
+                        ctx.open(Route::Error {
+                            title: "Could not load the customization".into(),
+                            error: e.clone(),
+                        });
+                    }
+                }
             }
             return;
         }
