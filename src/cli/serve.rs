@@ -2,7 +2,8 @@
 //!
 //! Once it listens it prints exactly one line, `listening on http://ADDR` (the real port),
 //! to stdout, so scripts and tests can wait for it; the request log goes to stderr. It
-//! stops on Ctrl-C or SIGTERM, after writing the data file.
+//! stops on Ctrl-C or SIGTERM, after writing the data file, with the exit status 128 + the
+//! signal's number (130 or 143), as a shell expects of a process a signal ended.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -162,16 +163,17 @@ impl StopSignal {
         }
     }
 
-    async fn wait(self) {
+    /// Waits for SIGINT or SIGTERM and returns its number.
+    async fn wait(self) -> u8 {
         #[cfg(unix)]
         if let Some((mut int, mut term)) = self.signals {
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
-            }
-            return;
+            return tokio::select! {
+                _ = int.recv() => 2,
+                _ = term.recv() => 15,
+            };
         }
         let _ = tokio::signal::ctrl_c().await;
+        2
     }
 }
 
@@ -223,10 +225,12 @@ pub fn run(args: ServeArgs) -> ExitCode {
             about.push_str(&format!("; data {}", d.display()));
         }
         eprintln!("{about}");
-        stop.wait().await;
+        let signal = stop.wait().await;
         eprintln!("pinscope serve: stopping");
         match running.stop().await {
-            Ok(()) => ExitCode::SUCCESS,
+            // Stopped cleanly, data written: the exit status says which signal stopped it
+            // (128 + its number), as a shell expects of a process ended by a signal.
+            Ok(()) => ExitCode::from(128 + signal),
             Err(e) => {
                 eprintln!("pinscope serve: {e}");
                 ExitCode::from(exit::API)
