@@ -51,9 +51,8 @@ pub enum ApiRequest {
     MirrorSearch { query: String, limit: usize },
     /// Every pin of an item across the tracker, from the mirror.
     MirrorWhere(String),
-    /// Every customization of the tracker (from the mirror when it was synced, else one export
-    /// call), for the agenda and the health
-    /// screen. Answered with [`ApiReply::Tracker`].
+    /// Every customization of the tracker, for the agenda and the health screen: from the
+    /// mirror when it was synced, else one export call. Answered with [`ApiReply::Tracker`].
     Tracker,
 }
 
