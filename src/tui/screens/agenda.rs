@@ -3,11 +3,9 @@
 //! active now, starting and ending in the window, and expired. Enter opens the
 //! customization.
 //!
-//! The tracker comes from [`load_tracker`]; the events are computed by
+//! The tracker comes from [`tracker::load`]; the events are computed by
 //! [`crate::health::agenda`] (an index sorted once, so changing the window is a binary
 //! search).
-
-use std::collections::HashMap;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -17,45 +15,17 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
-use crate::api::{Customization, TargetType};
+use crate::api::Customization;
+use crate::api::text::strip_controls;
 use crate::health::agenda::{Agenda, EventKind, Period, PinIndex};
 use crate::tui::fmt;
 use crate::tui::keys::{Action, Context};
-use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, Remote, ReqId};
+use crate::tui::msg::{ApiEvent, ApiReply, Remote};
+use crate::tui::screens::tracker::{self, describe};
 use crate::tui::screens::{Ctx, Env, Input, Route, Screen};
 use crate::tui::widgets::list::Scroll;
 use crate::tui::widgets::text_field::TextField;
 use crate::tui::widgets::{dialog, theme, truncate};
-
-/// Asks for every stored customization of the tracker: the one place the agenda and the
-/// health screen read the tracker from.
-pub fn load_tracker(ctx: &mut Ctx) -> ReqId {
-    ctx.request(ApiRequest::Tracker)
-}
-
-/// Text from the service, made safe for a terminal: control characters become `?`.
-pub fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
-}
-
-/// `model · target · title` of a customization, on one line.
-pub fn describe(c: &Customization) -> String {
-    let mut s = c.model().unwrap_or("?").to_string();
-    match c.target_type() {
-        Some(TargetType::All) => s.push_str(" · all"),
-        Some(t) => {
-            s.push_str(&format!(" · {t} {}", c.target_label()));
-        }
-        None => {}
-    }
-    if let Some(title) = c.title() {
-        s.push_str(" · ");
-        s.push_str(title);
-    }
-    clean(&s)
-}
 
 /// The windows `t` cycles through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,7 +118,7 @@ impl AgendaScreen {
     }
 
     fn reload(&mut self, ctx: &mut Ctx) {
-        self.load = Remote::Loading(load_tracker(ctx));
+        self.load = Remote::Loading(tracker::load(ctx));
     }
 
     /// Works the agenda out again for the current window and time.
@@ -309,10 +279,13 @@ impl AgendaScreen {
                 let position = pin
                     .and_then(|p| p.position())
                     .map_or_else(|| "?".to_string(), |p| p.to_string());
-                let what = pin.map(|p| clean(&p.what())).unwrap_or_default();
-                let widget = pin
-                    .and_then(|p| p.widget_id())
-                    .map_or_else(|| "every widget".to_string(), clean);
+                let what = pin
+                    .map(|p| strip_controls(&p.what()).into_owned())
+                    .unwrap_or_default();
+                let widget = pin.and_then(|p| p.widget_id()).map_or_else(
+                    || "every widget".to_string(),
+                    |w| strip_controls(w).into_owned(),
+                );
                 let (kind, style) = match e.kind {
                     EventKind::Starts => ("starts", Style::new().fg(theme::OK)),
                     EventKind::Ends => ("ends  ", Style::new().fg(theme::WARN)),
@@ -504,13 +477,4 @@ impl Screen for AgendaScreen {
             }
         }
     }
-}
-
-/// Ids to indexes, for screens that open a customization by id.
-pub fn index_by_id(scopes: &[Customization]) -> HashMap<String, usize> {
-    scopes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| c.id().map(|id| (id.to_string(), i)))
-        .collect()
 }

@@ -10,10 +10,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use crate::api::Customization;
+use crate::api::text::strip_controls;
 use crate::health::lint::{Finding, Rule, Severity, lint};
 use crate::tui::keys::{Action, Context};
 use crate::tui::msg::{ApiEvent, ApiReply, Remote};
-use crate::tui::screens::agenda::{clean, describe, index_by_id, load_tracker};
+use crate::tui::screens::tracker::{self, describe, index_by_id};
 use crate::tui::screens::{Ctx, Env, Input, Route, Screen};
 use crate::tui::widgets::list::Scroll;
 use crate::tui::widgets::{theme, truncate};
@@ -81,7 +82,7 @@ impl HealthScreen {
     }
 
     fn reload(&mut self, ctx: &mut Ctx) {
-        self.load = Remote::Loading(load_tracker(ctx));
+        self.load = Remote::Loading(tracker::load(ctx));
     }
 
     fn set_findings(&mut self, findings: Vec<Finding>) {
@@ -168,7 +169,7 @@ impl HealthScreen {
                 let scope_w = (width.saturating_sub(14) / 2).clamp(10, 50);
                 let msg_w = width.saturating_sub(14 + scope_w + 1);
                 let message = if id == 0 {
-                    clean(&f.message)
+                    strip_controls(&f.message).into_owned()
                 } else {
                     "↳ same finding".to_string()
                 };

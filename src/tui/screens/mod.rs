@@ -31,6 +31,7 @@ pub mod import;
 pub mod lookup;
 pub mod pager;
 pub mod search;
+pub mod tracker;
 pub mod where_pinned;
 
 /// The profile as the screens see it: no key, nothing secret.

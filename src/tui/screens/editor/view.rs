@@ -223,7 +223,7 @@ impl Editor {
             let mut text = format!(
                 "{}: {}",
                 f.rule.id(),
-                crate::tui::screens::agenda::clean(&f.message)
+                crate::api::text::strip_controls(&f.message)
             );
             if f.rule == crate::health::lint::Rule::DuplicateTarget {
                 text.push_str(&format!(
