@@ -47,6 +47,7 @@ use serde_json::Value;
 use crate::api::model::{Customization, PinState, Position};
 use crate::api::time::parse_rfc3339;
 
+pub mod browse;
 pub mod generate;
 pub mod history;
 pub mod schema;
