@@ -1,6 +1,7 @@
 //! The mirror's queries over a generated tracker of 100,000 customizations (~300,000 pins):
 //! a search keystroke (target <= 10 ms), `where` (target <= 5 ms), a short id, and the sync
-//! from an export body held in memory (the network left out; `benches/mirror-sync.sh`
+//! from an export body held in memory; browse's windows, filter and sort changes, and
+//! selecting every row (target <= 50 ms) (the network left out; `benches/mirror-sync.sh`
 //! measures the whole `pinscope sync` with its peak RSS).
 //!
 //! Run: `cargo bench --bench mirror` (add `-- --quick` for a short run). `MIRROR_BENCH_N`
@@ -10,7 +11,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use pinscope::mirror::browse::{BrowseQuery, PinStateFilter, SortColumn};
 use pinscope::mirror::{Mirror, Scope, generate};
+use pinscope::tui::screens::browse::Selection;
 
 fn bench(c: &mut Criterion) {
     let n: u64 = std::env::var("MIRROR_BENCH_N")
@@ -74,6 +77,83 @@ fn bench(c: &mut Criterion) {
     let short: String = first_id.chars().take(8).collect();
     g.bench_function("resolve_short_id", |b| {
         b.iter(|| m.resolve_short_id(black_box(&short)).expect("resolve"))
+    });
+
+    // Browse over the mirror: what the TUI asks on start, on a filter change, on End,
+    // and for `*` (every matching id into the selection).
+    let now = jiff::Timestamp::now().as_second();
+    let all = BrowseQuery {
+        now,
+        descending: true,
+        ..BrowseQuery::default()
+    };
+    let window = |q: &BrowseQuery, offset: u64| {
+        let total = m.browse_count(q).expect("count");
+        let rows = m.browse_window(q, offset, 240).expect("window");
+        (total, rows)
+    };
+    g.bench_function("browse first window (count + 240 rows)", |b| {
+        b.iter(|| window(black_box(&all), 0))
+    });
+    g.bench_function("browse End (window at the last rows)", |b| {
+        b.iter(|| window(black_box(&all), n.saturating_sub(240)))
+    });
+    let filters: [(&str, BrowseQuery); 5] = [
+        (
+            "model",
+            BrowseQuery {
+                models: vec!["basket".into()],
+                ..all.clone()
+            },
+        ),
+        (
+            "tag",
+            BrowseQuery {
+                tags: vec!["summer".into()],
+                ..all.clone()
+            },
+        ),
+        (
+            "widget",
+            BrowseQuery {
+                widget: Some("w-basket".into()),
+                ..all.clone()
+            },
+        ),
+        (
+            "pinned item",
+            BrowseQuery {
+                pinned_item: Some(item.into()),
+                ..all.clone()
+            },
+        ),
+        (
+            "expiring in 7 days",
+            BrowseQuery {
+                pin_state: Some(PinStateFilter::ExpiringWithin(7)),
+                ..all.clone()
+            },
+        ),
+    ];
+    for (name, q) in &filters {
+        g.bench_function(format!("browse filter change: {name}"), |b| {
+            b.iter(|| window(black_box(q), 0))
+        });
+    }
+    let by_pins = BrowseQuery {
+        sort: SortColumn::Pins,
+        ..all.clone()
+    };
+    g.bench_function("browse sort change: pins", |b| {
+        b.iter(|| window(black_box(&by_pins), 0))
+    });
+    g.bench_function("select all (ids of the view into the selection)", |b| {
+        b.iter(|| {
+            let ids = m.browse_ids(black_box(&all), 0, None).expect("ids");
+            let mut s = Selection::default();
+            s.extend(ids.iter().map(String::as_str));
+            s.len()
+        })
     });
     g.finish();
 }

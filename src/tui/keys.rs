@@ -62,6 +62,9 @@ actions! {
     NextField = "next_field", "next section", ["tab"];
     PrevField = "prev_field", "previous section", ["backtab"];
     Toggle = "toggle", "toggle the selected choice", ["space"];
+    Select = "select", "select or unselect the row (ends a range)", ["space"];
+    SelectRange = "select_range", "start a range; moving extends it, v or Space ends it", ["v"];
+    SelectAll = "select_all", "select everything the filters and search match", ["*"];
     CopyId = "copy_id", "copy the id (OSC 52)", ["y"];
     CopyJson = "copy_json", "copy the JSON (OSC 52)", ["Y"];
     RawJson = "raw_json", "show the raw JSON", ["o"];
@@ -208,6 +211,9 @@ impl Context {
                 Top,
                 Bottom,
                 Open,
+                Select,
+                SelectRange,
+                SelectAll,
                 Lookup,
                 Search,
                 WherePinned,
@@ -688,6 +694,7 @@ pub fn describe(ctx: Context, action: Action) -> &'static str {
         (Context::Editor, Action::Open) => "edit the selected pin",
         (Context::Filter | Context::FilterText, Action::Confirm) => "apply the filters",
         (Context::BrowseSearch, Action::Confirm) => "open the selected customization",
+        (Context::Browse, Action::Back) => "clear the selection (then the narrowing)",
         (Context::SortPicker, Action::Confirm) => "sort by the selected order",
         (Context::ImportRunning, Action::Back) => "cancel the import (asks first)",
         _ => action.description(),

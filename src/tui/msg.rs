@@ -51,6 +51,25 @@ pub enum ApiRequest {
     MirrorSearch { query: String, limit: usize },
     /// Every pin of an item across the tracker, from the mirror.
     MirrorWhere(String),
+    /// The models (with their counts) and tags in the mirror, as [`ApiReply::Summary`]
+    /// (the filter panel's choices, offline too).
+    MirrorSummary,
+    /// One window of browse's view of the mirror: the rows from `offset` (at most
+    /// `limit`) and how many match. Answered with [`ApiReply::MirrorWindow`].
+    MirrorBrowse {
+        query: crate::mirror::browse::BrowseQuery,
+        offset: u64,
+        limit: u64,
+    },
+    /// The ids of what a browse view matches, from `offset` (at most `limit`): from the
+    /// mirror when it was synced, else from the `exports` (the same filters, as export
+    /// calls). Answered with [`ApiReply::Ids`].
+    MatchingIds {
+        query: crate::mirror::browse::BrowseQuery,
+        exports: Vec<crate::api::ExportQuery>,
+        offset: u64,
+        limit: Option<u64>,
+    },
     /// Every customization of the tracker, for the agenda and the health screen: from the
     /// mirror when it was synced, else one export call. Answered with [`ApiReply::Tracker`].
     Tracker,
@@ -100,7 +119,10 @@ impl ApiRequest {
             | ApiRequest::Tracker => "POST",
             ApiRequest::ImportScan(_)
             | ApiRequest::MirrorSearch { .. }
-            | ApiRequest::MirrorWhere(_) => "READ",
+            | ApiRequest::MirrorWhere(_)
+            | ApiRequest::MirrorBrowse { .. }
+            | ApiRequest::MirrorSummary
+            | ApiRequest::MatchingIds { .. } => "READ",
         }
     }
 
@@ -119,7 +141,10 @@ impl ApiRequest {
             ApiRequest::ImportSend(_) => "/scopes/_bulk".into(),
             ApiRequest::ImportScan(_)
             | ApiRequest::MirrorSearch { .. }
-            | ApiRequest::MirrorWhere(_) => String::new(),
+            | ApiRequest::MirrorWhere(_)
+            | ApiRequest::MirrorBrowse { .. }
+            | ApiRequest::MirrorSummary
+            | ApiRequest::MatchingIds { .. } => String::new(),
         }
     }
 
@@ -175,6 +200,14 @@ pub enum ApiReply {
         item: String,
         pins: Vec<crate::mirror::StoredPin>,
     },
+    /// The answer to an [`ApiRequest::MirrorBrowse`].
+    MirrorWindow {
+        total: u64,
+        offset: u64,
+        rows: Vec<crate::mirror::Stored>,
+    },
+    /// The answer to an [`ApiRequest::MatchingIds`], in the view's order.
+    Ids(Vec<String>),
     /// The answer to [`ApiRequest::Tracker`], shared by every screen that sees it.
     Tracker(Shared<Vec<Customization>>),
 }
@@ -191,7 +224,11 @@ impl ApiReply {
     pub fn is_local(&self) -> bool {
         matches!(
             self,
-            ApiReply::Import(_) | ApiReply::MirrorHits { .. } | ApiReply::MirrorPins { .. }
+            ApiReply::Import(_)
+                | ApiReply::MirrorHits { .. }
+                | ApiReply::MirrorPins { .. }
+                | ApiReply::MirrorWindow { .. }
+                | ApiReply::Ids(_)
         )
     }
 }

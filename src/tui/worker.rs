@@ -256,6 +256,34 @@ pub async fn call_full(
             })
             .await
         }
+        ApiRequest::MirrorBrowse {
+            query,
+            offset,
+            limit,
+        } => {
+            with_mirror(mirror, move |m| {
+                let total = m.browse_count(&query)?;
+                let rows = m.browse_window(&query, offset, limit)?;
+                Ok(ApiReply::MirrorWindow {
+                    total,
+                    offset,
+                    rows,
+                })
+            })
+            .await
+        }
+        ApiRequest::MirrorSummary => {
+            with_mirror(mirror, |m| m.summary().map(ApiReply::Summary)).await
+        }
+        ApiRequest::MatchingIds {
+            query,
+            exports,
+            offset,
+            limit,
+        } => match ids_from_mirror(mirror, query, offset, limit).await {
+            Some(answer) => answer,
+            None => ids_from_export(client, &exports, offset, limit).await,
+        },
         ApiRequest::Tracker => match tracker_from_mirror(mirror).await {
             Some(answer) => answer,
             None => client
@@ -309,6 +337,60 @@ async fn tracker_from_mirror(mirror: &SharedMirror) -> Option<Result<ApiReply, A
     .await
     .ok()
     .flatten()
+}
+
+/// The ids a browse view matches, from the mirror; `None` when there is no mirror or it
+/// was never synced.
+async fn ids_from_mirror(
+    mirror: &SharedMirror,
+    query: crate::mirror::browse::BrowseQuery,
+    offset: u64,
+    limit: Option<u64>,
+) -> Option<Result<ApiReply, ApiError>> {
+    let mirror = mirror.clone();
+    tokio::task::spawn_blocking(move || {
+        let guard = mirror
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let m = guard.as_ref()?;
+        if !matches!(m.synced_at(), Ok(Some(_))) {
+            return None;
+        }
+        Some(
+            m.browse_ids(&query, offset, limit)
+                .map(ApiReply::Ids)
+                .map_err(local_error),
+        )
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// The ids the export calls return (each id once, in the calls' order).
+async fn ids_from_export(
+    client: &Client,
+    exports: &[crate::api::ExportQuery],
+    offset: u64,
+    limit: Option<u64>,
+) -> Result<ApiReply, ApiError> {
+    let mut seen = std::collections::HashSet::new();
+    let mut ids = Vec::new();
+    for q in exports {
+        for c in client.export(q).await? {
+            if let Some(id) = c.id()
+                && seen.insert(id.to_string())
+            {
+                ids.push(id.to_string());
+            }
+        }
+    }
+    let from = usize::try_from(offset).unwrap_or(usize::MAX).min(ids.len());
+    let mut ids = ids.split_off(from);
+    if let Some(l) = limit {
+        ids.truncate(usize::try_from(l).unwrap_or(usize::MAX));
+    }
+    Ok(ApiReply::Ids(ids))
 }
 
 fn local_error(e: MirrorError) -> ApiError {

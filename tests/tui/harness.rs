@@ -458,6 +458,20 @@ pub fn serve(
             .map(ApiReply::Customization)
             .ok_or_else(|| not_found(&format!("/v1/recommender/pin/demo/scope/{id}"))),
         ApiRequest::Delete(id) => Ok(ApiReply::Deleted(id.clone())),
+        // What the export calls for the filters would return (models and tags honoured).
+        ApiRequest::MatchingIds { query, .. } => Ok(ApiReply::Ids(
+            data.iter()
+                .filter(|c| {
+                    query.models.is_empty()
+                        || c.model()
+                            .is_some_and(|m| query.models.iter().any(|x| x == m))
+                })
+                .filter(|c| {
+                    query.tags.is_empty() || c.tags().any(|t| query.tags.iter().any(|x| x == t))
+                })
+                .filter_map(|c| c.id().map(str::to_string))
+                .collect(),
+        )),
         ApiRequest::Tracker => Ok(ApiReply::Tracker(pinscope::tui::msg::Shared::new(
             data.to_vec(),
         ))),

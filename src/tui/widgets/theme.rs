@@ -54,3 +54,8 @@ pub fn key() -> Style {
 pub fn label() -> Style {
     Style::new().add_modifier(Modifier::BOLD)
 }
+
+/// A row marked for work on many at once (its mark, `●`, says so without colour).
+pub fn marked() -> Style {
+    Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)
+}

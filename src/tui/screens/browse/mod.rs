@@ -1,5 +1,9 @@
 //! The home screen: a table of customizations, paged from the list endpoint as the user
-//! scrolls, with server-side filters and sort and a fuzzy narrowing of the loaded rows.
+//! scrolls, with server-side filters and sort and a fuzzy narrowing of the loaded rows;
+//! and the selection of rows for work on many at once ([`selection`]).
+
+mod selection;
+pub use selection::Selection;
 
 use crate::tui::widgets::dialog;
 use std::collections::HashSet;
@@ -15,10 +19,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use crate::api::{Customization, ExportQuery, ListQuery, Summary, TargetType};
+use crate::mirror::browse::{BrowseQuery, PinStateFilter, SortColumn};
 use crate::tui::fmt;
 use crate::tui::keys::{Action, Context};
 use crate::tui::msg::ImportReply;
-use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, Remote};
+use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, Remote, ReqId};
 use crate::tui::screens::{Ctx, Env, Input, Route, Screen};
 use crate::tui::widgets::list::Scroll;
 use crate::tui::widgets::text_field::TextField;
@@ -27,15 +32,40 @@ use crate::tui::widgets::{centered, theme, truncate};
 /// Rows asked for per request.
 pub const PAGE_SIZE: u32 = 100;
 
-/// The sort orders `s` cycles through (the list endpoint's `sort`).
-pub const SORTS: [&str; 6] = [
+/// The sort orders `s` offers: the list endpoint's `sort` first ([`SERVER_SORTS`] of
+/// them), then the orders only the mirror can give (every column).
+pub const SORTS: [&str; 14] = [
     "created_at:desc",
     "created_at:asc",
     "model:asc",
     "model:desc",
     "target_type:asc",
     "target_type:desc",
+    "target:asc",
+    "target:desc",
+    "pins:desc",
+    "pins:asc",
+    "tags:asc",
+    "tags:desc",
+    "id:asc",
+    "id:desc",
 ];
+
+/// How many of [`SORTS`] the list endpoint knows.
+pub const SERVER_SORTS: usize = 6;
+
+/// Rows read from the mirror at a time, around the cursor.
+const WINDOW: u64 = 240;
+
+/// Whether `e` says the service cannot be reached (as opposed to an answer it gave).
+fn unreachable(e: &crate::api::ApiError) -> bool {
+    use crate::api::ApiError;
+    match e {
+        ApiError::Connect { .. } | ApiError::Timeout { .. } | ApiError::Network { .. } => true,
+        ApiError::Status(s) => matches!(s.status, 502..=504),
+        _ => false,
+    }
+}
 
 /// One loaded customization, with the text of its cells worked out once.
 #[derive(Debug, Clone)]
@@ -92,7 +122,23 @@ pub struct Filters {
     pub tags: Vec<String>,
     pub target_types: Vec<TargetType>,
     pub identity: String,
+    /// Only with the mirror: some pin has this widget.
+    pub widget: String,
+    /// Only with the mirror: some pin pins this item.
+    pub pinned_item: String,
+    /// Only with the mirror: the pins' state now.
+    pub pin_state: Option<PinStateFilter>,
 }
+
+/// The pin states the filter panel offers.
+pub const PIN_STATES: [PinStateFilter; 6] = [
+    PinStateFilter::Active,
+    PinStateFilter::Scheduled,
+    PinStateFilter::Expired,
+    PinStateFilter::ExpiringWithin(1),
+    PinStateFilter::ExpiringWithin(7),
+    PinStateFilter::ExpiringWithin(30),
+];
 
 impl Filters {
     pub fn is_empty(&self) -> bool {
@@ -100,6 +146,14 @@ impl Filters {
             && self.tags.is_empty()
             && self.target_types.is_empty()
             && self.identity.trim().is_empty()
+            && !self.has_pin_filters()
+    }
+
+    /// Whether a filter only the mirror answers is set.
+    pub fn has_pin_filters(&self) -> bool {
+        !self.widget.trim().is_empty()
+            || !self.pinned_item.trim().is_empty()
+            || self.pin_state.is_some()
     }
 
     fn describe(&self) -> String {
@@ -116,6 +170,15 @@ impl Filters {
         }
         if !self.identity.trim().is_empty() {
             parts.push(format!("identity={}", self.identity.trim()));
+        }
+        if !self.widget.trim().is_empty() {
+            parts.push(format!("widget={}", self.widget.trim()));
+        }
+        if !self.pinned_item.trim().is_empty() {
+            parts.push(format!("pinned={}", self.pinned_item.trim()));
+        }
+        if let Some(p) = self.pin_state {
+            parts.push(p.words());
         }
         parts.join(" ")
     }
@@ -190,14 +253,35 @@ fn toggle<T: PartialEq>(list: &mut Vec<T>, value: T) {
     }
 }
 
-/// The filter panel's sections.
-const SECTIONS: [&str; 4] = ["Model", "Tag", "Target type", "Target identity"];
+/// The filter panel's sections: four lists (`section < LISTS`), then three text fields.
+const SECTIONS: [&str; 7] = [
+    "Model",
+    "Tag",
+    "Target type",
+    "Pin state",
+    "Target identity",
+    "Widget",
+    "Pinned item",
+];
+const LISTS: usize = 4;
+/// The sections with the mirror, and without (the service's list filters only).
+const MIRROR_SECTIONS: [usize; 7] = [0, 1, 2, 3, 4, 5, 6];
+const SERVER_SECTIONS: [usize; 4] = [0, 1, 2, 4];
 
 #[derive(Debug, Clone, Default)]
 struct FilterPanel {
     section: usize,
-    cursor: [usize; 3],
-    identity: TextField,
+    cursor: [usize; LISTS],
+    /// Target identity, widget, pinned item.
+    texts: [TextField; 3],
+}
+
+impl FilterPanel {
+    fn text(&mut self, section: usize) -> Option<&mut TextField> {
+        section
+            .checked_sub(LISTS)
+            .and_then(|i| self.texts.get_mut(i))
+    }
 }
 
 enum Mode {
@@ -209,13 +293,21 @@ enum Mode {
 }
 
 /// What each of [`SORTS`] means, for the sort picker.
-const SORT_WORDS: [&str; 6] = [
+const SORT_WORDS: [&str; 14] = [
     "newest first",
     "oldest first",
     "model A to Z",
     "model Z to A",
     "target type A to Z",
     "target type Z to A",
+    "target A to Z",
+    "target Z to A",
+    "most pins first",
+    "fewest pins first",
+    "tags A to Z",
+    "tags Z to A",
+    "id A to Z",
+    "id Z to A",
 ];
 
 /// Areas of the browse screen, computed the same way for drawing and for mouse clicks.
@@ -263,6 +355,16 @@ pub struct Browse {
     /// A refresh is asked for: the rows shown stay until its first page comes (a failed
     /// refresh keeps them).
     refreshing: bool,
+    /// The rows marked for work on many at once.
+    selection: Selection,
+    /// The ids asked for to add to the selection (`*`, a range over rows not loaded).
+    selecting: Option<ReqId>,
+    /// Reading the synced mirror: `rows` is one window of the view, from `window_start`,
+    /// and `total` the view's real size.
+    from_mirror: bool,
+    window_start: usize,
+    /// The service could not be reached lately: what is shown is the mirror's.
+    offline: bool,
 }
 
 impl Default for Browse {
@@ -292,6 +394,11 @@ impl Browse {
             page_size: PAGE_SIZE,
             data_dir: None,
             refreshing: false,
+            selection: Selection::default(),
+            selecting: None,
+            from_mirror: false,
+            window_start: 0,
+            offline: false,
         }
     }
 
@@ -317,15 +424,210 @@ impl Browse {
         &self.filters
     }
 
-    /// How many rows are shown (after narrowing).
+    /// The selection, or the cursor row's id when nothing is selected (empty when there
+    /// are no rows). A range being drawn counts as selected.
+    pub fn selected_ids(&self) -> Vec<String> {
+        if self.selection.is_empty() && self.selection.anchor().is_none() {
+            return self
+                .row_at(self.scroll.selected)
+                .map(|r| vec![r.id.clone()])
+                .unwrap_or_default();
+        }
+        let mut with_range = self.selection.clone();
+        if let Some(r) = self.selection.range(self.scroll.selected) {
+            for i in r {
+                if let Some(row) = self.row_at(i) {
+                    with_range.insert(&row.id);
+                }
+            }
+        }
+        with_range.ids()
+    }
+
+    /// The marked rows.
+    pub fn selection(&self) -> &Selection {
+        &self.selection
+    }
+
+    /// How many rows are selected, the range being drawn included.
+    pub fn selected_count(&self) -> usize {
+        let mut n = self.selection.len();
+        if let Some(r) = self.selection.range(self.scroll.selected) {
+            for i in r {
+                match self.row_at(i) {
+                    Some(row) if self.selection.contains(&row.id) => {}
+                    _ => n += 1,
+                }
+            }
+        }
+        n
+    }
+
+    fn is_marked(&self, i: usize, id: &str) -> bool {
+        self.selection
+            .range(self.scroll.selected)
+            .is_some_and(|r| r.contains(&i))
+            || self.selection.contains(id)
+    }
+
+    /// Space: ends a range, else marks or unmarks the cursor row and moves down.
+    fn toggle_mark(&mut self, ctx: &mut Ctx) {
+        if self.selection.anchor().is_some() {
+            self.end_range(ctx);
+            return;
+        }
+        if let Some(id) = self.row_at(self.scroll.selected).map(|r| r.id.clone()) {
+            self.selection.toggle(&id);
+            self.move_by(1, ctx);
+        }
+    }
+
+    /// `v`: starts a range at the cursor, or ends the one being drawn.
+    fn range_key(&mut self, ctx: &mut Ctx) {
+        if self.selection.anchor().is_some() {
+            self.end_range(ctx);
+        } else if self.shown() > 0 {
+            self.selection.start_range(self.scroll.selected);
+        }
+    }
+
+    /// Adds the range's rows to the selection.
+    fn end_range(&mut self, ctx: &mut Ctx) {
+        let Some(r) = self.selection.end_range(self.scroll.selected) else {
+            return;
+        };
+        let (first, last) = (*r.start(), *r.end());
+        let mut missing = false;
+        for i in r {
+            match self.row_at(i).map(|row| row.id.clone()) {
+                Some(id) => {
+                    self.selection.insert(&id);
+                }
+                None => missing = true,
+            }
+        }
+        if missing && self.from_mirror {
+            // Rows between that are not loaded: their ids come from the mirror.
+            let id = ctx.request(ApiRequest::MatchingIds {
+                query: self.mirror_query(ctx.env.now),
+                exports: Vec::new(),
+                offset: first as u64,
+                limit: Some((last - first + 1) as u64),
+            });
+            self.selecting = Some(id);
+        }
+    }
+
+    /// The view is about to change (filters, sort, search): a range being drawn ends with
+    /// the rows it covers now.
+    fn settle_range(&mut self) {
+        if let Some(r) = self.selection.end_range(self.scroll.selected) {
+            for i in r {
+                if let Some(id) = self.row_at(i).map(|row| row.id.clone()) {
+                    self.selection.insert(&id);
+                }
+            }
+        }
+    }
+
+    /// `*`: everything the filters and the search match, loaded or not.
+    fn select_all(&mut self, ctx: &mut Ctx) {
+        self.settle_range();
+        if !self.from_mirror && (self.narrowed.is_some() || !self.more_on_server()) {
+            // The narrowing sees the loaded rows only: what it shows is what it matches.
+            let ids: Vec<String> = (0..self.shown())
+                .filter_map(|i| self.row_at(i).map(|r| r.id.clone()))
+                .collect();
+            self.selection.extend(ids.iter().map(String::as_str));
+            return;
+        }
+        let id = ctx.request(ApiRequest::MatchingIds {
+            query: self.mirror_query(ctx.env.now),
+            exports: self.filters.export_queries(),
+            offset: 0,
+            limit: None,
+        });
+        self.selecting = Some(id);
+        ctx.toast("Selecting everything that matches…");
+    }
+
+    /// The current filters and order as a question to the mirror.
+    pub fn mirror_query(&self, now: jiff::Timestamp) -> BrowseQuery {
+        let (column, dir) = SORTS[self.sort].split_once(':').unwrap_or(("", ""));
+        let sort = match column {
+            "model" => SortColumn::Model,
+            "target_type" => SortColumn::TargetType,
+            "target" => SortColumn::Target,
+            "pins" => SortColumn::Pins,
+            "tags" => SortColumn::Tags,
+            "id" => SortColumn::Id,
+            _ => SortColumn::Created,
+        };
+        let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        let ident = self.filters.identity.trim();
+        BrowseQuery {
+            models: self.filters.models.clone(),
+            tags: self.filters.tags.clone(),
+            target_types: self
+                .filters
+                .target_types
+                .iter()
+                .map(|t| t.as_str().to_string())
+                .collect(),
+            identity: text(ident),
+            widget: text(&self.filters.widget),
+            pinned_item: text(&self.filters.pinned_item),
+            pin_state: self.filters.pin_state,
+            now: now.as_second(),
+            sort,
+            descending: dir == "desc",
+        }
+    }
+
+    /// How many rows are shown (after narrowing); with the mirror, how many the view
+    /// holds, loaded or not.
     pub fn shown(&self) -> usize {
+        if self.from_mirror {
+            return self
+                .total
+                .map_or(0, |t| usize::try_from(t).unwrap_or(usize::MAX));
+        }
         self.narrowed.as_ref().map_or(self.rows.len(), Vec::len)
     }
 
+    /// Whether the rows come from the local mirror (else from the list endpoint's pages).
+    pub fn reads_mirror(&self) -> bool {
+        self.from_mirror
+    }
+
+    /// The index of the cursor's row in the view.
+    pub fn cursor(&self) -> usize {
+        self.scroll.selected
+    }
+
+    /// The customization at row `i` of the view, when it is loaded.
+    pub fn row(&self, i: usize) -> Option<&Row> {
+        self.row_at(i)
+    }
+
     fn row_at(&self, i: usize) -> Option<&Row> {
+        if self.from_mirror {
+            return i
+                .checked_sub(self.window_start)
+                .and_then(|j| self.rows.get(j));
+        }
         match &self.narrowed {
             Some(n) => n.get(i).and_then(|&r| self.rows.get(r as usize)),
             None => self.rows.get(i),
+        }
+    }
+
+    /// The sort orders offered: every column with the mirror.
+    fn sorts(&self) -> usize {
+        if self.from_mirror {
+            SORTS.len()
+        } else {
+            SERVER_SORTS
         }
     }
 
@@ -358,6 +660,10 @@ impl Browse {
 
     /// Asks for the next page unless one is on its way or everything is loaded.
     fn load_more(&mut self, ctx: &mut Ctx) {
+        if self.from_mirror {
+            self.load_window(ctx);
+            return;
+        }
         if self.page.is_loading() || self.refreshing || !self.more_on_server() {
             return;
         }
@@ -365,8 +671,62 @@ impl Browse {
         self.page = Remote::Loading(id);
     }
 
+    /// Asks the mirror for the window of rows around the cursor (the one on its way is
+    /// forgotten: the cursor moved on).
+    fn load_window(&mut self, ctx: &mut Ctx) {
+        let h = self.body_height(ctx).max(1) as u64;
+        let start = (self.scroll.offset as u64).saturating_sub(WINDOW.saturating_sub(h) / 2);
+        let id = ctx.request(ApiRequest::MirrorBrowse {
+            query: self.mirror_query(ctx.env.now),
+            offset: start,
+            limit: WINDOW,
+        });
+        self.page = Remote::Loading(id);
+    }
+
+    /// Whether rows on screen are not in the loaded window.
+    fn window_misses(&self, ctx: &Ctx) -> bool {
+        if self.total.is_none() {
+            return true;
+        }
+        let h = self.body_height(ctx);
+        let first = self.scroll.offset;
+        let last = (first + h).min(self.shown());
+        first < self.window_start || last > self.window_start + self.rows.len()
+    }
+
+    /// Switches to reading the mirror (it was synced): the window at the top of the view.
+    fn use_mirror(&mut self, ctx: &mut Ctx) {
+        self.from_mirror = true;
+        self.narrowed = None;
+        self.narrowed_for.clear();
+        self.search.clear();
+        if matches!(self.mode, Mode::Search) {
+            self.mode = Mode::Table;
+        }
+        self.refreshing = false;
+        self.rows.clear();
+        self.ids.clear();
+        self.window_start = 0;
+        self.total = None;
+        self.scroll = Scroll::default();
+        self.load_window(ctx);
+        self.load_summary(ctx);
+    }
+
     /// Forgets the rows and loads from the first page (filters or sort changed, or `r`).
     fn reload(&mut self, ctx: &mut Ctx) {
+        self.settle_range();
+        self.selecting = None;
+        if self.from_mirror {
+            // Local and quick: the old rows go at once.
+            self.rows.clear();
+            self.window_start = 0;
+            self.total = None;
+            self.scroll = Scroll::default();
+            self.load_window(ctx);
+            return;
+        }
         self.refreshing = false;
         self.rows.clear();
         self.ids.clear();
@@ -380,6 +740,11 @@ impl Browse {
     /// Loads the same query again from its first page, keeping the rows on screen until
     /// the answer comes: a refresh that fails leaves the list as it was.
     fn refresh(&mut self, ctx: &mut Ctx) {
+        if self.from_mirror {
+            // The rows stay until the new window comes.
+            self.load_window(ctx);
+            return;
+        }
         if self.rows.is_empty() {
             self.reload(ctx);
             return;
@@ -390,7 +755,12 @@ impl Browse {
     }
 
     fn load_summary(&mut self, ctx: &mut Ctx) {
-        let id = ctx.request(ApiRequest::Summary);
+        let req = if self.from_mirror {
+            ApiRequest::MirrorSummary
+        } else {
+            ApiRequest::Summary
+        };
+        let id = ctx.request(req);
         self.summary = Remote::Loading(id);
     }
 
@@ -404,6 +774,12 @@ impl Browse {
 
     /// Loads more when the selection comes near the end of what is loaded.
     fn after_move(&mut self, ctx: &mut Ctx) {
+        if self.from_mirror {
+            if self.window_misses(ctx) {
+                self.load_window(ctx);
+            }
+            return;
+        }
         let h = self.body_height(ctx).max(1);
         if self.narrowed.is_none() && self.scroll.selected + 2 * h >= self.rows.len() {
             self.load_more(ctx);
@@ -427,6 +803,7 @@ impl Browse {
     }
 
     fn narrow(&mut self, incremental: bool) {
+        self.settle_range();
         let query = self.search.value().trim().to_string();
         let query = query.as_str();
         if query.is_empty() {
@@ -482,7 +859,14 @@ impl Browse {
         let h = self.body_height(ctx) as isize;
         match action {
             Action::Quit => ctx.quit(),
+            Action::Back if !self.selection.is_empty() || self.selection.anchor().is_some() => {
+                self.selection.clear();
+                self.selecting = None;
+            }
             Action::Back if self.narrowed.is_some() => self.clear_narrowing(),
+            Action::Select => self.toggle_mark(ctx),
+            Action::SelectRange => self.range_key(ctx),
+            Action::SelectAll => self.select_all(ctx),
             Action::Up => self.move_by(-1, ctx),
             Action::Down => self.move_by(1, ctx),
             Action::PageUp => self.move_by(-h.max(1), ctx),
@@ -514,12 +898,19 @@ impl Browse {
                     self.load_summary(ctx);
                 }
                 let mut panel = FilterPanel::default();
-                panel.identity.set_value(&self.filters.identity);
-                panel.identity.set_focused(false);
+                let values = [
+                    &self.filters.identity,
+                    &self.filters.widget,
+                    &self.filters.pinned_item,
+                ];
+                for (field, value) in panel.texts.iter_mut().zip(values) {
+                    field.set_value(value);
+                    field.set_focused(false);
+                }
                 self.mode = Mode::Filter(Box::new(panel));
             }
             // A picker: the orders listed, not cycled through blindly.
-            Action::Sort => self.mode = Mode::Sort(self.sort),
+            Action::Sort => self.mode = Mode::Sort(self.sort.min(self.sorts() - 1)),
             Action::ClearFilters => {
                 let had_filters = !self.filters.is_empty();
                 self.filters = Filters::default();
@@ -546,6 +937,10 @@ impl Browse {
                     ctx.open(Route::Import(dir));
                 }
             }
+            Action::Export if self.filters.has_pin_filters() => ctx.toast_error(
+                "The export cannot filter by pins: clear the widget, item and pin state filters"
+                    .to_string(),
+            ),
             Action::Export => {
                 ctx.open(Route::Export {
                     queries: self.filters.export_queries(),
@@ -621,56 +1016,84 @@ impl Browse {
                 .iter()
                 .map(|t| (t.to_string(), self.filters.target_types.contains(t)))
                 .collect(),
+            3 => PIN_STATES
+                .iter()
+                .map(|p| {
+                    let words = match p {
+                        PinStateFilter::Active => "active".to_string(),
+                        PinStateFilter::Scheduled => "scheduled".to_string(),
+                        PinStateFilter::Expired => "expired".to_string(),
+                        PinStateFilter::ExpiringWithin(d) => format!("ending in {d}d"),
+                    };
+                    (words, self.filters.pin_state == Some(*p))
+                })
+                .collect(),
             _ => Vec::new(),
         }
     }
 
+    /// The panel's sections, in Tab order.
+    fn sections(&self) -> &'static [usize] {
+        if self.from_mirror {
+            &MIRROR_SECTIONS
+        } else {
+            &SERVER_SECTIONS
+        }
+    }
+
     fn on_filter_input(&mut self, input: Input, ctx: &mut Ctx) {
+        let sections = self.sections();
         let Mode::Filter(panel) = &mut self.mode else {
             return;
         };
         let section = panel.section;
-        let mut apply_identity = false;
+        let at = sections.iter().position(|&s| s == section).unwrap_or(0);
+        let mut apply_texts = false;
         let mut toggled: Option<usize> = None;
         let mut close = false;
         match input {
             Input::Action(Action::Back | Action::Confirm) => {
-                apply_identity = true;
+                apply_texts = true;
                 close = true;
             }
             Input::Action(Action::NextField) => {
-                panel.section = (section + 1) % SECTIONS.len();
-                apply_identity = section == 3;
+                panel.section = sections[(at + 1) % sections.len()];
+                apply_texts = section >= LISTS;
             }
             Input::Action(Action::PrevField) => {
-                panel.section = (section + SECTIONS.len() - 1) % SECTIONS.len();
-                apply_identity = section == 3;
+                panel.section = sections[(at + sections.len() - 1) % sections.len()];
+                apply_texts = section >= LISTS;
             }
-            Input::Action(Action::Up) if section < 3 => {
+            Input::Action(Action::Up) if section < LISTS => {
                 panel.cursor[section] = panel.cursor[section].saturating_sub(1);
             }
-            Input::Action(Action::Down) if section < 3 => {
+            Input::Action(Action::Down) if section < LISTS => {
                 panel.cursor[section] += 1;
             }
-            Input::Action(Action::Toggle) if section < 3 => toggled = Some(panel.cursor[section]),
+            Input::Action(Action::Toggle) if section < LISTS => {
+                toggled = Some(panel.cursor[section])
+            }
             Input::Action(Action::ClearFilters) => {
-                panel.identity.clear();
+                for t in &mut panel.texts {
+                    t.clear();
+                }
                 self.filters = Filters::default();
                 self.reload(ctx);
                 return;
             }
-            Input::Key(k) if section == 3 => {
-                panel.identity.input(k);
+            Input::Key(k) if section >= LISTS => {
+                if let Some(t) = panel.text(section) {
+                    t.input(k);
+                }
             }
             _ => {}
         }
+        let len = self.filter_choices(section).len();
         if let Mode::Filter(panel) = &mut self.mode {
-            panel.identity.set_focused(panel.section == 3);
-            let len = self.filter_choices(section).len();
-            if section < 3 {
-                let Mode::Filter(panel) = &mut self.mode else {
-                    return;
-                };
+            for (i, t) in panel.texts.iter_mut().enumerate() {
+                t.set_focused(panel.section == LISTS + i);
+            }
+            if section < LISTS {
                 panel.cursor[section] = panel.cursor[section].min(len.saturating_sub(1));
             }
         }
@@ -703,14 +1126,33 @@ impl Browse {
                         changed = true;
                     }
                 }
+                3 => {
+                    if let Some(&p) = PIN_STATES.get(i) {
+                        // One state at a time: choosing the chosen one clears it.
+                        self.filters.pin_state = if self.filters.pin_state == Some(p) {
+                            None
+                        } else {
+                            Some(p)
+                        };
+                        changed = true;
+                    }
+                }
                 _ => {}
             }
         }
-        if apply_identity && let Mode::Filter(panel) = &self.mode {
-            let ident = panel.identity.value().trim().to_string();
-            if ident != self.filters.identity {
-                self.filters.identity = ident;
-                changed = true;
+        if apply_texts && let Mode::Filter(panel) = &self.mode {
+            let [ident, widget, item] = &panel.texts;
+            let targets = [
+                (ident, &mut self.filters.identity),
+                (widget, &mut self.filters.widget),
+                (item, &mut self.filters.pinned_item),
+            ];
+            for (field, value) in targets {
+                let typed = field.value().trim().to_string();
+                if typed != *value {
+                    *value = typed;
+                    changed = true;
+                }
             }
         }
         if close {
@@ -723,6 +1165,31 @@ impl Browse {
 
     fn on_page(&mut self, result: &Result<ApiReply, crate::api::ApiError>, ctx: &mut Ctx) {
         match result {
+            Ok(ApiReply::MirrorWindow {
+                total,
+                offset,
+                rows,
+            }) => {
+                self.page = Remote::Ready(());
+                self.total = Some(*total);
+                self.window_start = usize::try_from(*offset).unwrap_or(usize::MAX);
+                self.rows = rows
+                    .iter()
+                    .filter_map(|s| s.customization())
+                    .map(|c| Row::new(c, &ctx.env.tz))
+                    .collect();
+                let h = self.body_height(ctx);
+                self.scroll.fit(self.shown(), h);
+                if self.window_misses(ctx) && (*offset > 0 || !self.rows.is_empty()) {
+                    // The cursor moved on meanwhile.
+                    self.load_window(ctx);
+                }
+            }
+            Err(e) if self.from_mirror => {
+                // The rows shown stay.
+                self.page = Remote::Failed(e.clone());
+                ctx.toast_error(format!("Could not read the mirror: {e}"));
+            }
             Ok(ApiReply::Page(page)) => {
                 self.page = Remote::Ready(());
                 if self.refreshing {
@@ -769,6 +1236,8 @@ impl Browse {
         if !self.ids.remove(id) {
             return;
         }
+        self.settle_range();
+        self.selection.remove(id);
         self.rows.retain(|r| r.id != id);
         self.total = self.total.map(|t| t.saturating_sub(1));
         if self.narrowed.is_some() {
@@ -782,6 +1251,26 @@ impl Browse {
         let width = a.table.width;
         let title = {
             let mut spans = vec![Span::styled(" Customizations ", theme::title())];
+            if self.offline
+                && self.from_mirror
+                && let Some(at) = env.mirror.as_ref().and_then(|m| m.synced_at)
+            {
+                // HH:MM on the day of the sync, with the date on any other day.
+                let then = at.to_zoned_datetime(env.tz.clone());
+                let today = env.now.to_zoned_datetime(env.tz.clone()).date();
+                let format = if then.date() == today {
+                    "%H:%M"
+                } else {
+                    "%Y-%m-%d %H:%M"
+                };
+                let hm = then.strftime(format).to_string();
+                spans.push(Span::styled(
+                    format!("offline, data from {hm} "),
+                    Style::new()
+                        .fg(theme::WARN)
+                        .add_modifier(ratatui::style::Modifier::REVERSED),
+                ));
+            }
             if let Some(t) = self.total {
                 spans.push(Span::raw(format!("{t} ")));
             }
@@ -815,6 +1304,7 @@ impl Browse {
         let hints = if width >= 140 {
             let before = k.hints(&[
                 (Action::Open, "open"),
+                (Action::Select, "select"),
                 (Action::Lookup, "lookup"),
                 (Action::New, "new"),
                 (Action::Import, "import"),
@@ -846,8 +1336,9 @@ impl Browse {
             .max()
             .unwrap_or(0)
             .clamp(5, if narrow { 10 } else { 16 }) as u16;
+        // The cursor and the selection's mark.
         let mut cols: Vec<(&str, Constraint)> = vec![
-            ("", Constraint::Length(1)),
+            ("", Constraint::Length(2)),
             ("ID", Constraint::Length(if wide { 36 } else { 8 })),
         ];
         // The model says which recommender a row is for: it keeps a (narrower) column down
@@ -894,6 +1385,10 @@ impl Browse {
             let Some(r) = self.row_at(i) else { continue };
             let y = a.body.y + line as u16;
             let selected = i == self.scroll.selected;
+            let marked = self.is_marked(i, &r.id);
+            if marked {
+                buf.set_style(Rect::new(a.body.x, y, a.body.width, 1), theme::marked());
+            }
             if selected {
                 buf.set_style(Rect::new(a.body.x, y, a.body.width, 1), theme::selected());
             }
@@ -916,7 +1411,13 @@ impl Browse {
                     buf.set_stringn(x, y, text, w, style);
                 }
             };
-            put(if selected { "›" } else { "" }, Style::new(), false);
+            let lead = match (selected, marked) {
+                (true, true) => "›●",
+                (true, false) => "›",
+                (false, true) => " ●",
+                (false, false) => "",
+            };
+            put(lead, Style::new(), false);
             put(id, Style::new(), false);
             if width >= 50 {
                 put(&r.model, Style::new(), false);
@@ -998,23 +1499,26 @@ impl Browse {
     }
 
     fn render_filter(&self, frame: &mut Frame, area: Rect, panel: &FilterPanel) {
+        let sections = self.sections();
+        let lists: Vec<usize> = sections.iter().copied().filter(|&s| s < LISTS).collect();
+        let texts: Vec<usize> = sections.iter().copied().filter(|&s| s >= LISTS).collect();
         let inner = dialog(
             frame,
             area,
-            (70, 18),
+            (if self.from_mirror { 96 } else { 70 }, 18),
             Span::styled(" Filters ", theme::title()),
             " Tab section · Space toggle · Enter close · c clear ".to_string(),
             Style::new(),
         );
-        let [lists, ident] =
+        let [lists_area, texts_area] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(3)]).areas(inner);
-        let cols: [Rect; 3] = Layout::horizontal([
-            Constraint::Ratio(1, 3),
-            Constraint::Ratio(1, 3),
-            Constraint::Ratio(1, 3),
-        ])
-        .areas(lists);
-        for (section, col) in cols.iter().enumerate() {
+        let cols = Layout::horizontal(
+            lists
+                .iter()
+                .map(|_| Constraint::Ratio(1, lists.len() as u32)),
+        )
+        .split(lists_area);
+        for (&section, col) in lists.iter().zip(cols.iter()) {
             let focused = panel.section == section;
             let title_style = if focused {
                 theme::key()
@@ -1051,14 +1555,24 @@ impl Browse {
             }
             frame.render_widget(Paragraph::new(lines), *col);
         }
-        let focused = panel.section == 3;
-        let style = if focused {
-            theme::key()
-        } else {
-            theme::label()
-        };
-        let block = Block::bordered().title(Span::styled(" Target identity ", style));
-        panel.identity.render(frame, ident, Some(block));
+        let boxes = Layout::horizontal(
+            texts
+                .iter()
+                .map(|_| Constraint::Ratio(1, texts.len() as u32)),
+        )
+        .split(texts_area);
+        for (&section, rect) in texts.iter().zip(boxes.iter()) {
+            let style = if panel.section == section {
+                theme::key()
+            } else {
+                theme::label()
+            };
+            let block =
+                Block::bordered().title(Span::styled(format!(" {} ", SECTIONS[section]), style));
+            if let Some(field) = panel.texts.get(section - LISTS) {
+                field.render(frame, *rect, Some(block));
+            }
+        }
     }
 }
 
@@ -1071,13 +1585,22 @@ impl Screen for Browse {
         match &self.mode {
             Mode::Table => Context::Browse,
             Mode::Search => Context::BrowseSearch,
-            Mode::Filter(p) if p.section == 3 => Context::FilterText,
+            Mode::Filter(p) if p.section >= LISTS => Context::FilterText,
             Mode::Filter(_) => Context::Filter,
             Mode::Sort(_) => Context::SortPicker,
         }
     }
 
     fn on_open(&mut self, ctx: &mut Ctx) {
+        if ctx
+            .env
+            .mirror
+            .as_ref()
+            .is_some_and(|m| m.synced_at.is_some())
+        {
+            self.use_mirror(ctx);
+            return;
+        }
         self.load_more(ctx);
         self.load_summary(ctx);
     }
@@ -1093,7 +1616,7 @@ impl Screen for Browse {
             Mode::Filter(_) => self.on_filter_input(input, ctx),
             Mode::Sort(at) => {
                 let at = *at;
-                let n = SORTS.len();
+                let n = self.sorts();
                 match input {
                     Input::Action(Action::Up) => self.mode = Mode::Sort((at + n - 1) % n),
                     Input::Action(Action::Down) => self.mode = Mode::Sort((at + 1) % n),
@@ -1117,8 +1640,11 @@ impl Screen for Browse {
                 self.renarrow_typed();
                 self.scroll = Scroll::default();
             }
-            Mode::Filter(p) if p.section == 3 => {
-                p.identity.paste(text);
+            Mode::Filter(p) if p.section >= LISTS => {
+                let section = p.section;
+                if let Some(t) = p.text(section) {
+                    t.paste(text);
+                }
             }
             _ => {}
         }
@@ -1158,6 +1684,21 @@ impl Screen for Browse {
     }
 
     fn on_api(&mut self, ev: &ApiEvent, ctx: &mut Ctx) {
+        if self.selecting == Some(ev.id) {
+            self.selecting = None;
+            match &ev.result {
+                Ok(ApiReply::Ids(ids)) => self.selection.extend(ids.iter().map(String::as_str)),
+                Ok(_) => {}
+                Err(e) => ctx.toast_error(format!("Could not select everything: {e}")),
+            }
+            return;
+        }
+        // The service answered, or could not be reached.
+        match &ev.result {
+            Err(e) if unreachable(e) => self.offline = true,
+            Ok(r) if !r.is_local() && !matches!(r, ApiReply::Summary(_)) => self.offline = false,
+            _ => {}
+        }
         if self.page.waits_for(ev.id) {
             self.on_page(&ev.result, ctx);
             return;
@@ -1170,8 +1711,26 @@ impl Screen for Browse {
             };
             return;
         }
-        // Other screens' writes.
+        // The mirror was synced (on start, or on `r`): browse reads it from now on.
+        if let Ok(ApiReply::MirrorSynced { .. }) = &ev.result {
+            if self.from_mirror {
+                self.refresh(ctx);
+                self.load_summary(ctx);
+            } else if ctx.env.mirror.is_some() {
+                self.use_mirror(ctx);
+            }
+            return;
+        }
+        // Other screens' writes (the worker has brought the mirror's rows up to date).
         match &ev.result {
+            Ok(ApiReply::Deleted(id)) if self.from_mirror => {
+                self.settle_range();
+                self.selection.remove(id);
+                self.refresh(ctx);
+            }
+            Ok(ApiReply::Created(_) | ApiReply::Updated(_)) if self.from_mirror => {
+                self.refresh(ctx);
+            }
             Ok(ApiReply::Deleted(id)) => self.remove_row(id, ctx),
             Ok(ApiReply::Created(_) | ApiReply::Updated(_)) => {
                 self.reload(ctx);
@@ -1206,12 +1765,22 @@ impl Screen for Browse {
     }
 
     fn counts(&self) -> Option<String> {
+        let selected = self.selected_count();
+        let selected = if selected > 0 || self.selecting.is_some() {
+            let more = if self.selecting.is_some() { "+…" } else { "" };
+            format!(" · {selected}{more} selected")
+        } else {
+            String::new()
+        };
         let total = self.total?;
+        if self.from_mirror {
+            return Some(format!("{total} customizations{selected}"));
+        }
         let loaded = self.rows.len();
         Some(match &self.narrowed {
-            Some(n) => format!("{} shown · {loaded} of {total} loaded", n.len()),
-            None if loaded as u64 >= total => format!("{total} customizations"),
-            None => format!("{loaded} of {total} loaded"),
+            Some(n) => format!("{} shown · {loaded} of {total} loaded{selected}", n.len()),
+            None if loaded as u64 >= total => format!("{total} customizations{selected}"),
+            None => format!("{loaded} of {total} loaded{selected}"),
         })
     }
 
@@ -1233,16 +1802,31 @@ impl Screen for Browse {
 impl Browse {
     fn render_sort_picker(&self, frame: &mut Frame, area: Rect, at: usize, env: &Env) {
         let k = &env.keymap;
-        let lines: Vec<Line> = SORTS
-            .iter()
-            .zip(SORT_WORDS)
-            .enumerate()
-            .map(|(i, (sort, words))| {
+        let n = self.sorts();
+        let inner = crate::tui::widgets::dialog(
+            frame,
+            area,
+            (52, n as u16 + 2),
+            Span::styled(" Sort by ", theme::title()),
+            k.hints(&[(Action::Confirm, "sort"), (Action::Back, "close")]),
+            Style::new(),
+        );
+        // A short terminal shows the part of the list around the cursor.
+        let h = inner.height as usize;
+        let mut scroll = Scroll {
+            selected: at,
+            offset: 0,
+        };
+        scroll.fit(n, h);
+        let lines: Vec<Line> = scroll
+            .visible(n, h)
+            .map(|i| {
                 let mark = if i == at { "›" } else { " " };
                 let now = if i == self.sort { " (now)" } else { "" };
                 let line = Line::raw(format!(
-                    "{mark} {:<17} {words}{now}",
-                    sort.replace(':', " ")
+                    "{mark} {:<17} {}{now}",
+                    SORTS[i].replace(':', " "),
+                    SORT_WORDS[i]
                 ));
                 if i == at {
                     line.style(theme::selected())
@@ -1251,14 +1835,6 @@ impl Browse {
                 }
             })
             .collect();
-        let inner = crate::tui::widgets::dialog(
-            frame,
-            area,
-            (52, SORTS.len() as u16 + 2),
-            Span::styled(" Sort by ", theme::title()),
-            k.hints(&[(Action::Confirm, "sort"), (Action::Back, "close")]),
-            Style::new(),
-        );
         frame.render_widget(Paragraph::new(lines), inner);
     }
 }
@@ -1278,6 +1854,7 @@ mod tests {
             tags: vec![],
             target_types: vec![TargetType::Item, TargetType::All],
             identity: " /p/1 ".into(),
+            ..Filters::default()
         };
         let q = f.export_queries();
         assert_eq!(q.len(), 4);
