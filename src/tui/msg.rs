@@ -51,6 +51,9 @@ pub enum ApiRequest {
     MirrorSearch { query: String, limit: usize },
     /// Every pin of an item across the tracker, from the mirror.
     MirrorWhere(String),
+    /// One customization as the mirror holds it (the detail, when the service cannot be
+    /// reached). Answered with [`ApiReply::MirrorRow`].
+    MirrorGet(String),
     /// The models (with their counts) and tags in the mirror, as [`ApiReply::Summary`]
     /// (the filter panel's choices, offline too).
     MirrorSummary,
@@ -122,6 +125,7 @@ impl ApiRequest {
             | ApiRequest::MirrorWhere(_)
             | ApiRequest::MirrorBrowse { .. }
             | ApiRequest::MirrorSummary
+            | ApiRequest::MirrorGet(_)
             | ApiRequest::MatchingIds { .. } => "READ",
         }
     }
@@ -144,6 +148,7 @@ impl ApiRequest {
             | ApiRequest::MirrorWhere(_)
             | ApiRequest::MirrorBrowse { .. }
             | ApiRequest::MirrorSummary
+            | ApiRequest::MirrorGet(_)
             | ApiRequest::MatchingIds { .. } => String::new(),
         }
     }
@@ -206,6 +211,8 @@ pub enum ApiReply {
         offset: u64,
         rows: Vec<crate::mirror::Stored>,
     },
+    /// The answer to an [`ApiRequest::MirrorGet`]: `None` when the mirror has no such row.
+    MirrorRow(Option<Box<Customization>>),
     /// The answer to an [`ApiRequest::MatchingIds`], in the view's order.
     Ids(Vec<String>),
     /// The answer to [`ApiRequest::Tracker`], shared by every screen that sees it.
@@ -228,6 +235,7 @@ impl ApiReply {
                 | ApiReply::MirrorHits { .. }
                 | ApiReply::MirrorPins { .. }
                 | ApiReply::MirrorWindow { .. }
+                | ApiReply::MirrorRow(_)
                 | ApiReply::Ids(_)
         )
     }

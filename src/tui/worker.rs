@@ -272,6 +272,13 @@ pub async fn call_full(
             })
             .await
         }
+        ApiRequest::MirrorGet(id) => {
+            with_mirror(mirror, move |m| {
+                let row = m.get(&id)?.and_then(|s| s.customization());
+                Ok(ApiReply::MirrorRow(row.map(Box::new)))
+            })
+            .await
+        }
         ApiRequest::MirrorSummary => {
             with_mirror(mirror, |m| m.summary().map(ApiReply::Summary)).await
         }

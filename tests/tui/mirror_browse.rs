@@ -109,12 +109,12 @@ async fn browse_reads_the_whole_mirror_and_keeps_it_offline() {
     run.send_all(typed("w-only-here"));
     run.send(code(KeyCode::Enter));
     let screen = run.wait_for("widget=w-only-here").await;
-    run.wait_for("1 customizations").await;
+    run.wait_for("  1 customizations").await;
     assert!(screen.contains(&PLANTED[..8]) || run.text().contains(&PLANTED[..8]));
 
     // * selects what the filter matches; with the filters cleared, everything.
     run.send(key('*'));
-    run.wait_for("1 customizations · 1 selected").await;
+    run.wait_for("  1 customizations · 1 selected").await;
     run.send(code(KeyCode::Esc));
     run.wait_gone("selected").await;
     run.send(key('c'));
@@ -141,9 +141,25 @@ async fn browse_reads_the_whole_mirror_and_keeps_it_offline() {
     let screen = run.wait_for("offline, data from").await;
     assert!(screen.contains("1201 customizations"), "{screen}");
     assert!(screen.contains(&PLANTED[..8]), "the rows stay:\n{screen}");
-    // Browsing still works: End and a filter answer from the mirror.
-    run.send(code(KeyCode::End));
-    run.wait_for("›").await;
+    // The detail falls back to the mirror's row, under the same banner, with no error
+    // over it.
+    run.send(code(KeyCode::Enter));
+    let screen = run.wait_for("/p/only-here").await;
+    let screen = if screen.contains("offline, data from") {
+        screen
+    } else {
+        run.wait_for("offline, data from").await
+    };
+    assert!(screen.contains(" Customization "), "{screen}");
+    assert!(!screen.contains("Could not load"), "{screen}");
+    run.send(code(KeyCode::Esc));
+    run.wait_for("1201 customizations").await;
+    // Browsing still works: a filter answers from the mirror.
+    run.send(key('f'));
+    run.send_all((0..5).map(|_| code(KeyCode::Tab)));
+    run.send_all(typed("w-only-here"));
+    run.send(code(KeyCode::Enter));
+    run.wait_for("  1 customizations").await;
     run.send(ctrl('c'));
     run.finish().await;
 }

@@ -57,6 +57,10 @@ pub struct Detail {
     confirm: Option<ConfirmDelete>,
     /// The service answered 404 for it: shown as deleted, offered only as a copy.
     deleted: bool,
+    /// The service could not be reached: what is shown is the mirror's row.
+    offline: bool,
+    /// The mirror's row, asked for when the service could not be reached.
+    from_mirror: Remote<()>,
 }
 
 impl Detail {
@@ -72,6 +76,8 @@ impl Detail {
             scroll: Scroll::default(),
             confirm: None,
             deleted: false,
+            offline: false,
+            from_mirror: Remote::Idle,
         }
     }
 
@@ -93,6 +99,8 @@ impl Detail {
             scroll: Scroll::default(),
             confirm: None,
             deleted: false,
+            offline: false,
+            from_mirror: Remote::Idle,
         }
     }
 
@@ -530,13 +538,47 @@ impl Screen for Detail {
         {
             self.deleted = false;
         }
+        if self.from_mirror.waits_for(ev.id) {
+            self.from_mirror = Remote::Ready(());
+            match (&ev.result, self.fetch.error()) {
+                (Ok(ApiReply::MirrorRow(Some(c))), _) => {
+                    self.shown = Some((**c).clone());
+                    self.offline = true;
+                }
+                // Not in the mirror either: the failure in full.
+                (_, Some(e)) => ctx.open(Route::Error {
+                    title: "Could not load the customization".into(),
+                    error: e.clone(),
+                }),
+                _ => {}
+            }
+            return;
+        }
         if self.fetch.waits_for(ev.id) {
             match &ev.result {
                 Ok(ApiReply::Customization(c)) => {
                     self.shown = Some(c.clone());
                     self.fetch = Remote::Ready(());
+                    self.offline = false;
                 }
                 Ok(_) => self.fetch = Remote::Idle,
+                // The service cannot be reached: the mirror's row stands in for it.
+                Err(e)
+                    if crate::tui::screens::service_unreachable(e)
+                        && ctx
+                            .env
+                            .mirror
+                            .as_ref()
+                            .is_some_and(|m| m.synced_at.is_some()) =>
+                {
+                    self.fetch = Remote::Failed(e.clone());
+                    if self.shown.is_some() {
+                        self.offline = true;
+                    } else {
+                        self.from_mirror =
+                            Remote::Loading(ctx.request(ApiRequest::MirrorGet(self.id.clone())));
+                    }
+                }
                 Err(e) => {
                     self.fetch = Remote::Failed(e.clone());
                     // The whole error, scrollable, over the screen (a 404 is said by the
@@ -613,6 +655,16 @@ impl Screen for Detail {
         {
             title.push(Span::raw(format!("{t} ")));
         }
+        if self.offline
+            && let Some(banner) = crate::tui::screens::offline_banner(env)
+        {
+            title.push(Span::styled(
+                format!("{banner} "),
+                Style::new()
+                    .fg(theme::WARN)
+                    .add_modifier(Modifier::REVERSED),
+            ));
+        }
         if self.fetch.is_loading() {
             title.push(Span::raw(format!("{} ", env.spinner_glyph())));
         }
@@ -624,7 +676,7 @@ impl Screen for Detail {
         frame.render_widget(Clear, area);
         frame.render_widget(block, area);
         let mut lines = self.lines(env, inner.width);
-        if let Some(e) = self.fetch.error() {
+        if let Some(e) = self.fetch.error().filter(|_| !self.offline) {
             let text = if e.status() == Some(404) {
                 format!("No customization with id {} (deleted?)", self.id)
             } else {

@@ -151,6 +151,31 @@ impl MirrorStatus {
     }
 }
 
+/// Whether `e` says the service cannot be reached (as opposed to an answer it gave): the
+/// screens then show the mirror's data under [`offline_banner`].
+pub fn service_unreachable(e: &crate::api::ApiError) -> bool {
+    use crate::api::ApiError;
+    match e {
+        ApiError::Connect { .. } | ApiError::Timeout { .. } | ApiError::Network { .. } => true,
+        ApiError::Status(s) => matches!(s.status, 502..=504),
+        _ => false,
+    }
+}
+
+/// `offline, data from 14:05` (with the date when the sync was on another day), or `None`
+/// without a synced mirror.
+pub fn offline_banner(env: &Env) -> Option<String> {
+    let at = env.mirror.as_ref()?.synced_at?;
+    let then = at.to_zoned_datetime(env.tz.clone());
+    let today = env.now.to_zoned_datetime(env.tz.clone()).date();
+    let format = if then.date() == today {
+        "%H:%M"
+    } else {
+        "%Y-%m-%d %H:%M"
+    };
+    Some(format!("offline, data from {}", then.strftime(format)))
+}
+
 impl Env {
     /// The spinner's current glyph.
     pub fn spinner_glyph(&self) -> &'static str {

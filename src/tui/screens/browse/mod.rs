@@ -57,16 +57,6 @@ pub const SERVER_SORTS: usize = 6;
 /// Rows read from the mirror at a time, around the cursor.
 const WINDOW: u64 = 240;
 
-/// Whether `e` says the service cannot be reached (as opposed to an answer it gave).
-fn unreachable(e: &crate::api::ApiError) -> bool {
-    use crate::api::ApiError;
-    match e {
-        ApiError::Connect { .. } | ApiError::Timeout { .. } | ApiError::Network { .. } => true,
-        ApiError::Status(s) => matches!(s.status, 502..=504),
-        _ => false,
-    }
-}
-
 /// One loaded customization, with the text of its cells worked out once.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -1253,19 +1243,10 @@ impl Browse {
             let mut spans = vec![Span::styled(" Customizations ", theme::title())];
             if self.offline
                 && self.from_mirror
-                && let Some(at) = env.mirror.as_ref().and_then(|m| m.synced_at)
+                && let Some(banner) = crate::tui::screens::offline_banner(env)
             {
-                // HH:MM on the day of the sync, with the date on any other day.
-                let then = at.to_zoned_datetime(env.tz.clone());
-                let today = env.now.to_zoned_datetime(env.tz.clone()).date();
-                let format = if then.date() == today {
-                    "%H:%M"
-                } else {
-                    "%Y-%m-%d %H:%M"
-                };
-                let hm = then.strftime(format).to_string();
                 spans.push(Span::styled(
-                    format!("offline, data from {hm} "),
+                    format!("{banner} "),
                     Style::new()
                         .fg(theme::WARN)
                         .add_modifier(ratatui::style::Modifier::REVERSED),
@@ -1695,7 +1676,7 @@ impl Screen for Browse {
         }
         // The service answered, or could not be reached.
         match &ev.result {
-            Err(e) if unreachable(e) => self.offline = true,
+            Err(e) if crate::tui::screens::service_unreachable(e) => self.offline = true,
             Ok(r) if !r.is_local() && !matches!(r, ApiReply::Summary(_)) => self.offline = false,
             _ => {}
         }
