@@ -158,6 +158,7 @@ impl App {
         self.next_id += 1;
         let id = ReqId(self.next_id);
         status.syncing = Some(id);
+        status.progress = None;
         self.in_flight.insert(id);
         self.effects.push(Effect::Send(id, ApiRequest::MirrorSync));
         self.dirty = true;
@@ -396,9 +397,14 @@ impl App {
             Ok(ApiReply::MirrorSynced { at, .. }) => {
                 status.synced_at = Some(*at);
                 status.syncing = None;
+                status.progress = None;
+            }
+            Ok(ApiReply::MirrorProgress { count, elapsed }) if ours => {
+                status.progress = Some((*count, *elapsed));
             }
             Err(e) if ours => {
                 status.syncing = None;
+                status.progress = None;
                 let text = format!("sync failed: {e}");
                 self.show_toast(Tone::Error, text);
             }
@@ -432,6 +438,14 @@ impl App {
         for c in commands {
             match c {
                 Command::Send(id, req) => {
+                    // A sync any screen asks for (browse's refresh) shows in the status
+                    // bar as the one on start does.
+                    if req == ApiRequest::MirrorSync
+                        && let Some(status) = self.env.mirror.as_mut()
+                    {
+                        status.syncing = Some(id);
+                        status.progress = None;
+                    }
                     self.in_flight.insert(id);
                     self.effects.push(Effect::Send(id, req));
                 }

@@ -348,6 +348,7 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
         synced_at: m.synced_at().ok().flatten(),
         max_age: *max_age,
         syncing: None,
+        progress: None,
     });
     let worker = worker::spawn_full(client, mirror.map(|(m, _)| m), recording);
     let tz = tz.join().unwrap_or(TimeZone::UTC);

@@ -195,6 +195,12 @@ pub enum ApiReply {
         stats: crate::mirror::SyncStats,
         at: jiff::Timestamp,
     },
+    /// A step of an [`ApiRequest::MirrorSync`]: this many customizations stored so far,
+    /// in this time.
+    MirrorProgress {
+        count: u64,
+        elapsed: std::time::Duration,
+    },
     /// The answer to an [`ApiRequest::MirrorSearch`], best first.
     MirrorHits {
         query: String,
@@ -224,6 +230,7 @@ impl ApiReply {
     /// flight.
     pub fn is_step(&self) -> bool {
         matches!(self, ApiReply::Import(r) if r.is_step())
+            || matches!(self, ApiReply::MirrorProgress { .. })
     }
 
     /// Work of the worker's own (an import) rather than one call: the screen that asked
@@ -236,6 +243,7 @@ impl ApiReply {
                 | ApiReply::MirrorPins { .. }
                 | ApiReply::MirrorWindow { .. }
                 | ApiReply::MirrorRow(_)
+                | ApiReply::MirrorProgress { .. }
                 | ApiReply::Ids(_)
         )
     }

@@ -241,7 +241,15 @@ pub async fn call_full(
             .await,
         )),
         ApiRequest::ExportFile(job) => jobs::export(client, job).await.map(ApiReply::ExportFile),
-        ApiRequest::MirrorSync => sync_mirror(client, mirror).await,
+        ApiRequest::MirrorSync => {
+            let steps = reporter(CallInfo {
+                method,
+                path: path.clone(),
+                status: None,
+                latency: Duration::ZERO,
+            });
+            sync_mirror(client, mirror, steps).await
+        }
         ApiRequest::MirrorSearch { query, limit } => {
             with_mirror(mirror, move |m| {
                 let hits = m.search(&query, limit)?;
@@ -431,7 +439,24 @@ async fn with_mirror(
 /// Syncs the mirror from one export. A mirror in a file is synced through a connection
 /// of its own, so searches keep answering from the old rows meanwhile; one in memory is
 /// taken out for the time of the sync.
-async fn sync_mirror(client: &Client, mirror: &SharedMirror) -> Result<ApiReply, ApiError> {
+async fn sync_mirror(
+    client: &Client,
+    mirror: &SharedMirror,
+    steps: JobReporter,
+) -> Result<ApiReply, ApiError> {
+    // The count and the time so far, a few times a second at most.
+    let started = Instant::now();
+    let mut last = started;
+    let progress = move |count: u64| {
+        let now = Instant::now();
+        if now.duration_since(last) >= Duration::from_millis(100) {
+            last = now;
+            steps.step(ApiReply::MirrorProgress {
+                count,
+                elapsed: now.duration_since(started),
+            });
+        }
+    };
     let (path, scope) = {
         let guard = mirror
             .lock()
@@ -451,7 +476,7 @@ async fn sync_mirror(client: &Client, mirror: &SharedMirror) -> Result<ApiReply,
     let (back, result) = match &path {
         Some(p) => {
             let own = Mirror::open(p, &scope).map_err(local_error)?;
-            let (own, r) = crate::mirror::sync::sync_from_client(own, client, |_| {}).await;
+            let (own, r) = crate::mirror::sync::sync_from_client(own, client, progress).await;
             drop(own);
             (None, r)
         }
@@ -463,7 +488,7 @@ async fn sync_mirror(client: &Client, mirror: &SharedMirror) -> Result<ApiReply,
             let Some(m) = taken else {
                 return Err(ApiError::Config("the local mirror is being synced".into()));
             };
-            let (m, r) = crate::mirror::sync::sync_from_client(m, client, |_| {}).await;
+            let (m, r) = crate::mirror::sync::sync_from_client(m, client, progress).await;
             (Some(m.or_else(|| Mirror::open_in_memory(&scope).ok())), r)
         }
     };

@@ -258,6 +258,7 @@ impl Running {
                 synced_at: m.synced_at().expect("synced_at"),
                 max_age: *max_age,
                 syncing: None,
+                progress: None,
             });
         app.set_mirror(status);
         app.open(root);

@@ -163,3 +163,42 @@ async fn browse_reads_the_whole_mirror_and_keeps_it_offline() {
     run.send(ctrl('c'));
     run.finish().await;
 }
+
+#[test]
+fn sync_progress_shows_in_the_status_bar() {
+    use pinscope::tui::msg::{ApiReply, ApiRequest};
+    let (mut app, _) = app_with(options(120, 20), Browse::new());
+    app.set_mirror(Some(pinscope::tui::screens::MirrorStatus {
+        synced_at: None,
+        max_age: Duration::from_secs(300),
+        syncing: None,
+        progress: None,
+    }));
+    app.sync_mirror();
+    let effects = app.take_effects();
+    let (id, req) = requests(&effects)
+        .into_iter()
+        .find(|(_, r)| *r == ApiRequest::MirrorSync)
+        .expect("a sync on start");
+    assert!(draw(&app).contains("syncing…"));
+    let step = ApiReply::MirrorProgress {
+        count: 12_000,
+        elapsed: Duration::from_millis(500),
+    };
+    let before = app.in_flight();
+    feed(&mut app, [event(id, &req, Ok(step))]);
+    assert_eq!(app.in_flight(), before, "a step keeps the sync in flight");
+    let screen = draw(&app);
+    assert!(screen.contains("syncing 12000 (24000/s)"), "{screen}");
+    let done = ApiReply::MirrorSynced {
+        stats: pinscope::mirror::SyncStats {
+            customizations: 20_000,
+            pins: 60_000,
+        },
+        at: now(),
+    };
+    feed(&mut app, [event(id, &req, Ok(done))]);
+    let screen = draw(&app);
+    assert!(screen.contains("synced just now"), "{screen}");
+    assert!(!screen.contains("syncing"), "{screen}");
+}

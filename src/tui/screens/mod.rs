@@ -118,6 +118,8 @@ pub struct MirrorStatus {
     pub max_age: std::time::Duration,
     /// The sync in flight.
     pub syncing: Option<crate::tui::msg::ReqId>,
+    /// How far the sync in flight is: customizations stored, and in what time.
+    pub progress: Option<(u64, std::time::Duration)>,
 }
 
 impl MirrorStatus {
@@ -129,10 +131,17 @@ impl MirrorStatus {
         }
     }
 
-    /// `synced 3 min ago`, `syncing…`, `never synced`.
+    /// `synced 3 min ago`, `syncing…`, `syncing 12000 (24000/s)`, `never synced`.
     pub fn words(&self, now: jiff::Timestamp) -> String {
         if self.syncing.is_some() {
-            return "syncing…".into();
+            return match self.progress {
+                Some((n, took)) if !took.is_zero() => {
+                    let rate = n as f64 / took.as_secs_f64();
+                    format!("syncing {n} ({rate:.0}/s)")
+                }
+                Some((n, _)) => format!("syncing {n}"),
+                None => "syncing…".into(),
+            };
         }
         match self.synced_at {
             None => "never synced".into(),
