@@ -157,6 +157,8 @@ pub enum Context {
     AgendaCustom,
     /// The health screen's findings.
     Health,
+    /// The detail's list of pinned items, for where-pinned.
+    PinPicker,
 }
 
 impl Context {
@@ -194,6 +196,7 @@ impl Context {
         Context::Agenda,
         Context::AgendaCustom,
         Context::Health,
+        Context::PinPicker,
     ];
 
     /// The actions of this context, in the order help lists them.
@@ -240,8 +243,22 @@ impl Context {
             ],
             Context::FilterText => &[Back, Confirm, NextField, PrevField],
             Context::Detail => &[
-                Back, Up, Down, PageUp, PageDown, Top, Bottom, CopyId, CopyJson, RawJson, Delete,
-                Refresh, Lookup, Edit, Duplicate,
+                Back,
+                Up,
+                Down,
+                PageUp,
+                PageDown,
+                Top,
+                Bottom,
+                CopyId,
+                CopyJson,
+                RawJson,
+                Delete,
+                Refresh,
+                Lookup,
+                Edit,
+                Duplicate,
+                WherePinned,
             ],
             Context::ConfirmDelete => &[Back, Confirm],
             Context::Lookup => &[Back, Confirm, Up, Down],
@@ -309,6 +326,7 @@ impl Context {
             ],
             Context::AgendaCustom => &[Back, Confirm, NextField, PrevField],
             Context::Health => &[Back, Up, Down, PageUp, PageDown, Top, Bottom, Open, Refresh],
+            Context::PinPicker => &[Back, Confirm, Up, Down],
         }
     }
 
@@ -330,6 +348,7 @@ impl Context {
             Context::EditorRestore => "draft",
             Context::EditorReview => "review",
             Context::SortPicker => "sort",
+            Context::PinPicker => "where is it pinned?",
             Context::EditorProblems => "problems",
             _ => return None,
         })

@@ -135,6 +135,23 @@ async fn browse_reads_the_whole_mirror_and_keeps_it_offline() {
     run.send(key('c'));
     run.wait_for("1201 customizations").await;
 
+    // w on the detail: its pins pin several items, so it asks which; Enter lists every
+    // pin of that item across the tracker.
+    run.send(code(KeyCode::Enter));
+    let screen = run.wait_for("/p/only-here").await;
+    assert!(screen.contains("w where"), "the hint is there with a mirror:\n{screen}");
+    run.send(key('w'));
+    let screen = run.wait_for("Where is it pinned?").await;
+    assert!(screen.contains("/p/x6"), "every pinned item is offered:\n{screen}");
+    run.send(code(KeyCode::Enter));
+    let screen = run.wait_for("pins of /p/only-here").await;
+    assert!(screen.contains("w-only-here"), "{screen}");
+    assert!(screen.contains(&PLANTED[..8]), "{screen}");
+    run.send(code(KeyCode::Esc));
+    run.wait_gone("pins of /p/only-here").await;
+    run.send(code(KeyCode::Esc));
+    run.wait_gone("w where").await;
+
     // The service goes away: a refresh fails, the rows stay, under a banner.
     emu.shutdown().await;
     run.send(key('r'));

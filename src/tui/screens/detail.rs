@@ -61,6 +61,8 @@ pub struct Detail {
     offline: bool,
     /// The mirror's row, asked for when the service could not be reached.
     from_mirror: Remote<()>,
+    /// `w` with several pinned items: which one to look up, and the cursor.
+    pick: Option<(Vec<String>, usize)>,
 }
 
 impl Detail {
@@ -78,6 +80,7 @@ impl Detail {
             deleted: false,
             offline: false,
             from_mirror: Remote::Idle,
+            pick: None,
         }
     }
 
@@ -101,7 +104,90 @@ impl Detail {
             deleted: false,
             offline: false,
             from_mirror: Remote::Idle,
+            pick: None,
         }
+    }
+
+    /// The items its pins pin, each once, in pin order.
+    fn pinned_items(&self) -> Vec<String> {
+        let mut items: Vec<String> = Vec::new();
+        if let Some(c) = &self.shown {
+            for p in c.pins() {
+                if let Some(i) = p.identity()
+                    && !items.iter().any(|x| x == i)
+                {
+                    items.push(i.to_string());
+                }
+            }
+        }
+        items
+    }
+
+    /// `w`: where the pin's item is pinned across the tracker; with several items, a
+    /// list to choose from first.
+    fn where_pinned(&mut self, ctx: &mut Ctx) {
+        if ctx.env.mirror.is_none() {
+            ctx.toast_error("Where-pinned needs the local mirror (pinscope sync)");
+            return;
+        }
+        let mut items = self.pinned_items();
+        match items.len() {
+            0 => ctx.toast_error("No pin here pins an item"),
+            1 => ctx.open(Route::WherePinnedItem(items.remove(0))),
+            _ => self.pick = Some((items, 0)),
+        }
+    }
+
+    fn on_pick_input(&mut self, input: Input, ctx: &mut Ctx) {
+        let Some((items, at)) = &mut self.pick else {
+            return;
+        };
+        match input {
+            Input::Action(Action::Back) => self.pick = None,
+            Input::Action(Action::Up) => *at = at.saturating_sub(1),
+            Input::Action(Action::Down) => *at = (*at + 1).min(items.len().saturating_sub(1)),
+            Input::Action(Action::Confirm) => {
+                if let Some(item) = items.get(*at).cloned() {
+                    self.pick = None;
+                    ctx.open(Route::WherePinnedItem(item));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn render_pick(&self, frame: &mut Frame, area: Rect, env: &Env) {
+        let Some((items, at)) = &self.pick else {
+            return;
+        };
+        let n = items.len();
+        let inner = dialog(
+            frame,
+            area,
+            (50, (n as u16).saturating_add(2)),
+            Span::styled(" Where is it pinned? ", theme::title()),
+            env.keymap
+                .hints(&[(Action::Confirm, "look up"), (Action::Back, "close")]),
+            Style::new(),
+        );
+        let h = inner.height as usize;
+        let mut scroll = Scroll {
+            selected: *at,
+            offset: 0,
+        };
+        scroll.fit(n, h);
+        let lines: Vec<Line> = scroll
+            .visible(n, h)
+            .map(|i| {
+                let line = Line::raw(truncate(&items[i], inner.width as usize));
+                if i == *at {
+                    line.style(theme::selected())
+                } else {
+                    line
+                }
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines), inner);
     }
 
     pub fn id(&self) -> &str {
@@ -437,6 +523,8 @@ impl Screen for Detail {
     fn context(&self) -> Context {
         if self.confirm.is_some() {
             Context::ConfirmDelete
+        } else if self.pick.is_some() {
+            Context::PinPicker
         } else {
             Context::Detail
         }
@@ -453,6 +541,10 @@ impl Screen for Detail {
             self.on_confirm_input(input, ctx);
             return;
         }
+        if self.pick.is_some() {
+            self.on_pick_input(input, ctx);
+            return;
+        }
         let h = Detail::body_height(ctx.area) as isize;
         let Input::Action(action) = input else {
             return;
@@ -467,6 +559,7 @@ impl Screen for Detail {
             Action::Bottom => self.scroll_by(isize::MAX / 2, ctx),
             Action::Refresh => self.get(ctx),
             Action::Lookup => ctx.open(Route::Lookup),
+            Action::WherePinned => self.where_pinned(ctx),
             Action::Edit if self.deleted => ctx.toast_error(format!(
                 "It was deleted on the service: {} saves a copy as new",
                 ctx.env.keymap.hint(Action::Duplicate)
@@ -637,6 +730,9 @@ impl Screen for Detail {
                 vec![(Action::Edit, "edit"), (Action::Duplicate, "duplicate")]
             };
             all.extend(common);
+            if env.mirror.is_some() {
+                all.insert(all.len() - 1, (Action::WherePinned, "where"));
+            }
             k.hints(&all)
         } else if area.width >= 80 {
             k.hints(&common)
@@ -696,5 +792,6 @@ impl Screen for Detail {
         if let Some(confirm) = &self.confirm {
             self.render_confirm(frame, area, confirm, env);
         }
+        self.render_pick(frame, area, env);
     }
 }

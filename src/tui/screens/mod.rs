@@ -248,6 +248,8 @@ pub enum Route {
     Search,
     /// Where an item is pinned, across the tracker.
     WherePinned,
+    /// Where this item is pinned (asked from a pin in the detail).
+    WherePinnedItem(String),
 }
 
 impl Route {
@@ -257,6 +259,7 @@ impl Route {
             Route::Detail(c) => Box::new(detail::Detail::from_list(c)),
             Route::DetailLoaded(c) => Box::new(detail::Detail::loaded(c)),
             Route::DetailById(id) => Box::new(detail::Detail::fetch(id)),
+            Route::WherePinnedItem(item) => Box::new(where_pinned::WherePinned::with_item(&item)),
             Route::Lookup => Box::new(lookup::Lookup::new()),
             Route::Agenda => Box::new(agenda::AgendaScreen::new()),
             Route::Health => Box::new(health::HealthScreen::new()),

@@ -23,6 +23,7 @@ pub struct WherePinned {
     item: String,
     pins: Remote<Vec<StoredPin>>,
     cursor: usize,
+    ask_on_open: bool,
 }
 
 impl Default for WherePinned {
@@ -40,7 +41,16 @@ impl WherePinned {
             item: String::new(),
             pins: Remote::Idle,
             cursor: 0,
+            ask_on_open: false,
         }
+    }
+
+    /// Asks about `item` as it opens.
+    pub fn with_item(item: &str) -> WherePinned {
+        let mut w = WherePinned::new();
+        w.field.set_value(item);
+        w.ask_on_open = true;
+        w
     }
 
     /// Already asked about `item` (from a pin in the detail).
@@ -120,6 +130,12 @@ impl WherePinned {
 impl Screen for WherePinned {
     fn name(&self) -> &'static str {
         WherePinned::NAME
+    }
+
+    fn on_open(&mut self, ctx: &mut Ctx) {
+        if self.ask_on_open {
+            self.ask(ctx);
+        }
     }
 
     fn context(&self) -> Context {
