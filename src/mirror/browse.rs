@@ -113,6 +113,7 @@ impl BrowseQuery {
             params.push(Sql::Text(format!("{ident}\u{10FFFF}")));
         }
         let mut pin_cond: Vec<String> = Vec::new();
+        let pin_params = params.len();
         if let Some(w) = self.widget.as_deref().filter(|s| !s.is_empty()) {
             pin_cond.push("p.widget_id = ?".into());
             params.push(Sql::Text(w.to_string()));
@@ -151,10 +152,12 @@ impl BrowseQuery {
             }
         }
         if !pin_cond.is_empty() {
-            // One pin must meet every pin condition at once.
-            sql.push_str(" AND EXISTS (SELECT 1 FROM pins p WHERE p.cust = c.rid AND ");
+            // One pin must meet every pin condition at once. The pins are looked at once
+            // (by the item's index when an item is asked for), not once a customization.
+            sql.push_str(" AND c.rid IN (SELECT p.cust FROM pins p WHERE p.tracker = ? AND ");
             sql.push_str(&pin_cond.join(" AND "));
             sql.push(')');
+            params.insert(pin_params, Sql::Integer(tracker));
         }
         (sql, params)
     }
@@ -212,7 +215,8 @@ impl Mirror {
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
-                "SELECT count(*) FROM customizations c WHERE {clause}"
+                "SELECT count(*) FROM customizations c INDEXED BY customizations_browse \
+                 WHERE {clause}"
             ))
             .map_err(|e| self.err(e))?;
         stmt.query_row(rusqlite::params_from_iter(params), |r| r.get::<_, i64>(0))
@@ -231,12 +235,16 @@ impl Mirror {
         let (clause, mut params) = q.clause(self.tracker);
         params.push(Sql::Integer(limit.min(i64::MAX as u64) as i64));
         params.push(Sql::Integer(offset.min(i64::MAX as u64) as i64));
+        // The window's rows are chosen on the browse index alone (skipping `offset` rows
+        // of it is cheap); only they are read whole.
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
-                "SELECT {STORED_COLUMNS} FROM customizations c WHERE {clause} \
-                 ORDER BY {} LIMIT ? OFFSET ?",
-                q.order()
+                "SELECT {STORED_COLUMNS} FROM customizations c WHERE c.rid IN \
+                 (SELECT c.rid FROM customizations c INDEXED BY customizations_browse \
+                  WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?) \
+                 ORDER BY {order}",
+                order = q.order()
             ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
@@ -261,8 +269,8 @@ impl Mirror {
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
-                "SELECT c.id FROM customizations c WHERE {clause} \
-                 ORDER BY {} LIMIT ? OFFSET ?",
+                "SELECT c.id FROM customizations c INDEXED BY customizations_browse \
+                 WHERE {clause} ORDER BY {} LIMIT ? OFFSET ?",
                 q.order()
             ))
             .map_err(|e| self.err(e))?;

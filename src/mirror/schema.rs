@@ -95,6 +95,15 @@ CREATE TABLE history_items (
     PRIMARY KEY (op_id, seq)
 ) WITHOUT ROWID;
 "#,
+    // 3: browse reads the mirror. One index holds every column browse filters and sorts
+    // by, in its default order (newest first, ties by id), so a count, a filter or the
+    // ids of a whole view read the index and never the rows with their JSON; a window
+    // reads only its own rows.
+    r#"
+CREATE INDEX customizations_browse ON customizations(
+    tracker, created_at, id, model, target_type, target_identity, pin_count, tags
+);
+"#,
 ];
 
 /// The version this build writes.
