@@ -10,10 +10,17 @@
   `pinscope serve` in another process <= 12 MB);
 - the exit status after `q` (0).
 
+With --mirror N, the TUI starts on a synced local mirror of a generated tracker of N
+customizations (served by `pinscope serve`, synced by `pinscope sync` first) and the
+measures are: start-up to the first frame with data (the status bar's "N
+customizations"; target <= 30 ms), End to the real last row, a filter change and `*`
+(select every row) as seen on screen, and peak RSS (target <= 25 MB).
+
 Uses only the standard library (pty). Builds the release binary first unless
 --no-build is given. --bin measures another build of pinscope.
 
     python3 scripts/bench-tui.py [--runs 5] [--idle 10] [--size 120x40] [--server] [--no-build]
+    python3 scripts/bench-tui.py --mirror 100000 [--runs 5] [--no-build]
 """
 
 import argparse
@@ -40,7 +47,7 @@ ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\
 class Demo:
     """`pinscope demo` on a pty of COLS x ROWS."""
 
-    def __init__(self, data_dir, server=None):
+    def __init__(self, data_dir, server=None, tracker=None):
         env = dict(os.environ)
         env.update(
             {
@@ -54,7 +61,7 @@ class Demo:
         if server is not None:
             # The TUI alone: an ad hoc session on a `pinscope serve` in another process.
             env["PINSCOPE_PRIVATE_KEY"] = server.key
-            argv = [BIN, "--host", server.url, "--tracker-id", server.tracker]
+            argv = [BIN, "--host", server.url, "--tracker-id", tracker or server.tracker]
         self.started = time.perf_counter()
         pid, fd = pty.fork()
         if pid == 0:
@@ -156,13 +163,13 @@ class Demo:
 
 
 class Server:
-    """`pinscope serve` with the demo's data, in a process of its own."""
+    """`pinscope serve` with the demo's data (or `data`), in a process of its own."""
 
     tracker = "1234-5678"
     key = "bench-key-0123456789abcdef"
 
-    def __init__(self):
-        data = os.path.join(ROOT, "assets", "demo.ndjson")
+    def __init__(self, data=None):
+        data = data or os.path.join(ROOT, "assets", "demo.ndjson")
         self.proc = subprocess.Popen(
             [BIN, "serve", "--addr", "127.0.0.1:0", "--tracker", f"{self.tracker}:{self.key}", "--load", data],
             stdout=subprocess.PIPE,
@@ -190,6 +197,7 @@ def main():
     ap.add_argument("--bin", help="measure this binary instead (implies --no-build)")
     ap.add_argument("--size", default="120x40", help="pty COLSxROWS (default 120x40)")
     ap.add_argument("--server", action="store_true", help="the TUI against `pinscope serve` in another process, not the demo")
+    ap.add_argument("--mirror", type=int, metavar="N", help="the TUI on a synced mirror of a generated tracker of N customizations")
     args = ap.parse_args()
     COLS, ROWS = (int(x) for x in args.size.split("x"))
     if args.bin:
@@ -198,6 +206,10 @@ def main():
 
     if not args.no_build:
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+        if args.mirror:
+            subprocess.run(["cargo", "build", "--release", "--quiet", "--example", "gen_tracker"], cwd=ROOT, check=True)
+    if args.mirror:
+        return measure_mirror(args)
     if not os.path.exists(BIN):
         sys.exit(f"{BIN} is missing; build it with cargo build --release")
 
@@ -209,12 +221,88 @@ def main():
             server.stop()
 
 
+def measure_mirror(args):
+    """Start-up, End, a filter change, select-all and peak RSS on a synced mirror."""
+    n = args.mirror
+    gen = os.path.join(ROOT, "target", "release", "examples", "gen_tracker")
+    with tempfile.TemporaryDirectory() as work:
+        tracker = os.path.join(work, "tracker.ndjson")
+        with open(tracker, "wb") as f:
+            subprocess.run([gen, str(n), "1"], stdout=f, check=True)
+        server = Server(tracker)
+        try:
+            data_dir = os.path.join(work, "data")
+            env = dict(os.environ)
+            env.update({
+                "PINSCOPE_DATA_DIR": data_dir,
+                "PINSCOPE_CONFIG": os.path.join(work, "no-config.toml"),
+                "PINSCOPE_PRIVATE_KEY": server.key,
+            })
+            subprocess.run([BIN, "--host", server.url, "--tracker-id", server.tracker, "sync"],
+                           env=env, check=True, stderr=subprocess.DEVNULL)
+            total = f"{n} customizations"
+            startups = []
+            for _ in range(args.runs):
+                d = Demo(data_dir, server)
+                seen = d.wait_for(total, timeout=30)
+                startups.append((seen - d.started) * 1000)
+                if d.quit() != 0:
+                    sys.exit("exit status not 0 after q")
+            d = Demo(data_dir, server)
+            d.wait_for(total, timeout=30)
+            d.drain(0.5)
+            rss_start = d.status_kb("VmRSS")
+            # End: the real last row (the oldest: created_at of row 0 of the generator).
+            mark = len(d.raw)
+            t0 = time.perf_counter()
+            d.send("G")
+            d.wait_for("2025-01-01", since=mark)
+            end_ms = (time.perf_counter() - t0) * 1000
+            # A filter change: the first target type (item) in the filter panel.
+            d.send("f")
+            d.drain(0.3)
+            d.send("\t\t ")
+            d.drain(0.3)
+            mark = len(d.raw)
+            t0 = time.perf_counter()
+            d.send("\r")
+            d.wait_for("type=item", since=mark)
+            d.wait_for("/p/0", since=mark)  # the filtered rows drawn
+            filter_ms = (time.perf_counter() - t0) * 1000
+            d.send("c")
+            d.wait_for(total, since=d.full_frame())
+            mark = len(d.raw)
+            t0 = time.perf_counter()
+            d.send("*")
+            d.wait_for(f"{n} selected", since=mark)
+            select_ms = (time.perf_counter() - t0) * 1000
+            d.send("\x1b")
+            d.drain(0.3)
+            hwm = d.status_kb("VmHWM")
+            status = d.quit()
+        finally:
+            server.stop()
+    print("pinscope on a synced mirror of %d customizations in a %dx%d pty (%s)" % (n, COLS, ROWS, BIN))
+    print()
+    print("start-up to the first frame with data, %d runs:" % len(startups))
+    print("  " + "  ".join("%.1f ms" % s for s in startups))
+    print("  median %.1f ms, best %.1f ms   (target <= 30 ms)" % (statistics.median(startups), min(startups)))
+    print("End to the last row on screen: %.1f ms" % end_ms)
+    print("a filter change on screen (Enter in the panel to the new rows): %.1f ms   (target <= 20 ms)" % filter_ms)
+    print("* to every row selected on screen: %.1f ms   (target <= 50 ms)" % select_ms)
+    print("RSS after start-up: %.1f MB" % (rss_start / 1024))
+    print("peak RSS (VmHWM) after End, a filter and select-all: %.1f MB   (target <= 25 MB)" % (hwm / 1024))
+    print("exit status after q: %d" % status)
+    return 0 if status == 0 else 1
+
+
 def measure(args, server):
     with tempfile.TemporaryDirectory() as data_dir:
         startups = []
         for _ in range(args.runs):
             d = Demo(data_dir, server)
-            seen = d.wait_for("of 340 loaded")
+            # From the list's first page, or (the demo syncs its mirror on start) the mirror.
+            seen = d.wait_for(("of 340 loaded", "340 customizations"))
             startups.append((seen - d.started) * 1000)
             status = d.quit()
             if status != 0:
@@ -222,7 +310,7 @@ def measure(args, server):
 
         # One long run: idle, then browse, then peak memory.
         d = Demo(data_dir, server)
-        d.wait_for("of 340 loaded")
+        d.wait_for(("of 340 loaded", "340 customizations"))
         d.drain(1.0)  # let start-up settle
         before = d.switches()
         rss_start = d.status_kb("VmRSS")

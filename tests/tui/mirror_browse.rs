@@ -135,14 +135,32 @@ async fn browse_reads_the_whole_mirror_and_keeps_it_offline() {
     run.send(key('c'));
     run.wait_for("1201 customizations").await;
 
+    // `/`: one letter is not searched yet (it would match nearly every row); the next
+    // one is.
+    run.send(key('/'));
+    run.wait_for("Search the whole tracker").await;
+    run.send(key('p'));
+    run.wait_for("type one more character").await;
+    run.send_all(typed("lanted"));
+    let screen = run.wait_for("Planted row").await;
+    assert!(!screen.contains("type one more character"), "{screen}");
+    run.send(code(KeyCode::Esc));
+    run.wait_gone("Search the whole tracker").await;
+
     // w on the detail: its pins pin several items, so it asks which; Enter lists every
     // pin of that item across the tracker.
     run.send(code(KeyCode::Enter));
     let screen = run.wait_for("/p/only-here").await;
-    assert!(screen.contains("w where"), "the hint is there with a mirror:\n{screen}");
+    assert!(
+        screen.contains("w where"),
+        "the hint is there with a mirror:\n{screen}"
+    );
     run.send(key('w'));
     let screen = run.wait_for("Where is it pinned?").await;
-    assert!(screen.contains("/p/x6"), "every pinned item is offered:\n{screen}");
+    assert!(
+        screen.contains("/p/x6"),
+        "every pinned item is offered:\n{screen}"
+    );
     run.send(code(KeyCode::Enter));
     let screen = run.wait_for("pins of /p/only-here").await;
     assert!(screen.contains("w-only-here"), "{screen}");

@@ -23,6 +23,9 @@ pub struct Search {
     field: TextField,
     hits: Remote<Vec<Stored>>,
     cursor: usize,
+    /// Only one-character words typed: not searched yet (one letter matches nearly every
+    /// row, and ranking them all would keep the next keystroke waiting).
+    too_short: bool,
 }
 
 impl Default for Search {
@@ -92,6 +95,7 @@ impl Search {
             field: TextField::new("type to search the whole tracker"),
             hits: Remote::Idle,
             cursor: 0,
+            too_short: false,
         }
     }
 
@@ -105,7 +109,13 @@ impl Search {
 
     fn ask(&mut self, ctx: &mut Ctx) {
         let query = self.field.value().to_string();
-        if crate::mirror::fts_query(&query).is_none() {
+        let longest = query_words(&query)
+            .iter()
+            .map(|w| w.chars().count())
+            .max()
+            .unwrap_or(0);
+        self.too_short = longest == 1;
+        if crate::mirror::fts_query(&query).is_none() || self.too_short {
             self.hits = Remote::Idle;
             self.cursor = 0;
             return;
@@ -230,6 +240,10 @@ impl Screen for Search {
         self.field.render(frame, field, Some(Block::bordered()));
         let words = query_words(self.field.value());
         let note_line = match &self.hits {
+            Remote::Idle if self.too_short => Line::styled(
+                "type one more character: a single letter matches nearly everything",
+                theme::muted(),
+            ),
             Remote::Idle => Line::styled(
                 "identities, titles, metadata, criteria, tags, pins, widgets and ids; every word a prefix",
                 theme::muted(),
