@@ -99,12 +99,17 @@ impl BrowseQuery {
         any_of(&mut sql, "c.model", &self.models);
         any_of(&mut sql, "c.target_type", &self.target_types);
         if !self.tags.is_empty() {
-            sql.push_str(" AND EXISTS (SELECT 1 FROM json_each(c.tags) t WHERE t.value IN (");
+            // The tags column is a JSON array written by serde_json: a tag is in it exactly
+            // when its JSON string (quotes and escapes included) is, which a substring
+            // search finds without parsing every row's array.
+            sql.push_str(" AND (");
             for (i, v) in self.tags.iter().enumerate() {
-                sql.push_str(if i == 0 { "?" } else { ", ?" });
-                params.push(Sql::Text(v.clone()));
+                sql.push_str(if i == 0 { "" } else { " OR " });
+                sql.push_str("instr(c.tags, ?) > 0");
+                let quoted = serde_json::to_string(v).unwrap_or_else(|_| format!("\"{v}\""));
+                params.push(Sql::Text(quoted));
             }
-            sql.push_str("))");
+            sql.push(')');
         }
         if let Some(ident) = self.identity.as_deref().filter(|s| !s.is_empty()) {
             // A prefix, as a range the target index answers.
@@ -154,7 +159,16 @@ impl BrowseQuery {
         if !pin_cond.is_empty() {
             // One pin must meet every pin condition at once. The pins are looked at once
             // (by the item's index when an item is asked for), not once a customization.
-            sql.push_str(" AND c.rid IN (SELECT p.cust FROM pins p WHERE p.tracker = ? AND ");
+            // Without an item, reading the pins in their own order beats going through
+            // the tracker index (a lookup a pin).
+            let scan = if self.pinned_item.as_deref().is_some_and(|s| !s.is_empty()) {
+                ""
+            } else {
+                " NOT INDEXED"
+            };
+            sql.push_str(&format!(
+                " AND c.rid IN (SELECT p.cust FROM pins p{scan} WHERE p.tracker = ? AND "
+            ));
             sql.push_str(&pin_cond.join(" AND "));
             sql.push(')');
             params.insert(pin_params, Sql::Integer(tracker));
@@ -460,6 +474,30 @@ mod tests {
             }),
             ["a"]
         );
+    }
+
+    #[test]
+    fn a_tag_matches_whole_tags_only() {
+        let rows = vec![
+            row("a", "m", "all", "", &["summer2", "say \"sale\""], json!([])),
+            row("b", "m", "all", "", &["summer"], json!([])),
+            row("c", "m", "all", "", &["\"sale\""], json!([])),
+        ];
+        let body = json!({ "results": rows }).to_string();
+        let mut m = Mirror::open_in_memory(&Scope::new("http://h", "1-1")).expect("open");
+        m.sync_from_reader(body.as_bytes(), &mut |_| {})
+            .expect("sync");
+        let tagged = |tags: &[&str]| {
+            let mut query = q();
+            query.tags = tags.iter().map(|t| t.to_string()).collect();
+            ids(&m, &query)
+        };
+        assert_eq!(tagged(&["summer"]), ["b"]);
+        assert_eq!(tagged(&["summer2"]), ["a"]);
+        assert!(tagged(&["sale"]).is_empty());
+        assert_eq!(tagged(&["\"sale\""]), ["c"]);
+        assert_eq!(tagged(&["say \"sale\""]), ["a"]);
+        assert_eq!(tagged(&["summer", "\"sale\""]), ["b", "c"]);
     }
 
     #[test]

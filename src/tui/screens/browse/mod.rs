@@ -665,11 +665,13 @@ impl Browse {
     /// forgotten: the cursor moved on).
     fn load_window(&mut self, ctx: &mut Ctx) {
         let h = self.body_height(ctx).max(1) as u64;
-        let start = (self.scroll.offset as u64).saturating_sub(WINDOW.saturating_sub(h) / 2);
+        // Room to scroll both ways, on a terminal of any height.
+        let limit = WINDOW.max(3 * h);
+        let start = (self.scroll.offset as u64).saturating_sub(limit.saturating_sub(h) / 2);
         let id = ctx.request(ApiRequest::MirrorBrowse {
             query: self.mirror_query(ctx.env.now),
             offset: start,
-            limit: WINDOW,
+            limit,
         });
         self.page = Remote::Loading(id);
     }
