@@ -367,7 +367,8 @@ impl App {
         // A step of long work (an import) keeps its request in flight; the work's own
         // events leave the status bar alone (the screen that asked shows them).
         let step = ev.result.as_ref().is_ok_and(ApiReply::is_step);
-        let local = ev.result.as_ref().is_ok_and(ApiReply::is_local);
+        // Reads of the mirror are local too: the last call stays the service's.
+        let local = ev.result.as_ref().is_ok_and(ApiReply::is_local) || ev.call.method == "READ";
         if !step {
             self.in_flight.remove(&ev.id);
         }

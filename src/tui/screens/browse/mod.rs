@@ -1015,7 +1015,7 @@ impl Browse {
                         PinStateFilter::Active => "active".to_string(),
                         PinStateFilter::Scheduled => "scheduled".to_string(),
                         PinStateFilter::Expired => "expired".to_string(),
-                        PinStateFilter::ExpiringWithin(d) => format!("ending in {d}d"),
+                        PinStateFilter::ExpiringWithin(d) => format!("ends ≤{d}d"),
                     };
                     (words, self.filters.pin_state == Some(*p))
                 })
