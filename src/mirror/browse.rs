@@ -159,15 +159,15 @@ impl BrowseQuery {
         if !pin_cond.is_empty() {
             // One pin must meet every pin condition at once. The pins are looked at once
             // (by the item's index when an item is asked for), not once a customization.
-            // Without an item, reading the pins in their own order beats going through
-            // the tracker index (a lookup a pin).
-            let scan = if self.pinned_item.as_deref().is_some_and(|s| !s.is_empty()) {
-                ""
-            } else {
-                " NOT INDEXED"
-            };
+            // An item or a widget is found by its index (which holds the customization);
+            // a pin state alone reads the pins in their own order, which beats going
+            // through the tracker index (a lookup a pin): `+` keeps that index out.
+            let keyed = [&self.pinned_item, &self.widget]
+                .iter()
+                .any(|v| v.as_deref().is_some_and(|s| !s.is_empty()));
+            let tracker_term = if keyed { "p.tracker" } else { "+p.tracker" };
             sql.push_str(&format!(
-                " AND c.rid IN (SELECT p.cust FROM pins p{scan} WHERE p.tracker = ? AND "
+                " AND c.rid IN (SELECT p.cust FROM pins p WHERE {tracker_term} = ? AND "
             ));
             sql.push_str(&pin_cond.join(" AND "));
             sql.push(')');

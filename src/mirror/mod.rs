@@ -594,8 +594,8 @@ impl Mirror {
         let others: bool = self
             .conn
             .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM customizations INDEXED BY customizations_browse \
-                 WHERE tracker <> ?1)",
+                "SELECT EXISTS (SELECT 1 FROM trackers t WHERE t.id <> ?1 AND EXISTS \
+                 (SELECT 1 FROM customizations c WHERE c.tracker = t.id))",
             )
             .and_then(|mut s| s.query_row([self.tracker], |r| r.get(0)))
             .map_err(|e| self.err(e))?;

@@ -103,6 +103,8 @@ CREATE TABLE history_items (
 CREATE INDEX customizations_browse ON customizations(
     tracker, created_at, id, model, target_type, target_identity, pin_count, tags
 );
+-- the widget filter: the pins of a widget, with their customization, from the index alone
+CREATE INDEX pins_widget ON pins(widget_id, tracker);
 "#,
 ];
 

@@ -527,3 +527,44 @@ fn a_host_written_two_ways_is_one_scope() {
         "https://live.luigisbox.com"
     );
 }
+
+#[test]
+fn search_keeps_to_its_tracker_when_the_database_holds_others() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(FILE_NAME);
+    let mut a = Mirror::open(&path, &scope()).expect("open a");
+    a.sync_from_reader(
+        export_of(&[cust("a-1", "/p/1", "Telecaster", json!([]))]).as_bytes(),
+        &mut |_| {},
+    )
+    .expect("sync a");
+    // Alone in the database: ranked on the index alone.
+    let hits: Vec<String> = a
+        .search("tele", 10)
+        .expect("search")
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(hits, ["a-1"]);
+    let mut b = Mirror::open(&path, &Scope::new("http://127.0.0.1:1", "t-2")).expect("open b");
+    b.sync_from_reader(
+        export_of(&[
+            cust("b-1", "/p/1", "Telecaster", json!([])),
+            cust("b-2", "/p/2", "Telecaster Deluxe", json!([])),
+        ])
+        .as_bytes(),
+        &mut |_| {},
+    )
+    .expect("sync b");
+    let ids = |m: &Mirror| -> Vec<String> {
+        m.search("tele", 10)
+            .expect("search")
+            .into_iter()
+            .map(|s| s.id)
+            .collect()
+    };
+    assert_eq!(ids(&a), ["a-1"]);
+    let mut got = ids(&b);
+    got.sort();
+    assert_eq!(got, ["b-1", "b-2"]);
+}
