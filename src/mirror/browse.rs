@@ -148,11 +148,17 @@ impl BrowseQuery {
                 params.extend([Sql::Integer(now), Sql::Integer(now)]);
             }
             Some(PinStateFilter::ExpiringWithin(days)) => {
-                pin_cond.push(format!("{active} AND p.active_to <= ?"));
+                // Active now with an end in the window: a range on the end, which the
+                // window index answers.
+                pin_cond.push(
+                    "p.active_to > ? AND p.active_to <= ? \
+                     AND (p.active_from IS NULL OR p.active_from <= ?)"
+                        .into(),
+                );
                 params.extend([
                     Sql::Integer(now),
-                    Sql::Integer(now),
                     Sql::Integer(now.saturating_add(i64::from(days) * 86_400)),
+                    Sql::Integer(now),
                 ]);
             }
         }

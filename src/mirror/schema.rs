@@ -105,6 +105,8 @@ CREATE INDEX customizations_browse ON customizations(
 );
 -- the widget filter: the pins of a widget, with their customization, from the index alone
 CREATE INDEX pins_widget ON pins(widget_id, tracker);
+-- the pin state filters: pins ending in a window (expired, ending within N days) by range
+CREATE INDEX pins_window ON pins(active_to, active_from, tracker);
 "#,
 ];
 
