@@ -148,10 +148,16 @@ fn bench(c: &mut Criterion) {
         b.iter(|| window(black_box(&by_pins), 0))
     });
     g.bench_function("select all (ids of the view into the selection)", |b| {
+        // As the worker does it: the ids streamed into a selection, merged into the
+        // screen's.
         b.iter(|| {
-            let ids = m.browse_ids(black_box(&all), 0, None).expect("ids");
+            let mut found = Selection::default();
+            m.for_each_browse_id(black_box(&all), 0, None, |id| {
+                found.insert(id);
+            })
+            .expect("ids");
             let mut s = Selection::default();
-            s.extend(ids.iter().map(String::as_str));
+            s.merge(&found);
             s.len()
         })
     });

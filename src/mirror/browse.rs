@@ -281,6 +281,19 @@ impl Mirror {
         offset: u64,
         limit: Option<u64>,
     ) -> Result<Vec<String>, MirrorError> {
+        let mut out = Vec::new();
+        self.for_each_browse_id(q, offset, limit, |id| out.push(id.to_string()))?;
+        Ok(out)
+    }
+
+    /// [`Mirror::browse_ids`] one at a time, without holding them all.
+    pub fn for_each_browse_id(
+        &self,
+        q: &BrowseQuery,
+        offset: u64,
+        limit: Option<u64>,
+        mut f: impl FnMut(&str),
+    ) -> Result<(), MirrorError> {
         let (clause, mut params) = q.clause(self.tracker);
         params.push(Sql::Integer(
             limit.map_or(-1, |l| l.min(i64::MAX as u64) as i64),
@@ -294,12 +307,16 @@ impl Mirror {
                 q.order()
             ))
             .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(params), |r| {
-                r.get::<_, String>(0)
-            })
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params))
             .map_err(|e| self.err(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let id = r.get_ref(0).map_err(|e| self.err(e))?;
+            if let Ok(text) = id.as_str() {
+                f(text);
+            }
+        }
+        Ok(())
     }
 }
 

@@ -219,8 +219,9 @@ pub enum ApiReply {
     },
     /// The answer to an [`ApiRequest::MirrorGet`]: `None` when the mirror has no such row.
     MirrorRow(Option<Box<Customization>>),
-    /// The answer to an [`ApiRequest::MatchingIds`], in the view's order.
-    Ids(Vec<String>),
+    /// The answer to an [`ApiRequest::MatchingIds`]: the ids, kept as compactly as the
+    /// selection keeps them (100k ids are about 2 MB, not 6).
+    Ids(crate::tui::screens::browse::Selection),
     /// The answer to [`ApiRequest::Tracker`], shared by every screen that sees it.
     Tracker(Shared<Vec<Customization>>),
 }

@@ -371,10 +371,13 @@ async fn ids_from_mirror(
         if !matches!(m.synced_at(), Ok(Some(_))) {
             return None;
         }
+        let mut ids = crate::tui::screens::browse::Selection::default();
         Some(
-            m.browse_ids(&query, offset, limit)
-                .map(ApiReply::Ids)
-                .map_err(local_error),
+            m.for_each_browse_id(&query, offset, limit, |id| {
+                ids.insert(id);
+            })
+            .map(|()| ApiReply::Ids(ids))
+            .map_err(local_error),
         )
     })
     .await
@@ -405,7 +408,9 @@ async fn ids_from_export(
     if let Some(l) = limit {
         ids.truncate(usize::try_from(l).unwrap_or(usize::MAX));
     }
-    Ok(ApiReply::Ids(ids))
+    let mut selection = crate::tui::screens::browse::Selection::default();
+    selection.extend(ids.iter().map(String::as_str));
+    Ok(ApiReply::Ids(selection))
 }
 
 fn local_error(e: MirrorError) -> ApiError {

@@ -460,8 +460,9 @@ pub fn serve(
             .ok_or_else(|| not_found(&format!("/v1/recommender/pin/demo/scope/{id}"))),
         ApiRequest::Delete(id) => Ok(ApiReply::Deleted(id.clone())),
         // What the export calls for the filters would return (models and tags honoured).
-        ApiRequest::MatchingIds { query, .. } => Ok(ApiReply::Ids(
-            data.iter()
+        ApiRequest::MatchingIds { query, .. } => Ok(ApiReply::Ids({
+            let ids: Vec<String> = data
+                .iter()
                 .filter(|c| {
                     query.models.is_empty()
                         || c.model()
@@ -471,8 +472,11 @@ pub fn serve(
                     query.tags.is_empty() || c.tags().any(|t| query.tags.iter().any(|x| x == t))
                 })
                 .filter_map(|c| c.id().map(str::to_string))
-                .collect(),
-        )),
+                .collect();
+            let mut s = pinscope::tui::screens::browse::Selection::default();
+            s.extend(ids.iter().map(String::as_str));
+            s
+        })),
         ApiRequest::Tracker => Ok(ApiReply::Tracker(pinscope::tui::msg::Shared::new(
             data.to_vec(),
         ))),

@@ -703,7 +703,18 @@ impl Browse {
         self.total = None;
         self.scroll = Scroll::default();
         self.load_window(ctx);
-        self.load_summary(ctx);
+        // The models and tags are read when the filter panel needs them, not on start.
+        self.summary = Remote::Idle;
+    }
+
+    /// The models and tags may have changed: with the mirror they are read again when the
+    /// filter panel next needs them (at once if it is open); from the service, now.
+    fn summary_changed(&mut self, ctx: &mut Ctx) {
+        if self.from_mirror && !matches!(self.mode, Mode::Filter(_)) {
+            self.summary = Remote::Idle;
+        } else {
+            self.load_summary(ctx);
+        }
     }
 
     /// Forgets the rows and loads from the first page (filters or sort changed, or `r`).
@@ -913,7 +924,7 @@ impl Browse {
             }
             Action::Refresh => {
                 self.refresh(ctx);
-                self.load_summary(ctx);
+                self.summary_changed(ctx);
                 if ctx.env.mirror.as_ref().is_some_and(|m| m.syncing.is_none()) {
                     ctx.request(ApiRequest::MirrorSync);
                 }
@@ -1670,7 +1681,7 @@ impl Screen for Browse {
         if self.selecting == Some(ev.id) {
             self.selecting = None;
             match &ev.result {
-                Ok(ApiReply::Ids(ids)) => self.selection.extend(ids.iter().map(String::as_str)),
+                Ok(ApiReply::Ids(ids)) => self.selection.merge(ids),
                 Ok(_) => {}
                 Err(e) => ctx.toast_error(format!("Could not select everything: {e}")),
             }
@@ -1698,7 +1709,7 @@ impl Screen for Browse {
         if let Ok(ApiReply::MirrorSynced { .. }) = &ev.result {
             if self.from_mirror {
                 self.refresh(ctx);
-                self.load_summary(ctx);
+                self.summary_changed(ctx);
             } else if ctx.env.mirror.is_some() {
                 self.use_mirror(ctx);
             }

@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 
 /// The selected ids, and the range being drawn.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Selection {
     uuids: HashSet<u128>,
     other: HashSet<Box<str>>,
@@ -81,6 +81,17 @@ impl Selection {
         }
     }
 
+    /// Adds every id of `other` (its range, if any, is not taken).
+    pub fn merge(&mut self, other: &Selection) {
+        if self.is_empty() {
+            self.uuids = other.uuids.clone();
+            self.other = other.other.clone();
+            return;
+        }
+        self.uuids.extend(other.uuids.iter().copied());
+        self.other.extend(other.other.iter().cloned());
+    }
+
     /// Forgets everything, the range too.
     pub fn clear(&mut self) {
         self.uuids = HashSet::new();
@@ -148,6 +159,20 @@ mod tests {
         assert!(!s.contains(A) && s.contains(B));
         s.clear();
         assert!(s.is_empty());
+    }
+
+    #[test]
+    fn merging_adds_every_id() {
+        let mut a = Selection::default();
+        a.insert(A);
+        let mut b = Selection::default();
+        b.insert(B);
+        b.insert("plain");
+        a.merge(&b);
+        assert_eq!(a.ids(), [A, B, "plain"]);
+        let mut empty = Selection::default();
+        empty.merge(&b);
+        assert_eq!(empty, b);
     }
 
     #[test]
