@@ -554,6 +554,8 @@ impl Mirror {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(dbe)?;
         clear_scope(&tx, tracker).map_err(dbe)?;
+        // Built again once the rows are in, in the same transaction.
+        tx.execute_batch(schema::DROP_BROWSE_INDEXES).map_err(dbe)?;
         let mut stats = SyncStats {
             customizations: 0,
             pins: 0,
@@ -570,6 +572,7 @@ impl Mirror {
             }
             Ok(())
         })?;
+        tx.execute_batch(schema::BROWSE_INDEXES).map_err(dbe)?;
         tx.execute(
             "UPDATE trackers SET synced_at = ?1 WHERE id = ?2",
             params![Timestamp::now().as_second(), tracker],

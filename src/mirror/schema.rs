@@ -95,11 +95,17 @@ CREATE TABLE history_items (
     PRIMARY KEY (op_id, seq)
 ) WITHOUT ROWID;
 "#,
-    // 3: browse reads the mirror. One index holds every column browse filters and sorts
-    // by, in its default order (newest first, ties by id), so a count, a filter or the
-    // ids of a whole view read the index and never the rows with their JSON; a window
-    // reads only its own rows.
-    r#"
+    // 3: browse reads the mirror: the indexes of [`BROWSE_INDEXES`].
+    BROWSE_INDEXES,
+];
+
+/// Migration 3. One index holds every column browse filters and sorts by, in its default
+/// order (newest first, ties by id), so a count, a filter or the ids of a whole view read
+/// the index and never the rows with their JSON; a window reads only its own rows. A sync
+/// drops these and builds them again after the rows are in ([`DROP_BROWSE_INDEXES`]):
+/// building an index once is cheaper than keeping it up to date row by row. A later
+/// migration that changes them must change this script's use in the sync too.
+pub const BROWSE_INDEXES: &str = r#"
 CREATE INDEX customizations_browse ON customizations(
     tracker, created_at, id, model, target_type, target_identity, pin_count, tags
 );
@@ -107,8 +113,11 @@ CREATE INDEX customizations_browse ON customizations(
 CREATE INDEX pins_widget ON pins(widget_id, tracker);
 -- the pin state filters: pins ending in a window (expired, ending within N days) by range
 CREATE INDEX pins_window ON pins(active_to, active_from, tracker);
-"#,
-];
+"#;
+
+/// Drops the indexes [`BROWSE_INDEXES`] makes.
+pub const DROP_BROWSE_INDEXES: &str = "DROP INDEX IF EXISTS customizations_browse; \
+     DROP INDEX IF EXISTS pins_widget; DROP INDEX IF EXISTS pins_window;";
 
 /// The version this build writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
