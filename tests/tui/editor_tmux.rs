@@ -45,7 +45,7 @@ fn the_external_editor_gets_the_terminal_and_gives_it_back() {
         None,
         &format!("VISUAL='sh {}'", editor.display()),
     );
-    t.wait_for("Customizations 340");
+    t.wait_for("340 customizations");
     t.keys(&["Enter"]);
     t.wait_for("Pins (");
     t.keys(&["e"]);

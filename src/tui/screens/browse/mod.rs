@@ -697,11 +697,13 @@ impl Browse {
             self.mode = Mode::Table;
         }
         self.refreshing = false;
-        self.rows.clear();
+        // The pages loaded so far are the view's first rows, in the same order: they stay
+        // (and the cursor with them) until the mirror's window replaces them, so a key
+        // pressed meanwhile still finds its row.
         self.ids.clear();
         self.window_start = 0;
-        self.total = None;
-        self.scroll = Scroll::default();
+        let h = self.body_height(ctx);
+        self.scroll.fit(self.shown(), h);
         self.load_window(ctx);
         // The models and tags are read when the filter panel needs them, not on start.
         self.summary = Remote::Idle;
