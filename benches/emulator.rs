@@ -14,11 +14,6 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-/// The allocator the `pinscope` binary ships with (`src/main.rs`), so that the emulator is
-/// measured as it runs.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use pinscope::api::json::{Doc, Json};
 use pinscope::api::sign::{JSON_CONTENT_TYPE, NDJSON_CONTENT_TYPE, sign_request};
