@@ -10,7 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use pinscope::api::{ApiError, Client, ClientConfig, RetryPolicy, Secret, StatusError};
-use pinscope::tui::app::{App, AppOptions, Effect, Exit, RunOptions, run};
+use pinscope::tui::app::{App, AppOptions, Effect, Exit, TuiOptions, run_tui};
 use pinscope::tui::keys::Keymap;
 use pinscope::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, Msg, ReqId};
 use pinscope::tui::screens::{Profile, Screen};
@@ -277,12 +277,12 @@ impl Running {
             let input = Box::pin(futures::stream::unfold(rx, |mut rx| async move {
                 rx.recv().await.map(|m| (m, rx))
             }));
-            let exit = run(
+            let exit = run_tui(
                 &mut terminal,
                 &mut app,
                 input,
                 worker,
-                RunOptions {
+                TuiOptions {
                     clock: Arc::new(Timestamp::now),
                     clipboard: Box::new(move |t| clip.lock().expect("lock").push(t.to_string())),
                     on_frame: Some(Box::new(move |buf| {
