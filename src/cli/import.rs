@@ -22,7 +22,7 @@ use crate::api::text::strip_controls;
 use crate::api::validate::Violation;
 use crate::import::{
     self, CancelToken, Event, ImportError, ImportResult, Outcome as LineOutcome, Plan, PlanCounts,
-    Progress, RunOptions, Source, journal,
+    Progress, ImportOptions, Source, journal,
 };
 
 const STRATEGIES: [&str; 3] = ["raise", "ignore", "override"];
@@ -519,7 +519,7 @@ fn watch_ctrl_c(cancel: CancelToken, bar: ProgressBar) {
 fn send(
     plan: &Plan,
     client: &Client,
-    opts: &RunOptions,
+    opts: &ImportOptions,
     watch: &Watch,
 ) -> Result<ImportResult, Failure> {
     let cancel = CancelToken::new();
@@ -527,7 +527,7 @@ fn send(
     let bar = watch.bar.clone();
     let result = block_on(async {
         watch_ctrl_c(cancel.clone(), bar);
-        import::run(plan, client, opts, &progress, &cancel).await
+        import::run_import(plan, client, opts, &progress, &cancel).await
     })?;
     watch.bar.finish_and_clear();
     result.map_err(import_error)
@@ -666,7 +666,7 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
         confirm_production(&conn.session.profile_name, c.to_send(), a.yes)?;
     }
     conn.restart_clock(target.bulk_time_limit());
-    let opts = RunOptions {
+    let opts = ImportOptions {
         strategy,
         chunk_size,
         concurrency: usize::from(a.jobs),
@@ -679,7 +679,7 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
             super::input::source_name(&a.file),
             strategy.as_str()
         )),
-        ..RunOptions::default()
+        ..ImportOptions::default()
     };
     let r = send(&plan, &conn.client, &opts, &watch);
     // A bulk answer names no ids: the mirror cannot follow row by row, so the next read
@@ -790,7 +790,7 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
         confirm_production(&dst.session.profile_name, c.to_send(), a.yes)?;
     }
     dst.restart_clock(to.bulk_time_limit());
-    let opts = RunOptions {
+    let opts = ImportOptions {
         strategy,
         chunk_size,
         concurrency: usize::from(a.jobs),
@@ -799,7 +799,7 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
         report: a.report.clone(),
         overwrite_report: a.force,
         history: to.import_history(&format!("copy from {} ({})", a.from, strategy.as_str())),
-        ..RunOptions::default()
+        ..ImportOptions::default()
     };
     let r = send(&plan, &dst.client, &opts, &watch);
     record_write(&Scope::of_client(&dst.client), |m| m.mark_stale());

@@ -26,7 +26,7 @@ use crate::mirror::history::{History, OpKind, Origin};
 
 /// How a run sends.
 #[derive(Debug, Clone)]
-pub struct RunOptions {
+pub struct ImportOptions {
     pub strategy: ConflictStrategy,
     /// Lines per request, 1..=5000.
     pub chunk_size: usize,
@@ -59,9 +59,9 @@ pub struct ImportHistory {
     pub summary: String,
 }
 
-impl Default for RunOptions {
+impl Default for ImportOptions {
     fn default() -> Self {
-        RunOptions {
+        ImportOptions {
             strategy: ConflictStrategy::Raise,
             chunk_size: MAX_CHUNK_LINES,
             max_chunk_bytes: DEFAULT_MAX_CHUNK_BYTES,
@@ -781,7 +781,7 @@ fn check_resume(
     loaded: &Loaded,
     plan: &Plan,
     tracker: &str,
-    opts: &RunOptions,
+    opts: &ImportOptions,
     specs: &[ChunkSpec],
 ) -> Result<(), ImportError> {
     let h = &loaded.header;
@@ -837,10 +837,10 @@ fn check_resume(
 
 /// Sends `plan` to `client` and settles every line. Failed requests are not errors: they
 /// become outcomes (`rejected`, `not_sent`) and [`Summary::stopped`] says why.
-pub async fn run(
+pub async fn run_import(
     plan: &Plan,
     client: &Client,
-    opts: &RunOptions,
+    opts: &ImportOptions,
     progress: &Progress,
     cancel: &CancelToken,
 ) -> Result<ImportResult, ImportError> {
@@ -1147,7 +1147,7 @@ pub struct Preview {
     pub existing: ExistingMode,
 }
 
-/// Looks up which of the plan's targets are stored and tells what `run` would do with
+/// Looks up which of the plan's targets are stored and tells what `run_import` would do with
 /// `strategy` (barring changes on the server meanwhile). Reads only.
 pub async fn preview(
     plan: &Plan,
@@ -1262,8 +1262,8 @@ mod tests {
         ))
         .expect("client");
         let (opts, progress, cancel) =
-            (RunOptions::default(), Progress::none(), CancelToken::new());
-        let fut = run(&plan, &client, &opts, &progress, &cancel);
+            (ImportOptions::default(), Progress::none(), CancelToken::new());
+        let fut = run_import(&plan, &client, &opts, &progress, &cancel);
         spawnable(&fut);
         fn sync<T: Send + Sync>() {}
         sync::<Plan>();

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use crate::api::model::ConflictStrategy;
 use crate::api::{ApiError, Client, Customization, ExportQuery};
 use crate::import::{
-    self, CancelToken, Event, Outcome, Plan, PlanCounts, Progress, RunOptions, Source, Summary,
+    self, CancelToken, Event, Outcome, Plan, PlanCounts, Progress, ImportOptions, Source, Summary,
 };
 
 /// How many invalid lines are sent to the screen; the report lists every one.
@@ -334,7 +334,7 @@ pub async fn send(
     if let Err(e) = crate::files::check_output(&report) {
         return ImportReply::Failed(e);
     }
-    let opts = RunOptions {
+    let opts = ImportOptions {
         strategy,
         chunk_size,
         concurrency: concurrency.max(1),
@@ -346,10 +346,10 @@ pub async fn send(
             summary: format!("import {} ({})", plan.input_name(), strategy.as_str()),
             ..h
         }),
-        ..RunOptions::default()
+        ..ImportOptions::default()
     };
     let progress = Progress::new(move |e| step(ImportReply::Event(e)));
-    let result = match import::run(&plan, client, &opts, &progress, &cancel).await {
+    let result = match import::run_import(&plan, client, &opts, &progress, &cancel).await {
         Ok(r) => r,
         Err(e) => return ImportReply::Failed(e.to_string()),
     };
