@@ -169,7 +169,7 @@ impl Prepared {
 
 /// The look-ups of one chunk, each page retried on its own.
 struct ChunkPages<'c, 'a> {
-    ctx: &'c Ctx<'a>,
+    ctx: &'c ImportRun<'a>,
     chunk: usize,
 }
 
@@ -204,7 +204,7 @@ enum JournalState {
     Open(Journal),
 }
 
-struct Ctx<'a> {
+struct ImportRun<'a> {
     plan: &'a Plan,
     initial: &'a [u8],
     client: &'a Client,
@@ -320,7 +320,7 @@ fn named_lines(e: &StatusError, body_lines: usize) -> Vec<(usize, String)> {
         .collect()
 }
 
-impl Ctx<'_> {
+impl ImportRun<'_> {
     fn stopped(&self) -> Option<Arc<str>> {
         if let Some((r, _)) = self.abort.lock().ok().and_then(|a| a.clone()) {
             return Some(r);
@@ -994,7 +994,7 @@ pub async fn run_import(
         },
         _ => None,
     };
-    let ctx = Ctx {
+    let ctx = ImportRun {
         plan,
         initial: &initial,
         client,
