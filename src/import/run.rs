@@ -133,12 +133,12 @@ struct Line {
     key: Option<ConflictKey>,
 }
 
-struct Prepared {
+struct PreparedChunk {
     buf: Vec<u8>,
     lines: Vec<Line>,
 }
 
-impl Prepared {
+impl PreparedChunk {
     fn text(&self, l: &Line) -> &[u8] {
         &self.buf[l.start..l.end]
     }
@@ -230,7 +230,7 @@ struct ImportRun<'a> {
 }
 
 /// Reads the chunk's pending lines; lines with server-set fields lose them.
-fn prepare(plan: &Plan, initial: &[u8], spec: &ChunkSpec) -> io::Result<Prepared> {
+fn prepare(plan: &Plan, initial: &[u8], spec: &ChunkSpec) -> io::Result<PreparedChunk> {
     let offsets = &plan.offsets;
     let mut buf = Vec::with_capacity(spec.bytes as usize);
     let mut lines = Vec::with_capacity(spec.lines as usize);
@@ -277,7 +277,7 @@ fn prepare(plan: &Plan, initial: &[u8], spec: &ChunkSpec) -> io::Result<Prepared
         }
         l = e + 1;
     }
-    Ok(Prepared { buf, lines })
+    Ok(PreparedChunk { buf, lines })
 }
 
 /// Whether a failure is worth another try (the bulk endpoint is not retried by the client).
@@ -358,7 +358,7 @@ impl ImportRun<'_> {
         }
     }
 
-    fn prepare(&self, spec: &ChunkSpec) -> io::Result<Prepared> {
+    fn prepare(&self, spec: &ChunkSpec) -> io::Result<PreparedChunk> {
         prepare(self.plan, self.initial, spec)
     }
 
@@ -401,7 +401,7 @@ impl ImportRun<'_> {
     }
 
     /// Which lines' targets are stored now, by asking the server.
-    async fn stored_now(&self, chunk: usize, p: &mut Prepared) -> Result<Vec<u32>, ApiError> {
+    async fn stored_now(&self, chunk: usize, p: &mut PreparedChunk) -> Result<Vec<u32>, ApiError> {
         p.ensure_keys();
         let keyed: Vec<(&ConflictKey, u32)> = p
             .lines
@@ -423,7 +423,7 @@ impl ImportRun<'_> {
     async fn befores(
         &self,
         chunk: usize,
-        p: &mut Prepared,
+        p: &mut PreparedChunk,
         existed: &[u32],
     ) -> HashMap<u128, Customization> {
         if self.recording.is_none()
@@ -454,7 +454,7 @@ impl ImportRun<'_> {
     async fn record(
         &self,
         chunk: usize,
-        p: &mut Prepared,
+        p: &mut PreparedChunk,
         existed: &[u32],
         befores: &HashMap<u128, Customization>,
     ) {
@@ -500,7 +500,7 @@ impl ImportRun<'_> {
     }
 
     /// The lines of `p` whose targets were stored before this chunk is sent.
-    async fn existed(&self, chunk: usize, p: &mut Prepared) -> Result<Vec<u32>, ApiError> {
+    async fn existed(&self, chunk: usize, p: &mut PreparedChunk) -> Result<Vec<u32>, ApiError> {
         match &self.existing {
             Existing::Empty => Ok(Vec::new()),
             Existing::Snapshot(set) => {
