@@ -337,33 +337,33 @@ enum Edit<'a> {
     Set(&'a str),
 }
 
-/// A text field of the form, whichever kind it is (a date field with the clock and zone
+/// A borrowed text field of the form, whichever kind it is (a date field with the clock and zone
 /// its text is read in).
-enum Input<'f> {
+enum FieldRef<'f> {
     Text(&'f mut TextField),
     Json(&'f mut JsonField),
     Date(&'f mut DateField, Timestamp, &'f TimeZone),
 }
 
-impl Input<'_> {
+impl FieldRef<'_> {
     /// Applies `e`; whether the text changed (a new text always counts).
     fn apply(self, e: Edit<'_>) -> bool {
         match (self, e) {
-            (Input::Text(t), Edit::Key(k)) => t.input(k),
-            (Input::Text(t), Edit::Paste(s)) => t.paste(s),
-            (Input::Text(t), Edit::Set(s)) => {
+            (FieldRef::Text(t), Edit::Key(k)) => t.input(k),
+            (FieldRef::Text(t), Edit::Paste(s)) => t.paste(s),
+            (FieldRef::Text(t), Edit::Set(s)) => {
                 t.set_value(s);
                 true
             }
-            (Input::Json(j), Edit::Key(k)) => j.input(k),
-            (Input::Json(j), Edit::Paste(s)) => j.paste(s),
-            (Input::Json(j), Edit::Set(s)) => {
+            (FieldRef::Json(j), Edit::Key(k)) => j.input(k),
+            (FieldRef::Json(j), Edit::Paste(s)) => j.paste(s),
+            (FieldRef::Json(j), Edit::Set(s)) => {
                 j.set_text(s);
                 true
             }
-            (Input::Date(d, now, tz), Edit::Key(k)) => d.input(k, now, tz),
-            (Input::Date(d, now, tz), Edit::Paste(s)) => d.paste(s, now, tz),
-            (Input::Date(d, now, tz), Edit::Set(s)) => {
+            (FieldRef::Date(d, now, tz), Edit::Key(k)) => d.input(k, now, tz),
+            (FieldRef::Date(d, now, tz), Edit::Paste(s)) => d.paste(s, now, tz),
+            (FieldRef::Date(d, now, tz), Edit::Set(s)) => {
                 d.set_text(s, now, tz);
                 true
             }
@@ -539,13 +539,13 @@ impl Form {
 
     fn edit_main(&mut self, f: Field, e: Edit<'_>) -> bool {
         let input = match f {
-            Field::Model => Input::Text(&mut self.model),
-            Field::Identity => Input::Text(&mut self.identity),
-            Field::Tags => Input::Text(&mut self.tags),
-            Field::Title => Input::Text(&mut self.title),
-            Field::Image => Input::Text(&mut self.image),
-            Field::Criteria => Input::Json(&mut self.criteria),
-            Field::MetaOther => Input::Json(&mut self.meta_other),
+            Field::Model => FieldRef::Text(&mut self.model),
+            Field::Identity => FieldRef::Text(&mut self.identity),
+            Field::Tags => FieldRef::Text(&mut self.tags),
+            Field::Title => FieldRef::Text(&mut self.title),
+            Field::Image => FieldRef::Text(&mut self.image),
+            Field::Criteria => FieldRef::Json(&mut self.criteria),
+            Field::MetaOther => FieldRef::Json(&mut self.meta_other),
             Field::TargetType | Field::Pins => return false,
         };
         let changed = input.apply(e);
@@ -736,12 +736,12 @@ impl Form {
             return false;
         };
         let input = match f {
-            PinField::Slot => Input::Text(&mut p.slot),
-            PinField::Identity => Input::Text(&mut p.identity),
-            PinField::Widget => Input::Text(&mut p.widget),
-            PinField::Criteria => Input::Json(&mut p.criteria),
-            PinField::From => Input::Date(&mut p.from, now, tz),
-            PinField::To => Input::Date(&mut p.to, now, tz),
+            PinField::Slot => FieldRef::Text(&mut p.slot),
+            PinField::Identity => FieldRef::Text(&mut p.identity),
+            PinField::Widget => FieldRef::Text(&mut p.widget),
+            PinField::Criteria => FieldRef::Json(&mut p.criteria),
+            PinField::From => FieldRef::Date(&mut p.from, now, tz),
+            PinField::To => FieldRef::Date(&mut p.to, now, tz),
             _ => return false,
         };
         let changed = input.apply(e);
