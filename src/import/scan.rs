@@ -144,9 +144,9 @@ pub struct ModelStats {
     pub all: u64,
 }
 
-/// The input, readable by offset.
+/// A [`Source`] once opened: named, and readable by offset.
 #[derive(Debug)]
-pub(crate) struct Input {
+pub(crate) struct OpenedSource {
     pub name: String,
     /// `None` for stdin (spooled to an anonymous file).
     pub path: Option<PathBuf>,
@@ -157,7 +157,7 @@ pub(crate) struct Input {
 /// around while a person looks at it; nothing has been sent.
 #[derive(Debug)]
 pub struct Plan {
-    pub(crate) input: Input,
+    pub(crate) input: OpenedSource,
     /// Per line (index = line - 1): a [`code`] byte.
     pub(crate) codes: Vec<u8>,
     /// Offsets of every line, plus the end of the input.
@@ -313,7 +313,7 @@ pub fn scan(source: Source, progress: &Progress, cancel: &CancelToken) -> Result
             let file = File::open(&path).map_err(io_err)?;
             let total = file.metadata().map_err(io_err)?.len();
             let read = file.try_clone().map_err(io_err)?;
-            let input = Input {
+            let input = OpenedSource {
                 name: name.clone(),
                 path: Some(std::path::absolute(&path).unwrap_or(path)),
                 file: Arc::new(file),
@@ -327,7 +327,7 @@ pub fn scan(source: Source, progress: &Progress, cancel: &CancelToken) -> Result
             };
             let spool = tempfile::tempfile().map_err(io_err)?;
             let copy = io::BufWriter::with_capacity(256 * 1024, spool.try_clone().map_err(io_err)?);
-            let input = Input {
+            let input = OpenedSource {
                 name: name.clone(),
                 path: None,
                 file: Arc::new(spool),
@@ -427,7 +427,7 @@ pub fn check_stream<R: Read>(
 
 /// Pass 1 over `reader`, which yields the bytes of `input`.
 fn scan_reader<R: Read>(
-    input: Input,
+    input: OpenedSource,
     reader: R,
     total: Option<u64>,
     progress: &Progress,
