@@ -18,7 +18,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pinscope::api::model::ConflictStrategy;
 use pinscope::api::{Client, ClientConfig, Secret};
 use pinscope::emulator::{EmulatorConfig, start};
-use pinscope::import::{self, CancelToken, Progress, ImportOptions, Source};
+use pinscope::import::{self, CancelToken, ImportOptions, Progress, Source};
 
 /// CPU time of the calling thread, in nanoseconds.
 struct ThreadCpu {

@@ -21,8 +21,8 @@ use crate::api::model::ConflictStrategy;
 use crate::api::text::strip_controls;
 use crate::api::validate::Violation;
 use crate::import::{
-    self, CancelToken, Event, ImportError, ImportResult, Outcome as LineOutcome, Plan, PlanCounts,
-    Progress, ImportOptions, Source, journal,
+    self, CancelToken, Event, ImportError, ImportOptions, ImportResult, Outcome as LineOutcome,
+    Plan, PlanCounts, Progress, Source, journal,
 };
 
 const STRATEGIES: [&str; 3] = ["raise", "ignore", "override"];
@@ -593,7 +593,7 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
     };
     let watch = Watch::new();
     let mut plan = validate(source, &watch)?;
-    let name = super::input::source_name(&a.file);
+    let name = super::body::source_name(&a.file);
     plan.set_input_name(&name);
     let c = plan.counts();
     let chunks = plan.chunk_count(strategy, chunk_size);
@@ -676,7 +676,7 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
         overwrite_report: a.force,
         history: target.import_history(&format!(
             "import {} ({})",
-            super::input::source_name(&a.file),
+            super::body::source_name(&a.file),
             strategy.as_str()
         )),
         ..ImportOptions::default()

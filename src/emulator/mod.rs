@@ -427,11 +427,12 @@ fn build_app(cfg: &EmulatorConfig) -> Result<App, EmulatorError> {
             ps.extend(persist::read_ndjson(path)?);
         }
         for (i, c) in cfg.preload.iter().enumerate() {
-            let p =
-                store::PreparedLine::from_stored(c.0.clone()).map_err(|v| EmulatorError::Preload {
+            let p = store::PreparedLine::from_stored(c.0.clone()).map_err(|v| {
+                EmulatorError::Preload {
                     index: i,
                     message: crate::api::validate::describe(&v),
-                })?;
+                }
+            })?;
             ps.push(p);
         }
         added = !ps.is_empty();

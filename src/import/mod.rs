@@ -76,8 +76,8 @@ pub use event::{CancelToken, Event, ExistingMode, Progress};
 pub use report::{Counts, Outcome, Summary};
 pub use report::{Outcomes, write_report};
 pub use run::{
-    ImportError, ImportHistory, ImportResult, Preview, ImportOptions, check_report, preview, run_import,
-    unsent,
+    ImportError, ImportHistory, ImportOptions, ImportResult, Preview, check_report, preview,
+    run_import, unsent,
 };
 pub use scan::{
     DEFAULT_MAX_CHUNK_BYTES, MAX_CHUNK_LINES, ModelStats, Plan, PlanCounts, ScanError, Source,

@@ -1261,8 +1261,11 @@ mod tests {
             crate::api::Secret::new("k"),
         ))
         .expect("client");
-        let (opts, progress, cancel) =
-            (ImportOptions::default(), Progress::none(), CancelToken::new());
+        let (opts, progress, cancel) = (
+            ImportOptions::default(),
+            Progress::none(),
+            CancelToken::new(),
+        );
         let fut = run_import(&plan, &client, &opts, &progress, &cancel);
         spawnable(&fut);
         fn sync<T: Send + Sync>() {}

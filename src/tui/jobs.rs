@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use crate::api::model::ConflictStrategy;
 use crate::api::{ApiError, Client, Customization, ExportQuery};
 use crate::import::{
-    self, CancelToken, Event, Outcome, Plan, PlanCounts, Progress, ImportOptions, Source, Summary,
+    self, CancelToken, Event, ImportOptions, Outcome, Plan, PlanCounts, Progress, Source, Summary,
 };
 
 /// How many invalid lines are sent to the screen; the report lists every one.

@@ -12,7 +12,7 @@ use pinscope::api::model::{ConflictStrategy, Customization};
 use pinscope::api::{Client, ClientConfig, ExportQuery, RetryPolicy, Secret};
 use pinscope::emulator::{EmulatorConfig, Faults, Running, start};
 use pinscope::import::{
-    self, CancelToken, Event, ImportResult, Outcome, Plan, Progress, ImportOptions, Source,
+    self, CancelToken, Event, ImportOptions, ImportResult, Outcome, Plan, Progress, Source,
 };
 use serde_json::{Value, json};
 

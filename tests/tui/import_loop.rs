@@ -10,7 +10,7 @@ use crossterm::event::KeyCode;
 use jiff::Timestamp;
 use pinscope::api::{Client, Customization, ExportQuery, Secret, TargetType};
 use pinscope::emulator::{EmulatorConfig, Faults, Running as Emulator, start};
-use pinscope::import::{self, CancelToken, Progress, ImportOptions, Source};
+use pinscope::import::{self, CancelToken, ImportOptions, Progress, Source};
 use pinscope::tui::Msg;
 use pinscope::tui::demo::data_at;
 use pinscope::tui::recent;
