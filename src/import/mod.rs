@@ -12,7 +12,7 @@
 //!    file order, each line as written in the file (re-serialised only when it carries
 //!    server-set fields such as `id`, which are dropped).
 //! 3. **Report**: every non-blank line ends with exactly one [`Outcome`]; `--report` writes them
-//!    as NDJSON, and the [`Summary`] counts them.
+//!    as NDJSON, and the [`ImportTotals`] count them.
 //!
 //! # Decisions
 //!
@@ -73,7 +73,7 @@ pub mod run;
 pub mod scan;
 
 pub use event::{CancelToken, Event, ExistingMode, Progress};
-pub use report::{Counts, Outcome, Summary};
+pub use report::{Counts, ImportTotals, Outcome};
 pub use report::{Outcomes, write_report};
 pub use run::{
     ImportError, ImportHistory, ImportOptions, ImportResult, Preview, check_report, preview,

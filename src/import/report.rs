@@ -92,7 +92,7 @@ impl Counts {
 
 /// The end of a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Summary {
+pub struct ImportTotals {
     pub input: String,
     pub strategy: ConflictStrategy,
     /// Non-blank lines (each has exactly one outcome).

@@ -18,7 +18,7 @@ use crate::import::event::{CancelToken, Event, ExistingMode, Progress};
 use crate::import::journal::{self, Header, Journal, JournalError, Loaded, Record};
 use crate::import::lookup::{self, Existing, Pages, StoredCounts};
 use crate::import::reader::strip_range;
-use crate::import::report::{Counts, Outcome, Outcomes, Summary, write_report};
+use crate::import::report::{Counts, ImportTotals, Outcome, Outcomes, write_report};
 use crate::import::scan::{
     ChunkSpec, DEFAULT_MAX_CHUNK_BYTES, MAX_CHUNK_LINES, Plan, code, key_hash, per_sec, state,
 };
@@ -117,7 +117,7 @@ pub enum ImportError {
 /// What a run ends with.
 #[derive(Debug, Clone)]
 pub struct ImportResult {
-    pub summary: Summary,
+    pub summary: ImportTotals,
     pub outcomes: Outcomes,
 }
 
@@ -836,7 +836,7 @@ fn check_resume(
 }
 
 /// Sends `plan` to `client` and settles every line. Failed requests are not errors: they
-/// become outcomes (`rejected`, `not_sent`) and [`Summary::stopped`] says why.
+/// become outcomes (`rejected`, `not_sent`) and [`ImportTotals::stopped`] says why.
 pub async fn run_import(
     plan: &Plan,
     client: &Client,
@@ -1095,7 +1095,7 @@ pub async fn run_import(
     let cancelled = cancel.is_cancelled() && !all_done;
     let stopped = stopped.or_else(|| cancelled.then(|| "cancelled".to_string()));
     let counts = outcomes.counts();
-    let summary = Summary {
+    let summary = ImportTotals {
         input: plan.input_name().to_string(),
         strategy,
         lines: plan.counts().non_blank(),

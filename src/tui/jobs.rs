@@ -22,7 +22,8 @@ use std::sync::{Arc, Mutex};
 use crate::api::model::ConflictStrategy;
 use crate::api::{ApiError, Client, Customization, ExportQuery};
 use crate::import::{
-    self, CancelToken, Event, ImportOptions, Outcome, Plan, PlanCounts, Progress, Source, Summary,
+    self, CancelToken, Event, ImportOptions, ImportTotals, Outcome, Plan, PlanCounts, Progress,
+    Source,
 };
 
 /// How many invalid lines are sent to the screen; the report lists every one.
@@ -168,7 +169,7 @@ pub struct LineNote {
 /// The end of a send.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finished {
-    pub summary: Summary,
+    pub summary: ImportTotals,
     /// The first [`MAX_NOTABLE`] lines rejected or not sent, in file order.
     pub notable: Vec<LineNote>,
     /// Why the report could not be written (`summary.report` is then `None`).

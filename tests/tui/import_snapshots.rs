@@ -8,7 +8,7 @@ use std::time::Duration;
 use crossterm::event::KeyCode;
 use insta::assert_snapshot;
 use pinscope::api::ConflictStrategy;
-use pinscope::import::{CancelToken, Counts, Event, ExistingMode, Outcome, Summary};
+use pinscope::import::{CancelToken, Counts, Event, ExistingMode, ImportTotals, Outcome};
 use pinscope::tui::App;
 use pinscope::tui::app::{AppOptions, Effect};
 use pinscope::tui::jobs::{self, Finished, ImportReply, LineNote, ScanJob, Shared};
@@ -195,7 +195,7 @@ fn finished(cancelled: bool) -> Finished {
         }
     };
     Finished {
-        summary: Summary {
+        summary: ImportTotals {
             input: SHOWN_INPUT.into(),
             strategy: ConflictStrategy::Raise,
             lines: counts.total(),
