@@ -21,7 +21,7 @@ use crate::api::ApiError;
 use crate::tui::keys::{Action, Keymap, is_ctrl_c};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, Msg, ReqId, Trouble};
 use crate::tui::screens::help::Help;
-use crate::tui::screens::{Command, Ctx, Env, Input, Profile, Screen, Tone};
+use crate::tui::screens::{Command, Ctx, Env, Input, ProfileInfo, Screen, Tone};
 use crate::tui::widgets::status::{self, StatusLine};
 use crate::tui::worker::WorkerHandle;
 
@@ -68,7 +68,7 @@ pub struct Toast {
 /// Everything the app needs that does not come from the service.
 #[derive(Debug, Clone)]
 pub struct AppOptions {
-    pub profile: Profile,
+    pub profile: ProfileInfo,
     pub keymap: Keymap,
     pub tz: TimeZone,
     pub recent: Vec<String>,

@@ -331,7 +331,7 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
     } = launch;
     let keymap = keys::Keymap::with_overrides(&session.keys).map_err(|e| e.to_string())?;
     let client = Client::new(session.client.clone()).map_err(|e| e.to_string())?;
-    let mut profile = screens::Profile::from_session(&session);
+    let mut profile = screens::ProfileInfo::from_session(&session);
     if let Some(c) = config {
         profile.session_args = format!(
             "--config {} {}",

@@ -13,7 +13,7 @@ use pinscope::api::{ApiError, Client, ClientConfig, RetryPolicy, Secret, StatusE
 use pinscope::tui::app::{App, AppOptions, Effect, Exit, TuiOptions, run_tui};
 use pinscope::tui::keys::Keymap;
 use pinscope::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, Msg, ReqId};
-use pinscope::tui::screens::{Profile, Screen};
+use pinscope::tui::screens::{ProfileInfo, Screen};
 use pinscope::tui::worker;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -31,8 +31,8 @@ pub fn tz() -> TimeZone {
     TimeZone::get("Europe/Prague").expect("zone")
 }
 
-pub fn profile() -> Profile {
-    Profile {
+pub fn profile() -> ProfileInfo {
+    ProfileInfo {
         label: "demo".into(),
         color: None,
         production: false,
