@@ -20,7 +20,8 @@ use crate::import::lookup::{self, Existing, Pages, StoredCounts};
 use crate::import::reader::strip_range;
 use crate::import::report::{Counts, ImportTotals, Outcome, Outcomes, write_report};
 use crate::import::scan::{
-    ChunkSpec, DEFAULT_MAX_CHUNK_BYTES, MAX_CHUNK_LINES, Plan, code, key_hash, per_sec, state,
+    ChunkSpec, DEFAULT_MAX_CHUNK_BYTES, LineKind, LineState, MAX_CHUNK_LINES, Plan, key_hash,
+    per_sec,
 };
 use crate::mirror::history::{History, OpKind, Origin};
 
@@ -206,7 +207,7 @@ enum JournalState {
 
 struct ImportRun<'a> {
     plan: &'a Plan,
-    initial: &'a [u8],
+    initial: &'a [LineState],
     client: &'a Client,
     strategy: ConflictStrategy,
     existing: Existing,
@@ -230,19 +231,19 @@ struct ImportRun<'a> {
 }
 
 /// Reads the chunk's pending lines; lines with server-set fields lose them.
-fn prepare(plan: &Plan, initial: &[u8], spec: &ChunkSpec) -> io::Result<PreparedChunk> {
+fn prepare(plan: &Plan, initial: &[LineState], spec: &ChunkSpec) -> io::Result<PreparedChunk> {
     let offsets = &plan.offsets;
     let mut buf = Vec::with_capacity(spec.bytes as usize);
     let mut lines = Vec::with_capacity(spec.lines as usize);
     let mut l = spec.first as usize;
     let last = spec.last as usize;
     while l <= last {
-        if initial[l - 1] != state::PENDING {
+        if initial[l - 1] != LineState::Pending {
             l += 1;
             continue;
         }
         let mut e = l;
-        while e < last && initial[e] == state::PENDING {
+        while e < last && initial[e] == LineState::Pending {
             e += 1;
         }
         let base = offsets[l - 1];
@@ -256,7 +257,7 @@ fn prepare(plan: &Plan, initial: &[u8], spec: &ChunkSpec) -> io::Result<Prepared
             let text = &raw[s + r.start..s + r.end];
             let start = buf.len();
             let mut key = None;
-            if plan.codes[n - 1] & code::STRIP != 0 {
+            if plan.codes[n - 1] == LineKind::ValidStripped {
                 let mut c: Customization = serde_json::from_slice(text)
                     .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
                 key = c.conflict_key();
@@ -736,15 +737,15 @@ impl ImportRun<'_> {
 }
 
 /// The pending lines of `spec` under the initial states.
-fn spec_lines<'a>(initial: &'a [u8], spec: &ChunkSpec) -> impl Iterator<Item = u32> + 'a {
-    (spec.first..=spec.last).filter(move |l| initial[*l as usize - 1] == state::PENDING)
+fn spec_lines<'a>(initial: &'a [LineState], spec: &ChunkSpec) -> impl Iterator<Item = u32> + 'a {
+    (spec.first..=spec.last).filter(move |l| initial[*l as usize - 1] == LineState::Pending)
 }
 
 /// Writes a settled chunk's outcomes into `states`; returns its counts.
 fn settle(
     strategy: ConflictStrategy,
-    initial: &[u8],
-    states: &mut [u8],
+    initial: &[LineState],
+    states: &mut [LineState],
     reasons: &mut HashMap<u32, Arc<str>>,
     r: &ChunkResult,
 ) -> Counts {
@@ -754,17 +755,17 @@ fn settle(
     for l in spec_lines(initial, &r.spec) {
         let s = if let Some(reason) = rejected.get(&l) {
             reasons.insert(l, Arc::from(reason.as_str()));
-            state::REJECTED
+            LineState::Rejected
         } else {
             match &r.end {
                 End::Applied => match (strategy, existed.contains(&l)) {
-                    (ConflictStrategy::Override, true) => state::REPLACED,
-                    (ConflictStrategy::Ignore, true) => state::SKIPPED_EXISTING,
-                    _ => state::CREATED,
+                    (ConflictStrategy::Override, true) => LineState::Replaced,
+                    (ConflictStrategy::Ignore, true) => LineState::SkippedExisting,
+                    _ => LineState::Created,
                 },
                 End::NotSent(reason) => {
                     reasons.insert(l, reason.clone());
-                    state::NOT_SENT
+                    LineState::NotSent
                 }
             }
         };
@@ -1160,9 +1161,16 @@ pub async fn preview(
     let mut counts = Counts::default();
     for s in &initial {
         match *s {
-            state::INVALID | state::DUP_REJECTED => counts.rejected += 1,
-            state::DUP_SKIPPED => counts.skipped += 1,
-            _ => {}
+            LineState::Invalid | LineState::DupRejected => counts.rejected += 1,
+            LineState::DupSkipped => counts.skipped += 1,
+            // Pending lines are counted below, by chunk; nothing has been sent yet.
+            LineState::Blank
+            | LineState::Pending
+            | LineState::Created
+            | LineState::Replaced
+            | LineState::SkippedExisting
+            | LineState::Rejected
+            | LineState::NotSent => {}
         }
     }
     let (existing, stored, _) = if specs.is_empty() {
@@ -1224,14 +1232,14 @@ pub fn unsent(plan: &Plan, strategy: ConflictStrategy, reason: &str) -> Outcomes
     let reasons = states
         .iter()
         .enumerate()
-        .filter(|(_, s)| **s == state::PENDING)
+        .filter(|(_, s)| **s == LineState::Pending)
         .map(|(i, _)| (i as u32 + 1, reason.clone()))
         .collect();
     let states = states
         .into_iter()
         .map(|s| {
-            if s == state::PENDING {
-                state::NOT_SENT
+            if s == LineState::Pending {
+                LineState::NotSent
             } else {
                 s
             }
