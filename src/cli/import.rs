@@ -453,9 +453,7 @@ fn exit_for(r: &ImportResult) -> Outcome {
 fn import_error(e: ImportError) -> Failure {
     match e {
         ImportError::Api(e) => Failure::api(&e),
-        ImportError::Report { .. } | ImportError::Input { .. } => {
-            Failure::new(exit::API, e.to_string())
-        }
+        ImportError::Input { .. } => Failure::new(exit::API, e.to_string()),
         ImportError::ReportPath(_) | ImportError::ReportExists(_) | ImportError::Locked(_) => {
             Failure::usage(e.to_string())
         }
@@ -530,7 +528,13 @@ fn send(
         import::run_import(plan, client, opts, &progress, &cancel).await
     })?;
     watch.bar.finish_and_clear();
-    result.map_err(import_error)
+    let result = result.map_err(import_error)?;
+    // Every line was settled and journaled, but a report asked for and not written fails
+    // the command: scripts read the report.
+    match &result.report_error {
+        Some(e) => Err(Failure::new(exit::API, e.clone())),
+        None => Ok(result),
+    }
 }
 
 /// `pinscope import FILE|-`.
@@ -610,13 +614,8 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
         describe_plan(&name, &c, strategy, chunks);
         print_duplicates(&name, &plan);
         if let Some(r) = &a.report {
-            let outcomes = import::unsent(&plan, strategy, "dry run: not sent");
-            import::write_report(&plan, &outcomes, r).map_err(|e| {
-                Failure::new(
-                    exit::API,
-                    format!("cannot write the report {}: {e}", r.display()),
-                )
-            })?;
+            import::report_unsent(&plan, strategy, "dry run: not sent", r)
+                .map_err(|e| Failure::new(exit::API, e))?;
             note(&format!("report: {}", r.display()));
         }
         if blocking > 0 {
@@ -634,13 +633,8 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
             print_duplicates(&name, &plan);
         }
         if let Some(r) = &a.report {
-            let outcomes = import::unsent(&plan, strategy, "not sent: the file has invalid lines");
-            import::write_report(&plan, &outcomes, r).map_err(|e| {
-                Failure::new(
-                    exit::API,
-                    format!("cannot write the report {}: {e}", r.display()),
-                )
-            })?;
+            import::report_unsent(&plan, strategy, "not sent: the file has invalid lines", r)
+                .map_err(|e| Failure::new(exit::API, e))?;
         }
         let dups = if strategy == ConflictStrategy::Raise && c.duplicate_lines > 0 {
             format!(

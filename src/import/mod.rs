@@ -73,11 +73,11 @@ pub mod run;
 pub mod scan;
 
 pub use event::{CancelToken, Event, ExistingMode, Progress};
+pub use report::Outcomes;
 pub use report::{Counts, ImportTotals, Outcome};
-pub use report::{Outcomes, write_report};
 pub use run::{
     ImportError, ImportHistory, ImportOptions, ImportResult, Preview, check_report, preview,
-    run_import, unsent,
+    report_unsent, run_import,
 };
 pub use scan::{
     DEFAULT_MAX_CHUNK_BYTES, MAX_CHUNK_LINES, ModelStats, Plan, PlanCounts, ScanError, Source,

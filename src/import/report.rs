@@ -248,20 +248,20 @@ impl Read for ReadFrom<'_> {
 }
 
 /// Writes the report: one object per non-blank line, in file order. `-` is stdout; a file is
-/// written under a temporary name and renamed into place.
-pub fn write_report(plan: &Plan, outcomes: &Outcomes, path: &Path) -> io::Result<()> {
+/// written under a temporary name and renamed into place. The engine calls it (`run_import`, `report_unsent`); the front-ends only pass a path.
+pub(crate) fn write_report(input: &File, outcomes: &Outcomes, path: &Path) -> io::Result<()> {
     if path.as_os_str() == "-" {
         let out = io::stdout();
         let mut w = BufWriter::new(out.lock());
-        write_lines(plan, outcomes, &mut w)?;
+        write_lines(input, outcomes, &mut w)?;
         return w.flush();
     }
-    crate::files::write_whole(path, |w| write_lines(plan, outcomes, w))
+    crate::files::write_whole(path, |w| write_lines(input, outcomes, w))
 }
 
-fn write_lines(plan: &Plan, outcomes: &Outcomes, w: &mut impl Write) -> io::Result<()> {
+fn write_lines(input: &File, outcomes: &Outcomes, w: &mut impl Write) -> io::Result<()> {
     let mut r = LineReader::new(ReadFrom {
-        file: &plan.input.file,
+        file: input,
         pos: 0,
     });
     while let Some(line) = r.next_line()? {
@@ -360,7 +360,7 @@ mod tests {
         let plan = plan_of(text.as_bytes());
         let outcomes = unsent(&plan, ConflictStrategy::Ignore, "dry run");
         let mut out = Vec::new();
-        write_lines(&plan, &outcomes, &mut out).expect("write");
+        write_lines(&plan.input.file, &outcomes, &mut out).expect("write");
         let rows: Vec<serde_json::Value> = String::from_utf8(out)
             .expect("utf8")
             .lines()

@@ -95,8 +95,6 @@ pub enum ImportError {
         .0.display()
     )]
     Unfinished(PathBuf),
-    #[error("cannot write the report {}: {source}", path.display())]
-    Report { path: PathBuf, source: io::Error },
     /// The report path is a directory, or cannot be written (found before anything is sent).
     #[error("{0}")]
     ReportPath(String),
@@ -120,6 +118,9 @@ pub enum ImportError {
 pub struct ImportResult {
     pub summary: ImportTotals,
     pub outcomes: Outcomes,
+    /// Why the report could not be written (`summary.report` is then `None`). Every line
+    /// was settled and journaled all the same, so the run's result is kept.
+    pub report_error: Option<String>,
 }
 
 /// Why a stored target rejects a line under `raise`.
@@ -1113,14 +1114,62 @@ pub async fn run_import(
         report: opts.report.clone(),
         journal: journal_path,
     };
+    let mut result = ImportResult {
+        summary,
+        outcomes,
+        report_error: None,
+    };
     if let Some(path) = &opts.report {
-        write_report(plan, &outcomes, path).map_err(|source| ImportError::Report {
-            path: path.clone(),
-            source,
-        })?;
-        progress.emit(Event::ReportWritten { path: path.clone() });
+        let (outcomes, written) = write_report_off_thread(plan, result.outcomes, path).await;
+        result.outcomes = outcomes;
+        match written {
+            Ok(()) => progress.emit(Event::ReportWritten { path: path.clone() }),
+            Err(e) => {
+                result.summary.report = None;
+                result.report_error =
+                    Some(format!("cannot write the report {}: {e}", path.display()));
+            }
+        }
     }
-    Ok(ImportResult { summary, outcomes })
+    Ok(result)
+}
+
+/// Writes the report on a blocking thread when there is a runtime to lend one (the TUI's
+/// runtime has a single thread that also draws the screen), in place otherwise. The
+/// engine is the report's one writer: the front-ends only choose its path.
+async fn write_report_off_thread(
+    plan: &Plan,
+    outcomes: Outcomes,
+    path: &Path,
+) -> (Outcomes, io::Result<()>) {
+    let Ok(rt) = tokio::runtime::Handle::try_current() else {
+        let r = write_report(&plan.input.file, &outcomes, path);
+        return (outcomes, r);
+    };
+    let file = plan.input.file.clone();
+    let path = path.to_path_buf();
+    let shared = Arc::new(outcomes);
+    let lent = shared.clone();
+    let written = rt
+        .spawn_blocking(move || write_report(&file, &lent, &path))
+        .await
+        .unwrap_or_else(|e| Err(io::Error::other(e.to_string())));
+    // The blocking task has ended and dropped its handle: this is the only one left.
+    let outcomes = Arc::try_unwrap(shared).unwrap_or_else(|o| (*o).clone());
+    (outcomes, written)
+}
+
+/// Writes a report for a plan that is not sent (a dry run, or a refusal): local verdicts
+/// only, every line that would have been sent `not_sent` with `reason`.
+pub fn report_unsent(
+    plan: &Plan,
+    strategy: ConflictStrategy,
+    reason: &str,
+    path: &Path,
+) -> Result<(), String> {
+    let outcomes = unsent(plan, strategy, reason);
+    write_report(&plan.input.file, &outcomes, path)
+        .map_err(|e| format!("cannot write the report {}: {e}", path.display()))
 }
 
 /// Checks a report path before anything is sent: `-` (stdout) is always fine; a directory or
@@ -1226,7 +1275,7 @@ pub async fn preview(
 
 /// Outcomes when nothing is sent (a dry run, or a refusal): local verdicts only, every line
 /// that would have been sent `not_sent` with `reason`.
-pub fn unsent(plan: &Plan, strategy: ConflictStrategy, reason: &str) -> Outcomes {
+pub(crate) fn unsent(plan: &Plan, strategy: ConflictStrategy, reason: &str) -> Outcomes {
     let states = plan.classify(strategy);
     let reason: Arc<str> = Arc::from(reason);
     let reasons = states
@@ -1278,6 +1327,33 @@ mod tests {
         spawnable(&fut);
         fn sync<T: Send + Sync>() {}
         sync::<Plan>();
+    }
+
+    /// The engine writes the report off the runtime's thread, and a report it cannot write
+    /// keeps the outcomes (the lines were settled all the same).
+    #[tokio::test]
+    async fn the_report_is_written_off_thread_and_a_failure_keeps_the_outcomes() {
+        let text = "{\"model\":\"m\",\"target_type\":\"all\",\"pin_definitions\":[]}\nnot json\n";
+        let plan = crate::import::scan::tests::plan_of(text.as_bytes());
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("r.ndjson");
+        let outcomes = unsent(&plan, ConflictStrategy::Raise, "cancelled");
+        let (outcomes, written) = write_report_off_thread(&plan, outcomes, &path).await;
+        written.expect("written");
+        let lines: Vec<serde_json::Value> = std::fs::read_to_string(&path)
+            .expect("report")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json"))
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["outcome"], "not_sent");
+        assert_eq!(lines[1]["outcome"], "rejected");
+
+        let missing = dir.path().join("no such dir").join("r.ndjson");
+        let (kept, written) = write_report_off_thread(&plan, outcomes, &missing).await;
+        assert!(written.is_err());
+        assert_eq!(kept.outcome(1), Some(Outcome::NotSent));
+        assert_eq!(kept.outcome(2), Some(Outcome::Rejected));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! [`ApiRequest::ImportScan`](crate::tui::msg::ApiRequest::ImportScan) or
 //! [`ApiRequest::ImportSend`](crate::tui::msg::ApiRequest::ImportSend), and gets back a
 //! stream of [`ImportReply`] steps under the request's id, then one final reply. File
-//! reading, validation and report writing run on blocking threads, so the UI task (which
+//! reading, validation and the engine's report writing run on blocking threads, so the UI task (which
 //! shares its thread with the worker) stays responsive.
 //!
 //! Steps are kept few: invalid lines travel in batches with the validation's progress
@@ -341,8 +341,8 @@ pub async fn send(
         concurrency: concurrency.max(1),
         journal,
         resume: false,
-        // Written below, on a blocking thread.
-        report: None,
+        // The engine writes it, off this thread.
+        report: Some(report),
         history: history.map(|h| crate::import::ImportHistory {
             summary: format!("import {} ({})", plan.input_name(), strategy.as_str()),
             ..h
@@ -356,15 +356,9 @@ pub async fn send(
     };
     let plan = plan.0.clone();
     let summary = result.summary.clone();
+    let report_error = result.report_error.clone();
+    // Reading the reasons re-reads the input: blocking.
     let done = tokio::task::spawn_blocking(move || {
-        let mut summary = result.summary;
-        let report_error = match import::write_report(&plan, &result.outcomes, &report) {
-            Ok(()) => {
-                summary.report = Some(report);
-                None
-            }
-            Err(e) => Some(format!("cannot write the report {}: {e}", report.display())),
-        };
         let mut notable: Vec<LineNote> = Vec::new();
         for outcome in [Outcome::Rejected, Outcome::NotSent] {
             for line in result.outcomes.lines_with(outcome).take(MAX_NOTABLE) {
@@ -378,17 +372,17 @@ pub async fn send(
         notable.sort_by_key(|n| n.line);
         notable.truncate(MAX_NOTABLE);
         Finished {
-            summary,
+            summary: result.summary,
             notable,
-            report_error,
+            report_error: result.report_error,
         }
     })
     .await;
-    // Every line was settled: a report that could not be written does not change that.
-    ImportReply::Finished(Box::new(done.unwrap_or_else(|e| Finished {
+    // Every line was settled: lines that cannot be described do not change that.
+    ImportReply::Finished(Box::new(done.unwrap_or_else(|_| Finished {
         summary,
         notable: Vec::new(),
-        report_error: Some(format!("the report could not be written: {e}")),
+        report_error,
     })))
 }
 
