@@ -82,6 +82,19 @@ pub(crate) enum LineKind {
     ValidStripped,
 }
 
+impl LineKind {
+    /// The byte a journal's plan digest hashes for the line (the digest predates the enum
+    /// and must not change, or no earlier journal could be resumed).
+    pub(crate) fn journal_byte(self) -> u8 {
+        match self {
+            LineKind::Blank => 0,
+            LineKind::Invalid => 1,
+            LineKind::Valid => 2,
+            LineKind::ValidStripped => 0x82,
+        }
+    }
+}
+
 /// What pass 1 found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct PlanCounts {
