@@ -859,152 +859,41 @@ pub async fn run_import(
     opts.chunk_size = opts.chunk_size.clamp(1, MAX_CHUNK_LINES);
     let strategy = opts.strategy;
     let initial = plan.classify(strategy);
-    let mut states = initial.clone();
     let specs = plan.chunks(&initial, opts.chunk_size, opts.max_chunk_bytes);
-    let tracker = format!("{} {}", client.host(), client.tracker_id());
-    let mut reasons: HashMap<u32, Arc<str>> = HashMap::new();
+    let mut settled = Settled {
+        states: initial.clone(),
+        reasons: HashMap::new(),
+    };
 
-    // The journal: continue it, or start a new one.
-    let mut in_flight: HashMap<usize, Vec<u32>> = HashMap::new();
-    let mut done: HashMap<usize, Vec<(u32, String)>> = HashMap::new();
-    let mut journal = JournalState::None;
-    let mut finished_before = false;
-    if opts.resume {
-        let path = opts
-            .journal
-            .as_deref()
-            .ok_or_else(|| ImportError::Resume("no journal to resume from".into()))?;
-        if !path.exists() {
-            return Err(ImportError::Resume(format!(
-                "no journal at {}",
-                path.display()
-            )));
-        }
-        let (j, loaded) = Journal::reopen(path)?;
-        check_resume(&loaded, plan, &tracker, &opts, &specs)?;
-        for (k, (_, _, existed)) in &loaded.sending {
-            if !loaded.done.contains_key(k) {
-                in_flight.insert(*k, existed.clone());
-            }
-        }
-        finished_before = loaded.finished;
-        done = loaded.done.clone();
-        // Settle what the earlier runs finished.
-        for (k, rejected) in &loaded.done {
-            let r = ChunkResult {
-                spec: specs[*k],
-                existed: loaded
-                    .sending
-                    .get(k)
-                    .map(|s| s.2.clone())
-                    .unwrap_or_default(),
-                rejected: rejected.clone(),
-                end: End::Applied,
-            };
-            settle(strategy, &initial, &mut states, &mut reasons, &r);
-        }
-        journal = JournalState::Open(j);
-    } else if let Some(path) = &opts.journal
-        && !specs.is_empty()
-    {
-        if let Some(l) = journal::peek(path)?
-            && !l.finished
-        {
-            return Err(ImportError::Unfinished(path.clone()));
-        }
-        let input = match plan.input_path() {
-            Some(p) => Some(journal::fingerprint(p, &plan.input.file).map_err(|e| {
-                ImportError::Resume(format!("cannot fingerprint {}: {e}", p.display()))
-            })?),
-            None => None,
-        };
-        // Standard input cannot be resumed, so it gets no journal.
-        if let Some(input) = input {
-            journal = JournalState::Pending(
-                path.clone(),
-                Box::new(Header {
-                    version: journal::VERSION,
-                    input,
-                    plan: journal::plan_digest(plan),
-                    tracker: tracker.clone(),
-                    strategy,
-                    chunk_size: opts.chunk_size,
-                    max_chunk_bytes: opts.max_chunk_bytes,
-                    chunks: specs.len(),
-                }),
-            );
-        }
-    }
-
+    let start = open_journal(plan, client, &opts, &specs, &initial, &mut settled)?;
     let todo: Vec<ChunkSpec> = specs
         .iter()
-        .filter(|s| !done.contains_key(&s.index))
+        .filter(|s| !start.done.contains_key(&s.index))
         .copied()
         .collect();
     let lines_total: u64 = specs.iter().map(|s| u64::from(s.lines)).sum();
-    let already_done: u64 = specs
-        .iter()
-        .filter(|s| done.contains_key(&s.index))
-        .map(|s| u64::from(s.lines))
-        .sum();
+    let already_done = lines_total - todo.iter().map(|s| u64::from(s.lines)).sum::<u64>();
     progress.emit(Event::Sending {
         lines: lines_total,
         chunks: specs.len(),
         already_done,
     });
 
-    // What is stored already (not needed when nothing is left to send).
-    let mut existing = Existing::Empty;
-    let mut stored = StoredCounts::new();
-    let mut early_stop: Option<ApiError> = None;
-    if !todo.is_empty() && !cancel.is_cancelled() {
-        let listed = |read, total| progress.emit(Event::ListingStored { read, total });
-        match lookup::choose(client, plan.models(), todo.len(), &listed).await {
-            Ok((e, s, total)) => {
-                progress.emit(Event::CheckingTargets {
-                    mode: e.mode(),
-                    stored: total,
-                });
-                existing = e;
-                stored = s;
-            }
-            Err(e) if retryable(&e) => {
-                // The summary is only an optimisation: look targets up chunk by chunk.
-                existing = Existing::PerChunk;
-                progress.emit(Event::CheckingTargets {
-                    mode: existing.mode(),
-                    stored: 0,
-                });
-            }
-            Err(e) => early_stop = Some(e),
-        }
-    }
-    let existing_mode = (!todo.is_empty()).then(|| existing.mode());
-
-    let recording = match &opts.history {
-        Some(h) if !todo.is_empty() => match h.history.begin(
-            &h.origin,
-            OpKind::Import,
-            &h.summary,
-            jiff::Timestamp::now(),
-        ) {
-            Ok(op) => Some((h.history.clone(), op)),
-            Err(e) => {
-                tracing::warn!(error = %e, "the import is not recorded in the history");
-                None
-            }
-        },
-        _ => None,
+    let stored = if todo.is_empty() || cancel.is_cancelled() {
+        StoredLookup::default()
+    } else {
+        find_stored(plan, client, todo.len(), progress).await
     };
+    let existing_mode = (!todo.is_empty()).then(|| stored.existing.mode());
     let ctx = ImportRun {
         plan,
         initial: &initial,
         client,
         strategy,
-        existing,
-        stored,
-        journal: Mutex::new(journal),
-        in_flight,
+        existing: stored.existing,
+        stored: stored.counts,
+        journal: Mutex::new(start.journal),
+        in_flight: start.in_flight,
         progress,
         cancel,
         retry: opts.retry,
@@ -1012,96 +901,46 @@ pub async fn run_import(
         service_failed: AtomicBool::new(false),
         requests: AtomicU64::new(0),
         retries: AtomicU64::new(0),
-        recording,
+        recording: begin_history(&opts, todo.is_empty()),
         ids: Mutex::new(HashMap::new()),
     };
-    if let Some(e) = early_stop {
+    if let Some(e) = stored.failed {
         ctx.fail(&e);
     }
 
-    let send_started = Instant::now();
-    let mut lines_done = already_done;
-    let mut all_done = todo.is_empty();
-    let mut settled_now = 0usize;
-    // The futures are made up front (they do nothing until polled): a closure inside the
-    // stream's type would keep the run's future from being `Send`.
-    let chunk_futures: Vec<_> = todo.iter().map(|s| ctx.process(*s)).collect();
-    let mut results = futures::stream::iter(chunk_futures).buffered(opts.concurrency.max(1));
-    let mut applied_any = !done.is_empty();
-    let mut journal_error: Option<String> = None;
-    while let Some(r) = results.next().await {
-        let counts = settle(strategy, &initial, &mut states, &mut reasons, &r);
-        if matches!(r.end, End::Applied) {
-            applied_any = true;
-            settled_now += 1;
-            let rec = Record::Done {
-                chunk: r.spec.index,
-                rejected: r.rejected.clone(),
-            };
-            if let Err(e) = ctx.journal(&rec) {
-                journal_error.get_or_insert(e);
-            }
-        }
-        lines_done += u64::from(r.spec.lines);
-        let rate = per_sec(lines_done - already_done, send_started.elapsed());
-        progress.emit(Event::ChunkDone {
-            chunk: r.spec.index,
-            counts,
-            lines_done,
-            lines_total,
-            lines_per_sec: rate,
-            eta: (rate > 0.0)
-                .then(|| Duration::from_secs_f64((lines_total - lines_done) as f64 / rate)),
-        });
-    }
-    drop(results);
-    if settled_now == todo.len() {
-        all_done = true;
-    }
-    if all_done
-        && !finished_before
-        && journal_error.is_none()
-        && let Err(e) = ctx.journal(&Record::Finished)
-    {
-        journal_error = Some(e);
-    }
-    if let Some(e) = journal_error {
-        let why = format!("the journal could not be written: {e}");
-        ctx.stop(why.clone(), why, false);
-    }
-
+    let sent = send_chunks(&ctx, &todo, &opts, &mut settled, lines_total, already_done).await;
+    let all_done = todo.is_empty() || sent.settled == todo.len();
+    let applied_any = sent.applied_any || !start.done.is_empty();
+    close_journal(&ctx, all_done && !start.finished_before, sent.journal_error);
     if let Some((history, op)) = &ctx.recording
         && let Err(e) = history.finish(*op)
     {
         tracing::warn!(error = %e, "the import's history could not be closed");
     }
 
-    let winners = plan.duplicate_winners(strategy);
-    let ids = std::mem::take(&mut *ctx.ids.lock().unwrap_or_else(|e| e.into_inner()));
     let outcomes = Outcomes {
         strategy,
-        states,
-        reasons,
-        winners,
-        ids,
+        states: settled.states,
+        reasons: settled.reasons,
+        winners: plan.duplicate_winners(strategy),
+        ids: std::mem::take(&mut *ctx.ids.lock().unwrap_or_else(|e| e.into_inner())),
     };
+    let cancelled = cancel.is_cancelled() && !all_done;
     let stopped = ctx
         .abort
         .lock()
         .ok()
-        .and_then(|a| a.as_ref().map(|(_, full)| full.clone()));
+        .and_then(|a| a.as_ref().map(|(_, full)| full.clone()))
+        .or_else(|| cancelled.then(|| "cancelled".to_string()));
     let journal_path = match ctx.journal.lock().as_deref() {
         Ok(JournalState::Open(j)) => Some(j.path().to_path_buf()),
         _ => None,
     };
-    let cancelled = cancel.is_cancelled() && !all_done;
-    let stopped = stopped.or_else(|| cancelled.then(|| "cancelled".to_string()));
-    let counts = outcomes.counts();
     let summary = ImportTotals {
         input: plan.input_name().to_string(),
         strategy,
         lines: plan.counts().non_blank(),
-        counts,
+        counts: outcomes.counts(),
         chunks: specs.len(),
         requests: ctx.requests.load(Ordering::Relaxed),
         retries: ctx.retries.load(Ordering::Relaxed),
@@ -1114,24 +953,287 @@ pub async fn run_import(
         report: opts.report.clone(),
         journal: journal_path,
     };
-    let mut result = ImportResult {
+    let result = ImportResult {
         summary,
         outcomes,
         report_error: None,
     };
-    if let Some(path) = &opts.report {
-        let (outcomes, written) = write_report_off_thread(plan, result.outcomes, path).await;
-        result.outcomes = outcomes;
-        match written {
-            Ok(()) => progress.emit(Event::ReportWritten { path: path.clone() }),
-            Err(e) => {
-                result.summary.report = None;
-                result.report_error =
-                    Some(format!("cannot write the report {}: {e}", path.display()));
+    Ok(write_the_report(plan, result, opts.report.as_deref(), progress).await)
+}
+
+/// Every line's state so far, and the reasons that are not derived from the plan.
+struct Settled {
+    states: Vec<LineState>,
+    reasons: HashMap<u32, Arc<str>>,
+}
+
+/// Where the journal leaves the run: what an earlier run finished or left in flight.
+struct JournalStart {
+    journal: JournalState,
+    /// Chunks an earlier run had sent without settling: their `existed` lists.
+    in_flight: HashMap<usize, Vec<u32>>,
+    /// Chunks an earlier run settled: their rejected lines.
+    done: HashMap<usize, Vec<(u32, String)>>,
+    finished_before: bool,
+}
+
+/// Continues the journal (`--resume`: what it settled is settled here too), or prepares a
+/// new one, written on its first record. An unfinished journal of this input is refused.
+fn open_journal(
+    plan: &Plan,
+    client: &Client,
+    opts: &ImportOptions,
+    specs: &[ChunkSpec],
+    initial: &[LineState],
+    settled: &mut Settled,
+) -> Result<JournalStart, ImportError> {
+    let tracker = format!("{} {}", client.host(), client.tracker_id());
+    let mut start = JournalStart {
+        journal: JournalState::None,
+        in_flight: HashMap::new(),
+        done: HashMap::new(),
+        finished_before: false,
+    };
+    if opts.resume {
+        let path = opts
+            .journal
+            .as_deref()
+            .ok_or_else(|| ImportError::Resume("no journal to resume from".into()))?;
+        if !path.exists() {
+            return Err(ImportError::Resume(format!(
+                "no journal at {}",
+                path.display()
+            )));
+        }
+        let (j, loaded) = Journal::reopen(path)?;
+        check_resume(&loaded, plan, &tracker, opts, specs)?;
+        for (k, (_, _, existed)) in &loaded.sending {
+            if !loaded.done.contains_key(k) {
+                start.in_flight.insert(*k, existed.clone());
             }
         }
+        start.finished_before = loaded.finished;
+        // Settle what the earlier runs finished.
+        for (k, rejected) in &loaded.done {
+            let r = ChunkResult {
+                spec: specs[*k],
+                existed: loaded
+                    .sending
+                    .get(k)
+                    .map(|s| s.2.clone())
+                    .unwrap_or_default(),
+                rejected: rejected.clone(),
+                end: End::Applied,
+            };
+            settle(
+                opts.strategy,
+                initial,
+                &mut settled.states,
+                &mut settled.reasons,
+                &r,
+            );
+        }
+        start.done = loaded.done;
+        start.journal = JournalState::Open(j);
+        return Ok(start);
     }
-    Ok(result)
+    let Some(path) = &opts.journal else {
+        return Ok(start);
+    };
+    if specs.is_empty() {
+        return Ok(start);
+    }
+    if let Some(l) = journal::peek(path)?
+        && !l.finished
+    {
+        return Err(ImportError::Unfinished(path.clone()));
+    }
+    // Standard input cannot be resumed, so it gets no journal.
+    let Some(p) = plan.input_path() else {
+        return Ok(start);
+    };
+    let input = journal::fingerprint(p, &plan.input.file)
+        .map_err(|e| ImportError::Resume(format!("cannot fingerprint {}: {e}", p.display())))?;
+    start.journal = JournalState::Pending(
+        path.clone(),
+        Box::new(Header {
+            version: journal::VERSION,
+            input,
+            plan: journal::plan_digest(plan),
+            tracker,
+            strategy: opts.strategy,
+            chunk_size: opts.chunk_size,
+            max_chunk_bytes: opts.max_chunk_bytes,
+            chunks: specs.len(),
+        }),
+    );
+    Ok(start)
+}
+
+/// How the stored targets are found, and a failure that stops the run before it sends.
+#[derive(Default)]
+struct StoredLookup {
+    existing: Existing,
+    counts: StoredCounts,
+    failed: Option<ApiError>,
+}
+
+/// Finds what is stored already: listed once, or looked up chunk by chunk.
+async fn find_stored(
+    plan: &Plan,
+    client: &Client,
+    chunks: usize,
+    progress: &Progress,
+) -> StoredLookup {
+    let listed = |read, total| progress.emit(Event::ListingStored { read, total });
+    match lookup::choose(client, plan.models(), chunks, &listed).await {
+        Ok((existing, counts, total)) => {
+            progress.emit(Event::CheckingTargets {
+                mode: existing.mode(),
+                stored: total,
+            });
+            StoredLookup {
+                existing,
+                counts,
+                failed: None,
+            }
+        }
+        Err(e) if retryable(&e) => {
+            // The summary is only an optimisation: look targets up chunk by chunk.
+            let existing = Existing::PerChunk;
+            progress.emit(Event::CheckingTargets {
+                mode: existing.mode(),
+                stored: 0,
+            });
+            StoredLookup {
+                existing,
+                ..StoredLookup::default()
+            }
+        }
+        Err(e) => StoredLookup {
+            failed: Some(e),
+            ..StoredLookup::default()
+        },
+    }
+}
+
+/// The history operation the run records into, when there is one and something to send.
+fn begin_history(opts: &ImportOptions, nothing_to_send: bool) -> Option<(Arc<History>, i64)> {
+    let h = opts.history.as_ref().filter(|_| !nothing_to_send)?;
+    match h.history.begin(
+        &h.origin,
+        OpKind::Import,
+        &h.summary,
+        jiff::Timestamp::now(),
+    ) {
+        Ok(op) => Some((h.history.clone(), op)),
+        Err(e) => {
+            tracing::warn!(error = %e, "the import is not recorded in the history");
+            None
+        }
+    }
+}
+
+/// What sending the chunks came to.
+struct Sent {
+    /// Chunks settled in this run.
+    settled: usize,
+    applied_any: bool,
+    journal_error: Option<String>,
+}
+
+/// Sends the chunks, at most `opts.concurrency` at once, settling and journaling each as
+/// it ends, in order.
+async fn send_chunks(
+    ctx: &ImportRun<'_>,
+    todo: &[ChunkSpec],
+    opts: &ImportOptions,
+    settled: &mut Settled,
+    lines_total: u64,
+    already_done: u64,
+) -> Sent {
+    let send_started = Instant::now();
+    let mut lines_done = already_done;
+    let mut sent = Sent {
+        settled: 0,
+        applied_any: false,
+        journal_error: None,
+    };
+    // The futures are made up front (they do nothing until polled): a closure inside the
+    // stream's type would keep the run's future from being `Send`.
+    let chunk_futures: Vec<_> = todo.iter().map(|s| ctx.process(*s)).collect();
+    let mut results = futures::stream::iter(chunk_futures).buffered(opts.concurrency.max(1));
+    while let Some(r) = results.next().await {
+        let counts = settle(
+            ctx.strategy,
+            ctx.initial,
+            &mut settled.states,
+            &mut settled.reasons,
+            &r,
+        );
+        if matches!(r.end, End::Applied) {
+            sent.applied_any = true;
+            sent.settled += 1;
+            let rec = Record::Done {
+                chunk: r.spec.index,
+                rejected: r.rejected.clone(),
+            };
+            if let Err(e) = ctx.journal(&rec) {
+                sent.journal_error.get_or_insert(e);
+            }
+        }
+        lines_done += u64::from(r.spec.lines);
+        let rate = per_sec(lines_done - already_done, send_started.elapsed());
+        ctx.progress.emit(Event::ChunkDone {
+            chunk: r.spec.index,
+            counts,
+            lines_done,
+            lines_total,
+            lines_per_sec: rate,
+            eta: (rate > 0.0)
+                .then(|| Duration::from_secs_f64((lines_total - lines_done) as f64 / rate)),
+        });
+    }
+    sent
+}
+
+/// Marks the journal finished when every chunk is settled; a journal that could not be
+/// written stops the run (a resume could not be trusted).
+fn close_journal(ctx: &ImportRun<'_>, finish: bool, mut error: Option<String>) {
+    if finish
+        && error.is_none()
+        && let Err(e) = ctx.journal(&Record::Finished)
+    {
+        error = Some(e);
+    }
+    if let Some(e) = error {
+        let why = format!("the journal could not be written: {e}");
+        ctx.stop(why.clone(), why, false);
+    }
+}
+
+/// Writes the report when one is asked for; a failure is kept in the result, which stands.
+async fn write_the_report(
+    plan: &Plan,
+    mut result: ImportResult,
+    path: Option<&Path>,
+    progress: &Progress,
+) -> ImportResult {
+    let Some(path) = path else {
+        return result;
+    };
+    let (outcomes, written) = write_report_off_thread(plan, result.outcomes, path).await;
+    result.outcomes = outcomes;
+    match written {
+        Ok(()) => progress.emit(Event::ReportWritten {
+            path: path.to_path_buf(),
+        }),
+        Err(e) => {
+            result.summary.report = None;
+            result.report_error = Some(format!("cannot write the report {}: {e}", path.display()));
+        }
+    }
+    result
 }
 
 /// Writes the report on a blocking thread when there is a runtime to lend one (the TUI's
@@ -1349,7 +1451,9 @@ mod tests {
         assert_eq!(lines[0]["outcome"], "not_sent");
         assert_eq!(lines[1]["outcome"], "rejected");
 
-        let missing = dir.path().join("no such dir").join("r.ndjson");
+        // Under a regular file: no directory can be made there.
+        std::fs::write(dir.path().join("a file"), "x").expect("file");
+        let missing = dir.path().join("a file").join("r.ndjson");
         let (kept, written) = write_report_off_thread(&plan, outcomes, &missing).await;
         assert!(written.is_err());
         assert_eq!(kept.outcome(1), Some(Outcome::NotSent));
