@@ -557,6 +557,49 @@ fn a_click_on_a_form_field_focuses_it() {
     assert!(draw(&app).contains("https://doe.com/123.jpg?v=2"));
 }
 
+fn click(column: u16, row: u16) -> pinscope::tui::Msg {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    pinscope::tui::Msg::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    })
+}
+
+fn row_of(text: &str, label: &str) -> u16 {
+    text.lines()
+        .position(|l| l.contains(label))
+        .unwrap_or_else(|| panic!("no row {label:?} in\n{text}")) as u16
+}
+
+#[test]
+fn a_click_on_a_pin_form_field_focuses_it() {
+    let mut app = editor(100, 24, Editor::edit(docs_customization()));
+    // To the pins (7 fields down), open the first one: focus starts on Position.
+    feed(&mut app, vec![code(KeyCode::Tab); 7]);
+    feed(&mut app, [code(KeyCode::Enter)]);
+    let text = draw(&app);
+    assert!(text.contains("Pin 1 of 1"), "{text}");
+    assert!(text.contains("▸ Position"), "{text}");
+    // A click on the item field focuses it, and typing goes there.
+    feed(&mut app, [click(20, row_of(&text, "  Item "))]);
+    let text = draw(&app);
+    assert!(text.contains("▸ Item"), "{text}");
+    assert!(!text.contains("▸ Position"), "{text}");
+    feed(&mut app, typed("9"));
+    assert!(draw(&app).contains("/p/5559"), "{}", draw(&app));
+    // A date field too.
+    feed(&mut app, [click(20, row_of(&text, "Active to"))]);
+    feed(&mut app, typed("2025-07-01"));
+    let text = draw(&app);
+    assert!(text.contains("▸ Active to"), "{text}");
+    assert!(text.contains("→ Tue 1 Jul 2025 00:00 CEST"), "{text}");
+    // A click on the pin's heading focuses nothing new.
+    feed(&mut app, [click(5, row_of(&text, "Pin 1 of 1"))]);
+    assert!(draw(&app).contains("▸ Active to"));
+}
+
 #[test]
 fn after_a_resize_a_long_field_shows_from_its_start() {
     let url = "https://cdn.example.com/images/products/fender/telecaster/123-large.jpg";

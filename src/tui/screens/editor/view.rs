@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 use serde_json::Value;
 
 use super::form::{Field, PinField, Place, PosKind};
-use super::{Editor, Mode, Overlay, PIN_ROWS, Saving, View};
+use super::{Clicked, Editor, Mode, Overlay, PIN_ROWS, Saving, View};
 use crate::api::model::{Pin, PinType, TargetType};
 use crate::api::time::parse_rfc3339;
 use crate::diff::{Change, ChangeKind};
@@ -298,10 +298,10 @@ impl Editor {
         }
     }
 
-    /// The main form's field drawn at `(x, y)` when the screen is `area`, laid out as
-    /// [`Editor::render_all`] lays it out (for a mouse click).
-    pub(super) fn field_at(&self, env: &Env, area: Rect, x: u16, y: u16) -> Option<Field> {
-        if self.view != View::Main || self.overlay.is_some() {
+    /// The field drawn at `(x, y)` when the screen is `area`, in the main form or the pin
+    /// form, laid out as [`Editor::render_all`] lays it out (for a mouse click).
+    pub(super) fn field_at(&self, env: &Env, area: Rect, x: u16, y: u16) -> Option<Clicked> {
+        if self.overlay.is_some() {
             return None;
         }
         let inner = Block::bordered().inner(area);
@@ -311,14 +311,24 @@ impl Editor {
         if !body.contains(ratatui::layout::Position { x, y }) {
             return None;
         }
-        let rows = self.main_rows(env, body.width);
+        let rows = match self.view {
+            View::Main => self.main_rows(env, body.width),
+            View::Pin(i) => self.pin_rows(i, env, body.width),
+        };
         let (tops, offset) = layout_rows(&rows, body.height);
         let at = u32::from(y - body.y) + offset;
-        let i = rows
+        let row = rows
             .iter()
             .zip(&tops)
             .position(|(r, top)| *top <= at && at < top + u32::from(r.height))?;
-        self.form.fields().get(i).copied()
+        match self.view {
+            View::Main => self.form.fields().get(row).copied().map(Clicked::Main),
+            // The pin form's first row is the pin's heading, not a field.
+            View::Pin(i) => {
+                let fields = self.form.pins.get(i)?.fields();
+                fields.get(row.checked_sub(1)?).copied().map(Clicked::Pin)
+            }
+        }
     }
 
     fn main_rows<'a>(&'a self, env: &'a Env, width: u16) -> Vec<Row<'a>> {
