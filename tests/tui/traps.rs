@@ -632,3 +632,44 @@ fn after_a_resize_a_long_field_shows_from_its_start() {
     let text = draw(&app);
     assert!(text.contains(&format!("{url}?")), "{text}");
 }
+
+#[test]
+fn after_a_resize_the_pin_form_dates_and_json_show_from_their_start() {
+    let mut c = docs_customization();
+    c.set("target_type", json!("criteria"));
+    c.as_map_mut().remove("target_identity");
+    c.set(
+        "target_criteria",
+        json!({"category": "Electric guitars", "brand": "Fender"}),
+    );
+    let mut app = editor(30, 30, Editor::edit(c));
+    // The criteria: to its longest line's end, where the narrow field shows only the tail.
+    let text = draw(&app);
+    feed(&mut app, [click(20, row_of(&text, "Criteria"))]);
+    feed(&mut app, [code(KeyCode::Down), code(KeyCode::End)]);
+    assert!(!draw(&app).contains("\"category"), "{}", draw(&app));
+    // A pin's date, scrolled the same way.
+    let text = draw(&app);
+    feed(&mut app, [click(20, row_of(&text, "Pins"))]);
+    feed(&mut app, [code(KeyCode::Enter)]);
+    let text = draw(&app);
+    assert!(text.contains("Pin 1 of 1"), "{text}");
+    feed(&mut app, [click(20, row_of(&text, "Active from"))]);
+    feed(&mut app, [code(KeyCode::End)]);
+    let text = draw(&app);
+    assert!(
+        !text.contains("2025-02-01T"),
+        "the narrow field scrolled:\n{text}"
+    );
+    feed(&mut app, [pinscope::tui::Msg::Resize(60, 20)]);
+    let text = draw(&app);
+    assert!(text.contains("2025-02-01T00:00:00Z"), "{text}");
+    insta::assert_snapshot!(text);
+    // Back in the main form, the criteria show from their start too.
+    feed(&mut app, [code(KeyCode::Esc)]);
+    let text = draw(&app);
+    assert!(
+        text.contains("\"category\": \"Electric guitars\""),
+        "{text}"
+    );
+}

@@ -174,6 +174,17 @@ impl JsonField {
         };
     }
 
+    /// After a resize: the text shows from its first line and column again, the cursor
+    /// where it was (the view follows it only as far as it must).
+    pub fn reset_view(&mut self) {
+        let ratatui_textarea::DataCursor(row, col) = self.area.cursor();
+        self.area.scroll((i16::MIN + 1, i16::MIN + 1));
+        self.area.move_cursor(ratatui_textarea::CursorMove::Jump(
+            u16::try_from(row).unwrap_or(u16::MAX),
+            u16::try_from(col).unwrap_or(u16::MAX),
+        ));
+    }
+
     /// Feeds a key; returns whether the text changed. Tab indents.
     pub fn input(&mut self, key: KeyEvent) -> bool {
         let ctrl = key.modifiers == crossterm::event::KeyModifiers::CONTROL;

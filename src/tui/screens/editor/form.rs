@@ -931,8 +931,8 @@ impl Form {
         out
     }
 
-    /// Everything that stops a save, one line each (`path: message`).
-    /// After a resize: every one-line field shows its text from the start again.
+    /// After a resize: every field, of the main form and of each pin, shows its text from
+    /// the start again.
     pub fn reset_views(&mut self) {
         for f in [
             &mut self.model,
@@ -943,13 +943,19 @@ impl Form {
         ] {
             f.reset_view();
         }
+        self.criteria.reset_view();
+        self.meta_other.reset_view();
         for p in &mut self.pins {
             p.slot.reset_view();
             p.identity.reset_view();
             p.widget.reset_view();
+            p.criteria.reset_view();
+            p.from.reset_view();
+            p.to.reset_view();
         }
     }
 
+    /// Everything that stops a save, one line each (`path: message`).
     pub fn problems(&self) -> Vec<String> {
         let mut out: Vec<String> = self
             .local_errors()
