@@ -192,7 +192,7 @@ impl JsonField {
             KeyCode::Tab => self.area.insert_tab(),
             // Readline's Ctrl-U and Ctrl-W, as in every text field (the text area would undo).
             KeyCode::Char('u') if ctrl => self.area.delete_line_by_head(),
-            KeyCode::Char('w') if ctrl => self.area.delete_word(),
+            KeyCode::Char('w') if ctrl => super::text_field::rubout_word(&mut self.area),
             _ => self.area.input(key),
         };
         if changed {
@@ -256,6 +256,13 @@ mod tests {
         typed(&mut f, "{\"brand\": \"Fender Jazz");
         assert!(f.input(ctrl('w')));
         assert_eq!(f.text(), "{\"brand\": \"Fender ");
+        // Punctuation is part of the word: the quote goes with it.
+        assert!(f.input(ctrl('w')));
+        assert_eq!(f.text(), "{\"brand\": ");
+        // At the start of a line, the line break goes.
+        typed(&mut f, "1,\n");
+        assert!(f.input(ctrl('w')));
+        assert_eq!(f.text(), "{\"brand\": 1,");
         assert!(f.input(ctrl('u')));
         assert_eq!(f.text(), "");
     }
