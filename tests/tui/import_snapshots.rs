@@ -515,9 +515,57 @@ fn import_cancel_asks_then_cancels() {
     assert!(job.cancel.is_cancelled());
     let text = draw(&app);
     assert!(
-        text.contains("Cancelling: the requests in flight finish"),
+        text.contains("Cancelling: finishing 1 request in flight… nothing more is sent"),
         "{text}"
     );
+    assert!(!text.contains("then pinscope quits"), "{text}");
+}
+
+#[test]
+fn a_third_ctrl_c_says_what_it_waits_for_and_loses_nothing() {
+    let mut app = confirming(options(110, 18), 0);
+    let (id, req) = sending(&mut app);
+    let ApiRequest::ImportSend(job) = &req else {
+        panic!("not a send");
+    };
+    // The first asks, the second cancels: the one chunk in flight (retried) finishes.
+    feed(&mut app, [ctrl('c')]);
+    assert!(draw(&app).contains("Cancel the import?"));
+    feed(&mut app, [ctrl('c')]);
+    assert!(job.cancel.is_cancelled());
+    assert!(!app.should_quit());
+    let text = draw(&app);
+    assert!(
+        text.contains(
+            "Cancelling: finishing 1 request in flight… nothing more is sent; then pinscope quits"
+        ),
+        "{text}"
+    );
+    // A third does not quit before the outcomes are in: it says what it waits for.
+    let effects = feed(&mut app, [ctrl('c')]);
+    assert!(!app.should_quit());
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Quit)),
+        "{effects:?}"
+    );
+    assert_eq!(app.screen_names(), ["import"]);
+    let toast = app.toast().map(|t| t.text.clone()).unwrap_or_default();
+    assert_eq!(
+        toast,
+        "finishing 1 request in flight…; pinscope quits when they end, with the journal and the report written"
+    );
+    // The chunk settles and the run ends: now pinscope quits, with the resume command.
+    feed(
+        &mut app,
+        [reply(
+            id,
+            &req,
+            ImportReply::Finished(Box::new(finished(true))),
+        )],
+    );
+    assert!(app.should_quit());
+    let note = app.exit_note().expect("a note for the exit");
+    assert!(note.contains("--resume --report"), "{note}");
 }
 
 #[test]

@@ -123,6 +123,8 @@ struct SendProgress {
     /// Listing the stored targets before sending: read of total.
     listing: Option<(u64, u64)>,
     stopping: Option<String>,
+    /// Chunks whose request went out and that are not settled yet.
+    in_flight: std::collections::BTreeSet<usize>,
 }
 
 impl SendProgress {
@@ -555,6 +557,9 @@ impl ImportScreen {
                 s.already_done = *already_done;
                 s.lines_done = *already_done;
             }
+            (Step::Sending, Event::ChunkSent { chunk, .. }) => {
+                self.sending.in_flight.insert(*chunk);
+            }
             (Step::Sending, Event::ListingStored { read, total }) => {
                 self.sending.listing = Some((*read, *total));
             }
@@ -570,6 +575,8 @@ impl ImportScreen {
                     error,
                 },
             ) => {
+                // A retried chunk is still in flight.
+                self.sending.in_flight.insert(*chunk);
                 self.sending.retries += 1;
                 self.sending.last_retry = Some(format!(
                     "chunk {}: {error}; try {} in {:.1}s",
@@ -581,15 +588,16 @@ impl ImportScreen {
             (
                 Step::Sending,
                 Event::ChunkDone {
+                    chunk,
                     counts,
                     lines_done,
                     lines_total,
                     lines_per_sec,
                     eta,
-                    ..
                 },
             ) => {
                 let s = &mut self.sending;
+                s.in_flight.remove(chunk);
                 s.chunks_done += 1;
                 s.lines_done = *lines_done;
                 s.lines_total = *lines_total;
@@ -713,13 +721,19 @@ impl Screen for ImportScreen {
     }
 
     /// Ctrl-C while sending asks as `c` does; a second one cancels, and pinscope quits
-    /// once the requests in flight have finished and the report is written.
-    fn on_interrupt(&mut self, _ctx: &mut Ctx) -> bool {
+    /// once the requests in flight have finished and the report is written. Later ones
+    /// say what is being waited for: quitting sooner would lose the outcomes of requests
+    /// the service may already have applied, and the journal and report with them.
+    fn on_interrupt(&mut self, ctx: &mut Ctx) -> bool {
         if self.step != Step::Sending {
             return false;
         }
         if self.cancelling {
             self.quit_when_done = true;
+            ctx.toast(format!(
+                "{}; pinscope quits when they end, with the journal and the report written",
+                self.finishing()
+            ));
         } else if self.asking_cancel {
             self.cancel_send();
             self.quit_when_done = true;
@@ -1455,6 +1469,15 @@ impl ImportScreen {
         }
     }
 
+    /// `finishing 2 requests in flight…`, as far as the events have told.
+    fn finishing(&self) -> String {
+        match self.sending.in_flight.len() {
+            0 => "finishing the requests in flight…".to_string(),
+            1 => "finishing 1 request in flight…".to_string(),
+            n => format!("finishing {n} requests in flight…"),
+        }
+    }
+
     fn render_sending(&self, frame: &mut Frame, area: Rect, env: &Env) {
         let s = &self.sending;
         let [head, gauge, rest] = Layout::vertical([
@@ -1468,8 +1491,14 @@ impl ImportScreen {
             Line::styled(
                 truncate(
                     &format!(
-                        " {} Cancelling: the requests in flight finish, nothing more is sent",
-                        env.spinner_glyph()
+                        " {} Cancelling: {} nothing more is sent{}",
+                        env.spinner_glyph(),
+                        self.finishing(),
+                        if self.quit_when_done {
+                            "; then pinscope quits"
+                        } else {
+                            ""
+                        }
                     ),
                     w,
                 ),
