@@ -18,7 +18,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 
 use crate::api::ApiError;
-use crate::tui::keys::{Action, Keymap, is_ctrl_c};
+use crate::tui::keys::{Action, Context, Keymap, is_ctrl_c};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, Msg, ReqId, Trouble};
 use crate::tui::screens::help::Help;
 use crate::tui::screens::{Command, Ctx, Env, Input, ProfileInfo, Screen, Tone};
@@ -511,6 +511,7 @@ impl App {
             busy: !self.in_flight.is_empty(),
             last_call: self.last_call.as_ref(),
             trouble: self.trouble.as_ref(),
+            context: self.stack.last().map_or(Context::Global, |s| s.context()),
         }
         .render(frame, bar);
         if self.monochrome {

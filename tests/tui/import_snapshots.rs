@@ -568,6 +568,40 @@ fn a_third_ctrl_c_says_what_it_waits_for_and_loses_nothing() {
     assert!(note.contains("--resume --report"), "{note}");
 }
 
+/// The bottom border, where the screen's keys are.
+fn footer(text: &str) -> String {
+    text.lines()
+        .find(|l| l.contains('╰'))
+        .unwrap_or_else(|| panic!("no footer in\n{text}"))
+        .to_string()
+}
+
+#[test]
+fn import_hints_offer_only_keys_that_work_in_the_state() {
+    // No recent files: Up and Down have nothing to walk.
+    let app = import_app(options(100, 16));
+    let f = footer(&draw(&app));
+    assert!(f.contains("Enter validate"), "{f}");
+    assert!(!f.contains("recent"), "{f}");
+    // Nothing valid to send and one list: neither Enter nor Tab does anything.
+    let (mut app, _, _) = validated(options(110, 20), "not json\n{\"model\":\"m\"}\n");
+    let f = footer(&draw(&app));
+    assert!(f.contains("Esc back"), "{f}");
+    assert!(!f.contains("Enter continue"), "{f}");
+    assert!(!f.contains("switch list"), "{f}");
+    let before = draw(&app);
+    feed(&mut app, [code(KeyCode::Enter), code(KeyCode::Tab)]);
+    assert_eq!(draw(&app), before, "Enter and Tab did something");
+    // The cancel question is open: its keys, not the key that opened it.
+    let mut app = confirming(options(110, 18), 0);
+    sending(&mut app);
+    assert!(footer(&draw(&app)).contains("c/Esc cancel"));
+    feed(&mut app, [key('c')]);
+    let f = footer(&draw(&app));
+    assert!(f.contains("Enter cancel it · Esc keep going"), "{f}");
+    assert!(!f.contains("c/Esc"), "{f}");
+}
+
 #[test]
 fn import_cancelled_summary() {
     let mut app = confirming(options(100, 30), 0);
@@ -861,4 +895,26 @@ fn import_review_keeps_the_reasons_at_60x15() {
     // The first invalid line (line 2) is selected; its reason is on the screen.
     assert!(text.contains("line 2 · 1 reason"), "{text}");
     assert!(text.contains("• target_type: Must be one of"), "{text}");
+}
+
+#[test]
+fn a_failed_export_offers_a_key_that_works_in_the_path_field() {
+    let data = sample(3);
+    let (mut app, effects) = app_with(options(100, 16), Browse::new());
+    answer_all(&mut app, effects, serve(&data));
+    feed(&mut app, [key('x')]);
+    let reqs = requests(&feed(&mut app, [code(KeyCode::Enter)]));
+    let [(id, req)] = reqs.as_slice() else {
+        panic!("{reqs:?}");
+    };
+    feed(&mut app, [event(*id, req, Err(connect_error()))]);
+    let text = draw(&app);
+    // R would be typed into the path; Enter sends the export again.
+    assert!(text.contains("Enter tries again"), "{text}");
+    assert!(!text.contains("R tries again"), "{text}");
+    let reqs = requests(&feed(&mut app, [code(KeyCode::Enter)]));
+    assert!(
+        matches!(reqs.as_slice(), [(_, ApiRequest::ExportFile(_))]),
+        "{reqs:?}"
+    );
 }

@@ -673,3 +673,77 @@ fn after_a_resize_the_pin_form_dates_and_json_show_from_their_start() {
         "{text}"
     );
 }
+
+/// The bottom border, where the screen's keys are.
+fn footer(text: &str) -> String {
+    text.lines()
+        .filter(|l| l.contains('╰'))
+        .last()
+        .unwrap_or_else(|| panic!("no footer in\n{text}"))
+        .to_string()
+}
+
+fn status(text: &str) -> String {
+    text.lines().last().unwrap_or_default().to_string()
+}
+
+#[test]
+fn the_status_line_offers_f1_where_question_mark_is_typed() {
+    let mut app = editor(100, 24, Editor::create());
+    // Focus in Model, a text field: `?` is typed there.
+    let s = status(&draw(&app));
+    assert!(s.contains("F1 help"), "{s}");
+    assert!(!s.contains("? help"), "{s}");
+    // The target type is a choice: `?` works.
+    feed(&mut app, [code(KeyCode::Tab)]);
+    let s = status(&draw(&app));
+    assert!(s.contains("? help"), "{s}");
+    feed(&mut app, [key('?')]);
+    assert_eq!(app.screen_names(), ["editor", "help"]);
+}
+
+#[test]
+fn the_pin_form_offers_duplicate_and_delete_only_where_they_work() {
+    let mut app = editor(100, 24, Editor::edit(docs_customization()));
+    feed(&mut app, vec![code(KeyCode::Tab); 7]);
+    feed(&mut app, [code(KeyCode::Enter)]);
+    // On Position, a choice: c and x act on the pin.
+    let text = draw(&app);
+    let f = footer(&text);
+    assert!(f.contains("c duplicate · x delete"), "{f}");
+    // In the item field they are typed: the footer does not offer them.
+    feed(&mut app, [click(20, row_of(&text, "  Item "))]);
+    let f = footer(&draw(&app));
+    assert!(f.contains("Ctrl-s save"), "{f}");
+    assert!(!f.contains("duplicate"), "{f}");
+    assert!(!f.contains("delete"), "{f}");
+    feed(&mut app, [key('c'), key('x')]);
+    let text = draw(&app);
+    assert!(text.contains("/p/555cx"), "{text}");
+    assert!(text.contains("Pin 1 of 1"), "{text}");
+}
+
+#[test]
+fn a_read_only_editor_does_not_offer_save() {
+    let mut o = options(100, 24);
+    o.profile.read_only = true;
+    let (mut app, effects) = app_with(o, Editor::edit(docs_customization()));
+    answer_all(&mut app, effects, |_| Ok(ApiReply::Summary(summary())));
+    let f = footer(&draw(&app));
+    assert!(!f.contains("save"), "{f}");
+    assert!(f.contains("Esc back"), "{f}");
+}
+
+#[test]
+fn lookup_offers_recent_entries_only_when_there_are_some() {
+    use pinscope::tui::screens::lookup::Lookup;
+    let (app, _) = app_with(options(80, 20), Lookup::new());
+    let f = footer(&draw(&app));
+    assert!(f.contains("Enter open"), "{f}");
+    assert!(!f.contains("recent"), "{f}");
+    let mut o = options(80, 20);
+    o.recent = vec![DOCS_ID.to_string()];
+    let (app, _) = app_with(o, Lookup::new());
+    let f = footer(&draw(&app));
+    assert!(f.contains("recent"), "{f}");
+}

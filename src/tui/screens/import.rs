@@ -944,19 +944,37 @@ impl ImportScreen {
     fn hints(&self, env: &Env, width: u16) -> String {
         let k = &env.keymap;
         let pair = |a: Action, b: Action| format!("{}/{}", k.hint(a), k.hint(b));
+        let both_lists = self
+            .planned
+            .as_ref()
+            .is_some_and(|p| p.counts.invalid > 0 && p.counts.duplicate_targets > 0);
         let items: Vec<(String, &str)> = match self.step {
-            Step::File => vec![
-                (k.hint(Action::Confirm), "validate"),
-                (k.hint(Action::Back), "close"),
-                (k.hint(Action::Complete), "complete"),
-                (pair(Action::Up, Action::Down), "recent"),
-            ],
+            Step::File => {
+                let mut v = vec![
+                    (k.hint(Action::Confirm), "validate"),
+                    (k.hint(Action::Back), "close"),
+                    (k.hint(Action::Complete), "complete"),
+                ];
+                // Up and Down walk the recent files: only when there are some.
+                if !self.recent.is_empty() {
+                    v.push((pair(Action::Up, Action::Down), "recent"));
+                }
+                v
+            }
             Step::Validating => vec![(k.hint(Action::Back), "stop")],
-            Step::Review => vec![
-                (k.hint(Action::Confirm), "continue"),
-                (k.hint(Action::Back), "back"),
-                (k.hint(Action::NextField), "switch list"),
-            ],
+            Step::Review => {
+                let mut v = Vec::new();
+                // With nothing to send, Enter goes nowhere.
+                if self.to_send() > 0 {
+                    v.push((k.hint(Action::Confirm), "continue"));
+                }
+                v.push((k.hint(Action::Back), "back"));
+                // Tab switches only between two lists.
+                if both_lists {
+                    v.push((k.hint(Action::NextField), "switch list"));
+                }
+                v
+            }
             Step::Strategy => vec![
                 (k.hint(Action::Confirm), "continue"),
                 (k.hint(Action::Back), "back"),
@@ -967,6 +985,11 @@ impl ImportScreen {
                 (k.hint(Action::Back), "back"),
             ],
             Step::Sending if self.cancelling => Vec::new(),
+            // The question is open: its keys, not the ones that open it.
+            Step::Sending if self.asking_cancel => vec![
+                (k.hint(Action::Confirm), "cancel it"),
+                (k.hint(Action::Back), "keep going"),
+            ],
             Step::Sending => vec![(pair(Action::Cancel, Action::Back), "cancel")],
             Step::Done => vec![(k.hint(Action::Back), "close")],
         };

@@ -192,27 +192,47 @@ impl Editor {
     fn hints(&self, env: &Env, width: u16) -> Line<'static> {
         use crate::tui::screens::Screen as _;
         let k = &env.keymap;
-        // Only the keys that work with the current focus (`E` is typed in a text field).
+        // Only the keys that work with the current focus (`E`, `c` and `x` are typed in a
+        // text field) and the profile (a read-only one saves nothing).
         let ctx = self.context();
-        let text = match self.view {
-            View::Main if width >= 90 => format!(
-                " {} save · {} next field · {} all as JSON in $EDITOR · {} back ",
-                k.hint_in(ctx, Action::Save),
-                k.hint_in(ctx, Action::NextField),
-                k.label_in(ctx, Action::ExternalEditor)
-                    .unwrap_or_else(|| "(unbound)".into()),
-                k.hint_in(ctx, Action::Back)
-            ),
-            View::Pin(_) if width >= 90 => k.hints(&[
-                (Action::Save, "save"),
-                (Action::NextField, "next field"),
-                (Action::DuplicatePin, "duplicate"),
-                (Action::DeletePin, "delete (when not typing)"),
-                (Action::Back, "back to the pins"),
-            ]),
-            _ => k.hints(&[(Action::Save, "save"), (Action::Back, "back")]),
-        };
-        Line::from(text).right_aligned()
+        // A question over the form says its own keys; the form's do nothing meanwhile.
+        if self.overlay.is_some() {
+            return Line::default();
+        }
+        let mut wanted: Vec<(Action, &str)> = Vec::new();
+        if !self.read_only {
+            wanted.push((Action::Save, "save"));
+        }
+        match self.view {
+            View::Main if width >= 90 => {
+                wanted.push((Action::NextField, "next field"));
+                wanted.push((Action::ExternalEditor, "all as JSON in $EDITOR"));
+                wanted.push((Action::Back, "back"));
+            }
+            View::Pin(_) if width >= 90 => {
+                wanted.push((Action::NextField, "next field"));
+                if !self.read_only {
+                    wanted.push((Action::DuplicatePin, "duplicate"));
+                    wanted.push((Action::DeletePin, "delete"));
+                }
+                wanted.push((Action::Back, "back to the pins"));
+            }
+            _ => wanted.push((Action::Back, "back")),
+        }
+        let text: Vec<String> = wanted
+            .into_iter()
+            .filter_map(|(action, what)| {
+                // Every key that works for the external editor (`E/Ctrl-o`), the first
+                // one for the rest.
+                let keys = if action == Action::ExternalEditor {
+                    k.label_in(ctx, action)
+                } else {
+                    k.key_in(ctx, action)
+                };
+                keys.map(|keys| format!("{keys} {what}"))
+            })
+            .collect();
+        Line::from(format!(" {} ", text.join(" · "))).right_aligned()
     }
 
     /// The health warnings, one `⚠ rule: message` each (wrapped), with the key that opens
@@ -225,7 +245,8 @@ impl Editor {
                 f.rule.id(),
                 crate::api::text::strip_controls(&f.message)
             );
-            if f.rule == crate::health::lint::Rule::DuplicateTarget {
+            // The key works in the main form, where the target is edited.
+            if f.rule == crate::health::lint::Rule::DuplicateTarget && self.view == View::Main {
                 text.push_str(&format!(
                     " ({} opens it)",
                     env.keymap.hint(Action::OpenOther)
