@@ -2,35 +2,60 @@
 
 use super::*;
 
+/// The last step: how the run ended (or why it did not start).
+pub struct Done {
+    /// The file that was imported (for the command that resumes it).
+    pub(super) input: PathBuf,
+    pub(super) finished: Option<Box<Finished>>,
+    /// Why the send could not start.
+    pub(super) failed: Option<String>,
+    /// How far the summary is scrolled.
+    pub(super) offset: usize,
+    /// Ctrl-C confirmed the cancel: pinscope quits now that the run has ended.
+    pub(super) quit_when_done: bool,
+}
+
 impl ImportScreen {
-    // ----- done -----
-    pub(super) fn done_height(area: Rect) -> usize {
+    pub(super) fn on_done_input(&mut self, input: Input, ctx: &mut Ctx) {
+        if let Step::Done(done) = &mut self.step {
+            done.on_input(input, ctx);
+        }
+    }
+}
+
+impl Done {
+    fn height(area: Rect) -> usize {
         frame_block().inner(area).height as usize
     }
 
-    pub(super) fn on_done_input(&mut self, input: Input, ctx: &mut Ctx) {
-        let h = Self::done_height(ctx.area);
-        let len = self.done_lines(ctx.env, ctx.area.width).len();
+    fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
+        let h = Self::height(ctx.area);
+        let len = self.lines(ctx.env, ctx.area.width).len();
         let max = len.saturating_sub(h);
         let page = h.max(1);
         match input {
             Input::Action(Action::Back | Action::Confirm) => ctx.close(),
-            Input::Action(Action::Up) => self.done_offset = self.done_offset.saturating_sub(1),
-            Input::Action(Action::Down) => self.done_offset = (self.done_offset + 1).min(max),
-            Input::Action(Action::PageUp) => {
-                self.done_offset = self.done_offset.saturating_sub(page)
-            }
-            Input::Action(Action::PageDown) => {
-                self.done_offset = (self.done_offset + page).min(max)
-            }
-            Input::Action(Action::Top) => self.done_offset = 0,
-            Input::Action(Action::Bottom) => self.done_offset = max,
+            Input::Action(Action::Up) => self.offset = self.offset.saturating_sub(1),
+            Input::Action(Action::Down) => self.offset = (self.offset + 1).min(max),
+            Input::Action(Action::PageUp) => self.offset = self.offset.saturating_sub(page),
+            Input::Action(Action::PageDown) => self.offset = (self.offset + page).min(max),
+            Input::Action(Action::Top) => self.offset = 0,
+            Input::Action(Action::Bottom) => self.offset = max,
             _ => {}
         }
     }
 
-    /// The summary, as lines (scrolled by the caller).
-    pub(super) fn done_lines(&self, env: &Env, width: u16) -> Vec<Line<'static>> {
+    /// The summary, scrolled.
+    pub(super) fn render(&self, frame: &mut Frame, inner: Rect, env: &Env, width: u16) {
+        let lines = self.lines(env, width);
+        let max = lines.len().saturating_sub(inner.height as usize);
+        let start = self.offset.min(max);
+        let visible: Vec<Line> = lines.into_iter().skip(start).collect();
+        frame.render_widget(Paragraph::new(visible), inner);
+    }
+
+    /// The summary, as lines.
+    fn lines(&self, env: &Env, width: u16) -> Vec<Line<'static>> {
         let w = frame_block().inner(Rect::new(0, 0, width, 3)).width;
         let mut out = Vec::new();
         if let Some(why) = &self.failed {

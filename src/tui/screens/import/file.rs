@@ -3,7 +3,7 @@
 use super::*;
 
 #[derive(Debug, Clone, Default)]
-pub(super) struct ScanProgress {
+pub struct ScanProgress {
     pub(super) lines: u64,
     pub(super) bytes: u64,
     pub(super) total_bytes: Option<u64>,
@@ -11,28 +11,25 @@ pub(super) struct ScanProgress {
 }
 
 impl ImportScreen {
-    // ----- file -----
     pub(super) fn submit_file(&mut self, ctx: &mut Ctx) {
         let text = self.path.value().trim().to_string();
         if text.is_empty() {
-            self.file_error = Some("Type the path of a file, or pick a recent one".into());
+            self.set_file_error(Some("Type the path of a file, or pick a recent one".into()));
             return;
         }
         let path = self.path.path();
         self.input = std::path::absolute(&path).unwrap_or(path);
         let cancel = Shared::new(CancelToken::new());
         self.cancel = Some(cancel.clone());
-        self.scanned = ScanProgress::default();
         self.invalid.clear();
         self.planned = None;
-        self.file_error = None;
         let id = ctx.request(ApiRequest::ImportScan(ScanJob {
             path: self.input.clone(),
             cancel,
             remember_in: self.recent_list(),
         }));
         self.job = Remote::Loading(id);
-        self.step = Step::Validating;
+        self.step = Step::Validating(ScanProgress::default());
     }
 
     pub(super) fn pick_recent(&mut self, delta: isize) {
@@ -57,7 +54,7 @@ impl ImportScreen {
         if let Some(f) = self.recent.get(next) {
             self.path.set_value(f);
         }
-        self.file_error = None;
+        self.set_file_error(None);
     }
 
     pub(super) fn on_file_input(&mut self, input: Input, ctx: &mut Ctx) {
@@ -67,13 +64,13 @@ impl ImportScreen {
             Input::Action(Action::Complete) => {
                 self.path.complete();
                 self.recent_sel = None;
-                self.file_error = None;
+                self.set_file_error(None);
             }
             Input::Action(Action::Down) => self.pick_recent(1),
             Input::Action(Action::Up) => self.pick_recent(-1),
             Input::Key(k) => {
                 if self.path.input(k) {
-                    self.file_error = None;
+                    self.set_file_error(None);
                     self.recent_sel = None;
                 }
             }
@@ -81,13 +78,12 @@ impl ImportScreen {
         }
     }
 
-    // ----- validation -----
     pub(super) fn stop_validation(&mut self, ctx: &mut Ctx) {
         if let Some(c) = &self.cancel {
             c.cancel();
         }
         self.job = Remote::Idle;
-        self.step = Step::File;
+        self.step = Step::File { error: None };
         ctx.toast("Validation stopped; nothing was sent");
     }
 
@@ -119,7 +115,20 @@ impl ImportScreen {
             .unwrap_or(first)
     }
 
-    pub(super) fn render_file(&self, frame: &mut Frame, area: Rect, env: &Env) {
+    /// Says why the path was not taken (`None` clears it); only on the file step.
+    fn set_file_error(&mut self, why: Option<String>) {
+        if let Step::File { error } = &mut self.step {
+            *error = why;
+        }
+    }
+
+    pub(super) fn render_file(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        env: &Env,
+        file_error: Option<&str>,
+    ) {
         let [intro, field, feedback, list] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(3),
@@ -134,7 +143,7 @@ impl ImportScreen {
             ))),
             intro,
         );
-        let border = if self.file_error.is_some() {
+        let border = if file_error.is_some() {
             Style::new().fg(theme::ERROR)
         } else {
             Style::new()
@@ -149,7 +158,7 @@ impl ImportScreen {
             field,
             Some(Block::bordered().border_style(border).title(" File ")),
         );
-        let line = if let Some(e) = &self.file_error {
+        let line = if let Some(e) = file_error {
             Line::styled(
                 truncate(&format!(" ✗ {e}"), feedback.width as usize),
                 theme::error(),
@@ -187,8 +196,7 @@ impl ImportScreen {
         frame.render_widget(Paragraph::new(lines), list);
     }
 
-    pub(super) fn render_validating(&self, frame: &mut Frame, area: Rect) {
-        let s = &self.scanned;
+    pub(super) fn render_validating(&self, frame: &mut Frame, area: Rect, s: &ScanProgress) {
         let [head, gauge, rest] = Layout::vertical([
             Constraint::Length(2),
             Constraint::Length(1),

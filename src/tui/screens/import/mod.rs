@@ -48,8 +48,10 @@ mod send;
 mod tests;
 
 use crate::tui::widgets::dialog;
+use done::Done;
 use file::ScanProgress;
-use send::{SendProgress, render_cancel_question};
+use review::{Confirming, ReviewView};
+use send::{Sending, render_cancel_question};
 
 /// The strategies, in the order they are offered, with what each does to a line whose
 /// target is already stored.
@@ -71,34 +73,41 @@ pub const STRATEGIES: [(ConflictStrategy, &str); 3] = [
 /// Requests in flight at once while sending (as `pinscope import --jobs`).
 const CONCURRENCY: usize = 2;
 
-/// Where the screen is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where the screen is, each step with what belongs to it alone. What several steps share
+/// (the file, the plan, the chosen strategy, the job in flight) stays on the screen.
 pub enum Step {
-    File,
-    Validating,
-    Review,
+    /// The path is typed or picked; `error` says why the last one was not taken.
+    File {
+        error: Option<String>,
+    },
+    Validating(ScanProgress),
+    Review(ReviewView),
     Strategy,
-    Confirm,
-    Sending,
-    Done,
+    Confirm(Box<Confirming>),
+    Sending(Box<Sending>),
+    Done(Box<Done>),
 }
 
 impl Step {
-    const SHOWN: [(Step, &'static str); 7] = [
-        (Step::File, "file"),
-        (Step::Validating, "validate"),
-        (Step::Review, "review"),
-        (Step::Strategy, "strategy"),
-        (Step::Confirm, "confirm"),
-        (Step::Sending, "send"),
-        (Step::Done, "done"),
+    /// The steps as the title shows them, in order.
+    const LABELS: [&'static str; 7] = [
+        "file", "validate", "review", "strategy", "confirm", "send", "done",
     ];
 
-    fn label(self) -> &'static str {
-        Step::SHOWN
-            .iter()
-            .find(|(s, _)| *s == self)
-            .map_or("", |(_, l)| l)
+    fn index(&self) -> usize {
+        match self {
+            Step::File { .. } => 0,
+            Step::Validating(_) => 1,
+            Step::Review(_) => 2,
+            Step::Strategy => 3,
+            Step::Confirm(_) => 4,
+            Step::Sending(_) => 5,
+            Step::Done(_) => 6,
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        Step::LABELS[self.index()]
     }
 }
 
@@ -115,32 +124,17 @@ pub struct ImportScreen {
     recent: Vec<String>,
     recent_sel: Option<usize>,
     path: PathField,
-    file_error: Option<String>,
     step: Step,
     /// The file as submitted, absolute.
     input: PathBuf,
     /// The scan or the send in progress.
     job: Remote<()>,
     cancel: Option<Shared<CancelToken>>,
-    scanned: ScanProgress,
+    /// Invalid lines as validation reports them (the first [`MAX_INVALID_KEPT`]).
     invalid: Vec<InvalidLine>,
     planned: Option<Box<Planned>>,
-    section: Section,
-    invalid_scroll: Scroll,
-    dup_scroll: Scroll,
+    /// The chosen strategy's index in [`STRATEGIES`], kept when going back.
     strategy: usize,
-    typed: TextField,
-    typed_wrong: bool,
-    report: Option<PathBuf>,
-    journal: Option<PathBuf>,
-    sending: SendProgress,
-    asking_cancel: bool,
-    cancelling: bool,
-    /// Ctrl-C confirmed the cancel: quit once the requests in flight have finished.
-    quit_when_done: bool,
-    finished: Option<Box<Finished>>,
-    failed: Option<String>,
-    done_offset: usize,
     chunk_size: usize,
     /// The profile is production: the count must be typed to send.
     production_confirm: bool,
@@ -161,29 +155,13 @@ impl ImportScreen {
             recent,
             recent_sel: None,
             path: PathField::new("path of an NDJSON file (Tab completes)"),
-            file_error: None,
-            step: Step::File,
+            step: Step::File { error: None },
             input: PathBuf::new(),
             job: Remote::Idle,
             cancel: None,
-            scanned: ScanProgress::default(),
             invalid: Vec::new(),
             planned: None,
-            section: Section::Invalid,
-            invalid_scroll: Scroll::default(),
-            dup_scroll: Scroll::default(),
             strategy: 0,
-            typed: TextField::new(""),
-            typed_wrong: false,
-            report: None,
-            journal: None,
-            sending: SendProgress::default(),
-            asking_cancel: false,
-            cancelling: false,
-            quit_when_done: false,
-            finished: None,
-            failed: None,
-            done_offset: 0,
             chunk_size: MAX_CHUNK_LINES,
             production_confirm: false,
         }
@@ -195,8 +173,8 @@ impl ImportScreen {
         self
     }
 
-    pub fn step(&self) -> Step {
-        self.step
+    pub fn step(&self) -> &Step {
+        &self.step
     }
 
     fn strategy(&self) -> ConflictStrategy {
@@ -233,42 +211,55 @@ impl ImportScreen {
             }
             ImportReply::Planned(p) => {
                 self.job = Remote::Ready(());
-                if self.step == Step::Validating {
+                if matches!(self.step, Step::Validating(_)) {
                     self.on_planned(p.clone());
                 }
             }
             ImportReply::Finished(f) => {
                 self.job = Remote::Ready(());
-                self.finished = Some(f.clone());
-                self.asking_cancel = false;
-                self.done_offset = 0;
-                self.step = Step::Done;
+                self.step = Step::Done(Box::new(Done {
+                    input: self.input.clone(),
+                    finished: Some(f.clone()),
+                    failed: None,
+                    offset: 0,
+                    quit_when_done: self.quit_when_done(),
+                }));
             }
             ImportReply::Failed(why) => {
                 self.job = Remote::Idle;
-                match self.step {
-                    Step::Validating => {
-                        self.step = Step::File;
-                        self.file_error = Some(why.clone());
-                    }
-                    _ => {
-                        self.failed = Some(why.clone());
-                        self.asking_cancel = false;
-                        self.step = Step::Done;
-                    }
-                }
+                self.step = match self.step {
+                    Step::Validating(_) => Step::File {
+                        error: Some(why.clone()),
+                    },
+                    _ => Step::Done(Box::new(Done {
+                        input: self.input.clone(),
+                        finished: None,
+                        failed: Some(why.clone()),
+                        offset: 0,
+                        quit_when_done: self.quit_when_done(),
+                    })),
+                };
             }
+        }
+    }
+
+    /// Ctrl-C confirmed a cancel of the send in progress: quit once it has ended.
+    fn quit_when_done(&self) -> bool {
+        match &self.step {
+            Step::Sending(s) => s.quit_when_done,
+            Step::Done(d) => d.quit_when_done,
+            _ => false,
         }
     }
 
     fn title(&self, width: u16) -> Line<'static> {
         let mut spans = vec![Span::styled(" Import ", theme::title())];
         if width >= 70 {
-            for (i, (s, label)) in Step::SHOWN.iter().enumerate() {
+            for (i, label) in Step::LABELS.iter().enumerate() {
                 if i > 0 {
                     spans.push(Span::styled("› ", theme::muted()));
                 }
-                if *s == self.step {
+                if i == self.step.index() {
                     spans.push(Span::styled(format!("[{label}] "), theme::key()));
                 } else {
                     spans.push(Span::styled(format!("{label} "), theme::muted()));
@@ -291,8 +282,8 @@ impl ImportScreen {
             .planned
             .as_ref()
             .is_some_and(|p| p.counts.invalid > 0 && p.counts.duplicate_targets > 0);
-        let items: Vec<(String, &str)> = match self.step {
-            Step::File => {
+        let items: Vec<(String, &str)> = match &self.step {
+            Step::File { .. } => {
                 let mut v = vec![
                     (k.hint(Action::Confirm), "validate"),
                     (k.hint(Action::Back), "close"),
@@ -304,8 +295,8 @@ impl ImportScreen {
                 }
                 v
             }
-            Step::Validating => vec![(k.hint(Action::Back), "stop")],
-            Step::Review => {
+            Step::Validating(_) => vec![(k.hint(Action::Back), "stop")],
+            Step::Review(_) => {
                 let mut v = Vec::new();
                 // With nothing to send, Enter goes nowhere.
                 if self.to_send() > 0 {
@@ -323,18 +314,18 @@ impl ImportScreen {
                 (k.hint(Action::Back), "back"),
                 (pair(Action::Up, Action::Down), "choose"),
             ],
-            Step::Confirm => vec![
+            Step::Confirm(_) => vec![
                 (k.hint(Action::Confirm), "send"),
                 (k.hint(Action::Back), "back"),
             ],
-            Step::Sending if self.cancelling => Vec::new(),
+            Step::Sending(s) if s.cancelling => Vec::new(),
             // The question is open: its keys, not the ones that open it.
-            Step::Sending if self.asking_cancel => vec![
+            Step::Sending(s) if s.asking_cancel => vec![
                 (k.hint(Action::Confirm), "cancel it"),
                 (k.hint(Action::Back), "keep going"),
             ],
-            Step::Sending => vec![(pair(Action::Cancel, Action::Back), "cancel")],
-            Step::Done => vec![(k.hint(Action::Back), "close")],
+            Step::Sending(_) => vec![(pair(Action::Cancel, Action::Back), "cancel")],
+            Step::Done(_) => vec![(k.hint(Action::Back), "close")],
         };
         let room = (width as usize).saturating_sub(4);
         let mut out = String::new();
@@ -359,16 +350,16 @@ impl Screen for ImportScreen {
     }
 
     fn context(&self) -> Context {
-        match self.step {
-            Step::File => Context::ImportFile,
-            Step::Validating => Context::ImportRunning,
-            Step::Review => Context::ImportReview,
+        match &self.step {
+            Step::File { .. } => Context::ImportFile,
+            Step::Validating(_) => Context::ImportRunning,
+            Step::Review(_) => Context::ImportReview,
             Step::Strategy => Context::ImportStrategy,
-            Step::Confirm if self.production_confirm => Context::ImportTyped,
-            Step::Confirm => Context::ImportAsk,
-            Step::Sending if self.asking_cancel => Context::ImportAsk,
-            Step::Sending => Context::ImportRunning,
-            Step::Done => Context::ImportDone,
+            Step::Confirm(_) if self.production_confirm => Context::ImportTyped,
+            Step::Confirm(_) => Context::ImportAsk,
+            Step::Sending(s) if s.asking_cancel => Context::ImportAsk,
+            Step::Sending(_) => Context::ImportRunning,
+            Step::Done(_) => Context::ImportDone,
         }
     }
 
@@ -377,18 +368,18 @@ impl Screen for ImportScreen {
     }
 
     fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
-        match self.step {
-            Step::File => self.on_file_input(input, ctx),
-            Step::Validating => {
+        match &self.step {
+            Step::File { .. } => self.on_file_input(input, ctx),
+            Step::Validating(_) => {
                 if matches!(input, Input::Action(Action::Back | Action::Cancel)) {
                     self.stop_validation(ctx);
                 }
             }
-            Step::Review => self.on_review_input(input, ctx),
+            Step::Review(_) => self.on_review_input(input, ctx),
             Step::Strategy => self.on_strategy_input(input, ctx),
-            Step::Confirm => self.on_confirm_input(input, ctx),
-            Step::Sending => self.on_sending_input(input),
-            Step::Done => self.on_done_input(input, ctx),
+            Step::Confirm(_) => self.on_confirm_input(input, ctx),
+            Step::Sending(_) => self.on_sending_input(input),
+            Step::Done(_) => self.on_done_input(input, ctx),
         }
     }
 
@@ -397,35 +388,35 @@ impl Screen for ImportScreen {
     /// say what is being waited for: quitting sooner would lose the outcomes of requests
     /// the service may already have applied, and the journal and report with them.
     fn on_interrupt(&mut self, ctx: &mut Ctx) -> bool {
-        if self.step != Step::Sending {
+        let Step::Sending(s) = &mut self.step else {
             return false;
-        }
-        if self.cancelling {
-            self.quit_when_done = true;
+        };
+        if s.cancelling {
+            s.quit_when_done = true;
             ctx.toast(format!(
                 "{}; pinscope quits when they end, with the journal and the report written",
-                self.finishing()
+                s.finishing()
             ));
-        } else if self.asking_cancel {
+        } else if s.asking_cancel {
+            s.quit_when_done = true;
             self.cancel_send();
-            self.quit_when_done = true;
         } else {
-            self.asking_cancel = true;
+            s.asking_cancel = true;
         }
         true
     }
 
     fn on_paste(&mut self, text: &str, _ctx: &mut Ctx) {
-        match self.step {
-            Step::File => {
+        match &mut self.step {
+            Step::File { error } => {
                 self.path.set_value("");
                 self.path.paste(text);
-                self.file_error = None;
+                *error = None;
                 self.recent_sel = None;
             }
-            Step::Confirm => {
-                self.typed.paste(text);
-                self.typed_wrong = false;
+            Step::Confirm(c) => {
+                c.typed.paste(text);
+                c.typed_wrong = false;
             }
             _ => {}
         }
@@ -440,8 +431,8 @@ impl Screen for ImportScreen {
             Ok(_) => {}
             Err(e) => self.on_reply(&ImportReply::Failed(e.to_string())),
         }
-        if self.step == Step::Done {
-            if let Some(cmd) = self.resume_command(ctx.env) {
+        if let Step::Done(done) = &self.step {
+            if let Some(cmd) = done.resume_command(ctx.env) {
                 ctx.note_on_exit(
                     "import-resume",
                     format!(
@@ -450,7 +441,7 @@ impl Screen for ImportScreen {
                     ),
                 );
             }
-            if self.quit_when_done {
+            if done.quit_when_done {
                 ctx.quit();
             }
         }
@@ -463,23 +454,19 @@ impl Screen for ImportScreen {
             .title_bottom(Line::from(self.hints(env, area.width)).right_aligned());
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        match self.step {
-            Step::File => self.render_file(frame, inner, env),
-            Step::Validating => self.render_validating(frame, inner),
-            Step::Review => self.render_review(frame, area, env),
+        match &self.step {
+            Step::File { error } => self.render_file(frame, inner, env, error.as_deref()),
+            Step::Validating(scanned) => self.render_validating(frame, inner, scanned),
+            Step::Review(view) => self.render_review(frame, area, env, view),
             Step::Strategy => self.render_strategy(frame, inner),
-            Step::Confirm => self.render_confirm(frame, inner, env),
-            Step::Sending => self.render_sending(frame, inner, env),
-            Step::Done => {
-                let lines = self.done_lines(env, area.width);
-                let max = lines.len().saturating_sub(inner.height as usize);
-                let start = self.done_offset.min(max);
-                let visible: Vec<Line> = lines.into_iter().skip(start).collect();
-                frame.render_widget(Paragraph::new(visible), inner);
+            Step::Confirm(c) => self.render_confirm(frame, inner, env, c),
+            Step::Sending(s) => {
+                s.render(frame, inner, env);
+                if s.asking_cancel {
+                    render_cancel_question(frame, area, env);
+                }
             }
-        }
-        if self.asking_cancel {
-            render_cancel_question(frame, area, env);
+            Step::Done(done) => done.render(frame, inner, env, area.width),
         }
     }
 }

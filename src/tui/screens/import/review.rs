@@ -39,33 +39,65 @@ pub(super) fn review_areas(area: Rect) -> ReviewAreas {
     }
 }
 
+/// The review step: which list is shown, and where each is scrolled.
+pub struct ReviewView {
+    pub(super) section: Section,
+    pub(super) invalid_scroll: Scroll,
+    pub(super) dup_scroll: Scroll,
+}
+
+impl ReviewView {
+    /// The invalid lines first, when there are some.
+    fn new(c: &crate::import::PlanCounts) -> ReviewView {
+        ReviewView {
+            section: if c.invalid > 0 {
+                Section::Invalid
+            } else {
+                Section::Duplicates
+            },
+            invalid_scroll: Scroll::default(),
+            dup_scroll: Scroll::default(),
+        }
+    }
+}
+
+/// The confirm step: where the report and the journal go, and the count typed on a
+/// production profile.
+pub struct Confirming {
+    pub(super) report: PathBuf,
+    pub(super) journal: Option<PathBuf>,
+    pub(super) typed: TextField,
+    pub(super) typed_wrong: bool,
+}
+
 impl ImportScreen {
     pub(super) fn on_planned(&mut self, planned: Box<Planned>) {
         let c = planned.counts;
         self.planned = Some(planned);
         if c.non_blank() == 0 {
-            self.step = Step::File;
-            self.file_error = Some(format!(
-                "{} holds no customization (every line is blank)",
-                self.input_name()
-            ));
+            self.step = Step::File {
+                error: Some(format!(
+                    "{} holds no customization (every line is blank)",
+                    self.input_name()
+                )),
+            };
             return;
         }
-        self.section = if c.invalid > 0 {
-            Section::Invalid
-        } else {
-            Section::Duplicates
-        };
-        self.invalid_scroll = Scroll::default();
-        self.dup_scroll = Scroll::default();
         self.step = if self.has_issues() {
-            Step::Review
+            Step::Review(ReviewView::new(&c))
         } else {
             Step::Strategy
         };
     }
 
-    // ----- review -----
+    /// The review when there is something to review, else the file.
+    fn review_or_file(&self) -> Step {
+        match &self.planned {
+            Some(p) if self.has_issues() => Step::Review(ReviewView::new(&p.counts)),
+            _ => Step::File { error: None },
+        }
+    }
+
     pub(super) fn review_list_height(&self, area: Rect) -> usize {
         review_areas(area).list.height as usize
     }
@@ -73,27 +105,35 @@ impl ImportScreen {
     pub(super) fn on_review_input(&mut self, input: Input, ctx: &mut Ctx) {
         let h = self.review_list_height(ctx.area);
         let sendable = self.to_send() > 0;
-        let (scroll, len) = match self.section {
-            Section::Invalid => (&mut self.invalid_scroll, self.invalid.len()),
-            Section::Duplicates => (
-                &mut self.dup_scroll,
-                self.planned.as_ref().map_or(0, |p| p.duplicates.len()),
-            ),
+        let p = self.planned.as_ref();
+        let both = p.is_some_and(|p| p.counts.invalid > 0 && p.counts.duplicate_targets > 0);
+        let duplicates = p.map_or(0, |p| p.duplicates.len());
+        match input {
+            Input::Action(Action::Back) => {
+                self.step = Step::File { error: None };
+                return;
+            }
+            Input::Action(Action::Confirm) if sendable => {
+                self.step = Step::Strategy;
+                return;
+            }
+            _ => {}
+        }
+        let Step::Review(view) = &mut self.step else {
+            return;
+        };
+        let (scroll, len) = match view.section {
+            Section::Invalid => (&mut view.invalid_scroll, self.invalid.len()),
+            Section::Duplicates => (&mut view.dup_scroll, duplicates),
         };
         let page = h.max(1) as isize;
         match input {
-            Input::Action(Action::Back) => self.step = Step::File,
-            Input::Action(Action::Confirm) if sendable => self.step = Step::Strategy,
-            Input::Action(Action::NextField | Action::PrevField) => {
-                let p = self.planned.as_ref();
-                let both =
-                    p.is_some_and(|p| p.counts.invalid > 0 && p.counts.duplicate_targets > 0);
-                if both {
-                    self.section = match self.section {
-                        Section::Invalid => Section::Duplicates,
-                        Section::Duplicates => Section::Invalid,
-                    };
-                }
+            // Tab switches between two lists, when there are two.
+            Input::Action(Action::NextField | Action::PrevField) if both => {
+                view.section = match view.section {
+                    Section::Invalid => Section::Duplicates,
+                    Section::Duplicates => Section::Invalid,
+                };
             }
             Input::Action(Action::Up) => scroll.move_by(-1, len, h),
             Input::Action(Action::Down) => scroll.move_by(1, len, h),
@@ -105,50 +145,48 @@ impl ImportScreen {
         }
     }
 
-    // ----- strategy and confirm -----
     pub(super) fn on_strategy_input(&mut self, input: Input, ctx: &mut Ctx) {
         let n = STRATEGIES.len();
         match input {
-            Input::Action(Action::Back) => {
-                self.step = if self.has_issues() {
-                    Step::Review
-                } else {
-                    Step::File
-                };
-            }
+            Input::Action(Action::Back) => self.step = self.review_or_file(),
             Input::Action(Action::Up) => self.strategy = (self.strategy + n - 1) % n,
             Input::Action(Action::Down) => self.strategy = (self.strategy + 1) % n,
             Input::Action(Action::Confirm) => {
                 let report = self.report_path(ctx.env.now, &ctx.env.tz);
-                self.journal = crate::import::journal::default_path(&self.input, Some(&report));
-                self.report = Some(report);
-                self.typed.clear();
-                self.typed_wrong = false;
-                self.step = Step::Confirm;
+                self.step = Step::Confirm(Box::new(Confirming {
+                    journal: crate::import::journal::default_path(&self.input, Some(&report)),
+                    report,
+                    typed: TextField::new(""),
+                    typed_wrong: false,
+                }));
             }
             _ => {}
         }
     }
 
     pub(super) fn on_confirm_input(&mut self, input: Input, ctx: &mut Ctx) {
+        let to_send = self.to_send().to_string();
+        let Step::Confirm(c) = &mut self.step else {
+            return;
+        };
         match input {
             Input::Action(Action::Back) => self.step = Step::Strategy,
             Input::Action(Action::Confirm) => {
                 if ctx.env.profile.production {
-                    let digits: String = self
+                    let digits: String = c
                         .typed
                         .value()
                         .chars()
                         .filter(|c| !matches!(c, ',' | '_' | ' '))
                         .collect();
-                    if digits != self.to_send().to_string() {
-                        self.typed_wrong = true;
+                    if digits != to_send {
+                        c.typed_wrong = true;
                         return;
                     }
                 }
                 self.start_send(ctx);
             }
-            Input::Key(k) if self.typed.input(k) => self.typed_wrong = false,
+            Input::Key(k) if c.typed.input(k) => c.typed_wrong = false,
             _ => {}
         }
     }
@@ -181,7 +219,13 @@ impl ImportScreen {
         ))
     }
 
-    pub(super) fn render_review(&self, frame: &mut Frame, area: Rect, env: &Env) {
+    pub(super) fn render_review(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        env: &Env,
+        view: &ReviewView,
+    ) {
         let a = review_areas(area);
         let Some(p) = &self.planned else { return };
         frame.render_widget(
@@ -199,20 +243,20 @@ impl ImportScreen {
         if p.counts.invalid > 0 {
             tabs.push(tab(
                 format!("Invalid lines {}", thousands(p.counts.invalid)),
-                self.section == Section::Invalid,
+                view.section == Section::Invalid,
             ));
             tabs.push(Span::raw(" "));
         }
         if p.counts.duplicate_targets > 0 {
             tabs.push(tab(
                 format!("Repeated targets {}", thousands(p.counts.duplicate_targets)),
-                self.section == Section::Duplicates,
+                view.section == Section::Duplicates,
             ));
         }
         frame.render_widget(Paragraph::new(Line::from(tabs)), a.tabs);
-        match self.section {
-            Section::Invalid => self.render_invalid(frame, &a),
-            Section::Duplicates => self.render_duplicates(frame, &a),
+        match view.section {
+            Section::Invalid => self.render_invalid(frame, &a, view.invalid_scroll),
+            Section::Duplicates => self.render_duplicates(frame, &a, view.dup_scroll),
         }
         if self.to_send() == 0 && a.detail.height > 0 {
             frame.render_widget(
@@ -229,7 +273,7 @@ impl ImportScreen {
         let _ = env;
     }
 
-    pub(super) fn render_invalid(&self, frame: &mut Frame, a: &ReviewAreas) {
+    pub(super) fn render_invalid(&self, frame: &mut Frame, a: &ReviewAreas, mut scroll: Scroll) {
         let total = self.planned.as_ref().map_or(0, |p| p.counts.invalid);
         let w = a.list.width as usize;
         let line_w = self
@@ -267,7 +311,6 @@ impl ImportScreen {
             ));
             h -= 1;
         }
-        let mut scroll = self.invalid_scroll;
         scroll.fit(self.invalid.len(), h);
         for i in scroll.visible(self.invalid.len(), h) {
             let l = &self.invalid[i];
@@ -326,7 +369,7 @@ impl ImportScreen {
         }
     }
 
-    pub(super) fn render_duplicates(&self, frame: &mut Frame, a: &ReviewAreas) {
+    pub(super) fn render_duplicates(&self, frame: &mut Frame, a: &ReviewAreas, mut scroll: Scroll) {
         let Some(p) = &self.planned else { return };
         let w = a.list.width as usize;
         let target_w = (w / 2).max(10);
@@ -338,7 +381,6 @@ impl ImportScreen {
             a.header,
         );
         let h = a.list.height as usize;
-        let mut scroll = self.dup_scroll;
         scroll.fit(p.duplicates.len(), h);
         let mut lines = Vec::new();
         for i in scroll.visible(p.duplicates.len(), h) {
@@ -411,7 +453,13 @@ impl ImportScreen {
         frame.render_widget(Paragraph::new(lines), area);
     }
 
-    pub(super) fn render_confirm(&self, frame: &mut Frame, area: Rect, env: &Env) {
+    pub(super) fn render_confirm(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        env: &Env,
+        confirm: &Confirming,
+    ) {
         let Some(p) = &self.planned else { return };
         let c = p.counts;
         let s = self.strategy();
@@ -462,7 +510,8 @@ impl ImportScreen {
                 ));
             }
         }
-        if let Some(r) = &self.report {
+        {
+            let r = &confirm.report;
             lines.extend(field_lines(
                 "report",
                 &r.display().to_string(),
@@ -511,8 +560,8 @@ impl ImportScreen {
             width: field.width.saturating_sub(2).min(24),
             ..field
         };
-        self.typed.render(frame, field, Some(Block::bordered()));
-        if self.typed_wrong {
+        confirm.typed.render(frame, field, Some(Block::bordered()));
+        if confirm.typed_wrong {
             frame.render_widget(
                 Paragraph::new(Line::styled(
                     format!(" That is not {}", c.to_send()),

@@ -23,6 +23,20 @@ pub(super) struct SendProgress {
     pub(super) in_flight: std::collections::BTreeSet<usize>,
 }
 
+/// The send step: the engine's progress, and the cancel.
+pub struct Sending {
+    pub(super) progress: SendProgress,
+    /// The file sent and the strategy, as the heading says them.
+    pub(super) input: PathBuf,
+    pub(super) strategy: ConflictStrategy,
+    /// "Cancel the import?" is open.
+    pub(super) asking_cancel: bool,
+    /// The cancel is confirmed: the requests in flight finish, nothing more is sent.
+    pub(super) cancelling: bool,
+    /// Ctrl-C confirmed the cancel: quit once the requests in flight have finished.
+    pub(super) quit_when_done: bool,
+}
+
 impl SendProgress {
     /// Still listing what is stored: nothing is sent yet.
     fn listing_now(&self) -> Option<(u64, u64)> {
@@ -51,58 +65,67 @@ pub(super) fn render_cancel_question(frame: &mut Frame, area: Rect, env: &Env) {
 
 impl ImportScreen {
     pub(super) fn start_send(&mut self, ctx: &mut Ctx) {
-        let (Some(planned), Some(report)) = (&self.planned, &self.report) else {
+        let (Some(planned), Step::Confirm(confirm)) = (&self.planned, &self.step) else {
             return;
         };
         let cancel = Shared::new(CancelToken::new());
         self.cancel = Some(cancel.clone());
-        self.sending = SendProgress {
-            chunks_total: planned.chunks_for(self.strategy()),
-            lines_total: planned.counts.to_send(),
-            ..SendProgress::default()
-        };
-        self.asking_cancel = false;
-        self.cancelling = false;
         let id = ctx.request(ApiRequest::ImportSend(SendJob {
             plan: planned.plan.clone(),
             strategy: self.strategy(),
             chunk_size: self.chunk_size,
             concurrency: CONCURRENCY,
-            report: report.clone(),
-            journal: self.journal.clone(),
+            report: confirm.report.clone(),
+            journal: confirm.journal.clone(),
             cancel,
         }));
         self.job = Remote::Loading(id);
-        self.step = Step::Sending;
+        self.step = Step::Sending(Box::new(Sending {
+            progress: SendProgress {
+                chunks_total: planned.chunks_for(self.strategy()),
+                lines_total: planned.counts.to_send(),
+                ..SendProgress::default()
+            },
+            input: self.input.clone(),
+            strategy: self.strategy(),
+            asking_cancel: false,
+            cancelling: false,
+            quit_when_done: false,
+        }));
     }
 
-    // ----- sending -----
+    /// Cancels the send: the requests in flight finish and are recorded.
     pub(super) fn cancel_send(&mut self) {
         if let Some(c) = &self.cancel {
             c.cancel();
         }
-        self.cancelling = true;
-        self.asking_cancel = false;
+        if let Step::Sending(s) = &mut self.step {
+            s.cancelling = true;
+            s.asking_cancel = false;
+        }
     }
 
     pub(super) fn on_sending_input(&mut self, input: Input) {
-        if self.asking_cancel {
+        let Step::Sending(s) = &mut self.step else {
+            return;
+        };
+        if s.asking_cancel {
             match input {
                 Input::Action(Action::Confirm) => self.cancel_send(),
-                Input::Action(Action::Back) => self.asking_cancel = false,
+                Input::Action(Action::Back) => s.asking_cancel = false,
                 _ => {}
             }
             return;
         }
-        if matches!(input, Input::Action(Action::Cancel | Action::Back)) && !self.cancelling {
-            self.asking_cancel = true;
+        if matches!(input, Input::Action(Action::Cancel | Action::Back)) && !s.cancelling {
+            s.asking_cancel = true;
         }
     }
 
     pub(super) fn on_event(&mut self, e: &Event) {
-        match (self.step, e) {
+        match (&mut self.step, e) {
             (
-                Step::Validating,
+                Step::Validating(scanned),
                 Event::Validating {
                     lines,
                     bytes,
@@ -110,7 +133,7 @@ impl ImportScreen {
                     lines_per_sec,
                 },
             ) => {
-                self.scanned = ScanProgress {
+                *scanned = ScanProgress {
                     lines: *lines,
                     bytes: *bytes,
                     total_bytes: *total_bytes,
@@ -118,30 +141,30 @@ impl ImportScreen {
                 };
             }
             (
-                Step::Sending,
+                Step::Sending(sending),
                 Event::Sending {
                     lines,
                     chunks,
                     already_done,
                 },
             ) => {
-                let s = &mut self.sending;
+                let s = &mut sending.progress;
                 s.lines_total = *lines;
                 s.chunks_total = *chunks;
                 s.already_done = *already_done;
                 s.lines_done = *already_done;
             }
-            (Step::Sending, Event::ChunkSent { chunk, .. }) => {
-                self.sending.in_flight.insert(*chunk);
+            (Step::Sending(sending), Event::ChunkSent { chunk, .. }) => {
+                sending.progress.in_flight.insert(*chunk);
             }
-            (Step::Sending, Event::ListingStored { read, total }) => {
-                self.sending.listing = Some((*read, *total));
+            (Step::Sending(sending), Event::ListingStored { read, total }) => {
+                sending.progress.listing = Some((*read, *total));
             }
-            (Step::Sending, Event::CheckingTargets { mode, stored }) => {
-                self.sending.existing = Some((*mode, *stored));
+            (Step::Sending(sending), Event::CheckingTargets { mode, stored }) => {
+                sending.progress.existing = Some((*mode, *stored));
             }
             (
-                Step::Sending,
+                Step::Sending(sending),
                 Event::Retry {
                     chunk,
                     attempt,
@@ -150,9 +173,9 @@ impl ImportScreen {
                 },
             ) => {
                 // A retried chunk is still in flight.
-                self.sending.in_flight.insert(*chunk);
-                self.sending.retries += 1;
-                self.sending.last_retry = Some(format!(
+                sending.progress.in_flight.insert(*chunk);
+                sending.progress.retries += 1;
+                sending.progress.last_retry = Some(format!(
                     "chunk {}: {error}; try {} in {:.1}s",
                     chunk + 1,
                     attempt + 1,
@@ -160,7 +183,7 @@ impl ImportScreen {
                 ));
             }
             (
-                Step::Sending,
+                Step::Sending(sending),
                 Event::ChunkDone {
                     chunk,
                     counts,
@@ -170,7 +193,7 @@ impl ImportScreen {
                     eta,
                 },
             ) => {
-                let s = &mut self.sending;
+                let s = &mut sending.progress;
                 s.in_flight.remove(chunk);
                 s.chunks_done += 1;
                 s.lines_done = *lines_done;
@@ -183,24 +206,26 @@ impl ImportScreen {
                 s.counts.rejected += counts.rejected;
                 s.counts.not_sent += counts.not_sent;
             }
-            (Step::Sending, Event::Stopping { reason }) => {
-                self.sending.stopping = Some(reason.clone());
+            (Step::Sending(sending), Event::Stopping { reason }) => {
+                sending.progress.stopping = Some(reason.clone());
             }
             _ => {}
         }
     }
+}
 
+impl Sending {
     /// `finishing 2 requests in flight…`, as far as the events have told.
     pub(super) fn finishing(&self) -> String {
-        match self.sending.in_flight.len() {
+        match self.progress.in_flight.len() {
             0 => "finishing the requests in flight…".to_string(),
             1 => "finishing 1 request in flight…".to_string(),
             n => format!("finishing {n} requests in flight…"),
         }
     }
 
-    pub(super) fn render_sending(&self, frame: &mut Frame, area: Rect, env: &Env) {
-        let s = &self.sending;
+    pub(super) fn render(&self, frame: &mut Frame, area: Rect, env: &Env) {
+        let s = &self.progress;
         let [head, gauge, rest] = Layout::vertical([
             Constraint::Length(2),
             Constraint::Length(1),
@@ -244,7 +269,7 @@ impl ImportScreen {
                         .file_name()
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_default(),
-                    self.strategy().as_str()
+                    self.strategy.as_str()
                 ),
                 w,
             ))
