@@ -355,8 +355,7 @@ async fn duplicating_in_the_loop_warns_of_the_target() {
 /// The bottom border, where the screen's keys are.
 fn footer(text: &str) -> String {
     text.lines()
-        .filter(|l| l.contains('╰'))
-        .last()
+        .rfind(|l| l.contains('╰'))
         .unwrap_or_else(|| panic!("no footer in\n{text}"))
         .to_string()
 }

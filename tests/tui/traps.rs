@@ -677,8 +677,7 @@ fn after_a_resize_the_pin_form_dates_and_json_show_from_their_start() {
 /// The bottom border, where the screen's keys are.
 fn footer(text: &str) -> String {
     text.lines()
-        .filter(|l| l.contains('╰'))
-        .last()
+        .rfind(|l| l.contains('╰'))
         .unwrap_or_else(|| panic!("no footer in\n{text}"))
         .to_string()
 }
