@@ -5,8 +5,8 @@
 //! [`ApiRequest::ImportScan`](crate::tui::msg::ApiRequest::ImportScan) or
 //! [`ApiRequest::ImportSend`](crate::tui::msg::ApiRequest::ImportSend), and gets back a
 //! stream of [`ImportReply`] steps under the request's id, then one final reply. File
-//! reading, validation and the engine's report writing run on blocking threads, so the UI task (which
-//! shares its thread with the worker) stays responsive.
+//! reading, validation and the engine's report writing run on blocking threads, so the UI
+//! task (which shares its thread with the worker) stays responsive.
 //!
 //! Steps are kept few: invalid lines travel in batches with the validation's progress
 //! (every 64k lines or so), and only the first [`MAX_INVALID_KEPT`] of them; sending
