@@ -12,7 +12,7 @@ use jiff::tz::TimeZone;
 use serde_json::json;
 
 use super::output::Ndjson;
-use super::{Failure, GlobalArgs, Outcome, Target, block_on, exit, input, interactive, note};
+use super::{Failure, GlobalArgs, Outcome, Target, block_on, body, exit, interactive, note};
 use crate::api::{Client, Customization, ListQuery};
 use crate::batch::{
     self, Action, ApplyOptions, Cancel, ChangeSpec, Op, PinMatcher, PinOp, Plan, PlanItem,
@@ -220,8 +220,8 @@ fn spec_of(a: &BatchArgs, now: Timestamp, tz: TimeZone) -> Result<ChangeSpec, Fa
 
 /// Reads the ids of `--ids`: one a line, or NDJSON objects with an `id`.
 fn read_ids(path: &str) -> Result<Vec<String>, Failure> {
-    let name = input::source_name(path);
-    let text = input::read_text(path)?;
+    let name = body::source_name(path);
+    let text = body::read_text(path)?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();

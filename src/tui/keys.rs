@@ -625,6 +625,21 @@ impl Keymap {
             .map_or_else(|| "(unbound)".to_string(), ToString::to_string)
     }
 
+    /// The first key that asks for `action` in `ctx`; `None` when `ctx` does not know the
+    /// action, or every key of it would be typed into the focused field (a hint for it
+    /// would be false there).
+    pub fn key_in(&self, ctx: Context, action: Action) -> Option<String> {
+        let known = ctx.actions().contains(&action)
+            || (ctx.with_global() && Context::Global.actions().contains(&action));
+        if !known {
+            return None;
+        }
+        self.keys(action)
+            .iter()
+            .find(|k| !k.is_typed_in(ctx))
+            .map(ToString::to_string)
+    }
+
     /// The first key of `action`, for hints (`? help`).
     pub fn hint(&self, action: Action) -> String {
         self.keys(action)

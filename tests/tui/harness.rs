@@ -10,10 +10,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use pinscope::api::{ApiError, Client, ClientConfig, RetryPolicy, Secret, StatusError};
-use pinscope::tui::app::{App, AppOptions, Effect, Exit, RunOptions, run};
+use pinscope::tui::app::{App, AppOptions, Effect, Exit, TuiOptions, run_tui};
 use pinscope::tui::keys::Keymap;
 use pinscope::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, Msg, ReqId};
-use pinscope::tui::screens::{Profile, Screen};
+use pinscope::tui::screens::{ProfileInfo, Screen};
 use pinscope::tui::worker;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -31,8 +31,8 @@ pub fn tz() -> TimeZone {
     TimeZone::get("Europe/Prague").expect("zone")
 }
 
-pub fn profile() -> Profile {
-    Profile {
+pub fn profile() -> ProfileInfo {
+    ProfileInfo {
         label: "demo".into(),
         color: None,
         production: false,
@@ -277,12 +277,12 @@ impl Running {
             let input = Box::pin(futures::stream::unfold(rx, |mut rx| async move {
                 rx.recv().await.map(|m| (m, rx))
             }));
-            let exit = run(
+            let exit = run_tui(
                 &mut terminal,
                 &mut app,
                 input,
                 worker,
-                RunOptions {
+                TuiOptions {
                     clock: Arc::new(Timestamp::now),
                     clipboard: Box::new(move |t| clip.lock().expect("lock").push(t.to_string())),
                     on_frame: Some(Box::new(move |buf| {

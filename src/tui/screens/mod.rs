@@ -36,7 +36,7 @@ pub mod where_pinned;
 
 /// The profile as the screens see it: no key, nothing secret.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Profile {
+pub struct ProfileInfo {
     pub label: String,
     pub color: Option<Color>,
     pub production: bool,
@@ -48,9 +48,9 @@ pub struct Profile {
     pub session_args: String,
 }
 
-impl Profile {
-    pub fn from_session(s: &Session) -> Profile {
-        Profile {
+impl ProfileInfo {
+    pub fn from_session(s: &Session) -> ProfileInfo {
+        ProfileInfo {
             label: s.label.clone(),
             color: s.color.as_deref().and_then(|c| c.parse::<Color>().ok()),
             production: s.production,
@@ -96,7 +96,7 @@ pub struct Env {
     /// The user's time zone: dates and pin states are shown in it.
     pub tz: TimeZone,
     pub keymap: Keymap,
-    pub profile: Profile,
+    pub profile: ProfileInfo,
     /// Recently looked-up ids, newest first.
     pub recent: Vec<String>,
     /// The whole terminal.
