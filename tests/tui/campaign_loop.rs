@@ -174,10 +174,10 @@ async fn select_by_filter_change_plan_apply_and_undo() {
     // u: the undo's plan, then apply it.
     run.send(key('u'));
     let screen = run.wait_for("Undo of operation 1: plan").await;
-    let screen = if screen.contains("1 to update") {
+    let screen = if screen.contains("1 to put back") {
         screen
     } else {
-        run.wait_for("1 to update").await
+        run.wait_for("1 to put back").await
     };
     assert!(screen.contains("put back"), "{screen}");
     assert!(screen.contains("- tags[1]: \"campaign\""), "{screen}");
@@ -240,7 +240,9 @@ async fn an_undo_skips_what_changed_since_unless_told_to_include_it() {
     run.send(key('H'));
     run.wait_for("History · newest first").await;
     run.send(key('u'));
-    let screen = run.wait_for("changed on the service since").await;
+    let screen = run
+        .wait_for("1 changed on the service since (skipped)")
+        .await;
     assert!(screen.contains("skipped (f includes it)"), "{screen}");
     assert!(screen.contains("f include changed"), "{screen}");
     // Nothing to write while it is skipped.

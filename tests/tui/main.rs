@@ -2,6 +2,7 @@
 //! loop driven by a channel of keys against a server, and the real binary under tmux.
 
 mod campaign_loop;
+mod campaign_snapshots;
 mod custom_screen;
 mod demo_data;
 mod editor_loop;

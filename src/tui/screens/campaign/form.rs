@@ -480,7 +480,8 @@ impl Screen for ChangeForm {
             Constraint::Length(1),
         ])
         .areas(inner);
-        let label_w: u16 = if inner.width >= 70 { 22 } else { 20 };
+        // The longest label, its mark and a space.
+        let label_w: u16 = 24;
         let height = body.height as usize;
         let mut offset = self.offset;
         if height > 0 {
@@ -515,6 +516,7 @@ impl Screen for ChangeForm {
                     ),
                     label_style,
                 ),
+                Span::raw(" "),
             ]);
             frame.render_widget(
                 Paragraph::new(label),

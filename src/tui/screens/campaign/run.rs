@@ -23,7 +23,7 @@ use crate::tui::msg::{
 use crate::tui::screens::tracker::describe;
 use crate::tui::screens::{Ctx, Env, Input, Route, Screen};
 use crate::tui::widgets::text_field::TextField;
-use crate::tui::widgets::{dialog, theme, truncate};
+use crate::tui::widgets::{dialog, theme, truncate, wrap};
 
 use super::form::BatchDraft;
 
@@ -202,7 +202,30 @@ impl PlanRun {
 
     fn totals_line(&self) -> String {
         let t = crate::batch::Totals::of(&self.items);
-        let mut s = t.sentence();
+        let mut s = if self.is_undo() {
+            // An undo puts back, deletes what was created and creates what was deleted.
+            let mut parts = Vec::new();
+            if t.update > 0 {
+                parts.push(format!("{} to put back", t.update));
+            }
+            if t.delete > 0 {
+                parts.push(format!("{} to delete", t.delete));
+            }
+            if t.create > 0 {
+                parts.push(format!("{} to create again (new ids)", t.create));
+            }
+            if t.unchanged > 0 {
+                parts.push(format!("{} unchanged", t.unchanged));
+            }
+            let head = plural(t.customizations, "customization", "customizations");
+            if parts.is_empty() {
+                head
+            } else {
+                format!("{head}: {}", parts.join(", "))
+            }
+        } else {
+            t.sentence()
+        };
         if self.is_undo() {
             let changed = self.conflicts.iter().filter(|c| c.is_some()).count();
             if changed > 0 {
@@ -235,7 +258,11 @@ impl PlanRun {
             Stage::Done => self.report.as_ref().map_or(0, |r| r.items.len()),
             _ => self.rows.len(),
         };
-        let max = len.saturating_sub(height.max(1));
+        // The plan's rows may wrap: it scrolls until its last row is the first shown.
+        let max = match self.stage {
+            Stage::Done => len.saturating_sub(height.max(1)),
+            _ => len.saturating_sub(1),
+        };
         self.offset = self.offset.saturating_add_signed(delta).min(max);
     }
 
@@ -359,9 +386,22 @@ impl PlanRun {
         ])
     }
 
-    fn row_line(&self, row: Row, width: usize) -> Line<'static> {
+    /// The lines of one plan row: a change or a reason wraps (a value is never cut), its
+    /// continuation indented.
+    fn row_lines(&self, row: Row, width: usize) -> Vec<Line<'static>> {
+        let wrapped = |text: &str, style: Style| -> Vec<Line<'static>> {
+            let text = crate::api::text::strip_controls(text).into_owned();
+            wrap(&text, width.saturating_sub(6).max(8))
+                .into_iter()
+                .enumerate()
+                .map(|(k, part)| {
+                    let indent = if k == 0 { "    " } else { "      " };
+                    Line::styled(format!("{indent}{part}"), style)
+                })
+                .collect()
+        };
         match row {
-            Row::Missing(i) => Line::styled(
+            Row::Missing(i) => vec![Line::styled(
                 truncate(
                     &format!(
                         "? {} not found (neither in the mirror nor on the service)",
@@ -370,15 +410,12 @@ impl PlanRun {
                     width,
                 ),
                 Style::new().fg(theme::WARN),
-            ),
-            Row::Head(i) => self.item_head(i, width),
-            Row::Change(i, j) => {
-                let Some(c) = self.items.get(i).and_then(|it| it.changes.get(j)) else {
-                    return Line::raw("");
-                };
-                let text = crate::api::text::strip_controls(&c.to_string()).into_owned();
-                Line::styled(truncate(&format!("    {text}"), width), theme::change(c))
-            }
+            )],
+            Row::Head(i) => vec![self.item_head(i, width)],
+            Row::Change(i, j) => match self.items.get(i).and_then(|it| it.changes.get(j)) {
+                Some(c) => wrapped(&c.to_string(), theme::change(c)),
+                None => Vec::new(),
+            },
             Row::Why(i) => {
                 let why = match (
                     self.items.get(i).map(|it| &it.action),
@@ -391,18 +428,12 @@ impl PlanRun {
                     (_, Some(Some(r))) => format!("{r}: skipped (f includes it)"),
                     _ => String::new(),
                 };
-                let text = crate::api::text::strip_controls(&why).into_owned();
-                Line::styled(
-                    truncate(&format!("    {text}"), width),
-                    Style::new().fg(theme::WARN),
-                )
+                wrapped(&why, Style::new().fg(theme::WARN))
             }
         }
     }
 
     fn render_plan(&self, frame: &mut Frame, area: Rect, env: &Env) {
-        let [head, body] =
-            Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(area);
         let w = area.width as usize;
         let mut lines = Vec::new();
         match self.stage {
@@ -416,58 +447,66 @@ impl PlanRun {
                     .as_ref()
                     .map(|e| e.to_string())
                     .unwrap_or_default();
-                lines.push(Line::styled(
-                    truncate(&format!("✗ cannot plan: {e}"), w),
-                    theme::error(),
-                ));
+                lines.extend(
+                    wrap(&format!("✗ cannot plan: {e}"), w)
+                        .into_iter()
+                        .take(4)
+                        .map(|l| Line::styled(l, theme::error())),
+                );
                 lines.push(Line::styled(
                     format!("{} retries", env.keymap.hint(Action::Retry)),
                     theme::muted(),
                 ));
             }
             _ => {
-                lines.push(Line::styled(
-                    truncate(&self.totals_line(), w),
-                    theme::label(),
-                ));
-                let second = if env.profile.read_only {
-                    Line::styled(
-                        truncate(
-                            &format!(
-                                "Profile {} is read-only: this plan cannot be applied",
-                                env.profile.label
-                            ),
-                            w,
+                lines.extend(
+                    wrap(&self.totals_line(), w)
+                        .into_iter()
+                        .take(3)
+                        .map(|l| Line::styled(l, theme::label())),
+                );
+                let (second, style) = if env.profile.read_only {
+                    (
+                        format!(
+                            "Profile {} is read-only: this plan cannot be applied",
+                            env.profile.label
                         ),
                         theme::error(),
                     )
                 } else {
-                    Line::styled(
-                        truncate(
-                            "Nothing has been sent. Each customization is checked against the service before it is written.",
-                            w,
-                        ),
-                        theme::muted(),
-                    )
+                    let text = if w >= 80 {
+                        "Nothing has been sent; each one is checked against the service before \
+                         it is written."
+                    } else {
+                        "Nothing has been sent yet."
+                    };
+                    (text.to_string(), theme::muted())
                 };
-                lines.push(second);
+                lines.extend(
+                    wrap(&second, w)
+                        .into_iter()
+                        .take(2)
+                        .map(|l| Line::styled(l, style)),
+                );
             }
         }
+        let [head, body] =
+            Layout::vertical([Constraint::Length(lines.len() as u16), Constraint::Min(0)])
+                .areas(area);
         frame.render_widget(Paragraph::new(lines), head);
         if matches!(self.stage, Stage::Planning | Stage::Failed) {
             return;
         }
         let height = body.height as usize;
-        let offset = self
-            .offset
-            .min(self.rows.len().saturating_sub(height.max(1)));
-        let lines: Vec<Line> = self
-            .rows
-            .iter()
-            .skip(offset)
-            .take(height)
-            .map(|r| self.row_line(*r, w))
-            .collect();
+        let offset = self.offset.min(self.rows.len().saturating_sub(1));
+        let mut lines: Vec<Line> = Vec::with_capacity(height);
+        for r in self.rows.iter().skip(offset) {
+            if lines.len() >= height {
+                break;
+            }
+            lines.extend(self.row_lines(*r, w));
+        }
+        lines.truncate(height);
         frame.render_widget(Paragraph::new(lines), body);
     }
 
