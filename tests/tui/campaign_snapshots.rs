@@ -26,7 +26,7 @@ fn cust(n: usize, tags: &[&str], active_to: Option<&str>) -> Customization {
     Customization::from_value(json!({
         "id": format!("{n:08x}-0000-4000-8000-000000000000"),
         "created_at": "2025-05-01T08:00:00Z",
-        "model": if n % 2 == 0 { "basket" } else { "home" },
+        "model": if n.is_multiple_of(2) { "basket" } else { "home" },
         "target_type": "item",
         "target_identity": format!("/p/{n}"),
         "target_metadata": {"title": format!("Guitar {n}")},
