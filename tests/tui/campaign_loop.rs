@@ -20,7 +20,11 @@ fn id(n: usize) -> String {
 fn tracker() -> Vec<Customization> {
     (1..=6usize)
         .map(|n| {
-            let model = if n.is_multiple_of(2) { "basket" } else { "home" };
+            let model = if n.is_multiple_of(2) {
+                "basket"
+            } else {
+                "home"
+            };
             Customization::from_value(json!({
                 "id": id(n),
                 "created_at": format!("2025-05-0{n}T09:00:00Z"),

@@ -257,6 +257,8 @@ fn progress_and_report() {
         )],
     );
     assert_snapshot!("campaign_report", draw(&app));
+    feed(&mut app, [pinscope::tui::msg::Msg::Resize(60, 15)]);
+    assert_snapshot!("campaign_report_60x15", draw(&app));
 }
 
 fn op_row(id: i64, kind: OpKind, count: u64, summary: &str, at: &str) -> OpRow {
@@ -344,6 +346,8 @@ fn history_and_operation() {
         }))
     });
     assert_snapshot!("campaign_operation", draw(&app));
+    feed(&mut app, [pinscope::tui::msg::Msg::Resize(60, 15)]);
+    assert_snapshot!("campaign_operation_60x15", draw(&app));
     let effects = feed(&mut app, [key('u')]);
     assert!(
         requests(&effects)

@@ -17,7 +17,7 @@ use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, BatchReply, Remote};
 use crate::tui::screens::tracker::describe;
 use crate::tui::screens::{Ctx, Env, Input, Route, Screen};
 use crate::tui::widgets::list::Scroll;
-use crate::tui::widgets::{theme, truncate};
+use crate::tui::widgets::{theme, truncate, wrap};
 
 /// How many operations the list shows.
 const LIST_LIMIT: u64 = 1000;
@@ -341,7 +341,8 @@ impl Screen for OperationView {
 
     fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
         let h = OperationView::body_height(ctx.area);
-        let max = self.rows.len().saturating_sub(h.max(1));
+        // Changes may wrap: it scrolls until its last row is the first shown.
+        let max = self.rows.len().saturating_sub(1);
         let page = h.max(1) as isize;
         let mut by = |d: isize| self.offset = self.offset.saturating_add_signed(d).min(max);
         match input {
@@ -378,12 +379,9 @@ impl Screen for OperationView {
     }
 
     fn counts(&self) -> Option<String> {
-        self.op.as_ref().map(|o| {
-            format!(
-                "{} customization{}",
-                self.items.len(),
-                if o.count == 1 { "" } else { "s" }
-            )
+        self.op.as_ref().map(|_| {
+            let n = self.items.len();
+            format!("{n} customization{}", if n == 1 { "" } else { "s" })
         })
     }
 
@@ -433,26 +431,31 @@ impl Screen for OperationView {
             _ => Line::raw(format!("{} reading…", env.spinner_glyph())),
         };
         frame.render_widget(Paragraph::new(head_line), head);
+        // A change wraps (a value is never cut), its continuation indented.
         let height = body.height as usize;
-        let offset = self
-            .offset
-            .min(self.rows.len().saturating_sub(height.max(1)));
-        let lines: Vec<Line> = self
-            .rows
-            .iter()
-            .skip(offset)
-            .take(height)
-            .map(|r| match *r {
-                Row::Head(i) => self.head_line(i, w),
-                Row::Change(i, j) => match self.changes.get(i).and_then(|c| c.get(j)) {
-                    Some(c) => Line::styled(
-                        truncate(&format!("    {}", strip_controls(&c.to_string())), w),
-                        theme::change(c),
-                    ),
-                    None => Line::raw(""),
-                },
-            })
-            .collect();
+        let offset = self.offset.min(self.rows.len().saturating_sub(1));
+        let mut lines: Vec<Line> = Vec::with_capacity(height);
+        for r in self.rows.iter().skip(offset) {
+            if lines.len() >= height {
+                break;
+            }
+            match *r {
+                Row::Head(i) => lines.push(self.head_line(i, w)),
+                Row::Change(i, j) => {
+                    if let Some(c) = self.changes.get(i).and_then(|c| c.get(j)) {
+                        let text = strip_controls(&c.to_string()).into_owned();
+                        for (k, part) in wrap(&text, w.saturating_sub(6).max(8))
+                            .into_iter()
+                            .enumerate()
+                        {
+                            let indent = if k == 0 { "    " } else { "      " };
+                            lines.push(Line::styled(format!("{indent}{part}"), theme::change(c)));
+                        }
+                    }
+                }
+            }
+        }
+        lines.truncate(height);
         frame.render_widget(Paragraph::new(lines), body);
     }
 }

@@ -253,16 +253,13 @@ impl PlanRun {
         area.height.saturating_sub(5) as usize
     }
 
-    fn scroll(&mut self, delta: isize, height: usize) {
+    fn scroll(&mut self, delta: isize) {
         let len = match self.stage {
             Stage::Done => self.report.as_ref().map_or(0, |r| r.items.len()),
             _ => self.rows.len(),
         };
-        // The plan's rows may wrap: it scrolls until its last row is the first shown.
-        let max = match self.stage {
-            Stage::Done => len.saturating_sub(height.max(1)),
-            _ => len.saturating_sub(1),
-        };
+        // Rows may wrap: it scrolls until the last one is the first shown.
+        let max = len.saturating_sub(1);
         self.offset = self.offset.saturating_add_signed(delta).min(max);
     }
 
@@ -595,8 +592,6 @@ impl PlanRun {
         let Some(report) = &self.report else {
             return;
         };
-        let [head, body] =
-            Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(area);
         let w = area.width as usize;
         let tone = if report.all_ok() {
             Style::new().fg(theme::OK)
@@ -615,54 +610,69 @@ impl PlanRun {
                 None => "Nothing was written, so nothing was recorded.".to_string(),
             },
         };
-        frame.render_widget(
-            Paragraph::new(vec![
-                Line::styled(truncate(&format!("{mark} {}", report.sentence()), w), tone),
-                Line::styled(truncate(&second, w), theme::muted()),
-            ]),
-            head,
-        );
-        let height = body.height as usize;
-        let offset = self
-            .offset
-            .min(report.items.len().saturating_sub(height.max(1)));
-        let lines: Vec<Line> = report
-            .items
-            .iter()
-            .enumerate()
-            .skip(offset)
-            .take(height)
-            .map(|(i, r)| {
-                let style = match r.outcome {
-                    Outcome::Updated | Outcome::Deleted | Outcome::Created => {
-                        Style::new().fg(theme::OK)
-                    }
-                    Outcome::Unchanged | Outcome::NotSent => theme::muted(),
-                    Outcome::ChangedOnServer => Style::new().fg(theme::WARN),
-                    Outcome::Failed => theme::error(),
-                };
-                let short: String = r.id.chars().take(8).collect();
-                let what = self
-                    .items
-                    .get(i)
-                    .map(|it| describe(&it.before))
-                    .unwrap_or_default();
-                let mut tail = what;
-                if let Some(n) = &r.new_id {
-                    tail = format!("new id {n} · {tail}");
-                }
-                if let Some(reason) = &r.reason {
-                    tail = format!("{} · {tail}", crate::api::text::strip_controls(reason));
-                }
-                let head = format!("{:<17} {short} ", r.outcome.as_str());
-                let room = w.saturating_sub(head.chars().count());
-                Line::from(vec![
-                    Span::styled(format!("{:<17} ", r.outcome.as_str()), style),
-                    Span::styled(format!("{short} "), theme::key()),
-                    Span::raw(truncate(&tail, room)),
-                ])
-            })
+        let mut head_lines: Vec<Line> = wrap(&format!("{mark} {}", report.sentence()), w)
+            .into_iter()
+            .take(2)
+            .map(|l| Line::styled(l, tone))
             .collect();
+        head_lines.extend(
+            wrap(&second, w)
+                .into_iter()
+                .take(2)
+                .map(|l| Line::styled(l, theme::muted())),
+        );
+        let [head, body] = Layout::vertical([
+            Constraint::Length(head_lines.len() as u16),
+            Constraint::Min(0),
+        ])
+        .areas(area);
+        frame.render_widget(Paragraph::new(head_lines), head);
+        // One line an outcome; a reason or a new id follows on lines of its own, wrapped.
+        let height = body.height as usize;
+        let offset = self.offset.min(report.items.len().saturating_sub(1));
+        let mut lines: Vec<Line> = Vec::with_capacity(height);
+        for (i, r) in report.items.iter().enumerate().skip(offset) {
+            if lines.len() >= height {
+                break;
+            }
+            let style = match r.outcome {
+                Outcome::Updated | Outcome::Deleted | Outcome::Created => {
+                    Style::new().fg(theme::OK)
+                }
+                Outcome::Unchanged | Outcome::NotSent => theme::muted(),
+                Outcome::ChangedOnServer => Style::new().fg(theme::WARN),
+                Outcome::Failed => theme::error(),
+            };
+            let short: String = r.id.chars().take(8).collect();
+            let what = self
+                .items
+                .get(i)
+                .map(|it| describe(&it.before))
+                .unwrap_or_default();
+            let room = w.saturating_sub(27);
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:<17} ", r.outcome.as_str()), style),
+                Span::styled(format!("{short} "), theme::key()),
+                Span::raw(truncate(&what, room)),
+            ]));
+            let mut notes = Vec::new();
+            if let Some(n) = &r.new_id {
+                notes.push(format!("new id {n}"));
+            }
+            if let Some(reason) = &r.reason {
+                notes.push(crate::api::text::strip_controls(reason).into_owned());
+            }
+            for note in notes {
+                for (k, part) in wrap(&note, w.saturating_sub(6).max(8))
+                    .into_iter()
+                    .enumerate()
+                {
+                    let indent = if k == 0 { "    " } else { "      " };
+                    lines.push(Line::styled(format!("{indent}{part}"), theme::muted()));
+                }
+            }
+        }
+        lines.truncate(height);
         frame.render_widget(Paragraph::new(lines), body);
     }
 
@@ -818,7 +828,7 @@ impl Screen for PlanRun {
                     Action::Top => isize::MIN / 2,
                     _ => isize::MAX / 2,
                 };
-                self.scroll(d, h);
+                self.scroll(d);
             }
             (Stage::Plan, Input::Action(Action::Confirm)) => self.confirm_plan(ctx),
             (Stage::Plan, Input::Action(Action::IncludeChanged)) if self.is_undo() => {
