@@ -104,10 +104,11 @@ pub async fn plan(
             if !matches!(m.synced_at(), Ok(Some(_))) {
                 return None;
             }
+            let stored = m.get_many(&ids).ok()?;
             let mut found = Vec::with_capacity(ids.len());
             let mut missing = Vec::new();
-            for id in ids {
-                match m.get(&id).ok().flatten().and_then(|s| s.customization()) {
+            for (id, s) in ids.into_iter().zip(stored) {
+                match s.and_then(|s| s.customization()) {
                     Some(c) => found.push(c),
                     None => missing.push(id),
                 }
