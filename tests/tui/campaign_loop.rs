@@ -265,3 +265,44 @@ async fn an_undo_skips_what_changed_since_unless_told_to_include_it() {
     run.finish().await;
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn without_a_mirror_the_selection_is_read_from_the_service() {
+    let (emu, client) = emulator().await;
+    // No mirror, no history: the plan fetches the selection, the report says it was not
+    // recorded.
+    let run = Running::start(client.clone(), options(120, 40), Browse::new());
+    run.wait_for("6 customizations").await;
+    run.send(key('b'));
+    run.wait_for("Change 1 customization").await;
+    for _ in 0..11 {
+        run.send(code(KeyCode::Tab));
+    }
+    run.send(key(' '));
+    run.wait_for("change: delete").await;
+    run.send(code(KeyCode::Enter));
+    let screen = run.wait_for("1 customization: 1 to delete").await;
+    assert!(
+        screen.contains("- 00000000 delete · basket · item /p/6"),
+        "{screen}"
+    );
+    run.send(code(KeyCode::Enter));
+    run.send(code(KeyCode::Enter));
+    let screen = run.wait_for("✓ 1 deleted").await;
+    assert!(
+        screen.contains("Not recorded: this session keeps no history."),
+        "{screen}"
+    );
+    let gone = client.get(&id(6)).await.expect_err("deleted");
+    assert_eq!(gone.status(), Some(404));
+    // Browse reloads: 5 left.
+    run.send(code(KeyCode::Esc));
+    run.wait_for("5 customizations").await;
+    // H says the history cannot be read here.
+    run.send(key('H'));
+    run.wait_for("cannot read the history: no history is kept")
+        .await;
+    run.send(ctrl('c'));
+    run.finish().await;
+    emu.shutdown().await;
+}

@@ -4,7 +4,6 @@
 //! with the editor's parsing, [`crate::when`]); Enter plans the change, which sends
 //! nothing.
 
-use crossterm::event::MouseEvent;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use ratatui::Frame;
@@ -421,8 +420,6 @@ impl Screen for ChangeForm {
             self.fields[self.focus].paste(text);
         }
     }
-
-    fn on_mouse(&mut self, _ev: MouseEvent, _ctx: &mut Ctx) {}
 
     fn on_resize(&mut self, ctx: &mut Ctx) {
         self.keep_visible(ChangeForm::body_height(ctx.area));

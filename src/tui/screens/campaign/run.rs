@@ -607,6 +607,15 @@ impl PlanRun {
             ),
             None => match report.warnings.first() {
                 Some(w) => format!("Not recorded: {w}"),
+                None if report.items.iter().any(|i| {
+                    matches!(
+                        i.outcome,
+                        Outcome::Updated | Outcome::Deleted | Outcome::Created
+                    )
+                }) =>
+                {
+                    "Not recorded: this session keeps no history.".to_string()
+                }
                 None => "Nothing was written, so nothing was recorded.".to_string(),
             },
         };
