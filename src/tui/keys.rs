@@ -89,6 +89,10 @@ actions! {
     Health = "health", "health: lint findings across the tracker", ["L"];
     Window = "window", "change the window: today, 7 days, 30 days, custom", ["t"];
     OpenOther = "open_other", "open the customization that already uses this target", ["ctrl-t"];
+    Batch = "batch", "change the selected customizations at once (a plan comes first)", ["b"];
+    History = "history", "the history of writes (undo from there)", ["H"];
+    Undo = "undo", "plan the undo of this operation", ["u"];
+    IncludeChanged = "include_changed", "include what changed on the service since (overwrite it)", ["f"];
 }
 
 /// A set of actions that are understood together: one per screen or mode.
@@ -154,6 +158,26 @@ pub enum Context {
     AgendaCustom,
     /// The health screen's findings.
     Health,
+    /// The change form of a batch, focus on a flag.
+    BatchForm,
+    /// The change form with a text field focused.
+    BatchFormText,
+    /// A batch's plan, before anything is sent.
+    BatchPlan,
+    /// An undo's plan, before anything is sent.
+    UndoPlan,
+    /// A yes/no question over a plan (apply? cancel?).
+    BatchAsk,
+    /// Typing the count to write into a production profile.
+    BatchTyped,
+    /// A batch or an undo being applied.
+    BatchRunning,
+    /// The report of a batch or an undo.
+    BatchDone,
+    /// The history of writes.
+    History,
+    /// One operation of the history, its customizations and their diffs.
+    HistoryOp,
 }
 
 impl Context {
@@ -191,6 +215,16 @@ impl Context {
         Context::Agenda,
         Context::AgendaCustom,
         Context::Health,
+        Context::BatchForm,
+        Context::BatchFormText,
+        Context::BatchPlan,
+        Context::UndoPlan,
+        Context::BatchAsk,
+        Context::BatchTyped,
+        Context::BatchRunning,
+        Context::BatchDone,
+        Context::History,
+        Context::HistoryOp,
     ];
 
     /// The actions of this context, in the order help lists them.
@@ -220,6 +254,8 @@ impl Context {
                 New,
                 Agenda,
                 Health,
+                Batch,
+                History,
             ],
             Context::BrowseSearch => &[Back, Confirm, Up, Down, PageUp, PageDown],
             Context::Filter => &[
@@ -303,6 +339,27 @@ impl Context {
             ],
             Context::AgendaCustom => &[Back, Confirm, NextField, PrevField],
             Context::Health => &[Back, Up, Down, PageUp, PageDown, Top, Bottom, Open, Refresh],
+            Context::BatchForm => &[Back, Confirm, Up, Down, NextField, PrevField, Toggle],
+            Context::BatchFormText => &[Back, Confirm, Up, Down, NextField, PrevField],
+            Context::BatchPlan => &[Confirm, Back, Up, Down, PageUp, PageDown, Top, Bottom],
+            Context::UndoPlan => &[
+                Confirm,
+                IncludeChanged,
+                Back,
+                Up,
+                Down,
+                PageUp,
+                PageDown,
+                Top,
+                Bottom,
+            ],
+            Context::BatchAsk | Context::BatchTyped => &[Confirm, Back],
+            Context::BatchRunning => &[Cancel, Back],
+            Context::BatchDone => &[Back, Up, Down, PageUp, PageDown, Top, Bottom],
+            Context::History => &[
+                Back, Up, Down, PageUp, PageDown, Top, Bottom, Open, Undo, Refresh,
+            ],
+            Context::HistoryOp => &[Back, Up, Down, PageUp, PageDown, Top, Bottom, Undo],
         }
     }
 
@@ -325,6 +382,8 @@ impl Context {
             Context::EditorReview => "review",
             Context::SortPicker => "sort",
             Context::EditorProblems => "problems",
+            Context::BatchAsk => "confirm",
+            Context::BatchTyped => "type the count",
             _ => return None,
         })
     }
@@ -343,6 +402,8 @@ impl Context {
                 | Context::EditorText
                 | Context::PinFormText
                 | Context::AgendaCustom
+                | Context::BatchFormText
+                | Context::BatchTyped
         )
     }
 }
@@ -705,6 +766,22 @@ pub fn describe(ctx: Context, action: Action) -> &'static str {
         (Context::BrowseSearch, Action::Confirm) => "open the selected customization",
         (Context::SortPicker, Action::Confirm) => "sort by the selected order",
         (Context::ImportRunning, Action::Back) => "cancel the import (asks first)",
+        (Context::BatchForm | Context::BatchFormText, Action::Confirm) => {
+            "plan the change (nothing is sent)"
+        }
+        (Context::BatchForm, Action::Toggle) => "turn the selected operation on or off",
+        (Context::BatchPlan | Context::UndoPlan, Action::Confirm) => "apply (asks first)",
+        (Context::BatchPlan | Context::UndoPlan, Action::Up) => "scroll up",
+        (Context::BatchPlan | Context::UndoPlan, Action::Down) => "scroll down",
+        (Context::BatchAsk, Action::Confirm) => "yes",
+        (Context::BatchAsk, Action::Back) => "no",
+        (Context::BatchTyped, Action::Confirm) => "apply, once the count is typed",
+        (Context::BatchRunning, Action::Cancel) => {
+            "cancel (asks first; the requests in flight finish)"
+        }
+        (Context::BatchRunning, Action::Back) => "cancel (asks first)",
+        (Context::History, Action::Open) => "show the operation's customizations and diffs",
+        (Context::BatchDone | Context::History | Context::HistoryOp, Action::Back) => "close",
         _ => action.description(),
     }
 }

@@ -74,6 +74,7 @@ use crate::api::Client;
 use crate::config::Session;
 
 pub mod app;
+pub mod batch_jobs;
 pub mod demo;
 pub mod drafts;
 pub mod external;

@@ -20,6 +20,7 @@ use crate::tui::msg::{ApiEvent, ApiRequest, ReqId};
 
 pub mod agenda;
 pub mod browse;
+pub mod campaign;
 pub mod detail;
 pub mod editor;
 pub mod error;
@@ -214,6 +215,23 @@ pub enum Route {
     Search,
     /// Where an item is pinned, across the tracker.
     WherePinned,
+    /// The change form over these customizations (`b`), with what was typed before.
+    Batch {
+        ids: Vec<String>,
+        draft: Option<campaign::BatchDraft>,
+    },
+    /// The plan of a change over these customizations (nothing sent), then its apply.
+    BatchPlan {
+        ids: Vec<String>,
+        spec: crate::tui::msg::Shared<crate::batch::ChangeSpec>,
+        draft: campaign::BatchDraft,
+    },
+    /// The history of writes (`H`).
+    History,
+    /// One operation of the history and its diffs.
+    Operation(i64),
+    /// The plan of the undo of an operation, then its apply.
+    Undo(i64),
 }
 
 impl Route {
@@ -236,6 +254,13 @@ impl Route {
             Route::Error { title, error } => Box::new(error::ErrorPopup::api(title, &error)),
             Route::Search => Box::new(search::Search::new()),
             Route::WherePinned => Box::new(where_pinned::WherePinned::new()),
+            Route::Batch { ids, draft } => Box::new(campaign::ChangeForm::new(ids, draft)),
+            Route::BatchPlan { ids, spec, draft } => {
+                Box::new(campaign::PlanRun::batch(ids, spec, draft))
+            }
+            Route::History => Box::new(campaign::HistoryList::new()),
+            Route::Operation(op) => Box::new(campaign::OperationView::new(op)),
+            Route::Undo(op) => Box::new(campaign::PlanRun::undo(op)),
         }
     }
 }

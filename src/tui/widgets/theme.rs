@@ -54,3 +54,14 @@ pub fn key() -> Style {
 pub fn label() -> Style {
     Style::new().add_modifier(Modifier::BOLD)
 }
+
+/// The colour of one difference: added green, removed red, changed yellow (the editor's
+/// review and the campaign plans).
+pub fn change(c: &crate::diff::Change) -> Style {
+    use crate::diff::ChangeKind;
+    match c.kind() {
+        ChangeKind::Added => Style::new().fg(OK),
+        ChangeKind::Removed => Style::new().fg(ERROR),
+        ChangeKind::Changed => Style::new().fg(WARN),
+    }
+}

@@ -11,7 +11,7 @@ use super::form::{Field, PinField, Place, PosKind};
 use super::{Clicked, Editor, Mode, Overlay, PIN_ROWS, Saving, View};
 use crate::api::model::{Pin, PinType, TargetType};
 use crate::api::time::parse_rfc3339;
-use crate::diff::{Change, ChangeKind};
+use crate::diff::Change;
 use crate::tui::fmt;
 use crate::tui::keys::Action;
 use crate::tui::screens::{Env, Tone};
@@ -112,18 +112,10 @@ fn choice_line(options: &[&str], selected: Option<usize>, focused: bool) -> Line
     Line::from(spans)
 }
 
-fn change_style(c: &Change) -> Style {
-    match c.kind() {
-        ChangeKind::Added => Style::new().fg(theme::OK),
-        ChangeKind::Removed => Style::new().fg(theme::ERROR),
-        ChangeKind::Changed => Style::new().fg(theme::WARN),
-    }
-}
-
 /// A change over as many lines as it needs: a value is never cut (a narrow terminal shows
 /// it whole, wrapped, the continuation indented).
 fn change_lines(c: &Change, width: usize) -> Vec<Line<'static>> {
-    let style = change_style(c);
+    let style = theme::change(c);
     let text = c.to_string();
     let mut out = Vec::new();
     for (i, part) in wrap(&text, width.saturating_sub(4).max(8))
