@@ -6,6 +6,9 @@
 //!   the local emulator over loopback (GET + PUT each, 4 at a time, every write recorded in
 //!   an on-disk history), then undoing them (target <= 5 s each).
 //!
+//! - `plan_10000_in_the_tui`: the same plan as the TUI's worker makes it: the 10 000
+//!   selected ids read from the local mirror, then planned (target <= 1 s);
+//!
 //! Run: `cargo bench --bench batch` (add `-- --quick` for a short run).
 
 use std::time::{Duration, Instant};
@@ -178,5 +181,52 @@ fn apply_and_undo_1000(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, plan_10000, apply_and_undo_1000);
+fn plan_10000_in_the_tui(c: &mut Criterion) {
+    let rows: Vec<Value> = (0..10_000).map(customization).collect();
+    let body = json!({ "results": rows }).to_string();
+    let ids: Vec<String> = (0..10_000)
+        .map(|i| format!("00000000-0000-4000-8000-{i:012}"))
+        .collect();
+    // Never called: the mirror holds every selected id.
+    let client = Client::new(ClientConfig::new(
+        "http://127.0.0.1:9",
+        TRACKER,
+        Secret::new(KEY),
+    ))
+    .expect("client");
+    let mut m =
+        pinscope::mirror::Mirror::open_in_memory(&Scope::of_client(&client)).expect("mirror");
+    m.sync_from_reader(body.as_bytes(), &mut |_| {})
+        .expect("sync");
+    let mirror = std::sync::Arc::new(std::sync::Mutex::new(Some(m)));
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let mut g = c.benchmark_group("batch");
+    g.sample_size(10);
+    g.bench_function("plan_10000_in_the_tui", |b| {
+        b.iter(|| {
+            let job = pinscope::tui::batch_jobs::PlanJob {
+                ids: ids.clone(),
+                spec: pinscope::tui::msg::Shared::new(spec()),
+            };
+            let reply = rt
+                .block_on(pinscope::tui::batch_jobs::plan(&client, &mirror, job))
+                .expect("plan");
+            match reply {
+                pinscope::tui::batch_jobs::BatchReply::Planned(p) => {
+                    assert_eq!(p.plan.totals().update, 10_000);
+                    assert_eq!(p.source, "mirror");
+                }
+                other => panic!("{other:?}"),
+            }
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    plan_10000,
+    plan_10000_in_the_tui,
+    apply_and_undo_1000
+);
 criterion_main!(benches);

@@ -14,16 +14,11 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-/// The allocator the `pinscope` binary ships with (`src/main.rs`), so that the emulator is
-/// measured as it runs.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use pinscope::api::json::{Doc, Json};
 use pinscope::api::sign::{JSON_CONTENT_TYPE, NDJSON_CONTENT_TYPE, sign_request};
 use pinscope::api::{ConflictStrategy, Customization, Secret};
-use pinscope::emulator::store::{Filter, Prepared, Sort, Store};
+use pinscope::emulator::store::{Filter, PreparedLine, Sort, Store};
 use pinscope::emulator::{EmulatorConfig, Running, start};
 use serde_json::{Value, json};
 
@@ -189,7 +184,7 @@ fn bulk_create(c: &mut Criterion) {
         b.iter_batched(
             || (Store::new(), bulk_body(5000, "s")),
             |(mut store, body)| {
-                let items: Vec<(usize, Prepared)> = body
+                let items: Vec<(usize, PreparedLine)> = body
                     .split(|&b| b == b'\n')
                     .filter(|l| !l.is_empty())
                     .enumerate()
@@ -199,7 +194,7 @@ fn bulk_create(c: &mut Criterion) {
                         let m = doc.root().as_object().expect("object");
                         (
                             i + 1,
-                            Prepared::from_body_text(m, Some(text)).expect("valid"),
+                            PreparedLine::from_body_text(m, Some(text)).expect("valid"),
                         )
                     })
                     .collect();
@@ -290,7 +285,7 @@ fn list_page(c: &mut Criterion) {
     let mut store = Store::new();
     let now = jiff::Timestamp::now();
     for row in rows {
-        store.insert(Prepared::from_stored(row.0).expect("valid"), now);
+        store.insert(PreparedLine::from_stored(row.0).expect("valid"), now);
     }
     let f = Filter {
         models: vec!["basket".into()],

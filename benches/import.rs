@@ -18,7 +18,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pinscope::api::model::ConflictStrategy;
 use pinscope::api::{Client, ClientConfig, Secret};
 use pinscope::emulator::{EmulatorConfig, start};
-use pinscope::import::{self, CancelToken, Progress, RunOptions, Source};
+use pinscope::import::{self, CancelToken, ImportOptions, Progress, Source};
 
 /// CPU time of the calling thread, in nanoseconds.
 struct ThreadCpu {
@@ -173,12 +173,12 @@ fn end_to_end(c: &mut Criterion) {
                     &CancelToken::new(),
                 )
                 .expect("scan");
-                let opts = RunOptions {
+                let opts = ImportOptions {
                     strategy: ConflictStrategy::Raise,
-                    ..RunOptions::default()
+                    ..ImportOptions::default()
                 };
                 let r = rt
-                    .block_on(import::run(
+                    .block_on(import::run_import(
                         &plan,
                         &client,
                         &opts,

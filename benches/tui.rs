@@ -15,7 +15,7 @@ use pinscope::api::{Customization, Page};
 use pinscope::tui::app::{App, AppOptions, Effect};
 use pinscope::tui::keys::Keymap;
 use pinscope::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, Msg};
-use pinscope::tui::screens::Profile;
+use pinscope::tui::screens::ProfileInfo;
 use pinscope::tui::screens::browse::Browse;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -57,7 +57,7 @@ fn rows(n: usize) -> Vec<Customization> {
 /// Browse at 200x60 holding `n` rows, the selection in the middle.
 fn loaded(n: usize) -> (App, Terminal<TestBackend>) {
     let mut app = App::new(AppOptions {
-        profile: Profile {
+        profile: ProfileInfo {
             label: "bench".into(),
             color: None,
             production: false,

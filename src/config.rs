@@ -503,285 +503,30 @@ const MAX_RETRIES: u32 = 10;
 
 /// Parses config text; `path` is for messages and for resolving relative key files.
 pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-    let raw: RawConfig = toml::from_str(text).map_err(|e| {
-        let span = e.span();
-        let message = redact_inline_keys(text, e.message().trim());
-        ConfigError::Invalid(vec![problem_at(
-            path,
-            text,
-            span.map(|s| s.start),
-            None,
-            message,
-        )])
-    })?;
+    let raw = read_toml(path, text)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut problems = Vec::new();
-    let warnings = Vec::new();
-    let mut profiles = BTreeMap::new();
-
-    for (name, sp) in &raw.profiles {
-        let at = sp.span().start;
-        let p = sp.get_ref();
-        let whole = format!("profiles.{}", toml_key(name));
-        let mut bad = |start: usize, field: &str, message: String| {
-            let key = if field.is_empty() {
-                whole.clone()
-            } else {
-                format!("{whole}.{field}")
-            };
-            problems.push(problem_at(path, text, Some(start), Some(key), message));
-        };
-
-        let host = match &p.host {
-            Some(h) => {
-                if let Err(m) = check_host(h.get_ref(), p.allow_insecure_http) {
-                    bad(h.span().start, "host", m);
-                }
-                h.get_ref().trim_end_matches('/').to_string()
-            }
-            None => DEFAULT_HOST.to_string(),
-        };
-        let tracker_id = match &p.tracker_id {
-            Some(t) if t.get_ref().trim().is_empty() => {
-                bad(t.span().start, "tracker_id", "must not be empty".into());
-                String::new()
-            }
-            Some(t) if crate::api::ids::tracker_id(t.get_ref()).is_err() => {
-                let why = crate::api::ids::tracker_id(t.get_ref())
-                    .err()
-                    .unwrap_or_default();
-                bad(t.span().start, "tracker_id", why);
-                String::new()
-            }
-            Some(t) => t.get_ref().clone(),
-            None => {
-                bad(at, "", "missing tracker_id".into());
-                String::new()
-            }
-        };
-
-        let mut sources = Vec::new();
-        if let Some(v) = &p.private_key_env {
-            if v.get_ref().trim().is_empty() {
-                bad(
-                    v.span().start,
-                    "private_key_env",
-                    "must name a variable".into(),
-                );
-            }
-            sources.push(("private_key_env", KeySource::Env(v.get_ref().clone())));
-        }
-        if let Some(v) = &p.private_key_cmd {
-            if v.get_ref().first().is_none_or(|c| c.trim().is_empty()) {
-                bad(
-                    v.span().start,
-                    "private_key_cmd",
-                    "must be a non-empty array: the program, then its arguments".into(),
-                );
-            }
-            sources.push(("private_key_cmd", KeySource::Command(v.get_ref().clone())));
-        }
-        if let Some(v) = &p.private_key_file {
-            if v.get_ref().trim().is_empty() {
-                bad(
-                    v.span().start,
-                    "private_key_file",
-                    "must name a file".into(),
-                );
-            }
-            sources.push((
-                "private_key_file",
-                KeySource::File(resolve_path(&base, v.get_ref())),
-            ));
-        }
-        if let Some(v) = &p.private_key {
-            if v.get_ref().0.is_empty() {
-                bad(v.span().start, "private_key", "must not be empty".into());
-            }
-            sources.push(("private_key", KeySource::Inline(v.get_ref().0.clone())));
-        }
-        if sources.len() > 1 {
-            let names: Vec<&str> = sources.iter().map(|(n, _)| *n).collect();
-            bad(
-                at,
-                "",
-                format!("more than one key source ({}); keep one", names.join(", ")),
-            );
-        }
-        let key_source = sources
-            .into_iter()
-            .next()
-            .map(|(_, s)| s)
-            .unwrap_or(KeySource::Missing);
-
-        let color = match &p.color {
-            Some(c) => {
-                if ratatui::style::Color::from_str(c.get_ref()).is_err() {
-                    bad(
-                        c.span().start,
-                        "color",
-                        format!(
-                            "not a colour: {:?} (use a name such as red, yellow, light-blue, or #rrggbb)",
-                            c.get_ref()
-                        ),
-                    );
-                }
-                Some(c.get_ref().clone())
-            }
-            None => None,
-        };
-
-        let mut secs = |v: &Option<Spanned<u64>>, field: &str, default: u64| match v {
-            Some(s) if *s.get_ref() == 0 || *s.get_ref() > 3600 => {
-                bad(
-                    s.span().start,
-                    field,
-                    "must be between 1 and 3600 seconds".into(),
-                );
-                default
-            }
-            Some(s) => *s.get_ref(),
-            None => default,
-        };
-        let connect = secs(
-            &p.connect_timeout_secs,
-            "connect_timeout_secs",
-            DEFAULT_CONNECT_TIMEOUT,
-        );
-        let request = secs(
-            &p.request_timeout_secs,
-            "request_timeout_secs",
-            DEFAULT_REQUEST_TIMEOUT,
-        );
-        let key_cmd_timeout = secs(
-            &p.private_key_cmd_timeout_secs,
-            "private_key_cmd_timeout_secs",
-            DEFAULT_KEY_CMD_TIMEOUT,
-        );
-        let retries = match &p.retries {
-            Some(r) if *r.get_ref() > MAX_RETRIES => {
-                bad(
-                    r.span().start,
-                    "retries",
-                    format!("must be at most {MAX_RETRIES}"),
-                );
-                RetryPolicy::default().max_retries
-            }
-            Some(r) => *r.get_ref(),
-            None => RetryPolicy::default().max_retries,
-        };
-
-        profiles.insert(
-            name.clone(),
-            Profile {
-                name: name.clone(),
-                host,
-                tracker_id,
-                key_source,
-                read_only: p.read_only,
-                label: p
-                    .label
-                    .clone()
-                    .filter(|l| !l.trim().is_empty())
-                    .unwrap_or_else(|| name.clone()),
-                color,
-                production: p.production,
-                allow_insecure_http: p.allow_insecure_http,
-                connect_timeout: Duration::from_secs(connect),
-                request_timeout: Duration::from_secs(request),
-                retries,
-                key_cmd_timeout: Duration::from_secs(key_cmd_timeout),
-            },
-        );
-    }
-
-    let default_profile = match &raw.default_profile {
-        Some(d) if !profiles.contains_key(d.get_ref()) => {
-            problems.push(problem_at(
-                path,
-                text,
-                Some(d.span().start),
-                Some("default_profile".into()),
-                format!(
-                    "no profile named {:?}{}",
-                    d.get_ref(),
-                    known_list(&profiles.keys().cloned().collect::<Vec<_>>())
-                ),
-            ));
-            None
-        }
-        Some(d) => Some(d.get_ref().clone()),
-        None => None,
+    let mut problems = Problems {
+        path,
+        text,
+        found: Vec::new(),
     };
-
-    let mut limit = |v: &Option<Spanned<u64>>, field: &str, default: u64| match v {
-        Some(s) if *s.get_ref() == 0 || *s.get_ref() > MAX_TIMEOUT => {
-            problems.push(problem_at(
-                path,
-                text,
-                Some(s.span().start),
-                Some(field.to_string()),
-                format!("must be between 1 and {MAX_TIMEOUT} seconds"),
-            ));
-            default
-        }
-        Some(s) => *s.get_ref(),
-        None => default,
-    };
-    let timeout = limit(&raw.timeout_secs, "timeout_secs", DEFAULT_TIMEOUT);
-    let bulk_timeout = limit(
+    let profiles: BTreeMap<String, Profile> = raw
+        .profiles
+        .iter()
+        .map(|(name, sp)| (name.clone(), profile(name, sp, &base, &mut problems)))
+        .collect();
+    let default_profile = default_profile(&raw, &profiles, &mut problems);
+    let timeout = problems.limit(&raw.timeout_secs, "timeout_secs", DEFAULT_TIMEOUT);
+    let bulk_timeout = problems.limit(
         &raw.bulk_timeout_secs,
         "bulk_timeout_secs",
         DEFAULT_BULK_TIMEOUT,
     );
+    let keys = key_overrides(raw.keys, &mut problems);
+    let history_keep_days = history_keep_days(&raw.history, &mut problems);
+    let mirror = mirror_settings(&raw.mirror, &mut problems);
 
-    let mut keys = BTreeMap::new();
-    for (action, chords) in raw.keys {
-        let at = chords.span().start;
-        let chords = chords.into_inner().0;
-        if chords.is_empty() || chords.iter().any(|c| c.trim().is_empty()) {
-            problems.push(problem_at(
-                path,
-                text,
-                Some(at),
-                Some(format!("keys.{}", toml_key(&action))),
-                "must be a key chord (\"ctrl-s\") or a non-empty array of them".into(),
-            ));
-            continue;
-        }
-        keys.insert(action, chords);
-    }
-
-    let history_keep_days = match &raw.history.keep_days {
-        None => DEFAULT_HISTORY_KEEP_DAYS,
-        Some(d) => match u32::try_from(*d.get_ref()) {
-            Ok(n) if n >= 1 => n,
-            _ => {
-                problems.push(problem_at(
-                    path,
-                    text,
-                    Some(d.span().start),
-                    Some("history.keep_days".into()),
-                    "must be a whole number of days, at least 1".into(),
-                ));
-                DEFAULT_HISTORY_KEEP_DAYS
-            }
-        },
-    };
-    let mut mirror = MirrorSettings::default();
-    if let Some(v) = &raw.mirror.max_age {
-        match parse_duration(v.get_ref()) {
-            Ok(d) => mirror.max_age = d,
-            Err(m) => problems.push(problem_at(
-                path,
-                text,
-                Some(v.span().start),
-                Some("mirror.max_age".into()),
-                m,
-            )),
-        }
-    }
-
+    let mut problems = problems.found;
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.line);
         return Err(ConfigError::Invalid(problems));
@@ -794,10 +539,343 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         keys,
         history_keep_days,
         mirror,
-        warnings,
+        warnings: Vec::new(),
         timeout: Duration::from_secs(timeout),
         bulk_timeout: Duration::from_secs(bulk_timeout),
     })
+}
+
+/// The file as TOML, its shape checked; a syntax error names its line.
+fn read_toml(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
+    toml::from_str(text).map_err(|e| {
+        let span = e.span();
+        let message = redact_inline_keys(text, e.message().trim());
+        ConfigError::Invalid(vec![problem_at(
+            path,
+            text,
+            span.map(|s| s.start),
+            None,
+            message,
+        )])
+    })
+}
+
+/// The problems found so far, each placed at its line in the file.
+struct Problems<'a> {
+    path: &'a Path,
+    text: &'a str,
+    found: Vec<Problem>,
+}
+
+impl Problems<'_> {
+    fn at(&mut self, offset: usize, key: String, message: String) {
+        self.found.push(problem_at(
+            self.path,
+            self.text,
+            Some(offset),
+            Some(key),
+            message,
+        ));
+    }
+
+    /// A top-level limit in seconds, between 1 and [`MAX_TIMEOUT`].
+    fn limit(&mut self, v: &Option<Spanned<u64>>, field: &str, default: u64) -> u64 {
+        match v {
+            Some(s) if *s.get_ref() == 0 || *s.get_ref() > MAX_TIMEOUT => {
+                self.at(
+                    s.span().start,
+                    field.to_string(),
+                    format!("must be between 1 and {MAX_TIMEOUT} seconds"),
+                );
+                default
+            }
+            Some(s) => *s.get_ref(),
+            None => default,
+        }
+    }
+}
+
+/// One profile's problems, each under `profiles.NAME.FIELD`.
+struct ProfileProblems<'p, 'a> {
+    problems: &'p mut Problems<'a>,
+    whole: String,
+}
+
+impl ProfileProblems<'_, '_> {
+    fn at(&mut self, start: usize, field: &str, message: String) {
+        let key = if field.is_empty() {
+            self.whole.clone()
+        } else {
+            format!("{}.{field}", self.whole)
+        };
+        self.problems.at(start, key, message);
+    }
+
+    /// A profile's timeout in seconds, between 1 and 3600.
+    fn secs(&mut self, v: &Option<Spanned<u64>>, field: &str, default: u64) -> u64 {
+        match v {
+            Some(s) if *s.get_ref() == 0 || *s.get_ref() > 3600 => {
+                self.at(
+                    s.span().start,
+                    field,
+                    "must be between 1 and 3600 seconds".into(),
+                );
+                default
+            }
+            Some(s) => *s.get_ref(),
+            None => default,
+        }
+    }
+}
+
+/// `[profiles.NAME]`: every field checked, each problem placed; what is wrong gets a
+/// default so that every problem of the file is found in one pass.
+fn profile(
+    name: &str,
+    sp: &Spanned<RawProfile>,
+    base: &Path,
+    problems: &mut Problems<'_>,
+) -> Profile {
+    let at = sp.span().start;
+    let p = sp.get_ref();
+    let mut bad = ProfileProblems {
+        problems,
+        whole: format!("profiles.{}", toml_key(name)),
+    };
+    let host = profile_host(p, &mut bad);
+    let tracker_id = profile_tracker(p, at, &mut bad);
+    let key_source = profile_key_source(p, at, base, &mut bad);
+    let color = profile_color(p, &mut bad);
+    let connect = bad.secs(
+        &p.connect_timeout_secs,
+        "connect_timeout_secs",
+        DEFAULT_CONNECT_TIMEOUT,
+    );
+    let request = bad.secs(
+        &p.request_timeout_secs,
+        "request_timeout_secs",
+        DEFAULT_REQUEST_TIMEOUT,
+    );
+    let key_cmd_timeout = bad.secs(
+        &p.private_key_cmd_timeout_secs,
+        "private_key_cmd_timeout_secs",
+        DEFAULT_KEY_CMD_TIMEOUT,
+    );
+    let retries = match &p.retries {
+        Some(r) if *r.get_ref() > MAX_RETRIES => {
+            bad.at(
+                r.span().start,
+                "retries",
+                format!("must be at most {MAX_RETRIES}"),
+            );
+            RetryPolicy::default().max_retries
+        }
+        Some(r) => *r.get_ref(),
+        None => RetryPolicy::default().max_retries,
+    };
+    Profile {
+        name: name.to_string(),
+        host,
+        tracker_id,
+        key_source,
+        read_only: p.read_only,
+        label: p
+            .label
+            .clone()
+            .filter(|l| !l.trim().is_empty())
+            .unwrap_or_else(|| name.to_string()),
+        color,
+        production: p.production,
+        allow_insecure_http: p.allow_insecure_http,
+        connect_timeout: Duration::from_secs(connect),
+        request_timeout: Duration::from_secs(request),
+        retries,
+        key_cmd_timeout: Duration::from_secs(key_cmd_timeout),
+    }
+}
+
+fn profile_host(p: &RawProfile, bad: &mut ProfileProblems<'_, '_>) -> String {
+    match &p.host {
+        Some(h) => {
+            if let Err(m) = check_host(h.get_ref(), p.allow_insecure_http) {
+                bad.at(h.span().start, "host", m);
+            }
+            h.get_ref().trim_end_matches('/').to_string()
+        }
+        None => DEFAULT_HOST.to_string(),
+    }
+}
+
+fn profile_tracker(p: &RawProfile, at: usize, bad: &mut ProfileProblems<'_, '_>) -> String {
+    match &p.tracker_id {
+        Some(t) if t.get_ref().trim().is_empty() => {
+            bad.at(t.span().start, "tracker_id", "must not be empty".into());
+            String::new()
+        }
+        Some(t) => match crate::api::ids::tracker_id(t.get_ref()) {
+            Ok(_) => t.get_ref().clone(),
+            Err(why) => {
+                bad.at(t.span().start, "tracker_id", why);
+                String::new()
+            }
+        },
+        None => {
+            bad.at(at, "", "missing tracker_id".into());
+            String::new()
+        }
+    }
+}
+
+/// The one key source a profile names (two or more are a problem).
+fn profile_key_source(
+    p: &RawProfile,
+    at: usize,
+    base: &Path,
+    bad: &mut ProfileProblems<'_, '_>,
+) -> KeySource {
+    let mut sources = Vec::new();
+    if let Some(v) = &p.private_key_env {
+        if v.get_ref().trim().is_empty() {
+            bad.at(
+                v.span().start,
+                "private_key_env",
+                "must name a variable".into(),
+            );
+        }
+        sources.push(("private_key_env", KeySource::Env(v.get_ref().clone())));
+    }
+    if let Some(v) = &p.private_key_cmd {
+        if v.get_ref().first().is_none_or(|c| c.trim().is_empty()) {
+            bad.at(
+                v.span().start,
+                "private_key_cmd",
+                "must be a non-empty array: the program, then its arguments".into(),
+            );
+        }
+        sources.push(("private_key_cmd", KeySource::Command(v.get_ref().clone())));
+    }
+    if let Some(v) = &p.private_key_file {
+        if v.get_ref().trim().is_empty() {
+            bad.at(
+                v.span().start,
+                "private_key_file",
+                "must name a file".into(),
+            );
+        }
+        sources.push((
+            "private_key_file",
+            KeySource::File(resolve_path(base, v.get_ref())),
+        ));
+    }
+    if let Some(v) = &p.private_key {
+        if v.get_ref().0.is_empty() {
+            bad.at(v.span().start, "private_key", "must not be empty".into());
+        }
+        sources.push(("private_key", KeySource::Inline(v.get_ref().0.clone())));
+    }
+    if sources.len() > 1 {
+        let names: Vec<&str> = sources.iter().map(|(n, _)| *n).collect();
+        bad.at(
+            at,
+            "",
+            format!("more than one key source ({}); keep one", names.join(", ")),
+        );
+    }
+    sources
+        .into_iter()
+        .next()
+        .map(|(_, s)| s)
+        .unwrap_or(KeySource::Missing)
+}
+
+fn profile_color(p: &RawProfile, bad: &mut ProfileProblems<'_, '_>) -> Option<String> {
+    let c = p.color.as_ref()?;
+    if ratatui::style::Color::from_str(c.get_ref()).is_err() {
+        bad.at(
+            c.span().start,
+            "color",
+            format!(
+                "not a colour: {:?} (use a name such as red, yellow, light-blue, or #rrggbb)",
+                c.get_ref()
+            ),
+        );
+    }
+    Some(c.get_ref().clone())
+}
+
+/// `default_profile`, which must name a profile of the file.
+fn default_profile(
+    raw: &RawConfig,
+    profiles: &BTreeMap<String, Profile>,
+    problems: &mut Problems<'_>,
+) -> Option<String> {
+    let d = raw.default_profile.as_ref()?;
+    if profiles.contains_key(d.get_ref()) {
+        return Some(d.get_ref().clone());
+    }
+    problems.at(
+        d.span().start,
+        "default_profile".into(),
+        format!(
+            "no profile named {:?}{}",
+            d.get_ref(),
+            known_list(&profiles.keys().cloned().collect::<Vec<_>>())
+        ),
+    );
+    None
+}
+
+/// `[keys]`: each action's chords (their names are checked against the actions later,
+/// by the keymap).
+fn key_overrides(
+    raw: BTreeMap<String, Spanned<KeyChords>>,
+    problems: &mut Problems<'_>,
+) -> BTreeMap<String, Vec<String>> {
+    let mut keys = BTreeMap::new();
+    for (action, chords) in raw {
+        let at = chords.span().start;
+        let chords = chords.into_inner().0;
+        if chords.is_empty() || chords.iter().any(|c| c.trim().is_empty()) {
+            problems.at(
+                at,
+                format!("keys.{}", toml_key(&action)),
+                "must be a key chord (\"ctrl-s\") or a non-empty array of them".into(),
+            );
+            continue;
+        }
+        keys.insert(action, chords);
+    }
+    keys
+}
+
+/// `history.keep_days`: at least one day.
+fn history_keep_days(raw: &RawHistory, problems: &mut Problems<'_>) -> u32 {
+    let Some(d) = &raw.keep_days else {
+        return DEFAULT_HISTORY_KEEP_DAYS;
+    };
+    match u32::try_from(*d.get_ref()) {
+        Ok(n) if n >= 1 => n,
+        _ => {
+            problems.at(
+                d.span().start,
+                "history.keep_days".into(),
+                "must be a whole number of days, at least 1".into(),
+            );
+            DEFAULT_HISTORY_KEEP_DAYS
+        }
+    }
+}
+
+/// `[mirror]`.
+fn mirror_settings(raw: &RawMirror, problems: &mut Problems<'_>) -> MirrorSettings {
+    let mut mirror = MirrorSettings::default();
+    if let Some(v) = &raw.max_age {
+        match parse_duration(v.get_ref()) {
+            Ok(d) => mirror.max_age = d,
+            Err(m) => problems.at(v.span().start, "mirror.max_age".into(), m),
+        }
+    }
+    mirror
 }
 
 fn check_host(host: &str, allow_insecure_http: bool) -> Result<(), String> {

@@ -8,7 +8,7 @@ use pinscope::api::Customization;
 use pinscope::tui::app::{App, AppOptions};
 use pinscope::tui::keys::Keymap;
 use pinscope::tui::msg::Msg;
-use pinscope::tui::screens::Profile;
+use pinscope::tui::screens::ProfileInfo;
 use pinscope::tui::screens::editor::Editor;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -42,7 +42,7 @@ pub fn fifty_pins() -> Customization {
 
 pub fn app() -> App {
     let mut app = App::new(AppOptions {
-        profile: Profile {
+        profile: ProfileInfo {
             label: "bench".into(),
             color: None,
             production: false,
@@ -69,7 +69,7 @@ pub fn app_with_warnings() -> App {
     use pinscope::tui::app::Effect;
     use pinscope::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo};
     let mut app = App::new(AppOptions {
-        profile: Profile {
+        profile: ProfileInfo {
             label: "bench".into(),
             color: None,
             production: false,

@@ -186,6 +186,11 @@ pub struct ApplyOptions<'a> {
     pub recorder: Option<Recorder<'a>>,
     pub progress: Option<&'a (dyn Fn(Tick) + Sync)>,
     pub cancel: Cancel,
+    /// Write even when the service's version is not the one the plan was made from (an
+    /// undo told to overwrite what changed since): an update or a delete goes ahead, an
+    /// update of something deleted since creates it again, a re-creation of something
+    /// that exists again replaces it.
+    pub overwrite: bool,
 }
 
 impl Default for ApplyOptions<'_> {
@@ -195,6 +200,7 @@ impl Default for ApplyOptions<'_> {
             recorder: None,
             progress: None,
             cancel: Cancel::new(),
+            overwrite: false,
         }
     }
 }
@@ -302,6 +308,7 @@ pub async fn run(client: &Client, items: &[PlanItem], opts: ApplyOptions<'_>) ->
             let record = &record;
             let tick = &tick;
             let cancel = opts.cancel.clone();
+            let overwrite = opts.overwrite;
             async move {
                 let r = if cancel.is_cancelled() {
                     ItemReport {
@@ -311,7 +318,7 @@ pub async fn run(client: &Client, items: &[PlanItem], opts: ApplyOptions<'_>) ->
                         new_id: None,
                     }
                 } else {
-                    one_item(client, item, record).await
+                    one_item(client, item, overwrite, record).await
                 };
                 tick(r.outcome.is_ok());
                 r
@@ -338,7 +345,12 @@ pub async fn run(client: &Client, items: &[PlanItem], opts: ApplyOptions<'_>) ->
 /// Records one write: (customization id, before, after).
 type RecordFn<'a> = dyn Fn(&str, Option<&Customization>, Option<&Customization>) + Sync + 'a;
 
-async fn one_item(client: &Client, item: &PlanItem, record: &RecordFn<'_>) -> ItemReport {
+async fn one_item(
+    client: &Client,
+    item: &PlanItem,
+    overwrite: bool,
+    record: &RecordFn<'_>,
+) -> ItemReport {
     let mut out = ItemReport {
         id: item.id.clone(),
         outcome: Outcome::Failed,
@@ -380,22 +392,35 @@ async fn one_item(client: &Client, item: &PlanItem, record: &RecordFn<'_>) -> It
             }
             Err(e) => out.reason = Some(reason(&e)),
         },
+        (Action::Create(body), Some(cur)) if overwrite => {
+            match client.update(&item.id, body).await {
+                Ok(()) => {
+                    record(&item.id, Some(&cur), Some(&with_server_fields(body, &cur)));
+                    out.outcome = Outcome::Updated;
+                    out.reason = Some("it existed on the service again: overwritten".into());
+                }
+                Err(e) => out.reason = Some(reason(&e)),
+            }
+        }
         (Action::Create(_), Some(_)) => skip(&mut out, "it exists on the service again"),
+        (Action::Update(after), None) if overwrite => match client.create(after).await {
+            Ok(created) => {
+                let new_id = created.id().unwrap_or_default().to_string();
+                record(&new_id, None, Some(&created));
+                out.outcome = Outcome::Created;
+                out.reason =
+                    Some("deleted on the service since: created again with a new id".into());
+                out.new_id = Some(new_id);
+            }
+            Err(e) => out.reason = Some(reason(&e)),
+        },
         (_, None) => skip(&mut out, "deleted on the service since the plan was made"),
-        (_, Some(cur)) if !same_definition(&cur, &item.before) => {
+        (_, Some(cur)) if !overwrite && !same_definition(&cur, &item.before) => {
             skip(&mut out, "changed on the service since the plan was made");
         }
         (Action::Update(after), Some(cur)) => match client.update(&item.id, after).await {
             Ok(()) => {
-                // The after image carries the server's fields as they were, so an undo
-                // restores the object whole.
-                let mut image = after.clone();
-                for k in ["id", "created_at", "creator"] {
-                    if let Some(v) = cur.get(k) {
-                        image.set(k, v.clone());
-                    }
-                }
-                record(&item.id, Some(&cur), Some(&image));
+                record(&item.id, Some(&cur), Some(&with_server_fields(after, &cur)));
                 out.outcome = Outcome::Updated;
             }
             Err(e) => out.reason = Some(reason(&e)),
@@ -415,6 +440,18 @@ async fn one_item(client: &Client, item: &PlanItem, record: &RecordFn<'_>) -> It
         (Action::Unchanged | Action::Invalid { .. }, _) => {}
     }
     out
+}
+
+/// The after image of a PUT: the body with the server's fields as they were, so an undo
+/// restores the object whole.
+fn with_server_fields(body: &Customization, cur: &Customization) -> Customization {
+    let mut image = body.clone();
+    for k in ["id", "created_at", "creator"] {
+        if let Some(v) = cur.get(k) {
+            image.set(k, v.clone());
+        }
+    }
+    image
 }
 
 /// For an undo or a batch about to be confirmed: which items the service no longer holds

@@ -217,11 +217,18 @@ impl Plan {
     }
 
     pub fn totals(&self) -> Totals {
+        Totals::of(&self.items)
+    }
+}
+
+impl Totals {
+    /// The counts of plan items (a batch's or an undo's).
+    pub fn of(items: &[PlanItem]) -> Totals {
         let mut t = Totals {
-            customizations: self.items.len(),
+            customizations: items.len(),
             ..Totals::default()
         };
-        for it in &self.items {
+        for it in items {
             match it.action {
                 Action::Update(_) => {
                     t.update += 1;

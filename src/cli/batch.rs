@@ -12,7 +12,7 @@ use jiff::tz::TimeZone;
 use serde_json::json;
 
 use super::output::Ndjson;
-use super::{Failure, GlobalArgs, Outcome, Target, block_on, exit, input, interactive, note};
+use super::{Failure, GlobalArgs, Outcome, Target, block_on, body, exit, interactive, note};
 use crate::api::{Client, Customization, ListQuery};
 use crate::batch::{
     self, Action, ApplyOptions, Cancel, ChangeSpec, Op, PinMatcher, PinOp, Plan, PlanItem,
@@ -147,6 +147,10 @@ pub struct UndoArgs {
     /// Do not ask for confirmation (required when stdin is not a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Undo also what changed on the service since the operation (overwritten; without
+    /// this it is skipped as changed_on_server)
+    #[arg(long)]
+    pub force: bool,
 }
 
 fn parse_concurrency(s: &str) -> Result<usize, String> {
@@ -220,8 +224,8 @@ fn spec_of(a: &BatchArgs, now: Timestamp, tz: TimeZone) -> Result<ChangeSpec, Fa
 
 /// Reads the ids of `--ids`: one a line, or NDJSON objects with an `id`.
 fn read_ids(path: &str) -> Result<Vec<String>, Failure> {
-    let name = input::source_name(path);
-    let text = input::read_text(path)?;
+    let name = body::source_name(path);
+    let text = body::read_text(path)?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();
@@ -414,6 +418,7 @@ fn apply_items(
     kind: OpKind,
     summary: String,
     concurrency: usize,
+    overwrite: bool,
 ) -> Result<Report, Failure> {
     let history = target.history_for_writes();
     let bar = if std::io::stderr().is_terminal() {
@@ -461,6 +466,7 @@ fn apply_items(
                 }),
                 progress: Some(&progress),
                 cancel: cancel.clone(),
+                overwrite,
             },
         )
         .await
@@ -548,6 +554,7 @@ pub fn batch(g: &GlobalArgs, a: BatchArgs) -> Outcome {
         OpKind::Batch,
         plan.spec.describe(),
         a.concurrency,
+        false,
     )?;
     finish_report(&report, a.report.as_deref())
 }
@@ -576,7 +583,7 @@ pub fn history(g: &GlobalArgs, a: HistoryArgs) -> Outcome {
     Ok(())
 }
 
-/// `pinscope undo OP_ID|--last [--dry-run] [--yes]`.
+/// `pinscope undo OP_ID|--last [--dry-run] [--yes] [--force]`.
 pub fn undo(g: &GlobalArgs, a: UndoArgs) -> Outcome {
     let target = Target::open(g)?;
     if !a.dry_run {
@@ -634,16 +641,25 @@ pub fn undo(g: &GlobalArgs, a: UndoArgs) -> Outcome {
         ));
         return Ok(());
     }
-    let skipped = conflicts.iter().filter(|c| c.is_some()).count();
+    let changed = conflicts.iter().filter(|c| c.is_some()).count();
+    let skipped = if a.force { 0 } else { changed };
     let writes = plan
         .iter()
         .filter(|i| i.action.is_write())
         .count()
         .saturating_sub(skipped);
-    note(&format!(
-        "{summary}: {} customizations, {skipped} changed on the service since (skipped)",
-        plan.len()
-    ));
+    if a.force {
+        note(&format!(
+            "{summary}: {} customizations, {changed} changed on the service since (overwritten: --force)",
+            plan.len()
+        ));
+    } else {
+        note(&format!(
+            "{summary}: {} customizations, {changed} changed on the service since (skipped; \
+             --force overwrites them)",
+            plan.len()
+        ));
+    }
     if plan.iter().any(|i| matches!(i.action, Action::Create(_))) {
         note("deleted customizations are created again with new ids");
     }
@@ -657,6 +673,7 @@ pub fn undo(g: &GlobalArgs, a: UndoArgs) -> Outcome {
         OpKind::Undo,
         summary,
         batch::DEFAULT_CONCURRENCY,
+        a.force,
     )?;
     finish_report(&report, None)
 }

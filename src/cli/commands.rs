@@ -8,7 +8,7 @@ use clap::{Args, CommandFactory};
 
 use super::mirror_cmd::{has_mirror, record_write, resolve_id};
 use super::output::{Ndjson, print_lines, print_object};
-use super::{Cli, Failure, GlobalArgs, Outcome, Target, block_on, exit, input, interactive, note};
+use super::{Cli, Failure, GlobalArgs, Outcome, Target, block_on, body, exit, interactive, note};
 use crate::api::client::{MAX_PAGE, Paging};
 use crate::api::{ApiError, Customization, ExportQuery, ListQuery};
 use crate::mirror::Scope;
@@ -310,7 +310,7 @@ fn maybe_applied(e: &ApiError, what: &str) -> Failure {
 pub fn create(g: &GlobalArgs, a: CreateArgs) -> Outcome {
     let target = Target::open(g)?;
     target.refuse_writes("create")?;
-    let c = input::read_one(&a.file)?;
+    let c = body::read_one(&a.file)?;
     let conn = target.connect()?;
     if !a.allow_duplicate_target {
         super::health::refuse_duplicate_target(&conn, &c)?;
@@ -365,7 +365,7 @@ fn confirm_production(id: &str, action: &str, profile: &str) -> Result<bool, Fai
 pub fn update(g: &GlobalArgs, a: UpdateArgs) -> Outcome {
     let target = Target::open(g)?;
     target.refuse_writes("update")?;
-    let c = input::read_one(&a.file)?;
+    let c = body::read_one(&a.file)?;
     let mut conn = target.connect()?;
     let id = resolve_id(&target, &conn, &a.id, a.sync)?;
     if let Some(file_id) = c.id()
@@ -373,7 +373,7 @@ pub fn update(g: &GlobalArgs, a: UpdateArgs) -> Outcome {
     {
         return Err(Failure::usage(format!(
             "{} has id {file_id} but the command names {id}; refusing to replace one with the other",
-            input::source_name(&a.file),
+            body::source_name(&a.file),
         )));
     }
     let production = conn.session.production;

@@ -21,8 +21,8 @@ use crate::api::model::ConflictStrategy;
 use crate::api::text::strip_controls;
 use crate::api::validate::Violation;
 use crate::import::{
-    self, CancelToken, Event, ImportError, ImportResult, Outcome as LineOutcome, Plan, PlanCounts,
-    Progress, RunOptions, Source, journal,
+    self, CancelToken, Event, ImportError, ImportOptions, ImportResult, Outcome as LineOutcome,
+    Plan, PlanCounts, Progress, Source, journal,
 };
 
 const STRATEGIES: [&str; 3] = ["raise", "ignore", "override"];
@@ -453,9 +453,7 @@ fn exit_for(r: &ImportResult) -> Outcome {
 fn import_error(e: ImportError) -> Failure {
     match e {
         ImportError::Api(e) => Failure::api(&e),
-        ImportError::Report { .. } | ImportError::Input { .. } => {
-            Failure::new(exit::API, e.to_string())
-        }
+        ImportError::Input { .. } => Failure::new(exit::API, e.to_string()),
         ImportError::ReportPath(_) | ImportError::ReportExists(_) | ImportError::Locked(_) => {
             Failure::usage(e.to_string())
         }
@@ -519,7 +517,7 @@ fn watch_ctrl_c(cancel: CancelToken, bar: ProgressBar) {
 fn send(
     plan: &Plan,
     client: &Client,
-    opts: &RunOptions,
+    opts: &ImportOptions,
     watch: &Watch,
 ) -> Result<ImportResult, Failure> {
     let cancel = CancelToken::new();
@@ -527,10 +525,16 @@ fn send(
     let bar = watch.bar.clone();
     let result = block_on(async {
         watch_ctrl_c(cancel.clone(), bar);
-        import::run(plan, client, opts, &progress, &cancel).await
+        import::run_import(plan, client, opts, &progress, &cancel).await
     })?;
     watch.bar.finish_and_clear();
-    result.map_err(import_error)
+    let result = result.map_err(import_error)?;
+    // Every line was settled and journaled, but a report asked for and not written fails
+    // the command: scripts read the report.
+    match &result.report_error {
+        Some(e) => Err(Failure::new(exit::API, e.clone())),
+        None => Ok(result),
+    }
 }
 
 /// `pinscope import FILE|-`.
@@ -593,7 +597,7 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
     };
     let watch = Watch::new();
     let mut plan = validate(source, &watch)?;
-    let name = super::input::source_name(&a.file);
+    let name = super::body::source_name(&a.file);
     plan.set_input_name(&name);
     let c = plan.counts();
     let chunks = plan.chunk_count(strategy, chunk_size);
@@ -610,13 +614,8 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
         describe_plan(&name, &c, strategy, chunks);
         print_duplicates(&name, &plan);
         if let Some(r) = &a.report {
-            let outcomes = import::unsent(&plan, strategy, "dry run: not sent");
-            import::write_report(&plan, &outcomes, r).map_err(|e| {
-                Failure::new(
-                    exit::API,
-                    format!("cannot write the report {}: {e}", r.display()),
-                )
-            })?;
+            import::report_unsent(&plan, strategy, "dry run: not sent", r)
+                .map_err(|e| Failure::new(exit::API, e))?;
             note(&format!("report: {}", r.display()));
         }
         if blocking > 0 {
@@ -634,13 +633,8 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
             print_duplicates(&name, &plan);
         }
         if let Some(r) = &a.report {
-            let outcomes = import::unsent(&plan, strategy, "not sent: the file has invalid lines");
-            import::write_report(&plan, &outcomes, r).map_err(|e| {
-                Failure::new(
-                    exit::API,
-                    format!("cannot write the report {}: {e}", r.display()),
-                )
-            })?;
+            import::report_unsent(&plan, strategy, "not sent: the file has invalid lines", r)
+                .map_err(|e| Failure::new(exit::API, e))?;
         }
         let dups = if strategy == ConflictStrategy::Raise && c.duplicate_lines > 0 {
             format!(
@@ -666,7 +660,7 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
         confirm_production(&conn.session.profile_name, c.to_send(), a.yes)?;
     }
     conn.restart_clock(target.bulk_time_limit());
-    let opts = RunOptions {
+    let opts = ImportOptions {
         strategy,
         chunk_size,
         concurrency: usize::from(a.jobs),
@@ -676,10 +670,10 @@ pub fn import(g: &GlobalArgs, a: ImportArgs) -> Outcome {
         overwrite_report: a.force,
         history: target.import_history(&format!(
             "import {} ({})",
-            super::input::source_name(&a.file),
+            super::body::source_name(&a.file),
             strategy.as_str()
         )),
-        ..RunOptions::default()
+        ..ImportOptions::default()
     };
     let r = send(&plan, &conn.client, &opts, &watch);
     // A bulk answer names no ids: the mirror cannot follow row by row, so the next read
@@ -790,7 +784,7 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
         confirm_production(&dst.session.profile_name, c.to_send(), a.yes)?;
     }
     dst.restart_clock(to.bulk_time_limit());
-    let opts = RunOptions {
+    let opts = ImportOptions {
         strategy,
         chunk_size,
         concurrency: usize::from(a.jobs),
@@ -799,7 +793,7 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
         report: a.report.clone(),
         overwrite_report: a.force,
         history: to.import_history(&format!("copy from {} ({})", a.from, strategy.as_str())),
-        ..RunOptions::default()
+        ..ImportOptions::default()
     };
     let r = send(&plan, &dst.client, &opts, &watch);
     record_write(&Scope::of_client(&dst.client), |m| m.mark_stale());

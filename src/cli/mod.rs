@@ -22,11 +22,11 @@ use crate::api::{ApiError, Client};
 use crate::config::{self, Choice, Config, ConfigError, Selected, Session};
 
 pub mod batch;
+pub mod body;
 pub mod commands;
 pub mod config_cmd;
 pub mod health;
 pub mod import;
-pub mod input;
 pub mod launch;
 pub mod logging;
 pub mod mirror_cmd;
@@ -163,7 +163,7 @@ pub enum Command {
     /// Export customizations as NDJSON, one a line
     Export(commands::ExportArgs),
     /// Check an NDJSON file against the API's rules as `import` would, offline
-    Validate(input::ValidateArgs),
+    Validate(body::ValidateArgs),
     /// Print every pin that starts or ends in a window (default: the next 7 days), one
     /// event a line (NDJSON), in time order
     Agenda(health::AgendaArgs),
@@ -250,7 +250,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Delete(a)) => commands::delete(g, a),
         Some(Command::Summary) => commands::summary(g),
         Some(Command::Export(a)) => commands::export(g, a),
-        Some(Command::Validate(a)) => input::validate_cmd(a),
+        Some(Command::Validate(a)) => body::validate_cmd(a),
         Some(Command::Agenda(a)) => health::agenda(g, a),
         Some(Command::Lint(a)) => health::lint(g, a),
         Some(Command::Completions(a)) => commands::completions(a),

@@ -386,11 +386,11 @@ fn build_app(cfg: &EmulatorConfig) -> Result<App, EmulatorError> {
         && let Some(rows) = persist::read_data(path)?
     {
         // Each tracker's rows are stored together and ordered once.
-        let mut loaded: HashMap<String, Vec<store::Prepared>> = HashMap::new();
+        let mut loaded: HashMap<String, Vec<store::PreparedLine>> = HashMap::new();
         for row in rows {
             match trackers.get(&row.tracker) {
                 Some(_) => {
-                    let p = store::Prepared::from_stored(row.scope).map_err(|v| {
+                    let p = store::PreparedLine::from_stored(row.scope).map_err(|v| {
                         EmulatorError::File {
                             path: path.clone(),
                             line: row.line,
@@ -427,11 +427,12 @@ fn build_app(cfg: &EmulatorConfig) -> Result<App, EmulatorError> {
             ps.extend(persist::read_ndjson(path)?);
         }
         for (i, c) in cfg.preload.iter().enumerate() {
-            let p =
-                store::Prepared::from_stored(c.0.clone()).map_err(|v| EmulatorError::Preload {
+            let p = store::PreparedLine::from_stored(c.0.clone()).map_err(|v| {
+                EmulatorError::Preload {
                     index: i,
                     message: crate::api::validate::describe(&v),
-                })?;
+                }
+            })?;
             ps.push(p);
         }
         added = !ps.is_empty();

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::emulator::EmulatorError;
-use crate::emulator::store::{Prepared, StoredText};
+use crate::emulator::store::{PreparedLine, StoredText};
 
 /// The first line of a data file.
 pub const DATA_HEADER: &str = r#"{"pinscope_emulator_data":1}"#;
@@ -74,10 +74,10 @@ fn lines(
 
 /// Parses one NDJSON line as a stored customization (export format: `id`, `created_at`
 /// and `creator` are kept).
-pub fn parse_stored(line: &str) -> Result<Prepared, String> {
+pub fn parse_stored(line: &str) -> Result<PreparedLine, String> {
     match serde_json::from_str::<Value>(line) {
         Ok(Value::Object(m)) => {
-            Prepared::from_stored(m).map_err(|v| crate::api::validate::describe(&v))
+            PreparedLine::from_stored(m).map_err(|v| crate::api::validate::describe(&v))
         }
         Ok(_) => Err("not a JSON object".to_string()),
         Err(e) => Err(format!("not valid JSON: {e}")),
@@ -86,7 +86,7 @@ pub fn parse_stored(line: &str) -> Result<Prepared, String> {
 
 /// Reads an NDJSON file in export format (`--load`). Blank lines are skipped; any invalid
 /// line is an error naming the file and the line.
-pub fn read_ndjson(path: &Path) -> Result<Vec<Prepared>, EmulatorError> {
+pub fn read_ndjson(path: &Path) -> Result<Vec<PreparedLine>, EmulatorError> {
     let mut out = Vec::new();
     for item in lines(path)? {
         let (n, line) = item?;

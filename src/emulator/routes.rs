@@ -22,7 +22,7 @@ use crate::api::model::{ConflictStrategy, TargetType};
 use crate::api::sign::{constant_time_eq, signature, string_to_sign};
 use crate::api::validate::{INVALID_REASON, Violation, to_details};
 use crate::emulator::faults::Fault;
-use crate::emulator::store::{ExportFilter, Filter, Prepared, Sort, Store, now_seconds};
+use crate::emulator::store::{ExportFilter, Filter, PreparedLine, Sort, Store, now_seconds};
 use crate::emulator::{App, Tracker};
 
 /// The most customizations one bulk request may carry.
@@ -278,7 +278,7 @@ fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, Fail> {
 }
 
 /// One bulk line read, validated and prepared, or what is wrong with it.
-fn prepare_line(line: &[u8], spare: &mut Spare) -> Result<Prepared, Vec<Violation>> {
+fn prepare_line(line: &[u8], spare: &mut Spare) -> Result<PreparedLine, Vec<Violation>> {
     let whole_line = |message: String| {
         vec![Violation {
             path: String::new(),
@@ -295,7 +295,7 @@ fn prepare_line(line: &[u8], spare: &mut Spare) -> Result<Prepared, Vec<Violatio
     let doc =
         Doc::parse_reusing(text, spare).map_err(|e| whole_line(format!("Not valid JSON: {e}")))?;
     let prepared = match doc.root().as_object() {
-        Some(m) => Prepared::from_body_text(m, Some(text)),
+        Some(m) => PreparedLine::from_body_text(m, Some(text)),
         None => Err(whole_line("Must be a JSON object".into())),
     };
     doc.recycle(spare);
@@ -348,7 +348,7 @@ async fn create(State(app): Shared, Path(tracker): Path<String>, req: Request) -
     let t = authorize(&app, &parts, &tracker)?;
     let bytes = read_body(body).await?;
     let map = parse_object(&bytes)?;
-    let p = Prepared::from_body_text(&map, std::str::from_utf8(&bytes).ok())
+    let p = PreparedLine::from_body_text(&map, std::str::from_utf8(&bytes).ok())
         .map_err(|v| invalid(&v))?;
     let json = {
         let mut s = write(t);
@@ -393,7 +393,7 @@ async fn update(
     }
     let bytes = read_body(body).await?;
     let map = parse_object(&bytes)?;
-    let p = Prepared::from_body_text(&map, std::str::from_utf8(&bytes).ok())
+    let p = PreparedLine::from_body_text(&map, std::str::from_utf8(&bytes).ok())
         .map_err(|v| invalid(&v))?;
     let replaced = write(t).replace(&id, p);
     if !replaced {

@@ -73,7 +73,9 @@ pub fn fingerprint(path: &Path, file: &File) -> io::Result<Fingerprint> {
 /// same lines, the same validity and the same chunks.
 pub fn plan_digest(plan: &Plan) -> String {
     let mut h = Sha256::new();
-    h.update(&plan.codes);
+    // The bytes journals have always hashed, so an older journal still resumes.
+    let codes: Vec<u8> = plan.codes.iter().map(|c| c.journal_byte()).collect();
+    h.update(&codes);
     for o in &plan.offsets {
         h.update(o.to_le_bytes());
     }

@@ -37,8 +37,10 @@ impl Pages for Client {
 }
 
 /// How the run knows what is stored.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) enum Existing {
+    /// Nothing stored for the file's models (and nothing to look up).
+    #[default]
     Empty,
     Snapshot(HashSet<u128>),
     PerChunk,

@@ -8,11 +8,11 @@
 //! 1. **Validate** ([`scan()`]): every line is read once, checked with the shared rules
 //!    ([`crate::api::validate::validate`]) and its target (the bulk conflict key) hashed to
 //!    find duplicates. Nothing is sent. Memory per line is one state byte and one offset.
-//! 2. **Send** ([`run()`]): the lines to send go out in chunks of at most `chunk_size` lines, in
+//! 2. **Send** ([`run_import()`]): the lines to send go out in chunks of at most `chunk_size` lines, in
 //!    file order, each line as written in the file (re-serialised only when it carries
 //!    server-set fields such as `id`, which are dropped).
 //! 3. **Report**: every non-blank line ends with exactly one [`Outcome`]; `--report` writes them
-//!    as NDJSON, and the [`Summary`] counts them.
+//!    as NDJSON, and the [`ImportTotals`] count them.
 //!
 //! # Decisions
 //!
@@ -39,7 +39,7 @@
 //! - **409 under `raise`, 422**: the request wrote nothing; the lines the details name get
 //!   those messages as `rejected`, and the rest of the chunk is sent again without them.
 //!   401, 403, 404 and 413 stop the import (no later request could succeed).
-//! - **Invalid lines** never stop the engine: [`run()`] sends the valid lines and reports the
+//! - **Invalid lines** never stop the engine: [`run_import()`] sends the valid lines and reports the
 //!   others `rejected`. Whether to go on at all is the driver's call once it has the
 //!   [`Plan`]: `pinscope import` refuses (exit 3) unless `--skip-invalid`; a screen asks.
 //! - **Journal**: each chunk is recorded before it is sent and when it is settled (append +
@@ -56,12 +56,12 @@
 //! plan.counts(); plan.invalid_lines(); plan.line_reasons(n); plan.read_line(n);
 //! plan.duplicate_groups(); plan.chunk_count(strategy, chunk_size);
 //! let p = preview(&plan, &client, strategy, chunk_size).await?;  // optional: what would happen
-//! let opts = RunOptions { strategy, journal: journal::default_path(..), report, ..Default::default() };
-//! let r = run(&plan, &client, &opts, &progress, &cancel).await?;   // Sending, ChunkSent, Retry, ChunkDone...
+//! let opts = ImportOptions { strategy, journal: journal::default_path(..), report, ..Default::default() };
+//! let r = run_import(&plan, &client, &opts, &progress, &cancel).await?;   // Sending, ChunkSent, Retry, ChunkDone...
 //! r.summary.counts; r.outcomes.outcome(n); r.outcomes.reason(&plan, n);
 //! ```
 //!
-//! `cancel.cancel()` during [`run()`] lets the requests in flight finish and be recorded in the
+//! `cancel.cancel()` during [`run_import()`] lets the requests in flight finish and be recorded in the
 //! journal; every line not sent ends `not_sent`, and `resume: true` continues later.
 
 pub mod event;
@@ -73,11 +73,11 @@ pub mod run;
 pub mod scan;
 
 pub use event::{CancelToken, Event, ExistingMode, Progress};
-pub use report::{Counts, Outcome, Summary};
-pub use report::{Outcomes, write_report};
+pub use report::Outcomes;
+pub use report::{Counts, ImportTotals, Outcome};
 pub use run::{
-    ImportError, ImportHistory, ImportResult, Preview, RunOptions, check_report, preview, run,
-    unsent,
+    ImportError, ImportHistory, ImportOptions, ImportResult, Preview, check_report, preview,
+    report_unsent, run_import,
 };
 pub use scan::{
     DEFAULT_MAX_CHUNK_BYTES, MAX_CHUNK_LINES, ModelStats, Plan, PlanCounts, ScanError, Source,

@@ -13,7 +13,8 @@ use crate::api::json::{Doc, Json, JsonObject};
 use crate::api::model::{ConflictStrategy, conflict_key_of};
 use crate::import::event::ExistingMode;
 use crate::import::reader::{Content, LineReader};
-use crate::import::scan::{Checked, Plan, check_content, state};
+use crate::import::scan::LineState;
+use crate::import::scan::{Checked, Plan, check_content};
 
 /// What became of one non-blank line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -40,15 +41,15 @@ impl Outcome {
         }
     }
 
-    pub(crate) fn of_state(s: u8) -> Option<Outcome> {
+    pub(crate) fn of_state(s: LineState) -> Option<Outcome> {
         Some(match s {
-            state::BLANK => return None,
-            state::CREATED => Outcome::Created,
-            state::REPLACED => Outcome::Replaced,
-            state::SKIPPED_EXISTING | state::DUP_SKIPPED => Outcome::Skipped,
-            state::INVALID | state::DUP_REJECTED | state::REJECTED => Outcome::Rejected,
-            // PENDING only remains for a line nobody got to: not sent.
-            _ => Outcome::NotSent,
+            LineState::Blank => return None,
+            LineState::Created => Outcome::Created,
+            LineState::Replaced => Outcome::Replaced,
+            LineState::SkippedExisting | LineState::DupSkipped => Outcome::Skipped,
+            LineState::Invalid | LineState::DupRejected | LineState::Rejected => Outcome::Rejected,
+            // Pending only remains for a line nobody got to: not sent.
+            LineState::Pending | LineState::NotSent => Outcome::NotSent,
         })
     }
 }
@@ -92,7 +93,7 @@ impl Counts {
 
 /// The end of a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Summary {
+pub struct ImportTotals {
     pub input: String,
     pub strategy: ConflictStrategy,
     /// Non-blank lines (each has exactly one outcome).
@@ -125,7 +126,7 @@ fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 #[derive(Debug, Clone)]
 pub struct Outcomes {
     pub(crate) strategy: ConflictStrategy,
-    pub(crate) states: Vec<u8>,
+    pub(crate) states: Vec<LineState>,
     pub(crate) reasons: HashMap<u32, Arc<str>>,
     pub(crate) winners: HashMap<u32, u32>,
     /// The id of what each line created or replaced, when the run looked them up (it does
@@ -172,19 +173,19 @@ impl Outcomes {
     pub fn reason(&self, plan: &Plan, line: u64) -> Option<String> {
         let i = usize::try_from(line.checked_sub(1)?).ok()?;
         let s = *self.states.get(i)?;
-        if s == state::INVALID {
+        if s == LineState::Invalid {
             let v = plan.line_reasons(line).ok()?;
             return Some(crate::api::validate::describe(&v));
         }
         self.reason_without_input(line as u32, s)
     }
 
-    fn reason_without_input(&self, line: u32, s: u8) -> Option<String> {
+    fn reason_without_input(&self, line: u32, s: LineState) -> Option<String> {
         match s {
-            state::DUP_SKIPPED | state::DUP_REJECTED => {
+            LineState::DupSkipped | LineState::DupRejected => {
                 let w = self.winners.get(&line)?;
                 Some(match (s, self.strategy) {
-                    (state::DUP_REJECTED, _) => format!(
+                    (LineState::DupRejected, _) => format!(
                         "same target as line {w}, which is sent first (conflict_strategy=raise)"
                     ),
                     (_, ConflictStrategy::Override) => {
@@ -197,10 +198,16 @@ impl Outcomes {
                     ),
                 })
             }
-            state::SKIPPED_EXISTING => Some(EXISTING_KEPT.to_string()),
-            state::REJECTED | state::NOT_SENT => self.reasons.get(&line).map(|r| r.to_string()),
-            state::PENDING => Some("not sent".into()),
-            _ => None,
+            LineState::SkippedExisting => Some(EXISTING_KEPT.to_string()),
+            LineState::Rejected | LineState::NotSent => {
+                self.reasons.get(&line).map(|r| r.to_string())
+            }
+            LineState::Pending => Some("not sent".into()),
+            // Blank lines have no outcome; invalid ones are explained from the input;
+            // created and replaced need no reason.
+            LineState::Blank | LineState::Invalid | LineState::Created | LineState::Replaced => {
+                None
+            }
         }
     }
 }
@@ -241,20 +248,20 @@ impl Read for ReadFrom<'_> {
 }
 
 /// Writes the report: one object per non-blank line, in file order. `-` is stdout; a file is
-/// written under a temporary name and renamed into place.
-pub fn write_report(plan: &Plan, outcomes: &Outcomes, path: &Path) -> io::Result<()> {
+/// written under a temporary name and renamed into place. The engine calls it (`run_import`, `report_unsent`); the front-ends only pass a path.
+pub(crate) fn write_report(input: &File, outcomes: &Outcomes, path: &Path) -> io::Result<()> {
     if path.as_os_str() == "-" {
         let out = io::stdout();
         let mut w = BufWriter::new(out.lock());
-        write_lines(plan, outcomes, &mut w)?;
+        write_lines(input, outcomes, &mut w)?;
         return w.flush();
     }
-    crate::files::write_whole(path, |w| write_lines(plan, outcomes, w))
+    crate::files::write_whole(path, |w| write_lines(input, outcomes, w))
 }
 
-fn write_lines(plan: &Plan, outcomes: &Outcomes, w: &mut impl Write) -> io::Result<()> {
+fn write_lines(input: &File, outcomes: &Outcomes, w: &mut impl Write) -> io::Result<()> {
     let mut r = LineReader::new(ReadFrom {
-        file: &plan.input.file,
+        file: input,
         pos: 0,
     });
     while let Some(line) = r.next_line()? {
@@ -265,7 +272,7 @@ fn write_lines(plan: &Plan, outcomes: &Outcomes, w: &mut impl Write) -> io::Resu
         let Some(outcome) = Outcome::of_state(s) else {
             continue;
         };
-        let (target, reason) = if s == state::INVALID {
+        let (target, reason) = if s == LineState::Invalid {
             match check_content(&line.content) {
                 Checked::Valid(doc) => (doc.root().as_object().and_then(target_label), None),
                 Checked::Invalid(v) => {
@@ -353,7 +360,7 @@ mod tests {
         let plan = plan_of(text.as_bytes());
         let outcomes = unsent(&plan, ConflictStrategy::Ignore, "dry run");
         let mut out = Vec::new();
-        write_lines(&plan, &outcomes, &mut out).expect("write");
+        write_lines(&plan.input.file, &outcomes, &mut out).expect("write");
         let rows: Vec<serde_json::Value> = String::from_utf8(out)
             .expect("utf8")
             .lines()

@@ -18,15 +18,16 @@ use crate::import::event::{CancelToken, Event, ExistingMode, Progress};
 use crate::import::journal::{self, Header, Journal, JournalError, Loaded, Record};
 use crate::import::lookup::{self, Existing, Pages, StoredCounts};
 use crate::import::reader::strip_range;
-use crate::import::report::{Counts, Outcome, Outcomes, Summary, write_report};
+use crate::import::report::{Counts, ImportTotals, Outcome, Outcomes, write_report};
 use crate::import::scan::{
-    ChunkSpec, DEFAULT_MAX_CHUNK_BYTES, MAX_CHUNK_LINES, Plan, code, key_hash, per_sec, state,
+    ChunkSpec, DEFAULT_MAX_CHUNK_BYTES, LineKind, LineState, MAX_CHUNK_LINES, Plan, key_hash,
+    per_sec,
 };
 use crate::mirror::history::{History, OpKind, Origin};
 
 /// How a run sends.
 #[derive(Debug, Clone)]
-pub struct RunOptions {
+pub struct ImportOptions {
     pub strategy: ConflictStrategy,
     /// Lines per request, 1..=5000.
     pub chunk_size: usize,
@@ -59,9 +60,9 @@ pub struct ImportHistory {
     pub summary: String,
 }
 
-impl Default for RunOptions {
+impl Default for ImportOptions {
     fn default() -> Self {
-        RunOptions {
+        ImportOptions {
             strategy: ConflictStrategy::Raise,
             chunk_size: MAX_CHUNK_LINES,
             max_chunk_bytes: DEFAULT_MAX_CHUNK_BYTES,
@@ -94,8 +95,6 @@ pub enum ImportError {
         .0.display()
     )]
     Unfinished(PathBuf),
-    #[error("cannot write the report {}: {source}", path.display())]
-    Report { path: PathBuf, source: io::Error },
     /// The report path is a directory, or cannot be written (found before anything is sent).
     #[error("{0}")]
     ReportPath(String),
@@ -117,8 +116,11 @@ pub enum ImportError {
 /// What a run ends with.
 #[derive(Debug, Clone)]
 pub struct ImportResult {
-    pub summary: Summary,
+    pub summary: ImportTotals,
     pub outcomes: Outcomes,
+    /// Why the report could not be written (`summary.report` is then `None`). Every line
+    /// was settled and journaled all the same, so the run's result is kept.
+    pub report_error: Option<String>,
 }
 
 /// Why a stored target rejects a line under `raise`.
@@ -133,12 +135,12 @@ struct Line {
     key: Option<ConflictKey>,
 }
 
-struct Prepared {
+struct PreparedChunk {
     buf: Vec<u8>,
     lines: Vec<Line>,
 }
 
-impl Prepared {
+impl PreparedChunk {
     fn text(&self, l: &Line) -> &[u8] {
         &self.buf[l.start..l.end]
     }
@@ -169,7 +171,7 @@ impl Prepared {
 
 /// The look-ups of one chunk, each page retried on its own.
 struct ChunkPages<'c, 'a> {
-    ctx: &'c Ctx<'a>,
+    ctx: &'c ImportRun<'a>,
     chunk: usize,
 }
 
@@ -204,9 +206,9 @@ enum JournalState {
     Open(Journal),
 }
 
-struct Ctx<'a> {
+struct ImportRun<'a> {
     plan: &'a Plan,
-    initial: &'a [u8],
+    initial: &'a [LineState],
     client: &'a Client,
     strategy: ConflictStrategy,
     existing: Existing,
@@ -230,19 +232,19 @@ struct Ctx<'a> {
 }
 
 /// Reads the chunk's pending lines; lines with server-set fields lose them.
-fn prepare(plan: &Plan, initial: &[u8], spec: &ChunkSpec) -> io::Result<Prepared> {
+fn prepare(plan: &Plan, initial: &[LineState], spec: &ChunkSpec) -> io::Result<PreparedChunk> {
     let offsets = &plan.offsets;
     let mut buf = Vec::with_capacity(spec.bytes as usize);
     let mut lines = Vec::with_capacity(spec.lines as usize);
     let mut l = spec.first as usize;
     let last = spec.last as usize;
     while l <= last {
-        if initial[l - 1] != state::PENDING {
+        if initial[l - 1] != LineState::Pending {
             l += 1;
             continue;
         }
         let mut e = l;
-        while e < last && initial[e] == state::PENDING {
+        while e < last && initial[e] == LineState::Pending {
             e += 1;
         }
         let base = offsets[l - 1];
@@ -256,7 +258,7 @@ fn prepare(plan: &Plan, initial: &[u8], spec: &ChunkSpec) -> io::Result<Prepared
             let text = &raw[s + r.start..s + r.end];
             let start = buf.len();
             let mut key = None;
-            if plan.codes[n - 1] & code::STRIP != 0 {
+            if plan.codes[n - 1] == LineKind::ValidStripped {
                 let mut c: Customization = serde_json::from_slice(text)
                     .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
                 key = c.conflict_key();
@@ -277,7 +279,7 @@ fn prepare(plan: &Plan, initial: &[u8], spec: &ChunkSpec) -> io::Result<Prepared
         }
         l = e + 1;
     }
-    Ok(Prepared { buf, lines })
+    Ok(PreparedChunk { buf, lines })
 }
 
 /// Whether a failure is worth another try (the bulk endpoint is not retried by the client).
@@ -320,7 +322,7 @@ fn named_lines(e: &StatusError, body_lines: usize) -> Vec<(usize, String)> {
         .collect()
 }
 
-impl Ctx<'_> {
+impl ImportRun<'_> {
     fn stopped(&self) -> Option<Arc<str>> {
         if let Some((r, _)) = self.abort.lock().ok().and_then(|a| a.clone()) {
             return Some(r);
@@ -358,7 +360,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn prepare(&self, spec: &ChunkSpec) -> io::Result<Prepared> {
+    fn prepare(&self, spec: &ChunkSpec) -> io::Result<PreparedChunk> {
         prepare(self.plan, self.initial, spec)
     }
 
@@ -401,7 +403,7 @@ impl Ctx<'_> {
     }
 
     /// Which lines' targets are stored now, by asking the server.
-    async fn stored_now(&self, chunk: usize, p: &mut Prepared) -> Result<Vec<u32>, ApiError> {
+    async fn stored_now(&self, chunk: usize, p: &mut PreparedChunk) -> Result<Vec<u32>, ApiError> {
         p.ensure_keys();
         let keyed: Vec<(&ConflictKey, u32)> = p
             .lines
@@ -423,7 +425,7 @@ impl Ctx<'_> {
     async fn befores(
         &self,
         chunk: usize,
-        p: &mut Prepared,
+        p: &mut PreparedChunk,
         existed: &[u32],
     ) -> HashMap<u128, Customization> {
         if self.recording.is_none()
@@ -454,7 +456,7 @@ impl Ctx<'_> {
     async fn record(
         &self,
         chunk: usize,
-        p: &mut Prepared,
+        p: &mut PreparedChunk,
         existed: &[u32],
         befores: &HashMap<u128, Customization>,
     ) {
@@ -500,7 +502,7 @@ impl Ctx<'_> {
     }
 
     /// The lines of `p` whose targets were stored before this chunk is sent.
-    async fn existed(&self, chunk: usize, p: &mut Prepared) -> Result<Vec<u32>, ApiError> {
+    async fn existed(&self, chunk: usize, p: &mut PreparedChunk) -> Result<Vec<u32>, ApiError> {
         match &self.existing {
             Existing::Empty => Ok(Vec::new()),
             Existing::Snapshot(set) => {
@@ -736,15 +738,15 @@ impl Ctx<'_> {
 }
 
 /// The pending lines of `spec` under the initial states.
-fn spec_lines<'a>(initial: &'a [u8], spec: &ChunkSpec) -> impl Iterator<Item = u32> + 'a {
-    (spec.first..=spec.last).filter(move |l| initial[*l as usize - 1] == state::PENDING)
+fn spec_lines<'a>(initial: &'a [LineState], spec: &ChunkSpec) -> impl Iterator<Item = u32> + 'a {
+    (spec.first..=spec.last).filter(move |l| initial[*l as usize - 1] == LineState::Pending)
 }
 
 /// Writes a settled chunk's outcomes into `states`; returns its counts.
 fn settle(
     strategy: ConflictStrategy,
-    initial: &[u8],
-    states: &mut [u8],
+    initial: &[LineState],
+    states: &mut [LineState],
     reasons: &mut HashMap<u32, Arc<str>>,
     r: &ChunkResult,
 ) -> Counts {
@@ -754,17 +756,17 @@ fn settle(
     for l in spec_lines(initial, &r.spec) {
         let s = if let Some(reason) = rejected.get(&l) {
             reasons.insert(l, Arc::from(reason.as_str()));
-            state::REJECTED
+            LineState::Rejected
         } else {
             match &r.end {
                 End::Applied => match (strategy, existed.contains(&l)) {
-                    (ConflictStrategy::Override, true) => state::REPLACED,
-                    (ConflictStrategy::Ignore, true) => state::SKIPPED_EXISTING,
-                    _ => state::CREATED,
+                    (ConflictStrategy::Override, true) => LineState::Replaced,
+                    (ConflictStrategy::Ignore, true) => LineState::SkippedExisting,
+                    _ => LineState::Created,
                 },
                 End::NotSent(reason) => {
                     reasons.insert(l, reason.clone());
-                    state::NOT_SENT
+                    LineState::NotSent
                 }
             }
         };
@@ -781,7 +783,7 @@ fn check_resume(
     loaded: &Loaded,
     plan: &Plan,
     tracker: &str,
-    opts: &RunOptions,
+    opts: &ImportOptions,
     specs: &[ChunkSpec],
 ) -> Result<(), ImportError> {
     let h = &loaded.header;
@@ -836,11 +838,11 @@ fn check_resume(
 }
 
 /// Sends `plan` to `client` and settles every line. Failed requests are not errors: they
-/// become outcomes (`rejected`, `not_sent`) and [`Summary::stopped`] says why.
-pub async fn run(
+/// become outcomes (`rejected`, `not_sent`) and [`ImportTotals::stopped`] says why.
+pub async fn run_import(
     plan: &Plan,
     client: &Client,
-    opts: &RunOptions,
+    opts: &ImportOptions,
     progress: &Progress,
     cancel: &CancelToken,
 ) -> Result<ImportResult, ImportError> {
@@ -857,152 +859,41 @@ pub async fn run(
     opts.chunk_size = opts.chunk_size.clamp(1, MAX_CHUNK_LINES);
     let strategy = opts.strategy;
     let initial = plan.classify(strategy);
-    let mut states = initial.clone();
     let specs = plan.chunks(&initial, opts.chunk_size, opts.max_chunk_bytes);
-    let tracker = format!("{} {}", client.host(), client.tracker_id());
-    let mut reasons: HashMap<u32, Arc<str>> = HashMap::new();
+    let mut settled = Settled {
+        states: initial.clone(),
+        reasons: HashMap::new(),
+    };
 
-    // The journal: continue it, or start a new one.
-    let mut in_flight: HashMap<usize, Vec<u32>> = HashMap::new();
-    let mut done: HashMap<usize, Vec<(u32, String)>> = HashMap::new();
-    let mut journal = JournalState::None;
-    let mut finished_before = false;
-    if opts.resume {
-        let path = opts
-            .journal
-            .as_deref()
-            .ok_or_else(|| ImportError::Resume("no journal to resume from".into()))?;
-        if !path.exists() {
-            return Err(ImportError::Resume(format!(
-                "no journal at {}",
-                path.display()
-            )));
-        }
-        let (j, loaded) = Journal::reopen(path)?;
-        check_resume(&loaded, plan, &tracker, &opts, &specs)?;
-        for (k, (_, _, existed)) in &loaded.sending {
-            if !loaded.done.contains_key(k) {
-                in_flight.insert(*k, existed.clone());
-            }
-        }
-        finished_before = loaded.finished;
-        done = loaded.done.clone();
-        // Settle what the earlier runs finished.
-        for (k, rejected) in &loaded.done {
-            let r = ChunkResult {
-                spec: specs[*k],
-                existed: loaded
-                    .sending
-                    .get(k)
-                    .map(|s| s.2.clone())
-                    .unwrap_or_default(),
-                rejected: rejected.clone(),
-                end: End::Applied,
-            };
-            settle(strategy, &initial, &mut states, &mut reasons, &r);
-        }
-        journal = JournalState::Open(j);
-    } else if let Some(path) = &opts.journal
-        && !specs.is_empty()
-    {
-        if let Some(l) = journal::peek(path)?
-            && !l.finished
-        {
-            return Err(ImportError::Unfinished(path.clone()));
-        }
-        let input = match plan.input_path() {
-            Some(p) => Some(journal::fingerprint(p, &plan.input.file).map_err(|e| {
-                ImportError::Resume(format!("cannot fingerprint {}: {e}", p.display()))
-            })?),
-            None => None,
-        };
-        // Standard input cannot be resumed, so it gets no journal.
-        if let Some(input) = input {
-            journal = JournalState::Pending(
-                path.clone(),
-                Box::new(Header {
-                    version: journal::VERSION,
-                    input,
-                    plan: journal::plan_digest(plan),
-                    tracker: tracker.clone(),
-                    strategy,
-                    chunk_size: opts.chunk_size,
-                    max_chunk_bytes: opts.max_chunk_bytes,
-                    chunks: specs.len(),
-                }),
-            );
-        }
-    }
-
+    let start = open_journal(plan, client, &opts, &specs, &initial, &mut settled)?;
     let todo: Vec<ChunkSpec> = specs
         .iter()
-        .filter(|s| !done.contains_key(&s.index))
+        .filter(|s| !start.done.contains_key(&s.index))
         .copied()
         .collect();
     let lines_total: u64 = specs.iter().map(|s| u64::from(s.lines)).sum();
-    let already_done: u64 = specs
-        .iter()
-        .filter(|s| done.contains_key(&s.index))
-        .map(|s| u64::from(s.lines))
-        .sum();
+    let already_done = lines_total - todo.iter().map(|s| u64::from(s.lines)).sum::<u64>();
     progress.emit(Event::Sending {
         lines: lines_total,
         chunks: specs.len(),
         already_done,
     });
 
-    // What is stored already (not needed when nothing is left to send).
-    let mut existing = Existing::Empty;
-    let mut stored = StoredCounts::new();
-    let mut early_stop: Option<ApiError> = None;
-    if !todo.is_empty() && !cancel.is_cancelled() {
-        let listed = |read, total| progress.emit(Event::ListingStored { read, total });
-        match lookup::choose(client, plan.models(), todo.len(), &listed).await {
-            Ok((e, s, total)) => {
-                progress.emit(Event::CheckingTargets {
-                    mode: e.mode(),
-                    stored: total,
-                });
-                existing = e;
-                stored = s;
-            }
-            Err(e) if retryable(&e) => {
-                // The summary is only an optimisation: look targets up chunk by chunk.
-                existing = Existing::PerChunk;
-                progress.emit(Event::CheckingTargets {
-                    mode: existing.mode(),
-                    stored: 0,
-                });
-            }
-            Err(e) => early_stop = Some(e),
-        }
-    }
-    let existing_mode = (!todo.is_empty()).then(|| existing.mode());
-
-    let recording = match &opts.history {
-        Some(h) if !todo.is_empty() => match h.history.begin(
-            &h.origin,
-            OpKind::Import,
-            &h.summary,
-            jiff::Timestamp::now(),
-        ) {
-            Ok(op) => Some((h.history.clone(), op)),
-            Err(e) => {
-                tracing::warn!(error = %e, "the import is not recorded in the history");
-                None
-            }
-        },
-        _ => None,
+    let stored = if todo.is_empty() || cancel.is_cancelled() {
+        StoredLookup::default()
+    } else {
+        find_stored(plan, client, todo.len(), progress).await
     };
-    let ctx = Ctx {
+    let existing_mode = (!todo.is_empty()).then(|| stored.existing.mode());
+    let ctx = ImportRun {
         plan,
         initial: &initial,
         client,
         strategy,
-        existing,
-        stored,
-        journal: Mutex::new(journal),
-        in_flight,
+        existing: stored.existing,
+        stored: stored.counts,
+        journal: Mutex::new(start.journal),
+        in_flight: start.in_flight,
         progress,
         cancel,
         retry: opts.retry,
@@ -1010,96 +901,46 @@ pub async fn run(
         service_failed: AtomicBool::new(false),
         requests: AtomicU64::new(0),
         retries: AtomicU64::new(0),
-        recording,
+        recording: begin_history(&opts, todo.is_empty()),
         ids: Mutex::new(HashMap::new()),
     };
-    if let Some(e) = early_stop {
+    if let Some(e) = stored.failed {
         ctx.fail(&e);
     }
 
-    let send_started = Instant::now();
-    let mut lines_done = already_done;
-    let mut all_done = todo.is_empty();
-    let mut settled_now = 0usize;
-    // The futures are made up front (they do nothing until polled): a closure inside the
-    // stream's type would keep the run's future from being `Send`.
-    let chunk_futures: Vec<_> = todo.iter().map(|s| ctx.process(*s)).collect();
-    let mut results = futures::stream::iter(chunk_futures).buffered(opts.concurrency.max(1));
-    let mut applied_any = !done.is_empty();
-    let mut journal_error: Option<String> = None;
-    while let Some(r) = results.next().await {
-        let counts = settle(strategy, &initial, &mut states, &mut reasons, &r);
-        if matches!(r.end, End::Applied) {
-            applied_any = true;
-            settled_now += 1;
-            let rec = Record::Done {
-                chunk: r.spec.index,
-                rejected: r.rejected.clone(),
-            };
-            if let Err(e) = ctx.journal(&rec) {
-                journal_error.get_or_insert(e);
-            }
-        }
-        lines_done += u64::from(r.spec.lines);
-        let rate = per_sec(lines_done - already_done, send_started.elapsed());
-        progress.emit(Event::ChunkDone {
-            chunk: r.spec.index,
-            counts,
-            lines_done,
-            lines_total,
-            lines_per_sec: rate,
-            eta: (rate > 0.0)
-                .then(|| Duration::from_secs_f64((lines_total - lines_done) as f64 / rate)),
-        });
-    }
-    drop(results);
-    if settled_now == todo.len() {
-        all_done = true;
-    }
-    if all_done
-        && !finished_before
-        && journal_error.is_none()
-        && let Err(e) = ctx.journal(&Record::Finished)
-    {
-        journal_error = Some(e);
-    }
-    if let Some(e) = journal_error {
-        let why = format!("the journal could not be written: {e}");
-        ctx.stop(why.clone(), why, false);
-    }
-
+    let sent = send_chunks(&ctx, &todo, &opts, &mut settled, lines_total, already_done).await;
+    let all_done = todo.is_empty() || sent.settled == todo.len();
+    let applied_any = sent.applied_any || !start.done.is_empty();
+    close_journal(&ctx, all_done && !start.finished_before, sent.journal_error);
     if let Some((history, op)) = &ctx.recording
         && let Err(e) = history.finish(*op)
     {
         tracing::warn!(error = %e, "the import's history could not be closed");
     }
 
-    let winners = plan.duplicate_winners(strategy);
-    let ids = std::mem::take(&mut *ctx.ids.lock().unwrap_or_else(|e| e.into_inner()));
     let outcomes = Outcomes {
         strategy,
-        states,
-        reasons,
-        winners,
-        ids,
+        states: settled.states,
+        reasons: settled.reasons,
+        winners: plan.duplicate_winners(strategy),
+        ids: std::mem::take(&mut *ctx.ids.lock().unwrap_or_else(|e| e.into_inner())),
     };
+    let cancelled = cancel.is_cancelled() && !all_done;
     let stopped = ctx
         .abort
         .lock()
         .ok()
-        .and_then(|a| a.as_ref().map(|(_, full)| full.clone()));
+        .and_then(|a| a.as_ref().map(|(_, full)| full.clone()))
+        .or_else(|| cancelled.then(|| "cancelled".to_string()));
     let journal_path = match ctx.journal.lock().as_deref() {
         Ok(JournalState::Open(j)) => Some(j.path().to_path_buf()),
         _ => None,
     };
-    let cancelled = cancel.is_cancelled() && !all_done;
-    let stopped = stopped.or_else(|| cancelled.then(|| "cancelled".to_string()));
-    let counts = outcomes.counts();
-    let summary = Summary {
+    let summary = ImportTotals {
         input: plan.input_name().to_string(),
         strategy,
         lines: plan.counts().non_blank(),
-        counts,
+        counts: outcomes.counts(),
         chunks: specs.len(),
         requests: ctx.requests.load(Ordering::Relaxed),
         retries: ctx.retries.load(Ordering::Relaxed),
@@ -1112,14 +953,325 @@ pub async fn run(
         report: opts.report.clone(),
         journal: journal_path,
     };
-    if let Some(path) = &opts.report {
-        write_report(plan, &outcomes, path).map_err(|source| ImportError::Report {
-            path: path.clone(),
-            source,
-        })?;
-        progress.emit(Event::ReportWritten { path: path.clone() });
+    let result = ImportResult {
+        summary,
+        outcomes,
+        report_error: None,
+    };
+    Ok(write_the_report(plan, result, opts.report.as_deref(), progress).await)
+}
+
+/// Every line's state so far, and the reasons that are not derived from the plan.
+struct Settled {
+    states: Vec<LineState>,
+    reasons: HashMap<u32, Arc<str>>,
+}
+
+/// Where the journal leaves the run: what an earlier run finished or left in flight.
+struct JournalStart {
+    journal: JournalState,
+    /// Chunks an earlier run had sent without settling: their `existed` lists.
+    in_flight: HashMap<usize, Vec<u32>>,
+    /// Chunks an earlier run settled: their rejected lines.
+    done: HashMap<usize, Vec<(u32, String)>>,
+    finished_before: bool,
+}
+
+/// Continues the journal (`--resume`: what it settled is settled here too), or prepares a
+/// new one, written on its first record. An unfinished journal of this input is refused.
+fn open_journal(
+    plan: &Plan,
+    client: &Client,
+    opts: &ImportOptions,
+    specs: &[ChunkSpec],
+    initial: &[LineState],
+    settled: &mut Settled,
+) -> Result<JournalStart, ImportError> {
+    let tracker = format!("{} {}", client.host(), client.tracker_id());
+    let mut start = JournalStart {
+        journal: JournalState::None,
+        in_flight: HashMap::new(),
+        done: HashMap::new(),
+        finished_before: false,
+    };
+    if opts.resume {
+        let path = opts
+            .journal
+            .as_deref()
+            .ok_or_else(|| ImportError::Resume("no journal to resume from".into()))?;
+        if !path.exists() {
+            return Err(ImportError::Resume(format!(
+                "no journal at {}",
+                path.display()
+            )));
+        }
+        let (j, loaded) = Journal::reopen(path)?;
+        check_resume(&loaded, plan, &tracker, opts, specs)?;
+        for (k, (_, _, existed)) in &loaded.sending {
+            if !loaded.done.contains_key(k) {
+                start.in_flight.insert(*k, existed.clone());
+            }
+        }
+        start.finished_before = loaded.finished;
+        // Settle what the earlier runs finished.
+        for (k, rejected) in &loaded.done {
+            let r = ChunkResult {
+                spec: specs[*k],
+                existed: loaded
+                    .sending
+                    .get(k)
+                    .map(|s| s.2.clone())
+                    .unwrap_or_default(),
+                rejected: rejected.clone(),
+                end: End::Applied,
+            };
+            settle(
+                opts.strategy,
+                initial,
+                &mut settled.states,
+                &mut settled.reasons,
+                &r,
+            );
+        }
+        start.done = loaded.done;
+        start.journal = JournalState::Open(j);
+        return Ok(start);
     }
-    Ok(ImportResult { summary, outcomes })
+    let Some(path) = &opts.journal else {
+        return Ok(start);
+    };
+    if specs.is_empty() {
+        return Ok(start);
+    }
+    if let Some(l) = journal::peek(path)?
+        && !l.finished
+    {
+        return Err(ImportError::Unfinished(path.clone()));
+    }
+    // Standard input cannot be resumed, so it gets no journal.
+    let Some(p) = plan.input_path() else {
+        return Ok(start);
+    };
+    let input = journal::fingerprint(p, &plan.input.file)
+        .map_err(|e| ImportError::Resume(format!("cannot fingerprint {}: {e}", p.display())))?;
+    start.journal = JournalState::Pending(
+        path.clone(),
+        Box::new(Header {
+            version: journal::VERSION,
+            input,
+            plan: journal::plan_digest(plan),
+            tracker,
+            strategy: opts.strategy,
+            chunk_size: opts.chunk_size,
+            max_chunk_bytes: opts.max_chunk_bytes,
+            chunks: specs.len(),
+        }),
+    );
+    Ok(start)
+}
+
+/// How the stored targets are found, and a failure that stops the run before it sends.
+#[derive(Default)]
+struct StoredLookup {
+    existing: Existing,
+    counts: StoredCounts,
+    failed: Option<ApiError>,
+}
+
+/// Finds what is stored already: listed once, or looked up chunk by chunk.
+async fn find_stored(
+    plan: &Plan,
+    client: &Client,
+    chunks: usize,
+    progress: &Progress,
+) -> StoredLookup {
+    let listed = |read, total| progress.emit(Event::ListingStored { read, total });
+    match lookup::choose(client, plan.models(), chunks, &listed).await {
+        Ok((existing, counts, total)) => {
+            progress.emit(Event::CheckingTargets {
+                mode: existing.mode(),
+                stored: total,
+            });
+            StoredLookup {
+                existing,
+                counts,
+                failed: None,
+            }
+        }
+        Err(e) if retryable(&e) => {
+            // The summary is only an optimisation: look targets up chunk by chunk.
+            let existing = Existing::PerChunk;
+            progress.emit(Event::CheckingTargets {
+                mode: existing.mode(),
+                stored: 0,
+            });
+            StoredLookup {
+                existing,
+                ..StoredLookup::default()
+            }
+        }
+        Err(e) => StoredLookup {
+            failed: Some(e),
+            ..StoredLookup::default()
+        },
+    }
+}
+
+/// The history operation the run records into, when there is one and something to send.
+fn begin_history(opts: &ImportOptions, nothing_to_send: bool) -> Option<(Arc<History>, i64)> {
+    let h = opts.history.as_ref().filter(|_| !nothing_to_send)?;
+    match h.history.begin(
+        &h.origin,
+        OpKind::Import,
+        &h.summary,
+        jiff::Timestamp::now(),
+    ) {
+        Ok(op) => Some((h.history.clone(), op)),
+        Err(e) => {
+            tracing::warn!(error = %e, "the import is not recorded in the history");
+            None
+        }
+    }
+}
+
+/// What sending the chunks came to.
+struct Sent {
+    /// Chunks settled in this run.
+    settled: usize,
+    applied_any: bool,
+    journal_error: Option<String>,
+}
+
+/// Sends the chunks, at most `opts.concurrency` at once, settling and journaling each as
+/// it ends, in order.
+async fn send_chunks(
+    ctx: &ImportRun<'_>,
+    todo: &[ChunkSpec],
+    opts: &ImportOptions,
+    settled: &mut Settled,
+    lines_total: u64,
+    already_done: u64,
+) -> Sent {
+    let send_started = Instant::now();
+    let mut lines_done = already_done;
+    let mut sent = Sent {
+        settled: 0,
+        applied_any: false,
+        journal_error: None,
+    };
+    // The futures are made up front (they do nothing until polled): a closure inside the
+    // stream's type would keep the run's future from being `Send`.
+    let chunk_futures: Vec<_> = todo.iter().map(|s| ctx.process(*s)).collect();
+    let mut results = futures::stream::iter(chunk_futures).buffered(opts.concurrency.max(1));
+    while let Some(r) = results.next().await {
+        let counts = settle(
+            ctx.strategy,
+            ctx.initial,
+            &mut settled.states,
+            &mut settled.reasons,
+            &r,
+        );
+        if matches!(r.end, End::Applied) {
+            sent.applied_any = true;
+            sent.settled += 1;
+            let rec = Record::Done {
+                chunk: r.spec.index,
+                rejected: r.rejected.clone(),
+            };
+            if let Err(e) = ctx.journal(&rec) {
+                sent.journal_error.get_or_insert(e);
+            }
+        }
+        lines_done += u64::from(r.spec.lines);
+        let rate = per_sec(lines_done - already_done, send_started.elapsed());
+        ctx.progress.emit(Event::ChunkDone {
+            chunk: r.spec.index,
+            counts,
+            lines_done,
+            lines_total,
+            lines_per_sec: rate,
+            eta: (rate > 0.0)
+                .then(|| Duration::from_secs_f64((lines_total - lines_done) as f64 / rate)),
+        });
+    }
+    sent
+}
+
+/// Marks the journal finished when every chunk is settled; a journal that could not be
+/// written stops the run (a resume could not be trusted).
+fn close_journal(ctx: &ImportRun<'_>, finish: bool, mut error: Option<String>) {
+    if finish
+        && error.is_none()
+        && let Err(e) = ctx.journal(&Record::Finished)
+    {
+        error = Some(e);
+    }
+    if let Some(e) = error {
+        let why = format!("the journal could not be written: {e}");
+        ctx.stop(why.clone(), why, false);
+    }
+}
+
+/// Writes the report when one is asked for; a failure is kept in the result, which stands.
+async fn write_the_report(
+    plan: &Plan,
+    mut result: ImportResult,
+    path: Option<&Path>,
+    progress: &Progress,
+) -> ImportResult {
+    let Some(path) = path else {
+        return result;
+    };
+    let (outcomes, written) = write_report_off_thread(plan, result.outcomes, path).await;
+    result.outcomes = outcomes;
+    match written {
+        Ok(()) => progress.emit(Event::ReportWritten {
+            path: path.to_path_buf(),
+        }),
+        Err(e) => {
+            result.summary.report = None;
+            result.report_error = Some(format!("cannot write the report {}: {e}", path.display()));
+        }
+    }
+    result
+}
+
+/// Writes the report on a blocking thread when there is a runtime to lend one (the TUI's
+/// runtime has a single thread that also draws the screen), in place otherwise. The
+/// engine is the report's one writer: the front-ends only choose its path.
+async fn write_report_off_thread(
+    plan: &Plan,
+    outcomes: Outcomes,
+    path: &Path,
+) -> (Outcomes, io::Result<()>) {
+    let Ok(rt) = tokio::runtime::Handle::try_current() else {
+        let r = write_report(&plan.input.file, &outcomes, path);
+        return (outcomes, r);
+    };
+    let file = plan.input.file.clone();
+    let path = path.to_path_buf();
+    let shared = Arc::new(outcomes);
+    let lent = shared.clone();
+    let written = rt
+        .spawn_blocking(move || write_report(&file, &lent, &path))
+        .await
+        .unwrap_or_else(|e| Err(io::Error::other(e.to_string())));
+    // The blocking task has ended and dropped its handle: this is the only one left.
+    let outcomes = Arc::try_unwrap(shared).unwrap_or_else(|o| (*o).clone());
+    (outcomes, written)
+}
+
+/// Writes a report for a plan that is not sent (a dry run, or a refusal): local verdicts
+/// only, every line that would have been sent `not_sent` with `reason`.
+pub fn report_unsent(
+    plan: &Plan,
+    strategy: ConflictStrategy,
+    reason: &str,
+    path: &Path,
+) -> Result<(), String> {
+    let outcomes = unsent(plan, strategy, reason);
+    write_report(&plan.input.file, &outcomes, path)
+        .map_err(|e| format!("cannot write the report {}: {e}", path.display()))
 }
 
 /// Checks a report path before anything is sent: `-` (stdout) is always fine; a directory or
@@ -1147,7 +1299,7 @@ pub struct Preview {
     pub existing: ExistingMode,
 }
 
-/// Looks up which of the plan's targets are stored and tells what `run` would do with
+/// Looks up which of the plan's targets are stored and tells what `run_import` would do with
 /// `strategy` (barring changes on the server meanwhile). Reads only.
 pub async fn preview(
     plan: &Plan,
@@ -1160,9 +1312,16 @@ pub async fn preview(
     let mut counts = Counts::default();
     for s in &initial {
         match *s {
-            state::INVALID | state::DUP_REJECTED => counts.rejected += 1,
-            state::DUP_SKIPPED => counts.skipped += 1,
-            _ => {}
+            LineState::Invalid | LineState::DupRejected => counts.rejected += 1,
+            LineState::DupSkipped => counts.skipped += 1,
+            // Pending lines are counted below, by chunk; nothing has been sent yet.
+            LineState::Blank
+            | LineState::Pending
+            | LineState::Created
+            | LineState::Replaced
+            | LineState::SkippedExisting
+            | LineState::Rejected
+            | LineState::NotSent => {}
         }
     }
     let (existing, stored, _) = if specs.is_empty() {
@@ -1218,20 +1377,20 @@ pub async fn preview(
 
 /// Outcomes when nothing is sent (a dry run, or a refusal): local verdicts only, every line
 /// that would have been sent `not_sent` with `reason`.
-pub fn unsent(plan: &Plan, strategy: ConflictStrategy, reason: &str) -> Outcomes {
+pub(crate) fn unsent(plan: &Plan, strategy: ConflictStrategy, reason: &str) -> Outcomes {
     let states = plan.classify(strategy);
     let reason: Arc<str> = Arc::from(reason);
     let reasons = states
         .iter()
         .enumerate()
-        .filter(|(_, s)| **s == state::PENDING)
+        .filter(|(_, s)| **s == LineState::Pending)
         .map(|(i, _)| (i as u32 + 1, reason.clone()))
         .collect();
     let states = states
         .into_iter()
         .map(|s| {
-            if s == state::PENDING {
-                state::NOT_SENT
+            if s == LineState::Pending {
+                LineState::NotSent
             } else {
                 s
             }
@@ -1261,12 +1420,44 @@ mod tests {
             crate::api::Secret::new("k"),
         ))
         .expect("client");
-        let (opts, progress, cancel) =
-            (RunOptions::default(), Progress::none(), CancelToken::new());
-        let fut = run(&plan, &client, &opts, &progress, &cancel);
+        let (opts, progress, cancel) = (
+            ImportOptions::default(),
+            Progress::none(),
+            CancelToken::new(),
+        );
+        let fut = run_import(&plan, &client, &opts, &progress, &cancel);
         spawnable(&fut);
         fn sync<T: Send + Sync>() {}
         sync::<Plan>();
+    }
+
+    /// The engine writes the report off the runtime's thread, and a report it cannot write
+    /// keeps the outcomes (the lines were settled all the same).
+    #[tokio::test]
+    async fn the_report_is_written_off_thread_and_a_failure_keeps_the_outcomes() {
+        let text = "{\"model\":\"m\",\"target_type\":\"all\",\"pin_definitions\":[]}\nnot json\n";
+        let plan = crate::import::scan::tests::plan_of(text.as_bytes());
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("r.ndjson");
+        let outcomes = unsent(&plan, ConflictStrategy::Raise, "cancelled");
+        let (outcomes, written) = write_report_off_thread(&plan, outcomes, &path).await;
+        written.expect("written");
+        let lines: Vec<serde_json::Value> = std::fs::read_to_string(&path)
+            .expect("report")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json"))
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["outcome"], "not_sent");
+        assert_eq!(lines[1]["outcome"], "rejected");
+
+        // Under a regular file: no directory can be made there.
+        std::fs::write(dir.path().join("a file"), "x").expect("file");
+        let missing = dir.path().join("a file").join("r.ndjson");
+        let (kept, written) = write_report_off_thread(&plan, outcomes, &missing).await;
+        assert!(written.is_err());
+        assert_eq!(kept.outcome(1), Some(Outcome::NotSent));
+        assert_eq!(kept.outcome(2), Some(Outcome::Rejected));
     }
 
     #[test]

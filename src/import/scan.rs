@@ -71,15 +71,28 @@ pub enum ScanError {
     Cancelled,
 }
 
-/// Per-line state after pass 1 (low bits) and a flag.
-pub(crate) mod code {
-    pub const BLANK: u8 = 0;
-    pub const INVALID: u8 = 1;
-    pub const VALID: u8 = 2;
-    pub const KIND: u8 = 0x0f;
-    /// The line carries server-set fields (`id`, `created_at`...): they are dropped before
-    /// sending, so the line is re-serialised instead of sent as written.
-    pub const STRIP: u8 = 0x80;
+/// What pass 1 found on a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LineKind {
+    Blank,
+    Invalid,
+    Valid,
+    /// Valid, and carries server-set fields (`id`, `created_at`...): they are dropped
+    /// before sending, so the line is re-serialised instead of sent as written.
+    ValidStripped,
+}
+
+impl LineKind {
+    /// The byte a journal's plan digest hashes for the line (the digest predates the enum
+    /// and must not change, or no earlier journal could be resumed).
+    pub(crate) fn journal_byte(self) -> u8 {
+        match self {
+            LineKind::Blank => 0,
+            LineKind::Invalid => 1,
+            LineKind::Valid => 2,
+            LineKind::ValidStripped => 0x82,
+        }
+    }
 }
 
 /// What pass 1 found.
@@ -144,9 +157,9 @@ pub struct ModelStats {
     pub all: u64,
 }
 
-/// The input, readable by offset.
+/// A [`Source`] once opened: named, and readable by offset.
 #[derive(Debug)]
-pub(crate) struct Input {
+pub(crate) struct OpenedSource {
     pub name: String,
     /// `None` for stdin (spooled to an anonymous file).
     pub path: Option<PathBuf>,
@@ -157,9 +170,9 @@ pub(crate) struct Input {
 /// around while a person looks at it; nothing has been sent.
 #[derive(Debug)]
 pub struct Plan {
-    pub(crate) input: Input,
-    /// Per line (index = line - 1): a [`code`] byte.
-    pub(crate) codes: Vec<u8>,
+    pub(crate) input: OpenedSource,
+    /// Per line (index = line - 1): what pass 1 found.
+    pub(crate) codes: Vec<LineKind>,
     /// Offsets of every line, plus the end of the input.
     pub(crate) offsets: Vec<u64>,
     /// Lines of each duplicate group, ascending, groups ordered by their first line.
@@ -313,7 +326,7 @@ pub fn scan(source: Source, progress: &Progress, cancel: &CancelToken) -> Result
             let file = File::open(&path).map_err(io_err)?;
             let total = file.metadata().map_err(io_err)?.len();
             let read = file.try_clone().map_err(io_err)?;
-            let input = Input {
+            let input = OpenedSource {
                 name: name.clone(),
                 path: Some(std::path::absolute(&path).unwrap_or(path)),
                 file: Arc::new(file),
@@ -327,7 +340,7 @@ pub fn scan(source: Source, progress: &Progress, cancel: &CancelToken) -> Result
             };
             let spool = tempfile::tempfile().map_err(io_err)?;
             let copy = io::BufWriter::with_capacity(256 * 1024, spool.try_clone().map_err(io_err)?);
-            let input = Input {
+            let input = OpenedSource {
                 name: name.clone(),
                 path: None,
                 file: Arc::new(spool),
@@ -427,7 +440,7 @@ pub fn check_stream<R: Read>(
 
 /// Pass 1 over `reader`, which yields the bytes of `input`.
 fn scan_reader<R: Read>(
-    input: Input,
+    input: OpenedSource,
     reader: R,
     total: Option<u64>,
     progress: &Progress,
@@ -435,7 +448,7 @@ fn scan_reader<R: Read>(
 ) -> Result<Plan, ScanError> {
     let started = Instant::now();
     let mut r = LineReader::new(reader);
-    let mut codes: Vec<u8> = Vec::new();
+    let mut codes: Vec<LineKind> = Vec::new();
     let mut offsets: Vec<u64> = Vec::new();
     let mut hashes: Vec<(u64, u64, u32)> = Vec::new();
     let mut model_stats: Vec<(String, ModelStats)> = Vec::new();
@@ -469,7 +482,7 @@ fn scan_reader<R: Read>(
             }
         }
         if line.is_blank() {
-            codes.push(code::BLANK);
+            codes.push(LineKind::Blank);
             counts.blank += 1;
             continue;
         }
@@ -481,14 +494,14 @@ fn scan_reader<R: Read>(
                 counts.valid += 1;
                 // Validation passed: the line is an object with every field of its key.
                 let Some(c) = doc.root().as_object() else {
-                    codes.push(code::VALID);
+                    codes.push(LineKind::Valid);
                     continue;
                 };
-                let mut code = code::VALID;
-                if c.entries().any(|(k, _)| is_server_field(k)) {
-                    code |= code::STRIP;
-                }
-                codes.push(code);
+                codes.push(if c.entries().any(|(k, _)| is_server_field(k)) {
+                    LineKind::ValidStripped
+                } else {
+                    LineKind::Valid
+                });
                 let Some((model, target_type, target)) = conflict_key_parts_of(c) else {
                     continue;
                 };
@@ -516,7 +529,7 @@ fn scan_reader<R: Read>(
             }
             Checked::Invalid(reasons) => {
                 counts.invalid += 1;
-                codes.push(code::INVALID);
+                codes.push(LineKind::Invalid);
                 if progress.is_active() {
                     let text = match line.content {
                         Content::Text(t) => preview(t),
@@ -595,23 +608,24 @@ fn scan_reader<R: Read>(
 }
 
 /// A line's state under a strategy (before and while sending).
-pub(crate) mod state {
-    pub const BLANK: u8 = 0;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LineState {
+    Blank,
     /// Failed local validation.
-    pub const INVALID: u8 = 1;
-    pub const PENDING: u8 = 2;
+    Invalid,
+    Pending,
     /// A duplicate that is not sent (superseded under override, after the first under ignore).
-    pub const DUP_SKIPPED: u8 = 3;
+    DupSkipped,
     /// A duplicate after the first under raise.
-    pub const DUP_REJECTED: u8 = 4;
-    pub const CREATED: u8 = 5;
-    pub const REPLACED: u8 = 6;
+    DupRejected,
+    Created,
+    Replaced,
     /// Under ignore: the target was already stored and is kept.
-    pub const SKIPPED_EXISTING: u8 = 7;
+    SkippedExisting,
     /// Rejected with a reason (a server detail, or a stored conflict under raise).
-    pub const REJECTED: u8 = 8;
+    Rejected,
     /// Not sent: cancelled, failed, or unknown (reason recorded).
-    pub const NOT_SENT: u8 = 9;
+    NotSent,
 }
 
 impl Plan {
@@ -644,7 +658,7 @@ impl Plan {
         self.codes
             .iter()
             .enumerate()
-            .filter(|(_, c)| *c & code::KIND == code::INVALID)
+            .filter(|(_, c)| **c == LineKind::Invalid)
             .map(|(i, _)| i as u64 + 1)
     }
 
@@ -716,21 +730,21 @@ impl Plan {
     }
 
     /// Line states under `strategy`: duplicates resolved, valid lines pending.
-    pub(crate) fn classify(&self, strategy: ConflictStrategy) -> Vec<u8> {
-        let mut s: Vec<u8> = self
+    pub(crate) fn classify(&self, strategy: ConflictStrategy) -> Vec<LineState> {
+        let mut s: Vec<LineState> = self
             .codes
             .iter()
-            .map(|c| match c & code::KIND {
-                code::BLANK => state::BLANK,
-                code::INVALID => state::INVALID,
-                _ => state::PENDING,
+            .map(|c| match c {
+                LineKind::Blank => LineState::Blank,
+                LineKind::Invalid => LineState::Invalid,
+                LineKind::Valid | LineKind::ValidStripped => LineState::Pending,
             })
             .collect();
         for g in self.duplicate_groups() {
             let (losers, mark) = match strategy {
-                ConflictStrategy::Override => (&g[..g.len() - 1], state::DUP_SKIPPED),
-                ConflictStrategy::Ignore => (&g[1..], state::DUP_SKIPPED),
-                ConflictStrategy::Raise => (&g[1..], state::DUP_REJECTED),
+                ConflictStrategy::Override => (&g[..g.len() - 1], LineState::DupSkipped),
+                ConflictStrategy::Ignore => (&g[1..], LineState::DupSkipped),
+                ConflictStrategy::Raise => (&g[1..], LineState::DupRejected),
             };
             for l in losers {
                 s[*l as usize - 1] = mark;
@@ -760,7 +774,7 @@ impl Plan {
     /// `max_bytes` bytes each, in file order.
     pub(crate) fn chunks(
         &self,
-        states: &[u8],
+        states: &[LineState],
         chunk_size: usize,
         max_bytes: u64,
     ) -> Vec<ChunkSpec> {
@@ -768,7 +782,7 @@ impl Plan {
         let mut out: Vec<ChunkSpec> = Vec::new();
         let mut cur: Option<ChunkSpec> = None;
         for (i, st) in states.iter().enumerate() {
-            if *st != state::PENDING {
+            if *st != LineState::Pending {
                 continue;
             }
             let line = i as u32 + 1;
@@ -937,41 +951,29 @@ pub(crate) mod tests {
         let groups: Vec<Vec<u32>> = p.duplicate_groups().map(<[u32]>::to_vec).collect();
         assert_eq!(groups, vec![vec![1, 3, 7], vec![4, 6]]);
 
-        use state::*;
+        use LineState::*;
         assert_eq!(
             p.classify(ConflictStrategy::Ignore),
             vec![
-                PENDING,
-                PENDING,
-                DUP_SKIPPED,
-                PENDING,
-                PENDING,
-                DUP_SKIPPED,
-                DUP_SKIPPED
+                Pending, Pending, DupSkipped, Pending, Pending, DupSkipped, DupSkipped
             ]
         );
         assert_eq!(
             p.classify(ConflictStrategy::Raise),
             vec![
-                PENDING,
-                PENDING,
-                DUP_REJECTED,
-                PENDING,
-                PENDING,
-                DUP_REJECTED,
-                DUP_REJECTED
+                Pending,
+                Pending,
+                DupRejected,
+                Pending,
+                Pending,
+                DupRejected,
+                DupRejected
             ]
         );
         assert_eq!(
             p.classify(ConflictStrategy::Override),
             vec![
-                DUP_SKIPPED,
-                PENDING,
-                DUP_SKIPPED,
-                DUP_SKIPPED,
-                PENDING,
-                PENDING,
-                PENDING
+                DupSkipped, Pending, DupSkipped, DupSkipped, Pending, Pending, Pending
             ]
         );
         let w = p.duplicate_winners(ConflictStrategy::Override);
@@ -1009,8 +1011,8 @@ pub(crate) mod tests {
         let mut line: serde_json::Value = serde_json::from_str(&item("m", "a")).expect("json");
         line["id"] = "x".into();
         let p = plan_of(format!("{line}\n{}", item("m", "b")).as_bytes());
-        assert_eq!(p.codes[0], code::VALID | code::STRIP);
-        assert_eq!(p.codes[1], code::VALID);
+        assert_eq!(p.codes[0], LineKind::ValidStripped);
+        assert_eq!(p.codes[1], LineKind::Valid);
     }
 
     #[test]

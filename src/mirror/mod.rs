@@ -510,6 +510,25 @@ impl Mirror {
             .map_err(|e| self.err(e))
     }
 
+    /// Many customizations by their full ids, in the order asked (`None` for one it does
+    /// not hold): one prepared statement for all of them.
+    pub fn get_many(&self, ids: &[String]) -> Result<Vec<Option<Stored>>, MirrorError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {STORED_COLUMNS} FROM customizations c \
+                 WHERE c.tracker = ?1 AND c.id = ?2"
+            ))
+            .map_err(|e| self.err(e))?;
+        ids.iter()
+            .map(|id| {
+                stmt.query_row(params![self.tracker, id], stored_of)
+                    .optional()
+                    .map_err(|e| self.err(e))
+            })
+            .collect()
+    }
+
     /// Stores (or replaces) one customization from its JSON text, kept exactly.
     pub fn upsert_json(&mut self, json: &str) -> Result<(), MirrorError> {
         let tracker = self.tracker;

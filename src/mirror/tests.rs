@@ -52,6 +52,16 @@ fn sync_keeps_the_exact_json_and_counts() {
         r#"{"zeta":1,"id":"a1","model":"m","target_type":"all","pin_definitions":[{"position":1,"pin_type":"item","pin_identity":"/p/1"}],"alpha":{"b":1,"a":2}}"#
     );
     assert!(m.synced_at().expect("synced").is_some());
+    // Many at once, in the order asked, `None` for an id it does not hold.
+    let many = m
+        .get_many(&["nope".to_string(), "a1".to_string()])
+        .expect("get_many");
+    assert_eq!(many.len(), 2);
+    assert!(many[0].is_none());
+    assert_eq!(
+        many[1].as_ref().map(|s| s.json.as_str()),
+        Some(got.json.as_str())
+    );
 }
 
 #[test]

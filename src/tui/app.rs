@@ -1,5 +1,5 @@
 //! The app: one owner of all UI state, changed only by [`App::update`], and the loop that
-//! feeds it ([`run`]).
+//! feeds it ([`run_tui`]).
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -18,10 +18,10 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 
 use crate::api::ApiError;
-use crate::tui::keys::{Action, Keymap, is_ctrl_c};
+use crate::tui::keys::{Action, Context, Keymap, is_ctrl_c};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, Msg, ReqId, Trouble};
 use crate::tui::screens::help::Help;
-use crate::tui::screens::{Command, Ctx, Env, Input, Profile, Screen, Tone};
+use crate::tui::screens::{Command, Ctx, Env, Input, ProfileInfo, Screen, Tone};
 use crate::tui::widgets::status::{self, StatusLine};
 use crate::tui::worker::WorkerHandle;
 
@@ -68,7 +68,7 @@ pub struct Toast {
 /// Everything the app needs that does not come from the service.
 #[derive(Debug, Clone)]
 pub struct AppOptions {
-    pub profile: Profile,
+    pub profile: ProfileInfo,
     pub keymap: Keymap,
     pub tz: TimeZone,
     pub recent: Vec<String>,
@@ -526,6 +526,7 @@ impl App {
             busy: !self.in_flight.is_empty(),
             last_call: self.last_call.as_ref(),
             trouble: self.trouble.as_ref(),
+            context: self.stack.last().map_or(Context::Global, |s| s.context()),
         }
         .render(frame, bar);
         if self.monochrome {
@@ -553,7 +554,7 @@ fn split(area: Rect) -> [Rect; 2] {
     Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area)
 }
 
-/// Why [`run`] returned.
+/// Why [`run_tui`] returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExitReason {
     /// The user quit.
@@ -570,7 +571,7 @@ pub enum ExitReason {
     Panicked,
 }
 
-/// How [`run`] ended; `message` is for stderr after the terminal is restored.
+/// How [`run_tui`] ended; `message` is for stderr after the terminal is restored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exit {
     pub reason: ExitReason,
@@ -585,7 +586,7 @@ pub type FrameHook = Box<dyn FnMut(&Buffer) + Send>;
 pub type ExternalEditor = Box<dyn FnMut(&str) -> Result<String, String> + Send>;
 
 /// Hooks for the outside world, so tests can run the real loop without a terminal.
-pub struct RunOptions {
+pub struct TuiOptions {
     /// Reads the clock; called once per message.
     pub clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
     /// Writes to the clipboard (OSC 52 on a real terminal).
@@ -598,9 +599,9 @@ pub struct RunOptions {
     pub external_editor: Option<ExternalEditor>,
 }
 
-impl Default for RunOptions {
+impl Default for TuiOptions {
     fn default() -> Self {
-        RunOptions {
+        TuiOptions {
             clock: Arc::new(Timestamp::now),
             clipboard: Box::new(|_| {}),
             on_frame: None,
@@ -613,12 +614,12 @@ impl Default for RunOptions {
 /// Runs the app until it quits: draws when something changed, waits for the next input,
 /// worker answer or timer, and hands it to [`App::update`]. No fixed tick: with nothing in
 /// flight and no toast it sleeps until the next input.
-pub async fn run<B, S>(
+pub async fn run_tui<B, S>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     mut input: S,
     worker: WorkerHandle,
-    mut opts: RunOptions,
+    mut opts: TuiOptions,
 ) -> std::io::Result<Exit>
 where
     B: Backend,
@@ -728,7 +729,7 @@ where
 }
 
 /// Carries out the effects that touch only local things (files, the clipboard).
-fn carry_out(effect: Effect, app: &mut App, opts: &mut RunOptions) {
+fn carry_out(effect: Effect, app: &mut App, opts: &mut TuiOptions) {
     match effect {
         Effect::Copy(text) => (opts.clipboard)(&text),
         Effect::SaveRecent(list) => {

@@ -5,8 +5,8 @@
 //! [`ApiRequest::ImportScan`](crate::tui::msg::ApiRequest::ImportScan) or
 //! [`ApiRequest::ImportSend`](crate::tui::msg::ApiRequest::ImportSend), and gets back a
 //! stream of [`ImportReply`] steps under the request's id, then one final reply. File
-//! reading, validation and report writing run on blocking threads, so the UI task (which
-//! shares its thread with the worker) stays responsive.
+//! reading, validation and the engine's report writing run on blocking threads, so the UI
+//! task (which shares its thread with the worker) stays responsive.
 //!
 //! Steps are kept few: invalid lines travel in batches with the validation's progress
 //! (every 64k lines or so), and only the first [`MAX_INVALID_KEPT`] of them; sending
@@ -22,7 +22,8 @@ use std::sync::{Arc, Mutex};
 use crate::api::model::ConflictStrategy;
 use crate::api::{ApiError, Client, Customization, ExportQuery};
 use crate::import::{
-    self, CancelToken, Event, Outcome, Plan, PlanCounts, Progress, RunOptions, Source, Summary,
+    self, CancelToken, Event, ImportOptions, ImportTotals, Outcome, Plan, PlanCounts, Progress,
+    Source,
 };
 
 /// How many invalid lines are sent to the screen; the report lists every one.
@@ -168,7 +169,7 @@ pub struct LineNote {
 /// The end of a send.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finished {
-    pub summary: Summary,
+    pub summary: ImportTotals,
     /// The first [`MAX_NOTABLE`] lines rejected or not sent, in file order.
     pub notable: Vec<LineNote>,
     /// Why the report could not be written (`summary.report` is then `None`).
@@ -334,36 +335,30 @@ pub async fn send(
     if let Err(e) = crate::files::check_output(&report) {
         return ImportReply::Failed(e);
     }
-    let opts = RunOptions {
+    let opts = ImportOptions {
         strategy,
         chunk_size,
         concurrency: concurrency.max(1),
         journal,
         resume: false,
-        // Written below, on a blocking thread.
-        report: None,
+        // The engine writes it, off this thread.
+        report: Some(report),
         history: history.map(|h| crate::import::ImportHistory {
             summary: format!("import {} ({})", plan.input_name(), strategy.as_str()),
             ..h
         }),
-        ..RunOptions::default()
+        ..ImportOptions::default()
     };
     let progress = Progress::new(move |e| step(ImportReply::Event(e)));
-    let result = match import::run(&plan, client, &opts, &progress, &cancel).await {
+    let result = match import::run_import(&plan, client, &opts, &progress, &cancel).await {
         Ok(r) => r,
         Err(e) => return ImportReply::Failed(e.to_string()),
     };
     let plan = plan.0.clone();
     let summary = result.summary.clone();
+    let report_error = result.report_error.clone();
+    // Reading the reasons re-reads the input: blocking.
     let done = tokio::task::spawn_blocking(move || {
-        let mut summary = result.summary;
-        let report_error = match import::write_report(&plan, &result.outcomes, &report) {
-            Ok(()) => {
-                summary.report = Some(report);
-                None
-            }
-            Err(e) => Some(format!("cannot write the report {}: {e}", report.display())),
-        };
         let mut notable: Vec<LineNote> = Vec::new();
         for outcome in [Outcome::Rejected, Outcome::NotSent] {
             for line in result.outcomes.lines_with(outcome).take(MAX_NOTABLE) {
@@ -377,17 +372,17 @@ pub async fn send(
         notable.sort_by_key(|n| n.line);
         notable.truncate(MAX_NOTABLE);
         Finished {
-            summary,
+            summary: result.summary,
             notable,
-            report_error,
+            report_error: result.report_error,
         }
     })
     .await;
-    // Every line was settled: a report that could not be written does not change that.
-    ImportReply::Finished(Box::new(done.unwrap_or_else(|e| Finished {
+    // Every line was settled: lines that cannot be described do not change that.
+    ImportReply::Finished(Box::new(done.unwrap_or_else(|_| Finished {
         summary,
         notable: Vec::new(),
-        report_error: Some(format!("the report could not be written: {e}")),
+        report_error,
     })))
 }
 

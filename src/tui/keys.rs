@@ -92,6 +92,10 @@ actions! {
     Health = "health", "health: lint findings across the tracker", ["L"];
     Window = "window", "change the window: today, 7 days, 30 days, custom", ["t"];
     OpenOther = "open_other", "open the customization that already uses this target", ["ctrl-t"];
+    Batch = "batch", "change the selected customizations at once (a plan comes first)", ["b"];
+    History = "history", "the history of writes (undo from there)", ["H"];
+    Undo = "undo", "plan the undo of this operation", ["u"];
+    IncludeChanged = "include_changed", "include what changed on the service since (overwrite it)", ["f"];
 }
 
 /// A set of actions that are understood together: one per screen or mode.
@@ -159,6 +163,26 @@ pub enum Context {
     Health,
     /// The detail's list of pinned items, for where-pinned.
     PinPicker,
+    /// The change form of a batch, focus on a flag.
+    BatchForm,
+    /// The change form with a text field focused.
+    BatchFormText,
+    /// A batch's plan, before anything is sent.
+    BatchPlan,
+    /// An undo's plan, before anything is sent.
+    UndoPlan,
+    /// A yes/no question over a plan (apply? cancel?).
+    BatchAsk,
+    /// Typing the count to write into a production profile.
+    BatchTyped,
+    /// A batch or an undo being applied.
+    BatchRunning,
+    /// The report of a batch or an undo.
+    BatchDone,
+    /// The history of writes.
+    History,
+    /// One operation of the history, its customizations and their diffs.
+    HistoryOp,
 }
 
 impl Context {
@@ -197,6 +221,16 @@ impl Context {
         Context::AgendaCustom,
         Context::Health,
         Context::PinPicker,
+        Context::BatchForm,
+        Context::BatchFormText,
+        Context::BatchPlan,
+        Context::UndoPlan,
+        Context::BatchAsk,
+        Context::BatchTyped,
+        Context::BatchRunning,
+        Context::BatchDone,
+        Context::History,
+        Context::HistoryOp,
     ];
 
     /// The actions of this context, in the order help lists them.
@@ -229,6 +263,8 @@ impl Context {
                 New,
                 Agenda,
                 Health,
+                Batch,
+                History,
             ],
             Context::BrowseSearch => &[Back, Confirm, Up, Down, PageUp, PageDown],
             Context::Filter => &[
@@ -327,6 +363,27 @@ impl Context {
             Context::AgendaCustom => &[Back, Confirm, NextField, PrevField],
             Context::Health => &[Back, Up, Down, PageUp, PageDown, Top, Bottom, Open, Refresh],
             Context::PinPicker => &[Back, Confirm, Up, Down],
+            Context::BatchForm => &[Back, Confirm, Up, Down, NextField, PrevField, Toggle],
+            Context::BatchFormText => &[Back, Confirm, Up, Down, NextField, PrevField],
+            Context::BatchPlan => &[Confirm, Back, Up, Down, PageUp, PageDown, Top, Bottom],
+            Context::UndoPlan => &[
+                Confirm,
+                IncludeChanged,
+                Back,
+                Up,
+                Down,
+                PageUp,
+                PageDown,
+                Top,
+                Bottom,
+            ],
+            Context::BatchAsk | Context::BatchTyped => &[Confirm, Back],
+            Context::BatchRunning => &[Cancel, Back],
+            Context::BatchDone => &[Back, Up, Down, PageUp, PageDown, Top, Bottom],
+            Context::History => &[
+                Back, Up, Down, PageUp, PageDown, Top, Bottom, Open, Undo, Refresh,
+            ],
+            Context::HistoryOp => &[Back, Up, Down, PageUp, PageDown, Top, Bottom, Undo],
         }
     }
 
@@ -350,6 +407,8 @@ impl Context {
             Context::SortPicker => "sort",
             Context::PinPicker => "where is it pinned?",
             Context::EditorProblems => "problems",
+            Context::BatchAsk => "confirm",
+            Context::BatchTyped => "type the count",
             _ => return None,
         })
     }
@@ -368,6 +427,8 @@ impl Context {
                 | Context::EditorText
                 | Context::PinFormText
                 | Context::AgendaCustom
+                | Context::BatchFormText
+                | Context::BatchTyped
         )
     }
 }
@@ -650,6 +711,21 @@ impl Keymap {
             .map_or_else(|| "(unbound)".to_string(), ToString::to_string)
     }
 
+    /// The first key that asks for `action` in `ctx`; `None` when `ctx` does not know the
+    /// action, or every key of it would be typed into the focused field (a hint for it
+    /// would be false there).
+    pub fn key_in(&self, ctx: Context, action: Action) -> Option<String> {
+        let known = ctx.actions().contains(&action)
+            || (ctx.with_global() && Context::Global.actions().contains(&action));
+        if !known {
+            return None;
+        }
+        self.keys(action)
+            .iter()
+            .find(|k| !k.is_typed_in(ctx))
+            .map(ToString::to_string)
+    }
+
     /// The first key of `action`, for hints (`? help`).
     pub fn hint(&self, action: Action) -> String {
         self.keys(action)
@@ -716,6 +792,22 @@ pub fn describe(ctx: Context, action: Action) -> &'static str {
         (Context::Browse, Action::Back) => "clear the selection (then the narrowing)",
         (Context::SortPicker, Action::Confirm) => "sort by the selected order",
         (Context::ImportRunning, Action::Back) => "cancel the import (asks first)",
+        (Context::BatchForm | Context::BatchFormText, Action::Confirm) => {
+            "plan the change (nothing is sent)"
+        }
+        (Context::BatchForm, Action::Toggle) => "turn the selected operation on or off",
+        (Context::BatchPlan | Context::UndoPlan, Action::Confirm) => "apply (asks first)",
+        (Context::BatchPlan | Context::UndoPlan, Action::Up) => "scroll up",
+        (Context::BatchPlan | Context::UndoPlan, Action::Down) => "scroll down",
+        (Context::BatchAsk, Action::Confirm) => "yes",
+        (Context::BatchAsk, Action::Back) => "no",
+        (Context::BatchTyped, Action::Confirm) => "apply, once the count is typed",
+        (Context::BatchRunning, Action::Cancel) => {
+            "cancel (asks first; the requests in flight finish)"
+        }
+        (Context::BatchRunning, Action::Back) => "cancel (asks first)",
+        (Context::History, Action::Open) => "show the operation's customizations and diffs",
+        (Context::BatchDone | Context::History | Context::HistoryOp, Action::Back) => "close",
         _ => action.description(),
     }
 }

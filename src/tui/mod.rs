@@ -7,7 +7,7 @@
 //!   ([`msg::ApiRequest`], tagged with a [`msg::ReqId`]). [`msg::Remote`] is the state of
 //!   anything fetched.
 //! - [`app`]: [`App`] owns all UI state; [`App::update`] is the only thing that changes it and
-//!   returns [`app::Effect`]s for the loop to carry out. [`run`] is the loop: generic over the
+//!   returns [`app::Effect`]s for the loop to carry out. [`run_tui`] is the loop: generic over the
 //!   ratatui backend and the input stream, so tests drive the real loop with a `TestBackend`
 //!   and a channel of [`Msg`]s. It draws only after a message changed something, and
 //!   arms a timer only while a request is in flight or a toast is up: idle means no wake-ups.
@@ -74,6 +74,7 @@ use crate::api::Client;
 use crate::config::Session;
 
 pub mod app;
+pub mod batch_jobs;
 pub mod demo;
 pub mod drafts;
 pub mod external;
@@ -86,7 +87,7 @@ pub mod screens;
 pub mod widgets;
 pub mod worker;
 
-pub use app::{App, AppOptions, Effect, Exit, ExitReason, RunOptions, run};
+pub use app::{App, AppOptions, Effect, Exit, ExitReason, TuiOptions, run_tui};
 pub use msg::Msg;
 
 use screens::Screen;
@@ -331,7 +332,7 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
     } = launch;
     let keymap = keys::Keymap::with_overrides(&session.keys).map_err(|e| e.to_string())?;
     let client = Client::new(session.client.clone()).map_err(|e| e.to_string())?;
-    let mut profile = screens::Profile::from_session(&session);
+    let mut profile = screens::ProfileInfo::from_session(&session);
     if let Some(c) = config {
         profile.session_args = format!(
             "--config {} {}",
@@ -382,12 +383,12 @@ pub async fn open(launch: Launch, root: Box<dyn Screen>) -> Result<Exit, String>
         app.note_on_exit("config-warnings", lines.join("\n"));
     }
     let (input, switch) = terminal_input();
-    let result = run(
+    let result = run_tui(
         &mut terminal,
         &mut app,
         input,
         worker,
-        RunOptions {
+        TuiOptions {
             clock: Arc::new(Timestamp::now),
             clipboard: Box::new(osc52_clipboard),
             on_frame: None,

@@ -11,6 +11,7 @@ use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseEvent};
 use jiff::Timestamp;
 
 use crate::api::{ApiError, Customization, ListQuery, Page, Summary};
+pub use crate::tui::batch_jobs::{ApplyJob, BatchReply, PlanJob};
 pub use crate::tui::jobs::{ExportDone, ExportJob, ImportReply, ScanJob, SendJob, Shared};
 
 /// Identifies one request. Every request gets a fresh one; a screen remembers the id of its
@@ -76,6 +77,18 @@ pub enum ApiRequest {
     /// Every customization of the tracker, for the agenda and the health screen: from the
     /// mirror when it was synced, else one export call. Answered with [`ApiReply::Tracker`].
     Tracker,
+    /// Plans a change over a selection (from the mirror, else the service); sends nothing.
+    /// Answered with [`BatchReply::Planned`].
+    BatchPlan(PlanJob),
+    /// Applies a plan's items; [`BatchReply::Tick`] steps, then [`BatchReply::Applied`].
+    BatchApply(ApplyJob),
+    /// The history of writes, newest first ([`BatchReply::History`]).
+    History { limit: Option<u64> },
+    /// One operation of the history and what it wrote ([`BatchReply::Operation`]).
+    HistoryOp(i64),
+    /// The undo plan of an operation, checked against the service
+    /// ([`BatchReply::UndoPlanned`]); nothing is written.
+    UndoPlan(i64),
 }
 
 /// How long work in the worker (an import, an export into a file) reports progress: each
@@ -111,7 +124,8 @@ impl ApiRequest {
     /// The HTTP method, for the status bar.
     pub fn method(&self) -> &'static str {
         match self {
-            ApiRequest::Get(_) | ApiRequest::Summary => "GET",
+            ApiRequest::Get(_) | ApiRequest::Summary | ApiRequest::UndoPlan(_) => "GET",
+            ApiRequest::BatchApply(_) => "PUT",
             ApiRequest::Update { .. } => "PUT",
             ApiRequest::Delete(_) => "DELETE",
             ApiRequest::List(_)
@@ -126,7 +140,10 @@ impl ApiRequest {
             | ApiRequest::MirrorBrowse { .. }
             | ApiRequest::MirrorSummary
             | ApiRequest::MirrorGet(_)
-            | ApiRequest::MatchingIds { .. } => "READ",
+            | ApiRequest::MatchingIds { .. }
+            | ApiRequest::BatchPlan(_)
+            | ApiRequest::History { .. }
+            | ApiRequest::HistoryOp(_) => "READ",
         }
     }
 
@@ -143,13 +160,17 @@ impl ApiRequest {
                 "/scopes/export".into()
             }
             ApiRequest::ImportSend(_) => "/scopes/_bulk".into(),
+            ApiRequest::BatchApply(_) | ApiRequest::UndoPlan(_) => "/scope".into(),
             ApiRequest::ImportScan(_)
             | ApiRequest::MirrorSearch { .. }
             | ApiRequest::MirrorWhere(_)
             | ApiRequest::MirrorBrowse { .. }
             | ApiRequest::MirrorSummary
             | ApiRequest::MirrorGet(_)
-            | ApiRequest::MatchingIds { .. } => String::new(),
+            | ApiRequest::MatchingIds { .. }
+            | ApiRequest::BatchPlan(_)
+            | ApiRequest::History { .. }
+            | ApiRequest::HistoryOp(_) => String::new(),
         }
     }
 
@@ -170,6 +191,7 @@ impl ApiRequest {
                 | ApiRequest::Update { .. }
                 | ApiRequest::Delete(_)
                 | ApiRequest::ImportSend(_)
+                | ApiRequest::BatchApply(_)
         )
     }
 }
@@ -224,14 +246,20 @@ pub enum ApiReply {
     Ids(crate::tui::screens::browse::Selection),
     /// The answer to [`ApiRequest::Tracker`], shared by every screen that sees it.
     Tracker(Shared<Vec<Customization>>),
+    /// A step or the end of campaign work ([`ApiRequest::BatchPlan`], ...).
+    Batch(BatchReply),
 }
 
 impl ApiReply {
     /// A step of long work: more events with the same id follow, the request stays in
     /// flight.
     pub fn is_step(&self) -> bool {
-        matches!(self, ApiReply::Import(r) if r.is_step())
-            || matches!(self, ApiReply::MirrorProgress { .. })
+        match self {
+            ApiReply::Import(r) => r.is_step(),
+            ApiReply::Batch(r) => r.is_step(),
+            ApiReply::MirrorProgress { .. } => true,
+            _ => false,
+        }
     }
 
     /// Work of the worker's own (an import) rather than one call: the screen that asked
@@ -246,6 +274,7 @@ impl ApiReply {
                 | ApiReply::MirrorRow(_)
                 | ApiReply::MirrorProgress { .. }
                 | ApiReply::Ids(_)
+                | ApiReply::Batch(_)
         )
     }
 }

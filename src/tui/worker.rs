@@ -12,8 +12,9 @@ use tokio::sync::mpsc;
 use crate::api::{ApiError, Client, Customization};
 use crate::mirror::history::{History, OpKind, Origin};
 use crate::mirror::{Mirror, MirrorError};
+use crate::tui::batch_jobs;
 use crate::tui::jobs::{self, ImportReply};
-use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, JobReporter, ReqId};
+use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, BatchReply, CallInfo, JobReporter, ReqId};
 
 /// The app's end of the worker: requests out, events in.
 #[derive(Debug)]
@@ -299,6 +300,31 @@ pub async fn call_full(
             Some(answer) => answer,
             None => ids_from_export(client, &exports, offset, limit).await,
         },
+        ApiRequest::BatchPlan(job) => batch_jobs::plan(client, mirror, job)
+            .await
+            .map(ApiReply::Batch),
+        ApiRequest::BatchApply(job) => {
+            let steps = reporter(CallInfo {
+                method,
+                path: path.clone(),
+                status: None,
+                latency: Duration::ZERO,
+            });
+            batch_jobs::run(client, mirror, recording, job, move |t| {
+                steps.step(ApiReply::Batch(BatchReply::Tick(t)));
+            })
+            .await
+            .map(ApiReply::Batch)
+        }
+        ApiRequest::History { limit } => batch_jobs::history(recording, limit)
+            .await
+            .map(ApiReply::Batch),
+        ApiRequest::HistoryOp(op) => batch_jobs::operation(recording, op)
+            .await
+            .map(ApiReply::Batch),
+        ApiRequest::UndoPlan(op) => batch_jobs::undo_plan(client, recording, op)
+            .await
+            .map(ApiReply::Batch),
         ApiRequest::Tracker => match tracker_from_mirror(mirror).await {
             Some(answer) => answer,
             None => client

@@ -168,6 +168,17 @@ fn batch_plans_applies_records_and_undoes() {
     let now = state(&env);
     assert_eq!(now[0]["tags"], json!(["by-hand"]));
     assert_eq!(now[2], original[2]);
+
+    // `--force` says otherwise: what changed since is overwritten with the before image.
+    let dry = env
+        .run(&["undo", &op.to_string(), "--dry-run"])
+        .ok()
+        .ndjson();
+    assert_eq!(dry[0]["current"], "changed_on_server");
+    env.run(&["undo", &op.to_string(), "--yes", "--force"])
+        .ok()
+        .stderr_has("overwritten: --force");
+    assert_eq!(state(&env), original);
 }
 
 #[test]

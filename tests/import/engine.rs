@@ -213,7 +213,7 @@ async fn per_chunk_lookups_when_the_tracker_is_big() {
         let path = write(dir.path(), "in.ndjson", &text);
         let plan = scan(&path);
         let events = Events::default();
-        let res = import::run(
+        let res = import::run_import(
             &plan,
             &c,
             &opts(strategy, 40),
@@ -285,7 +285,7 @@ async fn a_409_rejects_the_named_lines_and_sends_the_rest() {
             .expect("writer");
         }
     });
-    let res = import::run(
+    let res = import::run_import(
         &plan,
         &c,
         &opts(ConflictStrategy::Raise, 5000),
@@ -354,7 +354,7 @@ async fn a_lost_answer_is_settled_without_writing_twice() {
         });
         let mut o = opts(strategy, 10);
         o.concurrency = 1;
-        let res = import::run(&plan, &c, &o, &progress, &CancelToken::new())
+        let res = import::run_import(&plan, &c, &o, &progress, &CancelToken::new())
             .await
             .expect("run");
         assert_eq!(
@@ -427,7 +427,7 @@ async fn events_describe_the_run() {
     let mut o = opts(ConflictStrategy::Raise, 10);
     o.concurrency = 1;
     o.report = Some(dir.path().join("r.ndjson"));
-    import::run(&plan, &c, &o, &events.progress(), &CancelToken::new())
+    import::run_import(&plan, &c, &o, &events.progress(), &CancelToken::new())
         .await
         .expect("run");
     let ev = events.all();

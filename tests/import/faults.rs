@@ -10,7 +10,7 @@ use std::time::Duration;
 use pinscope::api::model::ConflictStrategy;
 use pinscope::api::{Client, ClientConfig, RetryPolicy, Secret};
 use pinscope::emulator::Faults;
-use pinscope::import::{self, CancelToken, Event, ExistingMode, RunOptions};
+use pinscope::import::{self, CancelToken, Event, ExistingMode, ImportOptions};
 use serde_json::{Value, json};
 use server::{Hostile, Reply, Request};
 
@@ -29,14 +29,14 @@ fn client_like_the_cli(url: &str) -> Client {
         })
 }
 
-fn run_options_like_the_cli() -> RunOptions {
-    RunOptions {
+fn run_options_like_the_cli() -> ImportOptions {
+    ImportOptions {
         retry: RetryPolicy {
             max_retries: 8,
             base_delay: Duration::from_millis(2),
             max_delay: Duration::from_millis(40),
         },
-        ..RunOptions::default()
+        ..ImportOptions::default()
     }
 }
 
@@ -75,7 +75,7 @@ async fn an_import_finishes_under_faults_with_nothing_lost_or_doubled() {
         let mut opts = run_options_like_the_cli();
         opts.strategy = ConflictStrategy::Override;
         opts.journal = Some(dir.path().join("in.journal"));
-        let res = import::run(&plan, &c, &opts, &events.progress(), &CancelToken::new())
+        let res = import::run_import(&plan, &c, &opts, &events.progress(), &CancelToken::new())
             .await
             .expect("run");
         assert!(
@@ -154,7 +154,7 @@ async fn a_lookup_resumes_where_it_failed() {
         .collect();
     let path = write(dir.path(), "in.ndjson", ndjson(&lines));
     let plan = scan(&path);
-    let res = import::run(
+    let res = import::run_import(
         &plan,
         &c,
         &run_options_like_the_cli(),
@@ -203,7 +203,7 @@ async fn a_lookup_against_a_server_that_ignores_the_offset_stops() {
         .collect();
     let path = write(dir.path(), "in.ndjson", ndjson(&lines));
     let plan = scan(&path);
-    let res = import::run(
+    let res = import::run_import(
         &plan,
         &c,
         &run_options_like_the_cli(),

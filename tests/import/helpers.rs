@@ -12,7 +12,7 @@ use pinscope::api::model::{ConflictStrategy, Customization};
 use pinscope::api::{Client, ClientConfig, ExportQuery, RetryPolicy, Secret};
 use pinscope::emulator::{EmulatorConfig, Faults, Running, start};
 use pinscope::import::{
-    self, CancelToken, Event, ImportResult, Outcome, Plan, Progress, RunOptions, Source,
+    self, CancelToken, Event, ImportOptions, ImportResult, Outcome, Plan, Progress, Source,
 };
 use serde_json::{Value, json};
 
@@ -121,13 +121,13 @@ pub fn scan(path: &Path) -> Plan {
     .expect("scan")
 }
 
-pub fn opts(strategy: ConflictStrategy, chunk_size: usize) -> RunOptions {
-    RunOptions {
+pub fn opts(strategy: ConflictStrategy, chunk_size: usize) -> ImportOptions {
+    ImportOptions {
         strategy,
         chunk_size,
         concurrency: 3,
         retry: fast_retry(),
-        ..RunOptions::default()
+        ..ImportOptions::default()
     }
 }
 
@@ -146,8 +146,8 @@ impl Events {
     }
 }
 
-pub async fn run(plan: &Plan, client: &Client, opts: &RunOptions) -> ImportResult {
-    import::run(plan, client, opts, &Progress::none(), &CancelToken::new())
+pub async fn run(plan: &Plan, client: &Client, opts: &ImportOptions) -> ImportResult {
+    import::run_import(plan, client, opts, &Progress::none(), &CancelToken::new())
         .await
         .expect("run")
 }

@@ -64,7 +64,7 @@ async fn cancel_with_a_request_in_flight_then_resume() {
         o.report = Some(dir.path().join("report.ndjson"));
 
         let cancel = CancelToken::new();
-        let first = import::run(
+        let first = import::run_import(
             &plan,
             &c,
             &o,
@@ -94,7 +94,7 @@ async fn cancel_with_a_request_in_flight_then_resume() {
         // The resumed run settles chunk 3 and sends the rest, nothing twice.
         o.resume = true;
         let events = Events::default();
-        let second = import::run(&plan, &c, &o, &events.progress(), &CancelToken::new())
+        let second = import::run_import(&plan, &c, &o, &events.progress(), &CancelToken::new())
             .await
             .expect("resume");
         let want = expected(text.as_bytes(), &pre, strategy);
@@ -142,20 +142,20 @@ async fn resume_refuses_what_does_not_match() {
             c2.cancel();
         }
     });
-    let first = import::run(&plan, &c, &o, &stop_after_first, &cancel)
+    let first = import::run_import(&plan, &c, &o, &stop_after_first, &cancel)
         .await
         .expect("first run");
     assert_eq!(first.summary.counts.created, 10);
 
     // A fresh run does not overwrite an unfinished journal.
-    let e = import::run(&plan, &c, &o, &Progress::none(), &CancelToken::new())
+    let e = import::run_import(&plan, &c, &o, &Progress::none(), &CancelToken::new())
         .await
         .expect_err("unfinished");
     assert!(matches!(e, ImportError::Unfinished(_)), "{e}");
 
     o.resume = true;
     // Another tracker.
-    let e = import::run(
+    let e = import::run_import(
         &plan,
         &other_client(&r),
         &o,
@@ -168,7 +168,7 @@ async fn resume_refuses_what_does_not_match() {
     // Another strategy.
     let mut other = o.clone();
     other.strategy = ConflictStrategy::Override;
-    let e = import::run(&plan, &c, &other, &Progress::none(), &CancelToken::new())
+    let e = import::run_import(&plan, &c, &other, &Progress::none(), &CancelToken::new())
         .await
         .expect_err("other strategy");
     assert!(e.to_string().contains("--conflict-strategy ignore"), "{e}");
@@ -177,7 +177,7 @@ async fn resume_refuses_what_does_not_match() {
     lines[50] = item("basket", "changed", "new").to_string();
     write(dir.path(), "in.ndjson", ndjson(&lines));
     let changed = scan(&path);
-    let e = import::run(&changed, &c, &o, &Progress::none(), &CancelToken::new())
+    let e = import::run_import(&changed, &c, &o, &Progress::none(), &CancelToken::new())
         .await
         .expect_err("changed file");
     assert!(e.to_string().contains("changed since"), "{e}");

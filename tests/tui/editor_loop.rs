@@ -9,7 +9,7 @@ use crossterm::event::KeyCode;
 use jiff::Timestamp;
 use pinscope::api::{Client, Customization, Secret};
 use pinscope::emulator::{EmulatorConfig, Running as Emulator, start};
-use pinscope::tui::app::{App, AppOptions, ExternalEditor, RunOptions, run};
+use pinscope::tui::app::{App, AppOptions, ExternalEditor, TuiOptions, run_tui};
 use pinscope::tui::msg::Msg;
 use pinscope::tui::screens::Screen;
 use pinscope::tui::screens::browse::Browse;
@@ -82,12 +82,12 @@ fn start_loop(
         let input = Box::pin(futures::stream::unfold(rx, |mut rx| async move {
             rx.recv().await.map(|m| (m, rx))
         }));
-        let exit = run(
+        let exit = run_tui(
             &mut terminal,
             &mut app,
             input,
             worker,
-            RunOptions {
+            TuiOptions {
                 clock: Arc::new(Timestamp::now),
                 clipboard: Box::new(|_| {}),
                 on_frame: Some(Box::new(move |buf| {

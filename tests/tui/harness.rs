@@ -10,10 +10,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use pinscope::api::{ApiError, Client, ClientConfig, RetryPolicy, Secret, StatusError};
-use pinscope::tui::app::{App, AppOptions, Effect, Exit, RunOptions, run};
+use pinscope::tui::app::{App, AppOptions, Effect, Exit, TuiOptions, run_tui};
 use pinscope::tui::keys::Keymap;
 use pinscope::tui::msg::{ApiEvent, ApiReply, ApiRequest, CallInfo, Msg, ReqId};
-use pinscope::tui::screens::{Profile, Screen};
+use pinscope::tui::screens::{ProfileInfo, Screen};
 use pinscope::tui::worker;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -31,8 +31,8 @@ pub fn tz() -> TimeZone {
     TimeZone::get("Europe/Prague").expect("zone")
 }
 
-pub fn profile() -> Profile {
-    Profile {
+pub fn profile() -> ProfileInfo {
+    ProfileInfo {
         label: "demo".into(),
         color: None,
         production: false,
@@ -226,7 +226,7 @@ impl Running {
         root: impl Screen + 'static,
         recent_file: Option<std::path::PathBuf>,
     ) -> Running {
-        Running::start_full(client, opts, root, recent_file, None)
+        Running::start_full(client, opts, root, recent_file, None, None)
     }
 
     /// With a local mirror: synced on start when older than `max_age`, as `pinscope` does.
@@ -237,7 +237,35 @@ impl Running {
         mirror: pinscope::mirror::Mirror,
         max_age: Duration,
     ) -> Running {
-        Running::start_full(client, opts, root, None, Some((mirror, max_age)))
+        Running::start_full(client, opts, root, None, Some((mirror, max_age)), None)
+    }
+
+    /// With a local mirror (synced on start) and a history in memory that records every
+    /// write the TUI makes, as `pinscope` does.
+    pub fn start_recording(
+        client: Client,
+        opts: AppOptions,
+        root: impl Screen + 'static,
+        mirror: pinscope::mirror::Mirror,
+    ) -> Running {
+        let scope = mirror.scope().clone();
+        let history = pinscope::mirror::history::History::in_memory(&scope).expect("history");
+        let recording = worker::Recording {
+            history: Arc::new(history),
+            origin: pinscope::mirror::history::Origin {
+                profile: "demo".into(),
+                host: scope.host.clone(),
+                tracker: scope.tracker.clone(),
+            },
+        };
+        Running::start_full(
+            client,
+            opts,
+            root,
+            None,
+            Some((mirror, Duration::from_secs(300))),
+            Some(recording),
+        )
     }
 
     fn start_full(
@@ -246,6 +274,7 @@ impl Running {
         root: impl Screen + 'static,
         recent_file: Option<std::path::PathBuf>,
         mirror: Option<(pinscope::mirror::Mirror, Duration)>,
+        recording: Option<worker::Recording>,
     ) -> Running {
         let (tx, rx) = mpsc::unbounded_channel::<Msg>();
         let screen = Arc::new(Mutex::new(String::new()));
@@ -270,7 +299,7 @@ impl Running {
         {
             app.sync_mirror();
         }
-        let worker = worker::spawn_with_mirror(client, mirror.map(|(m, _)| m));
+        let worker = worker::spawn_full(client, mirror.map(|(m, _)| m), recording);
         let frames = screen.clone();
         let clip = copied.clone();
         let task = tokio::spawn(async move {
@@ -278,12 +307,12 @@ impl Running {
             let input = Box::pin(futures::stream::unfold(rx, |mut rx| async move {
                 rx.recv().await.map(|m| (m, rx))
             }));
-            let exit = run(
+            let exit = run_tui(
                 &mut terminal,
                 &mut app,
                 input,
                 worker,
-                RunOptions {
+                TuiOptions {
                     clock: Arc::new(Timestamp::now),
                     clipboard: Box::new(move |t| clip.lock().expect("lock").push(t.to_string())),
                     on_frame: Some(Box::new(move |buf| {

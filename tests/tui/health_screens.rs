@@ -351,3 +351,42 @@ async fn duplicating_in_the_loop_warns_of_the_target() {
     run.finish().await;
     emu.shutdown().await;
 }
+
+/// The bottom border, where the screen's keys are.
+fn footer(text: &str) -> String {
+    text.lines()
+        .rfind(|l| l.contains('╰'))
+        .unwrap_or_else(|| panic!("no footer in\n{text}"))
+        .to_string()
+}
+
+#[test]
+fn enter_open_is_offered_only_on_a_row_it_opens() {
+    // Pins this week: the selected row is a pin's, and Enter opens it.
+    let app = agenda_loaded(120, 18);
+    assert!(footer(&draw(&app)).contains("Enter open"), "{}", draw(&app));
+    // Nothing in the window: nothing to open.
+    let data: Vec<Customization> = shop().into_iter().skip(3).take(1).collect();
+    let (mut app, effects) = app_with(options(120, 18), AgendaScreen::new());
+    answer_all(&mut app, effects, serve(&data));
+    let text = draw(&app);
+    assert!(text.contains("No pin starts or ends"), "{text}");
+    let f = footer(&text);
+    assert!(!f.contains("open"), "{f}");
+    assert!(f.contains("t window"), "{f}");
+    let effects = feed(&mut app, [code(KeyCode::Enter)]);
+    assert!(requests(&effects).is_empty());
+    assert_eq!(app.screen_names(), ["agenda"]);
+    // A clean tracker: no finding to open.
+    let (mut app, effects) = app_with(options(80, 8), HealthScreen::new());
+    answer_all(&mut app, effects, serve(&data));
+    let f = footer(&draw(&app));
+    assert!(!f.contains("open"), "{f}");
+    assert!(f.contains("r refresh"), "{f}");
+    // Findings: on a customization's row, Enter opens it.
+    let data = shop();
+    let (mut app, effects) = app_with(options(120, 20), HealthScreen::new());
+    answer_all(&mut app, effects, serve(&data));
+    feed(&mut app, [code(KeyCode::Down)]);
+    assert!(footer(&draw(&app)).contains("Enter open"), "{}", draw(&app));
+}

@@ -10,7 +10,7 @@ use crossterm::event::KeyCode;
 use jiff::Timestamp;
 use pinscope::api::{Client, Customization, ExportQuery, Secret, TargetType};
 use pinscope::emulator::{EmulatorConfig, Faults, Running as Emulator, start};
-use pinscope::import::{self, CancelToken, Progress, RunOptions, Source};
+use pinscope::import::{self, CancelToken, ImportOptions, Progress, Source};
 use pinscope::tui::Msg;
 use pinscope::tui::demo::data_at;
 use pinscope::tui::recent;
@@ -310,13 +310,13 @@ async fn cancel_mid_import_accounts_for_every_line_and_can_be_resumed() {
         &CancelToken::new(),
     )
     .expect("scan");
-    let resumed = import::run(
+    let resumed = import::run_import(
         &plan,
         &check,
-        &RunOptions {
+        &ImportOptions {
             journal: Some(journal),
             resume: true,
-            ..RunOptions::default()
+            ..ImportOptions::default()
         },
         &Progress::none(),
         &CancelToken::new(),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crossterm::event::KeyCode;
 use insta::assert_snapshot;
 use pinscope::api::ConflictStrategy;
-use pinscope::import::{CancelToken, Counts, Event, ExistingMode, Outcome, Summary};
+use pinscope::import::{CancelToken, Counts, Event, ExistingMode, ImportTotals, Outcome};
 use pinscope::tui::App;
 use pinscope::tui::app::{AppOptions, Effect};
 use pinscope::tui::jobs::{self, Finished, ImportReply, LineNote, ScanJob, Shared};
@@ -195,7 +195,7 @@ fn finished(cancelled: bool) -> Finished {
         }
     };
     Finished {
-        summary: Summary {
+        summary: ImportTotals {
             input: SHOWN_INPUT.into(),
             strategy: ConflictStrategy::Raise,
             lines: counts.total(),
@@ -515,9 +515,91 @@ fn import_cancel_asks_then_cancels() {
     assert!(job.cancel.is_cancelled());
     let text = draw(&app);
     assert!(
-        text.contains("Cancelling: the requests in flight finish"),
+        text.contains("Cancelling: finishing 1 request in flight… nothing more is sent"),
         "{text}"
     );
+    assert!(!text.contains("then pinscope quits"), "{text}");
+}
+
+#[test]
+fn a_third_ctrl_c_says_what_it_waits_for_and_loses_nothing() {
+    let mut app = confirming(options(110, 18), 0);
+    let (id, req) = sending(&mut app);
+    let ApiRequest::ImportSend(job) = &req else {
+        panic!("not a send");
+    };
+    // The first asks, the second cancels: the one chunk in flight (retried) finishes.
+    feed(&mut app, [ctrl('c')]);
+    assert!(draw(&app).contains("Cancel the import?"));
+    feed(&mut app, [ctrl('c')]);
+    assert!(job.cancel.is_cancelled());
+    assert!(!app.should_quit());
+    let text = draw(&app);
+    assert!(
+        text.contains(
+            "Cancelling: finishing 1 request in flight… nothing more is sent; then pinscope quits"
+        ),
+        "{text}"
+    );
+    // A third does not quit before the outcomes are in: it says what it waits for.
+    let effects = feed(&mut app, [ctrl('c')]);
+    assert!(!app.should_quit());
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Quit)),
+        "{effects:?}"
+    );
+    assert_eq!(app.screen_names(), ["import"]);
+    let toast = app.toast().map(|t| t.text.clone()).unwrap_or_default();
+    assert_eq!(
+        toast,
+        "finishing 1 request in flight…; pinscope quits when they end, with the journal and the report written"
+    );
+    // The chunk settles and the run ends: now pinscope quits, with the resume command.
+    feed(
+        &mut app,
+        [reply(
+            id,
+            &req,
+            ImportReply::Finished(Box::new(finished(true))),
+        )],
+    );
+    assert!(app.should_quit());
+    let note = app.exit_note().expect("a note for the exit");
+    assert!(note.contains("--resume --report"), "{note}");
+}
+
+/// The bottom border, where the screen's keys are.
+fn footer(text: &str) -> String {
+    text.lines()
+        .find(|l| l.contains('╰'))
+        .unwrap_or_else(|| panic!("no footer in\n{text}"))
+        .to_string()
+}
+
+#[test]
+fn import_hints_offer_only_keys_that_work_in_the_state() {
+    // No recent files: Up and Down have nothing to walk.
+    let app = import_app(options(100, 16));
+    let f = footer(&draw(&app));
+    assert!(f.contains("Enter validate"), "{f}");
+    assert!(!f.contains("recent"), "{f}");
+    // Nothing valid to send and one list: neither Enter nor Tab does anything.
+    let (mut app, _, _) = validated(options(110, 20), "not json\n{\"model\":\"m\"}\n");
+    let f = footer(&draw(&app));
+    assert!(f.contains("Esc back"), "{f}");
+    assert!(!f.contains("Enter continue"), "{f}");
+    assert!(!f.contains("switch list"), "{f}");
+    let before = draw(&app);
+    feed(&mut app, [code(KeyCode::Enter), code(KeyCode::Tab)]);
+    assert_eq!(draw(&app), before, "Enter and Tab did something");
+    // The cancel question is open: its keys, not the key that opened it.
+    let mut app = confirming(options(110, 18), 0);
+    sending(&mut app);
+    assert!(footer(&draw(&app)).contains("c/Esc cancel"));
+    feed(&mut app, [key('c')]);
+    let f = footer(&draw(&app));
+    assert!(f.contains("Enter cancel it · Esc keep going"), "{f}");
+    assert!(!f.contains("c/Esc"), "{f}");
 }
 
 #[test]
@@ -813,4 +895,26 @@ fn import_review_keeps_the_reasons_at_60x15() {
     // The first invalid line (line 2) is selected; its reason is on the screen.
     assert!(text.contains("line 2 · 1 reason"), "{text}");
     assert!(text.contains("• target_type: Must be one of"), "{text}");
+}
+
+#[test]
+fn a_failed_export_offers_a_key_that_works_in_the_path_field() {
+    let data = sample(3);
+    let (mut app, effects) = app_with(options(100, 16), Browse::new());
+    answer_all(&mut app, effects, serve(&data));
+    feed(&mut app, [key('x')]);
+    let reqs = requests(&feed(&mut app, [code(KeyCode::Enter)]));
+    let [(id, req)] = reqs.as_slice() else {
+        panic!("{reqs:?}");
+    };
+    feed(&mut app, [event(*id, req, Err(connect_error()))]);
+    let text = draw(&app);
+    // R would be typed into the path; Enter sends the export again.
+    assert!(text.contains("Enter tries again"), "{text}");
+    assert!(!text.contains("R tries again"), "{text}");
+    let reqs = requests(&feed(&mut app, [code(KeyCode::Enter)]));
+    assert!(
+        matches!(reqs.as_slice(), [(_, ApiRequest::ExportFile(_))]),
+        "{reqs:?}"
+    );
 }

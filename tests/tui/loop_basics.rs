@@ -64,7 +64,7 @@ async fn a_dead_worker_ends_the_app_with_a_message() {
     let mut terminal =
         ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 10)).expect("terminal");
     let input = futures::stream::pending::<Msg>();
-    let exit = pinscope::tui::run(
+    let exit = pinscope::tui::run_tui(
         &mut terminal,
         &mut app,
         input,

@@ -1,6 +1,8 @@
 //! The terminal UI: rendered frames (insta snapshots built by feeding messages), the real
 //! loop driven by a channel of keys against a server, and the real binary under tmux.
 
+mod campaign_loop;
+mod campaign_snapshots;
 mod custom_screen;
 mod demo_data;
 mod editor_loop;

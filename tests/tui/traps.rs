@@ -557,6 +557,49 @@ fn a_click_on_a_form_field_focuses_it() {
     assert!(draw(&app).contains("https://doe.com/123.jpg?v=2"));
 }
 
+fn click(column: u16, row: u16) -> pinscope::tui::Msg {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    pinscope::tui::Msg::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    })
+}
+
+fn row_of(text: &str, label: &str) -> u16 {
+    text.lines()
+        .position(|l| l.contains(label))
+        .unwrap_or_else(|| panic!("no row {label:?} in\n{text}")) as u16
+}
+
+#[test]
+fn a_click_on_a_pin_form_field_focuses_it() {
+    let mut app = editor(100, 24, Editor::edit(docs_customization()));
+    // To the pins (7 fields down), open the first one: focus starts on Position.
+    feed(&mut app, vec![code(KeyCode::Tab); 7]);
+    feed(&mut app, [code(KeyCode::Enter)]);
+    let text = draw(&app);
+    assert!(text.contains("Pin 1 of 1"), "{text}");
+    assert!(text.contains("▸ Position"), "{text}");
+    // A click on the item field focuses it, and typing goes there.
+    feed(&mut app, [click(20, row_of(&text, "  Item "))]);
+    let text = draw(&app);
+    assert!(text.contains("▸ Item"), "{text}");
+    assert!(!text.contains("▸ Position"), "{text}");
+    feed(&mut app, typed("9"));
+    assert!(draw(&app).contains("/p/5559"), "{}", draw(&app));
+    // A date field too.
+    feed(&mut app, [click(20, row_of(&text, "Active to"))]);
+    feed(&mut app, typed("2025-07-01"));
+    let text = draw(&app);
+    assert!(text.contains("▸ Active to"), "{text}");
+    assert!(text.contains("→ Tue 1 Jul 2025 00:00 CEST"), "{text}");
+    // A click on the pin's heading focuses nothing new.
+    feed(&mut app, [click(5, row_of(&text, "Pin 1 of 1"))]);
+    assert!(draw(&app).contains("▸ Active to"));
+}
+
 #[test]
 fn after_a_resize_a_long_field_shows_from_its_start() {
     let url = "https://cdn.example.com/images/products/fender/telecaster/123-large.jpg";
@@ -588,4 +631,118 @@ fn after_a_resize_a_long_field_shows_from_its_start() {
     feed(&mut app, [pinscope::tui::Msg::Resize(120, 24)]);
     let text = draw(&app);
     assert!(text.contains(&format!("{url}?")), "{text}");
+}
+
+#[test]
+fn after_a_resize_the_pin_form_dates_and_json_show_from_their_start() {
+    let mut c = docs_customization();
+    c.set("target_type", json!("criteria"));
+    c.as_map_mut().remove("target_identity");
+    c.set(
+        "target_criteria",
+        json!({"category": "Electric guitars", "brand": "Fender"}),
+    );
+    let mut app = editor(30, 30, Editor::edit(c));
+    // The criteria: to its longest line's end, where the narrow field shows only the tail.
+    let text = draw(&app);
+    feed(&mut app, [click(20, row_of(&text, "Criteria"))]);
+    feed(&mut app, [code(KeyCode::Down), code(KeyCode::End)]);
+    assert!(!draw(&app).contains("\"category"), "{}", draw(&app));
+    // A pin's date, scrolled the same way.
+    let text = draw(&app);
+    feed(&mut app, [click(20, row_of(&text, "Pins"))]);
+    feed(&mut app, [code(KeyCode::Enter)]);
+    let text = draw(&app);
+    assert!(text.contains("Pin 1 of 1"), "{text}");
+    feed(&mut app, [click(20, row_of(&text, "Active from"))]);
+    feed(&mut app, [code(KeyCode::End)]);
+    let text = draw(&app);
+    assert!(
+        !text.contains("2025-02-01T"),
+        "the narrow field scrolled:\n{text}"
+    );
+    feed(&mut app, [pinscope::tui::Msg::Resize(60, 20)]);
+    let text = draw(&app);
+    assert!(text.contains("2025-02-01T00:00:00Z"), "{text}");
+    insta::assert_snapshot!(text);
+    // Back in the main form, the criteria show from their start too.
+    feed(&mut app, [code(KeyCode::Esc)]);
+    let text = draw(&app);
+    assert!(
+        text.contains("\"category\": \"Electric guitars\""),
+        "{text}"
+    );
+}
+
+/// The bottom border, where the screen's keys are.
+fn footer(text: &str) -> String {
+    text.lines()
+        .rfind(|l| l.contains('╰'))
+        .unwrap_or_else(|| panic!("no footer in\n{text}"))
+        .to_string()
+}
+
+fn status(text: &str) -> String {
+    text.lines().last().unwrap_or_default().to_string()
+}
+
+#[test]
+fn the_status_line_offers_f1_where_question_mark_is_typed() {
+    let mut app = editor(100, 24, Editor::create());
+    // Focus in Model, a text field: `?` is typed there.
+    let s = status(&draw(&app));
+    assert!(s.contains("F1 help"), "{s}");
+    assert!(!s.contains("? help"), "{s}");
+    // The target type is a choice: `?` works.
+    feed(&mut app, [code(KeyCode::Tab)]);
+    let s = status(&draw(&app));
+    assert!(s.contains("? help"), "{s}");
+    feed(&mut app, [key('?')]);
+    assert_eq!(app.screen_names(), ["editor", "help"]);
+}
+
+#[test]
+fn the_pin_form_offers_duplicate_and_delete_only_where_they_work() {
+    let mut app = editor(100, 24, Editor::edit(docs_customization()));
+    feed(&mut app, vec![code(KeyCode::Tab); 7]);
+    feed(&mut app, [code(KeyCode::Enter)]);
+    // On Position, a choice: c and x act on the pin.
+    let text = draw(&app);
+    let f = footer(&text);
+    assert!(f.contains("c duplicate · x delete"), "{f}");
+    // In the item field they are typed: the footer does not offer them.
+    feed(&mut app, [click(20, row_of(&text, "  Item "))]);
+    let f = footer(&draw(&app));
+    assert!(f.contains("Ctrl-s save"), "{f}");
+    assert!(!f.contains("duplicate"), "{f}");
+    assert!(!f.contains("delete"), "{f}");
+    feed(&mut app, [key('c'), key('x')]);
+    let text = draw(&app);
+    assert!(text.contains("/p/555cx"), "{text}");
+    assert!(text.contains("Pin 1 of 1"), "{text}");
+}
+
+#[test]
+fn a_read_only_editor_does_not_offer_save() {
+    let mut o = options(100, 24);
+    o.profile.read_only = true;
+    let (mut app, effects) = app_with(o, Editor::edit(docs_customization()));
+    answer_all(&mut app, effects, |_| Ok(ApiReply::Summary(summary())));
+    let f = footer(&draw(&app));
+    assert!(!f.contains("save"), "{f}");
+    assert!(f.contains("Esc back"), "{f}");
+}
+
+#[test]
+fn lookup_offers_recent_entries_only_when_there_are_some() {
+    use pinscope::tui::screens::lookup::Lookup;
+    let (app, _) = app_with(options(80, 20), Lookup::new());
+    let f = footer(&draw(&app));
+    assert!(f.contains("Enter open"), "{f}");
+    assert!(!f.contains("recent"), "{f}");
+    let mut o = options(80, 20);
+    o.recent = vec![DOCS_ID.to_string()];
+    let (app, _) = app_with(o, Lookup::new());
+    let f = footer(&draw(&app));
+    assert!(f.contains("recent"), "{f}");
 }

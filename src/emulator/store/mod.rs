@@ -9,7 +9,7 @@
 //! list is one ordered scan with no sort.
 //!
 //! Work that needs no lock (parsing, validation, serializing a body) is done before the
-//! store is touched, in [`Prepared`].
+//! store is touched, in [`PreparedLine`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -31,7 +31,7 @@ mod prepared;
 mod query;
 
 use order::Order;
-pub use prepared::{HashedKey, Prepared};
+pub use prepared::{HashedKey, PreparedLine};
 use query::{Compiled, tag_mask};
 pub use query::{ExportFilter, Filter, Sort, SortField};
 /// The `creator` of anything created through the API.
@@ -415,7 +415,7 @@ impl Store {
 
     fn make_row(
         &mut self,
-        p: Prepared,
+        p: PreparedLine,
         id: Uuid,
         created: Timestamp,
         created_at: Arc<str>,
@@ -446,7 +446,7 @@ impl Store {
     /// Stores a new row: the id, `created_at` and `creator` kept in `p` or fresh ones
     /// (`created_at` given as `now`, `creator` `"api"`). A kept id that is already stored
     /// replaces that row entirely (a later `--load` line wins).
-    pub fn insert(&mut self, p: Prepared, now: Timestamp) -> Uuid {
+    pub fn insert(&mut self, p: PreparedLine, now: Timestamp) -> Uuid {
         let (id, slot, created) = self.place(p, now);
         self.order.insert(created, id, slot);
         id
@@ -454,7 +454,7 @@ impl Store {
 
     /// Stores many rows as [`Store::insert`] does, one after the other, and orders them
     /// once at the end (loading a file: thousands of rows may share a `created_at`).
-    pub fn insert_all(&mut self, ps: impl IntoIterator<Item = Prepared>, now: Timestamp) {
+    pub fn insert_all(&mut self, ps: impl IntoIterator<Item = PreparedLine>, now: Timestamp) {
         let mut placed = Vec::new();
         for p in ps {
             let (id, slot, created) = self.place(p, now);
@@ -470,7 +470,7 @@ impl Store {
     }
 
     /// Stores a row in every index but the order: `(id, slot, created)`.
-    fn place(&mut self, p: Prepared, now: Timestamp) -> (Uuid, u32, Timestamp) {
+    fn place(&mut self, p: PreparedLine, now: Timestamp) -> (Uuid, u32, Timestamp) {
         let mut p = p;
         let kept = p.kept.take().map(|k| *k).unwrap_or_default();
         let id = kept.id.unwrap_or_else(new_id);
@@ -517,7 +517,7 @@ impl Store {
         }
     }
 
-    fn replace_slot(&mut self, slot: u32, p: Prepared) {
+    fn replace_slot(&mut self, slot: u32, p: PreparedLine) {
         let Some(old) = self.slots.get_mut(slot as usize).and_then(Option::take) else {
             return;
         };
@@ -534,7 +534,7 @@ impl Store {
 
     /// Replaces the definition of a stored row, keeping its id, `created_at` and `creator`
     /// (update). `false` when there is no such row.
-    pub fn replace(&mut self, id: &Uuid, p: Prepared) -> bool {
+    pub fn replace(&mut self, id: &Uuid, p: PreparedLine) -> bool {
         match self.by_id.get(id) {
             Some(&slot) => {
                 self.replace_slot(slot, p);
@@ -568,7 +568,7 @@ impl Store {
     ///   When single creates left several rows with one key, each of them is replaced.
     pub fn bulk(
         &mut self,
-        items: Vec<(usize, Prepared)>,
+        items: Vec<(usize, PreparedLine)>,
         strategy: ConflictStrategy,
         now: Timestamp,
     ) -> Result<BulkReport, Map<String, Value>> {
@@ -576,7 +576,7 @@ impl Store {
         self.reserve(items.len());
         // New rows all get `now`: placed one by one, ordered once at the end.
         let mut placed = Vec::new();
-        let mut place = |s: &mut Store, p: Prepared| {
+        let mut place = |s: &mut Store, p: PreparedLine| {
             let (id, slot, _) = s.place(p, now);
             placed.push((id.as_u128(), slot));
         };
@@ -952,14 +952,14 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn prep(v: Value) -> Prepared {
+    fn prep(v: Value) -> PreparedLine {
         match v {
-            Value::Object(m) => Prepared::from_body(&m).expect("valid"),
+            Value::Object(m) => PreparedLine::from_body(&m).expect("valid"),
             _ => panic!("not an object"),
         }
     }
 
-    fn item(model: &str, identity: &str) -> Prepared {
+    fn item(model: &str, identity: &str) -> PreparedLine {
         prep(
             json!({"model": model, "target_type": "item", "target_identity": identity,
                     "pin_definitions": [{"position": 1, "pin_type": "item", "pin_identity": "x"}]}),
@@ -991,11 +991,11 @@ mod tests {
     fn a_one_line_body_is_stored_as_sent() {
         let mut s = Store::new();
         let now = ts("2025-01-02T03:04:05Z");
-        let body = |text: &str| -> Prepared {
+        let body = |text: &str| -> PreparedLine {
             let Ok(Value::Object(m)) = serde_json::from_str(text) else {
                 panic!("object")
             };
-            Prepared::from_body_text(&m, Some(text)).expect("valid")
+            PreparedLine::from_body_text(&m, Some(text)).expect("valid")
         };
         let inner = |s: &Store, id: Uuid| -> String {
             let j = s.get(&id).expect("row").stored_json().to_string();
@@ -1039,7 +1039,7 @@ mod tests {
                        "creator": "a \"quoted\" name", "available": false, "model": "m", "target_type": "all",
                        "pin_definitions": [{"position": 1, "pin_type": "item", "pin_identity": "x"}]});
         let Value::Object(m) = v else { unreachable!() };
-        let p = Prepared::from_stored(m).expect("valid");
+        let p = PreparedLine::from_stored(m).expect("valid");
         let id = s.insert(p, Timestamp::now());
         assert_eq!(id.to_string(), "199620b4-df1a-46e8-ab59-9e9ed9af7106");
         let out: Value = serde_json::from_str(&s.get(&id).expect("row").to_json(Timestamp::now()))
@@ -1052,7 +1052,7 @@ mod tests {
         let Value::Object(m) = bad else {
             unreachable!()
         };
-        let errs: Vec<String> = Prepared::from_stored(m)
+        let errs: Vec<String> = PreparedLine::from_stored(m)
             .expect_err("invalid")
             .iter()
             .map(ToString::to_string)
@@ -1339,7 +1339,7 @@ mod tests {
                 }
                 2 => {
                     // A load: kept ids (some repeated, some already stored) and dates.
-                    let ps: Vec<Prepared> = (0..rng.random_range(0..20))
+                    let ps: Vec<PreparedLine> = (0..rng.random_range(0..20))
                         .map(|_| {
                             n += 1;
                             let id = ids[rng.random_range(0..ids.len())];
@@ -1348,7 +1348,7 @@ mod tests {
                                 "target_type": "item", "target_identity": format!("/l/{n}"),
                                 "pin_definitions": []});
                             let Value::Object(m) = m else { unreachable!() };
-                            Prepared::from_stored(m).expect("valid")
+                            PreparedLine::from_stored(m).expect("valid")
                         })
                         .collect();
                     s.insert_all(ps, now);

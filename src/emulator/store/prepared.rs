@@ -19,7 +19,7 @@ use crate::api::validate::{Violation, validate_into_with_windows, validate_map};
 /// A valid customization, parsed and serialized, ready to be stored. Built outside the
 /// store's lock.
 #[derive(Debug, Clone)]
-pub struct Prepared {
+pub struct PreparedLine {
     /// The object's fields without the server-set ones, as JSON without the outer braces.
     pub(super) inner: Arc<str>,
     pub(super) key: HashedKey,
@@ -28,7 +28,7 @@ pub struct Prepared {
     pub(super) criteria: Option<Box<Map<String, Value>>>,
     pub(super) windows: Vec<Window>,
     /// Server-set fields kept from a loaded line or the data file (boxed: a bulk create
-    /// holds thousands of `Prepared` and has none).
+    /// holds thousands of `PreparedLine` and has none).
     pub(super) kept: Option<Box<Kept>>,
 }
 
@@ -40,7 +40,7 @@ pub(super) struct Kept {
     pub(super) creator: Option<String>,
 }
 
-/// What [`Prepared`] reads of an object, in one pass: four fields, and the server-set
+/// What [`PreparedLine`] reads of an object, in one pass: four fields, and the server-set
 /// ones (present or not).
 pub(super) const READ_FIELDS: [&str; 8] = [
     "target_identity",
@@ -73,31 +73,31 @@ pub(super) fn violation(path: &str, message: &str) -> Violation {
     }
 }
 
-impl Prepared {
+impl PreparedLine {
     /// A body sent to create, update or bulk create: server-set fields in it are ignored.
-    pub fn from_body<'a, O: JsonObject<'a>>(m: O) -> Result<Prepared, Vec<Violation>> {
-        Prepared::from_body_text(m, None)
+    pub fn from_body<'a, O: JsonObject<'a>>(m: O) -> Result<PreparedLine, Vec<Violation>> {
+        PreparedLine::from_body_text(m, None)
     }
 
-    /// Like [`Prepared::from_body`], with the text `m` was parsed from: when it is one
+    /// Like [`PreparedLine::from_body`], with the text `m` was parsed from: when it is one
     /// line holding no server-set field, it is stored as it came (same keys, order and
     /// values) instead of being serialized again.
     pub fn from_body_text<'a, O: JsonObject<'a>>(
         m: O,
         text: Option<&str>,
-    ) -> Result<Prepared, Vec<Violation>> {
+    ) -> Result<PreparedLine, Vec<Violation>> {
         let mut violations = Vec::new();
         let mut windows = Vec::new();
         validate_into_with_windows(m, &mut violations, &mut windows);
         if !violations.is_empty() {
             return Err(violations);
         }
-        Prepared::build(m, text, Some(windows))
+        PreparedLine::build(m, text, Some(windows))
     }
 
     /// A stored object (a `--load` line, the data file, a preloaded value): `id`,
     /// `created_at` and `creator` are kept when present; `available` is recomputed.
-    pub fn from_stored(m: Map<String, Value>) -> Result<Prepared, Vec<Violation>> {
+    pub fn from_stored(m: Map<String, Value>) -> Result<PreparedLine, Vec<Violation>> {
         let mut violations = validate_map(&m);
         let id = match m.get("id") {
             None | Some(Value::Null) => None,
@@ -138,7 +138,7 @@ impl Prepared {
         if !violations.is_empty() {
             return Err(violations);
         }
-        let mut p = Prepared::build(&m, None, None)?;
+        let mut p = PreparedLine::build(&m, None, None)?;
         p.kept = Some(Box::new(Kept {
             id,
             created_at,
@@ -153,7 +153,7 @@ impl Prepared {
         m: O,
         text: Option<&str>,
         windows: Option<Vec<Window>>,
-    ) -> Result<Prepared, Vec<Violation>> {
+    ) -> Result<PreparedLine, Vec<Violation>> {
         let [identity, tags, pins, criteria, server @ ..] = m.pick(&READ_FIELDS);
         let has_server_fields = server.iter().any(Option::is_some);
         let inner: Arc<str> = match text.and_then(raw_inner).filter(|_| !has_server_fields) {
@@ -195,7 +195,7 @@ impl Prepared {
         let criteria = criteria
             .and_then(Json::as_object)
             .map(|c| Box::new(to_map(c)));
-        Ok(Prepared {
+        Ok(PreparedLine {
             inner,
             key,
             target_identity,

@@ -396,12 +396,17 @@ impl Screen for AgendaScreen {
             Span::raw(format!("· {} ", self.window.label(&env.tz))),
         ]);
         let hints = if area.width >= 70 {
-            k.hints(&[
-                (Action::Open, "open"),
+            // Enter opens only a pin's row, not a day's heading or an empty agenda.
+            let on_event = matches!(self.rows.get(self.scroll.selected), Some(Row::Event(_)));
+            let mut items = vec![
                 (Action::Window, "window"),
                 (Action::Refresh, "refresh"),
                 (Action::Back, "back"),
-            ])
+            ];
+            if on_event {
+                items.insert(0, (Action::Open, "open"));
+            }
+            k.hints(&items)
         } else {
             String::new()
         };

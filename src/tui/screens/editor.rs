@@ -62,6 +62,13 @@ pub enum View {
     Pin(usize),
 }
 
+/// The field under a mouse click, in the form that is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Clicked {
+    Main(Field),
+    Pin(PinField),
+}
+
 /// What a save will change, shown before an update is sent.
 #[derive(Debug, Clone)]
 pub struct Review {
@@ -1237,15 +1244,18 @@ impl Screen for Editor {
         self.form.reset_views();
     }
 
-    /// A click on a field of the main form focuses it.
+    /// A click on a field of the main form or of the pin form focuses it.
     fn on_mouse(&mut self, ev: crossterm::event::MouseEvent, ctx: &mut Ctx) {
         use crossterm::event::{MouseButton, MouseEventKind};
         if ev.kind != MouseEventKind::Down(MouseButton::Left) || self.saving != Saving::Idle {
             return;
         }
-        if let Some(field) = self.field_at(ctx.env, ctx.area, ev.column, ev.row) {
+        if let Some(clicked) = self.field_at(ctx.env, ctx.area, ev.column, ev.row) {
             self.set_focus_flag(false);
-            self.focus = field;
+            match clicked {
+                Clicked::Main(field) => self.focus = field,
+                Clicked::Pin(field) => self.pin_focus = field,
+            }
             self.set_focus_flag(true);
         }
     }

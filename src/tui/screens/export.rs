@@ -274,8 +274,9 @@ impl Screen for ExportDialog {
             (_, Some(e)) => vec![Line::styled(truncate(&format!("✗ {e}"), w), theme::error())],
             (Remote::Failed(e), _) => vec![
                 Line::styled(truncate(&format!("✗ {}", e.explain()), w), theme::error()),
+                // R would be typed into the path: Enter sends the export again.
                 Line::styled(
-                    format!("{} tries again", k.hint(Action::Retry)),
+                    format!("{} tries again", k.hint(Action::Confirm)),
                     theme::muted(),
                 ),
             ],

@@ -246,11 +246,13 @@ impl Screen for HealthScreen {
     fn render(&self, frame: &mut Frame, area: Rect, env: &Env) {
         let k = &env.keymap;
         let hints = if area.width >= 60 {
-            k.hints(&[
-                (Action::Open, "open"),
-                (Action::Refresh, "refresh"),
-                (Action::Back, "back"),
-            ])
+            // Enter opens a customization's row, not a rule's heading or an empty list.
+            let on_item = matches!(self.rows.get(self.scroll.selected), Some(Row::Item { .. }));
+            let mut items = vec![(Action::Refresh, "refresh"), (Action::Back, "back")];
+            if on_item {
+                items.insert(0, (Action::Open, "open"));
+            }
+            k.hints(&items)
         } else {
             String::new()
         };

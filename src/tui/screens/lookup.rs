@@ -171,13 +171,22 @@ impl Screen for Lookup {
             area,
             (60, height),
             Span::styled(" Go to customization ", theme::title()),
-            format!(
-                " {} open · {}/{} recent · {} close ",
-                k.hint(Action::Confirm),
-                k.hint(Action::Up),
-                k.hint(Action::Down),
-                k.hint(Action::Back)
-            ),
+            // Up and Down walk the recent lookups: offered only when there are some.
+            if env.recent.is_empty() {
+                format!(
+                    " {} open · {} close ",
+                    k.hint(Action::Confirm),
+                    k.hint(Action::Back)
+                )
+            } else {
+                format!(
+                    " {} open · {}/{} recent · {} close ",
+                    k.hint(Action::Confirm),
+                    k.hint(Action::Up),
+                    k.hint(Action::Down),
+                    k.hint(Action::Back)
+                )
+            },
             Style::new(),
         );
         let [field, feedback, recent] = Layout::vertical([

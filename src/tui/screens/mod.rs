@@ -20,6 +20,7 @@ use crate::tui::msg::{ApiEvent, ApiRequest, ReqId};
 
 pub mod agenda;
 pub mod browse;
+pub mod campaign;
 pub mod detail;
 pub mod editor;
 pub mod error;
@@ -36,7 +37,7 @@ pub mod where_pinned;
 
 /// The profile as the screens see it: no key, nothing secret.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Profile {
+pub struct ProfileInfo {
     pub label: String,
     pub color: Option<Color>,
     pub production: bool,
@@ -48,9 +49,9 @@ pub struct Profile {
     pub session_args: String,
 }
 
-impl Profile {
-    pub fn from_session(s: &Session) -> Profile {
-        Profile {
+impl ProfileInfo {
+    pub fn from_session(s: &Session) -> ProfileInfo {
+        ProfileInfo {
             label: s.label.clone(),
             color: s.color.as_deref().and_then(|c| c.parse::<Color>().ok()),
             production: s.production,
@@ -96,7 +97,7 @@ pub struct Env {
     /// The user's time zone: dates and pin states are shown in it.
     pub tz: TimeZone,
     pub keymap: Keymap,
-    pub profile: Profile,
+    pub profile: ProfileInfo,
     /// Recently looked-up ids, newest first.
     pub recent: Vec<String>,
     /// The whole terminal.
@@ -250,6 +251,23 @@ pub enum Route {
     WherePinned,
     /// Where this item is pinned (asked from a pin in the detail).
     WherePinnedItem(String),
+    /// The change form over these customizations (`b`), with what was typed before.
+    Batch {
+        ids: Vec<String>,
+        draft: Option<campaign::BatchDraft>,
+    },
+    /// The plan of a change over these customizations (nothing sent), then its apply.
+    BatchPlan {
+        ids: Vec<String>,
+        spec: crate::tui::msg::Shared<crate::batch::ChangeSpec>,
+        draft: campaign::BatchDraft,
+    },
+    /// The history of writes (`H`).
+    History,
+    /// One operation of the history and its diffs.
+    Operation(i64),
+    /// The plan of the undo of an operation, then its apply.
+    Undo(i64),
 }
 
 impl Route {
@@ -273,6 +291,13 @@ impl Route {
             Route::Error { title, error } => Box::new(error::ErrorPopup::api(title, &error)),
             Route::Search => Box::new(search::Search::new()),
             Route::WherePinned => Box::new(where_pinned::WherePinned::new()),
+            Route::Batch { ids, draft } => Box::new(campaign::ChangeForm::new(ids, draft)),
+            Route::BatchPlan { ids, spec, draft } => {
+                Box::new(campaign::PlanRun::batch(ids, spec, draft))
+            }
+            Route::History => Box::new(campaign::HistoryList::new()),
+            Route::Operation(op) => Box::new(campaign::OperationView::new(op)),
+            Route::Undo(op) => Box::new(campaign::PlanRun::undo(op)),
         }
     }
 }

@@ -72,6 +72,11 @@ impl DateField {
         }
     }
 
+    /// After a resize: the text shows from its start again (see [`TextField::reset_view`]).
+    pub fn reset_view(&mut self) {
+        self.field.reset_view();
+    }
+
     /// Shows a stored value: a string as it is, anything else as its JSON.
     pub fn set_stored(&mut self, stored: Option<&Value>, now: Timestamp, tz: &TimeZone) {
         let text = match stored {

@@ -174,6 +174,17 @@ impl JsonField {
         };
     }
 
+    /// After a resize: the text shows from its first line and column again, the cursor
+    /// where it was (the view follows it only as far as it must).
+    pub fn reset_view(&mut self) {
+        let ratatui_textarea::DataCursor(row, col) = self.area.cursor();
+        self.area.scroll((i16::MIN + 1, i16::MIN + 1));
+        self.area.move_cursor(ratatui_textarea::CursorMove::Jump(
+            u16::try_from(row).unwrap_or(u16::MAX),
+            u16::try_from(col).unwrap_or(u16::MAX),
+        ));
+    }
+
     /// Feeds a key; returns whether the text changed. Tab indents.
     pub fn input(&mut self, key: KeyEvent) -> bool {
         let ctrl = key.modifiers == crossterm::event::KeyModifiers::CONTROL;
@@ -181,7 +192,7 @@ impl JsonField {
             KeyCode::Tab => self.area.insert_tab(),
             // Readline's Ctrl-U and Ctrl-W, as in every text field (the text area would undo).
             KeyCode::Char('u') if ctrl => self.area.delete_line_by_head(),
-            KeyCode::Char('w') if ctrl => self.area.delete_word(),
+            KeyCode::Char('w') if ctrl => super::text_field::rubout_word(&mut self.area),
             _ => self.area.input(key),
         };
         if changed {
@@ -245,6 +256,13 @@ mod tests {
         typed(&mut f, "{\"brand\": \"Fender Jazz");
         assert!(f.input(ctrl('w')));
         assert_eq!(f.text(), "{\"brand\": \"Fender ");
+        // Punctuation is part of the word: the quote goes with it.
+        assert!(f.input(ctrl('w')));
+        assert_eq!(f.text(), "{\"brand\": ");
+        // At the start of a line, the line break goes.
+        typed(&mut f, "1,\n");
+        assert!(f.input(ctrl('w')));
+        assert_eq!(f.text(), "{\"brand\": 1,");
         assert!(f.input(ctrl('u')));
         assert_eq!(f.text(), "");
     }

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 use crate::api::ApiError;
-use crate::tui::keys::Action;
+use crate::tui::keys::{Action, Context};
 use crate::tui::msg::{CallInfo, Trouble};
 use crate::tui::screens::{Env, Tone};
 use crate::tui::widgets::{theme, truncate};
@@ -19,6 +19,8 @@ pub struct StatusLine<'a> {
     pub busy: bool,
     pub last_call: Option<&'a CallInfo>,
     pub trouble: Option<&'a Trouble>,
+    /// The context of the screen on top: which keys work with its focus.
+    pub context: Context,
 }
 
 /// `/scopes` from `/v1/recommender/pin/TRACKER/scopes`.
@@ -79,12 +81,19 @@ impl StatusLine<'_> {
         } else {
             String::new()
         };
-        let help = format!("  {} help ", env.keymap.hint(Action::Help));
+        // The keys that work with the focus of the screen on top: in a text field `?` and
+        // `R` are typed, so help is F1 there and retry has no key until the focus moves.
+        let help = env
+            .keymap
+            .key_in(self.context, Action::Help)
+            .map_or_else(String::new, |k| format!("  {k} help "));
         let (news, news_style, retry) = match (self.trouble, self.last_call) {
             (Some(t), _) => (
                 format!("⚠ {}", describe_trouble(&t.error)),
                 theme::error(),
-                format!(" · {} retry", env.keymap.hint(Action::Retry)),
+                env.keymap
+                    .key_in(self.context, Action::Retry)
+                    .map_or_else(String::new, |k| format!(" · {k} retry")),
             ),
             (None, Some(call)) => {
                 let ok = call.status.is_some_and(|s| s < 400);

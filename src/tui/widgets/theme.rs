@@ -59,3 +59,14 @@ pub fn label() -> Style {
 pub fn marked() -> Style {
     Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)
 }
+
+/// The colour of one difference: added green, removed red, changed yellow (the editor's
+/// review and the campaign plans).
+pub fn change(c: &crate::diff::Change) -> Style {
+    use crate::diff::ChangeKind;
+    match c.kind() {
+        ChangeKind::Added => Style::new().fg(OK),
+        ChangeKind::Removed => Style::new().fg(ERROR),
+        ChangeKind::Changed => Style::new().fg(WARN),
+    }
+}

@@ -19,11 +19,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use crate::api::{Customization, ExportQuery, ListQuery, Summary, TargetType};
+use crate::batch::Outcome;
 use crate::mirror::browse::{BrowseQuery, PinStateFilter, SortColumn};
 use crate::tui::fmt;
 use crate::tui::keys::{Action, Context};
-use crate::tui::msg::ImportReply;
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, Remote, ReqId};
+use crate::tui::msg::{BatchReply, ImportReply};
 use crate::tui::screens::{Ctx, Env, Input, Route, Screen};
 use crate::tui::widgets::list::Scroll;
 use crate::tui::widgets::text_field::TextField;
@@ -884,6 +885,15 @@ impl Browse {
                 "Profile {} is read-only: creating is turned off",
                 ctx.env.profile.label
             )),
+            Action::Batch => {
+                let ids = self.selected_ids();
+                if ids.is_empty() {
+                    ctx.toast_error("Nothing selected to change");
+                } else {
+                    ctx.open(Route::Batch { ids, draft: None });
+                }
+            }
+            Action::History => ctx.open(Route::History),
             Action::Agenda => ctx.open(Route::Agenda),
             Action::Health => ctx.open(Route::Health),
             Action::New => ctx.open(Route::Create),
@@ -1733,6 +1743,17 @@ impl Screen for Browse {
                 self.load_summary(ctx);
             }
             Ok(ApiReply::Import(ImportReply::Finished(_))) => {
+                self.reload(ctx);
+                self.load_summary(ctx);
+            }
+            Ok(ApiReply::Batch(BatchReply::Applied(r)))
+                if r.items.iter().any(|i| {
+                    matches!(
+                        i.outcome,
+                        Outcome::Updated | Outcome::Deleted | Outcome::Created
+                    )
+                }) =>
+            {
                 self.reload(ctx);
                 self.load_summary(ctx);
             }

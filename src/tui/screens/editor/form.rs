@@ -337,33 +337,33 @@ enum Edit<'a> {
     Set(&'a str),
 }
 
-/// A text field of the form, whichever kind it is (a date field with the clock and zone
+/// A borrowed text field of the form, whichever kind it is (a date field with the clock and zone
 /// its text is read in).
-enum Input<'f> {
+enum FieldRef<'f> {
     Text(&'f mut TextField),
     Json(&'f mut JsonField),
     Date(&'f mut DateField, Timestamp, &'f TimeZone),
 }
 
-impl Input<'_> {
+impl FieldRef<'_> {
     /// Applies `e`; whether the text changed (a new text always counts).
     fn apply(self, e: Edit<'_>) -> bool {
         match (self, e) {
-            (Input::Text(t), Edit::Key(k)) => t.input(k),
-            (Input::Text(t), Edit::Paste(s)) => t.paste(s),
-            (Input::Text(t), Edit::Set(s)) => {
+            (FieldRef::Text(t), Edit::Key(k)) => t.input(k),
+            (FieldRef::Text(t), Edit::Paste(s)) => t.paste(s),
+            (FieldRef::Text(t), Edit::Set(s)) => {
                 t.set_value(s);
                 true
             }
-            (Input::Json(j), Edit::Key(k)) => j.input(k),
-            (Input::Json(j), Edit::Paste(s)) => j.paste(s),
-            (Input::Json(j), Edit::Set(s)) => {
+            (FieldRef::Json(j), Edit::Key(k)) => j.input(k),
+            (FieldRef::Json(j), Edit::Paste(s)) => j.paste(s),
+            (FieldRef::Json(j), Edit::Set(s)) => {
                 j.set_text(s);
                 true
             }
-            (Input::Date(d, now, tz), Edit::Key(k)) => d.input(k, now, tz),
-            (Input::Date(d, now, tz), Edit::Paste(s)) => d.paste(s, now, tz),
-            (Input::Date(d, now, tz), Edit::Set(s)) => {
+            (FieldRef::Date(d, now, tz), Edit::Key(k)) => d.input(k, now, tz),
+            (FieldRef::Date(d, now, tz), Edit::Paste(s)) => d.paste(s, now, tz),
+            (FieldRef::Date(d, now, tz), Edit::Set(s)) => {
                 d.set_text(s, now, tz);
                 true
             }
@@ -539,13 +539,13 @@ impl Form {
 
     fn edit_main(&mut self, f: Field, e: Edit<'_>) -> bool {
         let input = match f {
-            Field::Model => Input::Text(&mut self.model),
-            Field::Identity => Input::Text(&mut self.identity),
-            Field::Tags => Input::Text(&mut self.tags),
-            Field::Title => Input::Text(&mut self.title),
-            Field::Image => Input::Text(&mut self.image),
-            Field::Criteria => Input::Json(&mut self.criteria),
-            Field::MetaOther => Input::Json(&mut self.meta_other),
+            Field::Model => FieldRef::Text(&mut self.model),
+            Field::Identity => FieldRef::Text(&mut self.identity),
+            Field::Tags => FieldRef::Text(&mut self.tags),
+            Field::Title => FieldRef::Text(&mut self.title),
+            Field::Image => FieldRef::Text(&mut self.image),
+            Field::Criteria => FieldRef::Json(&mut self.criteria),
+            Field::MetaOther => FieldRef::Json(&mut self.meta_other),
             Field::TargetType | Field::Pins => return false,
         };
         let changed = input.apply(e);
@@ -736,12 +736,12 @@ impl Form {
             return false;
         };
         let input = match f {
-            PinField::Slot => Input::Text(&mut p.slot),
-            PinField::Identity => Input::Text(&mut p.identity),
-            PinField::Widget => Input::Text(&mut p.widget),
-            PinField::Criteria => Input::Json(&mut p.criteria),
-            PinField::From => Input::Date(&mut p.from, now, tz),
-            PinField::To => Input::Date(&mut p.to, now, tz),
+            PinField::Slot => FieldRef::Text(&mut p.slot),
+            PinField::Identity => FieldRef::Text(&mut p.identity),
+            PinField::Widget => FieldRef::Text(&mut p.widget),
+            PinField::Criteria => FieldRef::Json(&mut p.criteria),
+            PinField::From => FieldRef::Date(&mut p.from, now, tz),
+            PinField::To => FieldRef::Date(&mut p.to, now, tz),
             _ => return false,
         };
         let changed = input.apply(e);
@@ -797,122 +797,10 @@ impl Form {
         let Some(edit) = self.pins.get_mut(i) else {
             return;
         };
-        // What to write, worked out before borrowing the object.
-        enum W {
-            Set(&'static str, Value),
-            /// Set only when the pin already has the key.
-            Update(&'static str, Value),
-            Remove(&'static str),
-        }
-        let mut writes: Vec<W> = Vec::new();
-        match f {
-            PinField::Position | PinField::Slot => {
-                let pos = match edit.kind {
-                    Some(PosKind::Global) => Some(-1),
-                    Some(PosKind::Block) => Some(0),
-                    Some(PosKind::Slot) | None => {
-                        let t = edit.slot.value().trim();
-                        match t.parse::<i64>() {
-                            Ok(n) if n >= 1 => {
-                                edit.slot_error = None;
-                                edit.kind = Some(PosKind::Slot);
-                                Some(n)
-                            }
-                            _ => {
-                                edit.slot_error = Some(if t.is_empty() {
-                                    "type the slot number (1 is the first)".to_string()
-                                } else {
-                                    format!("{t:?} is not a slot number (1, 2, 3…)")
-                                });
-                                None
-                            }
-                        }
-                    }
-                };
-                if edit.kind != Some(PosKind::Slot) {
-                    edit.slot_error = None;
-                }
-                if let Some(n) = pos {
-                    writes.push(W::Set("position", Value::from(n)));
-                    if n == 0 {
-                        writes.push(W::Set("is_block_pin", Value::Bool(true)));
-                    } else {
-                        // `false` is written back only where the pin already says it.
-                        writes.push(W::Update("is_block_pin", Value::Bool(false)));
-                    }
-                }
-            }
-            PinField::Type => match edit.pin_type {
-                Some(PinType::Item) => {
-                    writes.push(W::Set("pin_type", Value::from("item")));
-                    writes.push(W::Remove("pin_criteria"));
-                    writes.push(W::Set(
-                        "pin_identity",
-                        Value::String(edit.identity.value().to_string()),
-                    ));
-                }
-                Some(PinType::Criteria) => {
-                    writes.push(W::Set("pin_type", Value::from("criteria")));
-                    writes.push(W::Remove("pin_identity"));
-                    match edit.criteria.state() {
-                        JsonState::Object(m) => {
-                            writes.push(W::Set("pin_criteria", Value::Object(m.clone())))
-                        }
-                        JsonState::Empty => writes.push(W::Remove("pin_criteria")),
-                        JsonState::Invalid(_) => {}
-                    }
-                }
-                None => {}
-            },
-            PinField::Identity => writes.push(W::Set(
-                "pin_identity",
-                Value::String(edit.identity.value().to_string()),
-            )),
-            PinField::Criteria => match edit.criteria.state() {
-                JsonState::Object(m) => {
-                    writes.push(W::Set("pin_criteria", Value::Object(m.clone())))
-                }
-                JsonState::Empty => writes.push(W::Remove("pin_criteria")),
-                JsonState::Invalid(_) => {}
-            },
-            PinField::Widget => {
-                let w = edit.widget.value().trim().to_string();
-                if w.is_empty() {
-                    writes.push(W::Remove("widget_id"));
-                } else {
-                    writes.push(W::Set("widget_id", Value::String(w)));
-                }
-            }
-            PinField::Bundle => {}
-            PinField::From | PinField::To => {
-                let (key, field) = if f == PinField::From {
-                    ("active_from", &edit.from)
-                } else {
-                    ("active_to", &edit.to)
-                };
-                match field.state() {
-                    DateState::Empty => writes.push(W::Remove(key)),
-                    DateState::Ok { send, .. } => {
-                        writes.push(W::Set(key, Value::String(send.clone())))
-                    }
-                    DateState::Invalid(_) => {}
-                }
-            }
-        }
+        // What to write is worked out before the pin's object is borrowed.
+        let writes = pin_writes(edit, f);
         if let Some(pin) = self.pin_mut(i) {
-            for w in writes {
-                match w {
-                    W::Update(k, v) => {
-                        if pin.contains_key(k) {
-                            set_in(pin, k, v);
-                        }
-                    }
-                    W::Set(k, v) => set_in(pin, k, v),
-                    W::Remove(k) => {
-                        pin.shift_remove(k);
-                    }
-                }
-            }
+            apply_pin_writes(pin, writes);
         }
         self.revalidate();
     }
@@ -1043,8 +931,8 @@ impl Form {
         out
     }
 
-    /// Everything that stops a save, one line each (`path: message`).
-    /// After a resize: every one-line field shows its text from the start again.
+    /// After a resize: every field, of the main form and of each pin, shows its text from
+    /// the start again.
     pub fn reset_views(&mut self) {
         for f in [
             &mut self.model,
@@ -1055,13 +943,19 @@ impl Form {
         ] {
             f.reset_view();
         }
+        self.criteria.reset_view();
+        self.meta_other.reset_view();
         for p in &mut self.pins {
             p.slot.reset_view();
             p.identity.reset_view();
             p.widget.reset_view();
+            p.criteria.reset_view();
+            p.from.reset_view();
+            p.to.reset_view();
         }
     }
 
+    /// Everything that stops a save, one line each (`path: message`).
     pub fn problems(&self) -> Vec<String> {
         let mut out: Vec<String> = self
             .local_errors()
@@ -1213,6 +1107,138 @@ fn set_in(m: &mut Map<String, Value>, key: &str, v: Value) {
 /// form before its first save).
 pub fn is_missing(msg: &str) -> bool {
     msg.starts_with("Missing required field") || msg == "Must not be empty"
+}
+
+/// A change to one key of a pin's JSON, from its form.
+enum PinWrite {
+    Set(&'static str, Value),
+    /// Set only when the pin already has the key.
+    Update(&'static str, Value),
+    Remove(&'static str),
+}
+
+/// What field `f` of the pin form writes into the pin (a slot number is checked here, and
+/// its error kept on the form).
+fn pin_writes(edit: &mut PinEdit, f: PinField) -> Vec<PinWrite> {
+    match f {
+        PinField::Position | PinField::Slot => position_writes(edit),
+        PinField::Type => type_writes(edit),
+        PinField::Identity => vec![PinWrite::Set(
+            "pin_identity",
+            Value::String(edit.identity.value().to_string()),
+        )],
+        PinField::Criteria => criteria_writes(&edit.criteria).into_iter().collect(),
+        PinField::Widget => {
+            let w = edit.widget.value().trim().to_string();
+            if w.is_empty() {
+                vec![PinWrite::Remove("widget_id")]
+            } else {
+                vec![PinWrite::Set("widget_id", Value::String(w))]
+            }
+        }
+        PinField::Bundle => Vec::new(),
+        PinField::From => date_writes("active_from", &edit.from).into_iter().collect(),
+        PinField::To => date_writes("active_to", &edit.to).into_iter().collect(),
+    }
+}
+
+/// The position the kind and the slot field say (a block pin says so too); a slot number
+/// that is not one leaves the position as it was and says why.
+fn position_writes(edit: &mut PinEdit) -> Vec<PinWrite> {
+    let pos = match edit.kind {
+        Some(PosKind::Global) => Some(-1),
+        Some(PosKind::Block) => Some(0),
+        Some(PosKind::Slot) | None => {
+            let t = edit.slot.value().trim();
+            match t.parse::<i64>() {
+                Ok(n) if n >= 1 => {
+                    edit.slot_error = None;
+                    edit.kind = Some(PosKind::Slot);
+                    Some(n)
+                }
+                _ => {
+                    edit.slot_error = Some(if t.is_empty() {
+                        "type the slot number (1 is the first)".to_string()
+                    } else {
+                        format!("{t:?} is not a slot number (1, 2, 3…)")
+                    });
+                    None
+                }
+            }
+        }
+    };
+    if edit.kind != Some(PosKind::Slot) {
+        edit.slot_error = None;
+    }
+    let Some(n) = pos else {
+        return Vec::new();
+    };
+    vec![
+        PinWrite::Set("position", Value::from(n)),
+        if n == 0 {
+            PinWrite::Set("is_block_pin", Value::Bool(true))
+        } else {
+            // `false` is written back only where the pin already says it.
+            PinWrite::Update("is_block_pin", Value::Bool(false))
+        },
+    ]
+}
+
+/// The pin's type, with the target that goes with it (the other one removed).
+fn type_writes(edit: &PinEdit) -> Vec<PinWrite> {
+    match edit.pin_type {
+        Some(PinType::Item) => vec![
+            PinWrite::Set("pin_type", Value::from("item")),
+            PinWrite::Remove("pin_criteria"),
+            PinWrite::Set(
+                "pin_identity",
+                Value::String(edit.identity.value().to_string()),
+            ),
+        ],
+        Some(PinType::Criteria) => {
+            let mut w = vec![
+                PinWrite::Set("pin_type", Value::from("criteria")),
+                PinWrite::Remove("pin_identity"),
+            ];
+            w.extend(criteria_writes(&edit.criteria));
+            w
+        }
+        None => Vec::new(),
+    }
+}
+
+/// The criteria as typed; JSON that does not parse yet leaves the pin as it was.
+fn criteria_writes(field: &JsonField) -> Option<PinWrite> {
+    match field.state() {
+        JsonState::Object(m) => Some(PinWrite::Set("pin_criteria", Value::Object(m.clone()))),
+        JsonState::Empty => Some(PinWrite::Remove("pin_criteria")),
+        JsonState::Invalid(_) => None,
+    }
+}
+
+/// A date as it will be sent; one that does not read as a date leaves the pin as it was.
+fn date_writes(key: &'static str, field: &DateField) -> Option<PinWrite> {
+    match field.state() {
+        DateState::Empty => Some(PinWrite::Remove(key)),
+        DateState::Ok { send, .. } => Some(PinWrite::Set(key, Value::String(send.clone()))),
+        DateState::Invalid(_) => None,
+    }
+}
+
+fn apply_pin_writes(pin: &mut Map<String, Value>, writes: Vec<PinWrite>) {
+    for w in writes {
+        match w {
+            PinWrite::Update(k, v) => {
+                if pin.contains_key(k) {
+                    set_in(pin, k, v);
+                }
+            }
+            PinWrite::Set(k, v) => set_in(pin, k, v),
+            PinWrite::Remove(k) => {
+                pin.shift_remove(k);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

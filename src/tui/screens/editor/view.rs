@@ -8,10 +8,10 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 use serde_json::Value;
 
 use super::form::{Field, PinField, Place, PosKind};
-use super::{Editor, Mode, Overlay, PIN_ROWS, Saving, View};
+use super::{Clicked, Editor, Mode, Overlay, PIN_ROWS, Saving, View};
 use crate::api::model::{Pin, PinType, TargetType};
 use crate::api::time::parse_rfc3339;
-use crate::diff::{Change, ChangeKind};
+use crate::diff::Change;
 use crate::tui::fmt;
 use crate::tui::keys::Action;
 use crate::tui::screens::{Env, Tone};
@@ -112,18 +112,10 @@ fn choice_line(options: &[&str], selected: Option<usize>, focused: bool) -> Line
     Line::from(spans)
 }
 
-fn change_style(c: &Change) -> Style {
-    match c.kind() {
-        ChangeKind::Added => Style::new().fg(theme::OK),
-        ChangeKind::Removed => Style::new().fg(theme::ERROR),
-        ChangeKind::Changed => Style::new().fg(theme::WARN),
-    }
-}
-
 /// A change over as many lines as it needs: a value is never cut (a narrow terminal shows
 /// it whole, wrapped, the continuation indented).
 fn change_lines(c: &Change, width: usize) -> Vec<Line<'static>> {
-    let style = change_style(c);
+    let style = theme::change(c);
     let text = c.to_string();
     let mut out = Vec::new();
     for (i, part) in wrap(&text, width.saturating_sub(4).max(8))
@@ -192,27 +184,47 @@ impl Editor {
     fn hints(&self, env: &Env, width: u16) -> Line<'static> {
         use crate::tui::screens::Screen as _;
         let k = &env.keymap;
-        // Only the keys that work with the current focus (`E` is typed in a text field).
+        // Only the keys that work with the current focus (`E`, `c` and `x` are typed in a
+        // text field) and the profile (a read-only one saves nothing).
         let ctx = self.context();
-        let text = match self.view {
-            View::Main if width >= 90 => format!(
-                " {} save · {} next field · {} all as JSON in $EDITOR · {} back ",
-                k.hint_in(ctx, Action::Save),
-                k.hint_in(ctx, Action::NextField),
-                k.label_in(ctx, Action::ExternalEditor)
-                    .unwrap_or_else(|| "(unbound)".into()),
-                k.hint_in(ctx, Action::Back)
-            ),
-            View::Pin(_) if width >= 90 => k.hints(&[
-                (Action::Save, "save"),
-                (Action::NextField, "next field"),
-                (Action::DuplicatePin, "duplicate"),
-                (Action::DeletePin, "delete (when not typing)"),
-                (Action::Back, "back to the pins"),
-            ]),
-            _ => k.hints(&[(Action::Save, "save"), (Action::Back, "back")]),
-        };
-        Line::from(text).right_aligned()
+        // A question over the form says its own keys; the form's do nothing meanwhile.
+        if self.overlay.is_some() {
+            return Line::default();
+        }
+        let mut wanted: Vec<(Action, &str)> = Vec::new();
+        if !self.read_only {
+            wanted.push((Action::Save, "save"));
+        }
+        match self.view {
+            View::Main if width >= 90 => {
+                wanted.push((Action::NextField, "next field"));
+                wanted.push((Action::ExternalEditor, "all as JSON in $EDITOR"));
+                wanted.push((Action::Back, "back"));
+            }
+            View::Pin(_) if width >= 90 => {
+                wanted.push((Action::NextField, "next field"));
+                if !self.read_only {
+                    wanted.push((Action::DuplicatePin, "duplicate"));
+                    wanted.push((Action::DeletePin, "delete"));
+                }
+                wanted.push((Action::Back, "back to the pins"));
+            }
+            _ => wanted.push((Action::Back, "back")),
+        }
+        let text: Vec<String> = wanted
+            .into_iter()
+            .filter_map(|(action, what)| {
+                // Every key that works for the external editor (`E/Ctrl-o`), the first
+                // one for the rest.
+                let keys = if action == Action::ExternalEditor {
+                    k.label_in(ctx, action)
+                } else {
+                    k.key_in(ctx, action)
+                };
+                keys.map(|keys| format!("{keys} {what}"))
+            })
+            .collect();
+        Line::from(format!(" {} ", text.join(" · "))).right_aligned()
     }
 
     /// The health warnings, one `⚠ rule: message` each (wrapped), with the key that opens
@@ -225,7 +237,8 @@ impl Editor {
                 f.rule.id(),
                 crate::api::text::strip_controls(&f.message)
             );
-            if f.rule == crate::health::lint::Rule::DuplicateTarget {
+            // The key works in the main form, where the target is edited.
+            if f.rule == crate::health::lint::Rule::DuplicateTarget && self.view == View::Main {
                 text.push_str(&format!(
                     " ({} opens it)",
                     env.keymap.hint(Action::OpenOther)
@@ -298,10 +311,10 @@ impl Editor {
         }
     }
 
-    /// The main form's field drawn at `(x, y)` when the screen is `area`, laid out as
-    /// [`Editor::render_all`] lays it out (for a mouse click).
-    pub(super) fn field_at(&self, env: &Env, area: Rect, x: u16, y: u16) -> Option<Field> {
-        if self.view != View::Main || self.overlay.is_some() {
+    /// The field drawn at `(x, y)` when the screen is `area`, in the main form or the pin
+    /// form, laid out as [`Editor::render_all`] lays it out (for a mouse click).
+    pub(super) fn field_at(&self, env: &Env, area: Rect, x: u16, y: u16) -> Option<Clicked> {
+        if self.overlay.is_some() {
             return None;
         }
         let inner = Block::bordered().inner(area);
@@ -311,14 +324,24 @@ impl Editor {
         if !body.contains(ratatui::layout::Position { x, y }) {
             return None;
         }
-        let rows = self.main_rows(env, body.width);
+        let rows = match self.view {
+            View::Main => self.main_rows(env, body.width),
+            View::Pin(i) => self.pin_rows(i, env, body.width),
+        };
         let (tops, offset) = layout_rows(&rows, body.height);
         let at = u32::from(y - body.y) + offset;
-        let i = rows
+        let row = rows
             .iter()
             .zip(&tops)
             .position(|(r, top)| *top <= at && at < top + u32::from(r.height))?;
-        self.form.fields().get(i).copied()
+        match self.view {
+            View::Main => self.form.fields().get(row).copied().map(Clicked::Main),
+            // The pin form's first row is the pin's heading, not a field.
+            View::Pin(i) => {
+                let fields = self.form.pins.get(i)?.fields();
+                fields.get(row.checked_sub(1)?).copied().map(Clicked::Pin)
+            }
+        }
     }
 
     fn main_rows<'a>(&'a self, env: &'a Env, width: u16) -> Vec<Row<'a>> {
