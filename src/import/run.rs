@@ -18,7 +18,7 @@ use crate::import::event::{CancelToken, Event, ExistingMode, Progress};
 use crate::import::journal::{self, Header, Journal, JournalError, Loaded, Record};
 use crate::import::lookup::{self, Existing, Pages, StoredCounts};
 use crate::import::reader::strip_range;
-use crate::import::report::{Counts, ImportTotals, Outcome, Outcomes, write_report};
+use crate::import::report::{Counts, ImportTotals, LineIds, Outcome, Outcomes, write_report};
 use crate::import::scan::{
     ChunkSpec, DEFAULT_MAX_CHUNK_BYTES, LineKind, LineState, MAX_CHUNK_LINES, Plan, key_hash,
     per_sec,
@@ -228,7 +228,7 @@ struct ImportRun<'a> {
     /// The history operation this run records into.
     recording: Option<(Arc<History>, i64)>,
     /// The ids of what recorded lines created or replaced, for the report.
-    ids: Mutex<HashMap<u32, Arc<str>>>,
+    ids: Mutex<LineIds>,
 }
 
 /// Reads the chunk's pending lines; lines with server-set fields lose them.
@@ -479,6 +479,8 @@ impl ImportRun<'_> {
                 return;
             }
         };
+        let mut writes = Vec::with_capacity(written.len());
+        let mut lines = Vec::with_capacity(written.len());
         for l in written {
             let Some(h) = l.key.as_ref().map(key_hash) else {
                 continue;
@@ -492,11 +494,17 @@ impl ImportRun<'_> {
             } else {
                 None
             };
-            if let Err(e) = history.record(*op, id, before, Some(after)) {
-                tracing::warn!(error = %e, "an imported line is not in the history");
-            }
-            if let Ok(mut ids) = self.ids.lock() {
-                ids.insert(l.line, Arc::from(id));
+            writes.push((id, before, Some(after)));
+            lines.push((l.line, id));
+        }
+        // One transaction a chunk: a commit a line made a million-line import wait on
+        // the disk a million times.
+        if let Err(e) = history.record_many(*op, &writes) {
+            tracing::warn!(error = %e, chunk, "the chunk's writes are not in the history");
+        }
+        if let Ok(mut ids) = self.ids.lock() {
+            for (line, id) in lines {
+                ids.insert(line, id);
             }
         }
     }
@@ -902,7 +910,7 @@ pub async fn run_import(
         requests: AtomicU64::new(0),
         retries: AtomicU64::new(0),
         recording: begin_history(&opts, todo.is_empty()),
-        ids: Mutex::new(HashMap::new()),
+        ids: Mutex::new(LineIds::default()),
     };
     if let Some(e) = stored.failed {
         ctx.fail(&e);
@@ -923,7 +931,11 @@ pub async fn run_import(
         states: settled.states,
         reasons: settled.reasons,
         winners: plan.duplicate_winners(strategy),
-        ids: std::mem::take(&mut *ctx.ids.lock().unwrap_or_else(|e| e.into_inner())),
+        ids: {
+            let mut ids = std::mem::take(&mut *ctx.ids.lock().unwrap_or_else(|e| e.into_inner()));
+            ids.sort();
+            ids
+        },
     };
     let cancelled = cancel.is_cancelled() && !all_done;
     let stopped = ctx
@@ -1401,7 +1413,7 @@ pub(crate) fn unsent(plan: &Plan, strategy: ConflictStrategy, reason: &str) -> O
         states,
         reasons,
         winners: plan.duplicate_winners(strategy),
-        ids: HashMap::new(),
+        ids: LineIds::default(),
     }
 }
 

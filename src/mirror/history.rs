@@ -212,27 +212,57 @@ impl History {
         before: Option<&Customization>,
         after: Option<&Customization>,
     ) -> Result<(), HistoryError> {
+        self.record_many(op, &[(customization_id, before, after)])
+    }
+
+    /// Adds several writes to operation `op` in one transaction: all of them or none.
+    /// Each is (customization id, before, after).
+    pub fn record_many(
+        &self,
+        op: i64,
+        writes: &[(&str, Option<&Customization>, Option<&Customization>)],
+    ) -> Result<(), HistoryError> {
+        if writes.is_empty() {
+            return Ok(());
+        }
         let text = |c: Option<&Customization>| c.and_then(|c| serde_json::to_string(c).ok());
         let mut guard = self.lock();
-        let conn: &Connection = guard.connection();
-        conn.execute(
-            "INSERT INTO history_items (op_id, seq, customization_id, before_json, after_json)
-             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM history_items WHERE op_id = ?1), ?2, ?3, ?4)",
-            params![op, customization_id, text(before), text(after)],
-        )
-        .map_err(self.db())?;
         // Keep the mirror true, once it holds the tracker (a partial mirror of a never
         // synced tracker would pass for a whole one).
-        if guard.synced_at().ok().flatten().is_some() {
-            let kept = match after {
-                Some(c) => guard.upsert(c).map(|_| ()),
-                None => guard.remove(customization_id).map(|_| ()),
-            };
-            if let Err(e) = kept {
-                tracing::warn!(error = %e, "mirror not updated after a write");
+        let synced = guard.synced_at().ok().flatten().is_some();
+        // A savepoint, so that the mirror's own transactions nest inside it.
+        guard
+            .connection()
+            .execute_batch("SAVEPOINT record_many")
+            .map_err(self.db())?;
+        let r = (|| {
+            for (id, before, after) in writes {
+                guard
+                    .connection()
+                    .prepare_cached(
+                        "INSERT INTO history_items (op_id, seq, customization_id, before_json, after_json)
+                         VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM history_items WHERE op_id = ?1), ?2, ?3, ?4)",
+                    )
+                    .and_then(|mut st| st.execute(params![op, id, text(*before), text(*after)]))
+                    .map_err(self.db())?;
+                if synced {
+                    let kept = match after {
+                        Some(c) => guard.upsert(c).map(|_| ()),
+                        None => guard.remove(id).map(|_| ()),
+                    };
+                    if let Err(e) = kept {
+                        tracing::warn!(error = %e, "mirror not updated after a write");
+                    }
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })();
+        let end = match r {
+            Ok(()) => "RELEASE record_many",
+            Err(_) => "ROLLBACK TO record_many; RELEASE record_many",
+        };
+        let ended = guard.connection().execute_batch(end).map_err(self.db());
+        r.and(ended)
     }
 
     /// Ends an operation: one that wrote nothing is dropped, so the history lists writes

@@ -533,7 +533,9 @@ impl Mirror {
     pub fn upsert_json(&mut self, json: &str) -> Result<(), MirrorError> {
         let tracker = self.tracker;
         let shown = self.shown.clone();
-        let tx = self.conn.transaction().map_err(|e| db_err(&shown, e))?;
+        // A savepoint, not a transaction: it nests when the history records several
+        // writes in one.
+        let tx = self.conn.savepoint().map_err(|e| db_err(&shown, e))?;
         let row = Row::parse(json).map_err(MirrorError::Export)?;
         delete_rows(&tx, tracker, &row.id).map_err(|e| db_err(&shown, e))?;
         insert_row(&tx, tracker, &row, json).map_err(|e| db_err(&shown, e))?;
@@ -550,7 +552,7 @@ impl Mirror {
     pub fn remove(&mut self, id: &str) -> Result<bool, MirrorError> {
         let tracker = self.tracker;
         let shown = self.shown.clone();
-        let tx = self.conn.transaction().map_err(|e| db_err(&shown, e))?;
+        let tx = self.conn.savepoint().map_err(|e| db_err(&shown, e))?;
         let gone = delete_rows(&tx, tracker, id).map_err(|e| db_err(&shown, e))?;
         tx.commit().map_err(|e| db_err(&shown, e))?;
         Ok(gone)
