@@ -85,12 +85,25 @@ async fn select_by_filter_change_plan_apply_and_undo() {
     run.send(code(KeyCode::Enter));
     run.wait_for("Customizations 3 · created_at desc · model=basket")
         .await;
-    let target = id(6);
-    let before = current(&client, &target).await;
+    // *: every row the filter matches.
+    run.send(key('*'));
+    run.wait_for("3 selected").await;
+    let targets = [id(2), id(4), id(6)];
+    let mut before = Vec::new();
+    for t in &targets {
+        before.push(current(&client, t).await);
+    }
+    let others: Vec<Value> = {
+        let mut v = Vec::new();
+        for n in [1, 3, 5] {
+            v.push(current(&client, &id(n)).await);
+        }
+        v
+    };
 
-    // b: the change form. Add a tag, shift the pins' end by a week.
+    // b: the change form on the selection. Add a tag, shift the pins' end by a week.
     run.send(key('b'));
-    run.wait_for("Change 1 customization").await;
+    run.wait_for("Change 3 customizations").await;
     run.send_all(typed("campaign"));
     for _ in 0..5 {
         run.send(code(KeyCode::Tab));
@@ -101,7 +114,7 @@ async fn select_by_filter_change_plan_apply_and_undo() {
     assert!(screen.contains("fix the fields marked ✗ first"), "{screen}");
     run.send(code(KeyCode::Enter));
     run.wait_for("fix the fields marked ✗ first").await;
-    assert!(run.text().contains("Change 1 customization"));
+    assert!(run.text().contains("Change 3 customizations"));
     run.send(code(KeyCode::Backspace));
     run.send(key('d'));
     run.wait_for("change: add tag campaign, shift active_to +7d")
@@ -110,7 +123,7 @@ async fn select_by_filter_change_plan_apply_and_undo() {
     // Enter: the plan, nothing sent.
     run.send(code(KeyCode::Enter));
     let screen = run
-        .wait_for("1 customization: 1 to update (1 pin changed)")
+        .wait_for("3 customizations: 3 to update (3 pins changed)")
         .await;
     assert!(screen.contains("Nothing has been sent"), "{screen}");
     assert!(screen.contains("+ tags[1]: \"campaign\""), "{screen}");
@@ -119,41 +132,47 @@ async fn select_by_filter_change_plan_apply_and_undo() {
             .contains("~ pin_definitions[0].active_to: \"2030-01-01T00:00:00Z\" -> \"2030-01-08T"),
         "{screen}"
     );
-    assert_eq!(
-        current(&client, &target).await,
-        before,
-        "the plan sends nothing"
-    );
+    for (t, b) in targets.iter().zip(&before) {
+        assert_eq!(&current(&client, t).await, b, "the plan sends nothing");
+    }
 
     // Esc goes back to the form with what was typed; Enter plans again.
     run.send(code(KeyCode::Esc));
     run.wait_for("change: add tag campaign, shift active_to +7d")
         .await;
     run.send(code(KeyCode::Enter));
-    run.wait_for("1 to update").await;
+    run.wait_for("3 to update").await;
 
     // Enter asks, Enter applies: a report, recorded.
     run.send(code(KeyCode::Enter));
-    run.wait_for("Write 1 customization on profile demo?").await;
+    run.wait_for("Write 3 customizations on profile demo?")
+        .await;
     run.send(code(KeyCode::Enter));
-    let screen = run.wait_for("✓ 1 updated").await;
+    let screen = run.wait_for("✓ 3 updated").await;
     assert!(screen.contains("Recorded as operation 1"), "{screen}");
     assert!(screen.contains("updated"), "{screen}");
-    let after = current(&client, &target).await;
-    assert_eq!(after["tags"], json!(["summer", "campaign"]));
-    assert_eq!(
-        after["pin_definitions"][0]["active_to"]
-            .as_str()
-            .map(|s| &s[..10]),
-        Some("2030-01-08")
-    );
-    // Unknown fields and their key order stay.
-    assert_eq!(
-        serde_json::to_string(&after["x_unknown"]).expect("json"),
-        r#"{"b":1,"a":2}"#
-    );
-    // Another customization is untouched.
-    assert_eq!(current(&client, &id(4)).await["tags"], json!(["summer"]));
+    let mut after = Vec::new();
+    for t in &targets {
+        let a = current(&client, t).await;
+        assert_eq!(a["tags"], json!(["summer", "campaign"]), "{t}");
+        assert_eq!(
+            a["pin_definitions"][0]["active_to"]
+                .as_str()
+                .map(|s| &s[..10]),
+            Some("2030-01-08"),
+            "{t}"
+        );
+        // Unknown fields and their key order stay.
+        assert_eq!(
+            serde_json::to_string(&a["x_unknown"]).expect("json"),
+            r#"{"b":1,"a":2}"#
+        );
+        after.push(a);
+    }
+    // What the filter did not match is untouched.
+    for (n, o) in [1, 3, 5].iter().zip(&others) {
+        assert_eq!(&current(&client, &id(*n)).await, o);
+    }
 
     // Esc: back to browse. H: the history, newest first.
     run.send(code(KeyCode::Esc));
@@ -178,25 +197,26 @@ async fn select_by_filter_change_plan_apply_and_undo() {
     // u: the undo's plan, then apply it.
     run.send(key('u'));
     let screen = run.wait_for("Undo of operation 1: plan").await;
-    let screen = if screen.contains("1 to put back") {
+    let screen = if screen.contains("3 to put back") {
         screen
     } else {
-        run.wait_for("1 to put back").await
+        run.wait_for("3 to put back").await
     };
     assert!(screen.contains("put back"), "{screen}");
     assert!(screen.contains("- tags[1]: \"campaign\""), "{screen}");
-    assert_eq!(
-        current(&client, &target).await,
-        after,
-        "the undo plan sends nothing"
-    );
+    for (t, a) in targets.iter().zip(&after) {
+        assert_eq!(&current(&client, t).await, a, "the undo plan sends nothing");
+    }
     run.send(code(KeyCode::Enter));
-    run.wait_for("Write 1 customization on profile demo?").await;
+    run.wait_for("Write 3 customizations on profile demo?")
+        .await;
     run.send(code(KeyCode::Enter));
-    let screen = run.wait_for("✓ 1 updated").await;
+    let screen = run.wait_for("✓ 3 updated").await;
     assert!(screen.contains("Recorded as operation 2"), "{screen}");
-    // The whole object is back, exactly.
-    assert_eq!(current(&client, &target).await, before);
+    // Every whole object is back, exactly.
+    for (t, b) in targets.iter().zip(&before) {
+        assert_eq!(&current(&client, t).await, b, "{t}");
+    }
 
     // The undo is itself an operation, listed first.
     run.send(code(KeyCode::Esc));
