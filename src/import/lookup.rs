@@ -188,17 +188,33 @@ pub(crate) async fn lookup(
     Ok(found)
 }
 
+/// A stored customization as the history keeps it: its id and its JSON text.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Found {
+    pub id: String,
+    pub json: String,
+}
+
 /// The stored customizations of `keys`, by [`key_hash`] of their target (for the history's
-/// before and after images).
+/// before and after images). Kept as JSON text: a chunk's 5000 parsed objects took several
+/// times the memory of their text while they waited to be recorded.
 pub(crate) async fn find(
     pages: &impl Pages,
     keys: &[&ConflictKey],
     stored: &StoredCounts,
-) -> Result<HashMap<u128, Customization>, ApiError> {
+) -> Result<HashMap<u128, Found>, ApiError> {
     let mut out = HashMap::new();
     lookup_each(pages, keys, stored, |_, c| {
-        if let Some(k) = c.conflict_key() {
-            out.insert(key_hash(&k), c.clone());
+        if let (Some(k), Some(id)) = (c.conflict_key(), c.id())
+            && let Ok(json) = serde_json::to_string(c)
+        {
+            out.insert(
+                key_hash(&k),
+                Found {
+                    id: id.to_string(),
+                    json,
+                },
+            );
         }
     })
     .await?;

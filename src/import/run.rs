@@ -427,7 +427,7 @@ impl ImportRun<'_> {
         chunk: usize,
         p: &mut PreparedChunk,
         existed: &[u32],
-    ) -> HashMap<u128, Customization> {
+    ) -> HashMap<u128, lookup::Found> {
         if self.recording.is_none()
             || self.strategy != ConflictStrategy::Override
             || existed.is_empty()
@@ -458,7 +458,7 @@ impl ImportRun<'_> {
         chunk: usize,
         p: &mut PreparedChunk,
         existed: &[u32],
-        befores: &HashMap<u128, Customization>,
+        befores: &HashMap<u128, lookup::Found>,
     ) {
         let Some((history, op)) = &self.recording else {
             return;
@@ -488,18 +488,18 @@ impl ImportRun<'_> {
             let Some(after) = afters.get(&h) else {
                 continue;
             };
-            let Some(id) = after.id() else { continue };
+            let id = after.id.as_str();
             let before = if existed.contains(&l.line) {
-                befores.get(&h)
+                befores.get(&h).map(|b| b.json.as_str())
             } else {
                 None
             };
-            writes.push((id, before, Some(after)));
+            writes.push((id, before, Some(after.json.as_str())));
             lines.push((l.line, id));
         }
         // One transaction a chunk: a commit a line made a million-line import wait on
         // the disk a million times.
-        if let Err(e) = history.record_many(*op, &writes) {
+        if let Err(e) = history.record_many_json(*op, &writes) {
             tracing::warn!(error = %e, chunk, "the chunk's writes are not in the history");
         }
         if let Ok(mut ids) = self.ids.lock() {

@@ -222,10 +222,28 @@ impl History {
         op: i64,
         writes: &[(&str, Option<&Customization>, Option<&Customization>)],
     ) -> Result<(), HistoryError> {
+        let text = |c: Option<&Customization>| c.and_then(|c| serde_json::to_string(c).ok());
+        let texts: Vec<(&str, Option<String>, Option<String>)> = writes
+            .iter()
+            .map(|(id, before, after)| (*id, text(*before), text(*after)))
+            .collect();
+        let borrowed: Vec<(&str, Option<&str>, Option<&str>)> = texts
+            .iter()
+            .map(|(id, b, a)| (*id, b.as_deref(), a.as_deref()))
+            .collect();
+        self.record_many_json(op, &borrowed)
+    }
+
+    /// [`History::record_many`] with each customization as the JSON text it was sent or
+    /// read as.
+    pub fn record_many_json(
+        &self,
+        op: i64,
+        writes: &[(&str, Option<&str>, Option<&str>)],
+    ) -> Result<(), HistoryError> {
         if writes.is_empty() {
             return Ok(());
         }
-        let text = |c: Option<&Customization>| c.and_then(|c| serde_json::to_string(c).ok());
         let mut guard = self.lock();
         // Keep the mirror true, once it holds the tracker (a partial mirror of a never
         // synced tracker would pass for a whole one).
@@ -243,11 +261,11 @@ impl History {
                         "INSERT INTO history_items (op_id, seq, customization_id, before_json, after_json)
                          VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM history_items WHERE op_id = ?1), ?2, ?3, ?4)",
                     )
-                    .and_then(|mut st| st.execute(params![op, id, text(*before), text(*after)]))
+                    .and_then(|mut st| st.execute(params![op, id, before, after]))
                     .map_err(self.db())?;
                 if synced {
                     let kept = match after {
-                        Some(c) => guard.upsert(c).map(|_| ()),
+                        Some(json) => guard.upsert_json(json),
                         None => guard.remove(id).map(|_| ()),
                     };
                     if let Err(e) = kept {
