@@ -604,6 +604,26 @@ impl Mirror {
         Ok(stats)
     }
 
+    /// The ids of every customization [`Mirror::search`] would find, unranked: what `*`
+    /// selects from the tracker search.
+    pub fn search_ids(&self, query: &str) -> Result<Vec<String>, MirrorError> {
+        let Some(expr) = fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT c.id FROM customizations_fts f \
+                 JOIN customizations c ON c.rid = f.rowid \
+                 WHERE customizations_fts MATCH ?1 AND c.tracker = ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![expr, self.tracker], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
     /// Customizations matching every word of `query` (each word a prefix: `/p/27` finds
     /// `/p/274`), best first. Covers target identity and criteria, title and other
     /// metadata, model, tags, pin identities and criteria, widget ids and ids.

@@ -50,6 +50,9 @@ pub enum ApiRequest {
     MirrorSync,
     /// Searches the whole tracker in the mirror (no request to the service).
     MirrorSearch { query: String, limit: usize },
+    /// Every id the tracker search for `query` finds, for browse's selection (`*` on the
+    /// search screen). Answered with [`ApiReply::SearchSelection`].
+    SearchIds { query: String },
     /// Every pin of an item across the tracker, from the mirror.
     MirrorWhere(String),
     /// One customization as the mirror holds it (the detail, when the service cannot be
@@ -136,6 +139,7 @@ impl ApiRequest {
             | ApiRequest::Tracker => "POST",
             ApiRequest::ImportScan(_)
             | ApiRequest::MirrorSearch { .. }
+            | ApiRequest::SearchIds { .. }
             | ApiRequest::MirrorWhere(_)
             | ApiRequest::MirrorBrowse { .. }
             | ApiRequest::MirrorSummary
@@ -163,6 +167,7 @@ impl ApiRequest {
             ApiRequest::BatchApply(_) | ApiRequest::UndoPlan(_) => "/scope".into(),
             ApiRequest::ImportScan(_)
             | ApiRequest::MirrorSearch { .. }
+            | ApiRequest::SearchIds { .. }
             | ApiRequest::MirrorWhere(_)
             | ApiRequest::MirrorBrowse { .. }
             | ApiRequest::MirrorSummary
@@ -244,6 +249,12 @@ pub enum ApiReply {
     /// The answer to an [`ApiRequest::MatchingIds`]: the ids, kept as compactly as the
     /// selection keeps them (100k ids are about 2 MB, not 6).
     Ids(crate::tui::screens::browse::Selection),
+    /// The answer to an [`ApiRequest::SearchIds`]. Browse adds these ids to its selection
+    /// whoever asked: the search screen asks on its behalf.
+    SearchSelection {
+        query: String,
+        ids: crate::tui::screens::browse::Selection,
+    },
     /// The answer to [`ApiRequest::Tracker`], shared by every screen that sees it.
     Tracker(Shared<Vec<Customization>>),
     /// A step or the end of campaign work ([`ApiRequest::BatchPlan`], ...).
@@ -274,6 +285,7 @@ impl ApiReply {
                 | ApiReply::MirrorRow(_)
                 | ApiReply::MirrorProgress { .. }
                 | ApiReply::Ids(_)
+                | ApiReply::SearchSelection { .. }
                 | ApiReply::Batch(_)
         )
     }

@@ -258,6 +258,15 @@ pub async fn call_full(
             })
             .await
         }
+        ApiRequest::SearchIds { query } => {
+            with_mirror(mirror, move |m| {
+                let found = m.search_ids(&query)?;
+                let mut ids = crate::tui::screens::browse::Selection::default();
+                ids.extend(found.iter().map(String::as_str));
+                Ok(ApiReply::SearchSelection { query, ids })
+            })
+            .await
+        }
         ApiRequest::MirrorWhere(item) => {
             with_mirror(mirror, move |m| {
                 let pins = m.where_pinned(&item)?;

@@ -109,3 +109,54 @@ async fn slash_finds_a_row_far_beyond_the_first_page_and_w_lists_its_pins() {
     run.send(ctrl('c'));
     run.finish().await;
 }
+
+#[tokio::test]
+async fn star_on_the_search_selects_every_match_in_browse() {
+    let mut cfg = EmulatorConfig::new(
+        "127.0.0.1:0".parse().expect("addr"),
+        vec![("demo".to_string(), Secret::new(KEY))],
+    );
+    cfg.preload = tracker();
+    let emu = start(cfg).await.expect("emulator starts");
+    let client = client(&emu.url(), KEY);
+    // The oracle: the same tracker synced into a mirror of the test's own.
+    let (oracle, synced) = pinscope::mirror::sync::sync_from_client(
+        Mirror::open_in_memory(&Scope::of_client(&client)).expect("mirror"),
+        &client,
+        |_| {},
+    )
+    .await;
+    synced.expect("synced");
+    let want = oracle
+        .expect("mirror back")
+        .search_ids("basket")
+        .expect("search")
+        .len();
+    // More than the search screen shows: `*` takes every match, not the hits on screen.
+    assert!(want > pinscope::tui::screens::search::LIMIT, "{want}");
+
+    let mirror = Mirror::open_in_memory(&Scope::of_client(&client)).expect("mirror");
+    let run = Running::start_with_mirror(
+        client,
+        options(140, 30),
+        Browse::new(),
+        mirror,
+        Duration::from_secs(300),
+    );
+    run.wait_for("synced just now").await;
+    run.send(key('/'));
+    let screen = run.wait_for("Search the whole tracker").await;
+    assert!(screen.contains("* select all"), "{screen}");
+    run.send_all(typed("basket"));
+    run.wait_for("200+ found").await;
+    run.send(key('*'));
+    run.wait_for(&format!("{want} found, added to browse's selection"))
+        .await;
+    // `*` was not typed into the search.
+    assert!(!run.text().contains("basket*"), "{}", run.text());
+    run.send(code(crossterm::event::KeyCode::Esc));
+    run.wait_for(&format!("{want} selected")).await;
+    run.send(ctrl('c'));
+    run.finish().await;
+    emu.shutdown().await;
+}

@@ -26,6 +26,8 @@ pub struct Search {
     /// Only one-character words typed: not searched yet (one letter matches nearly every
     /// row, and ranking them all would keep the next keystroke waiting).
     too_short: bool,
+    /// `*` asked for every match, for browse's selection.
+    selecting: Option<crate::tui::msg::ReqId>,
 }
 
 impl Default for Search {
@@ -96,6 +98,7 @@ impl Search {
             hits: Remote::Idle,
             cursor: 0,
             too_short: false,
+            selecting: None,
         }
     }
 
@@ -125,6 +128,16 @@ impl Search {
             limit: LIMIT,
         });
         self.hits = Remote::Loading(id);
+    }
+
+    /// `*`: every match of the query, not just the hits shown, joins browse's selection.
+    fn select_all(&mut self, ctx: &mut Ctx) {
+        let query = self.field.value().to_string();
+        if self.too_short || crate::mirror::fts_query(&query).is_none() {
+            ctx.toast("Type a search first: * selects everything it finds");
+            return;
+        }
+        self.selecting = Some(ctx.request(ApiRequest::SearchIds { query }));
     }
 
     fn open_selected(&self, ctx: &mut Ctx) {
@@ -181,6 +194,13 @@ impl Screen for Search {
             Input::Action(Action::PageDown) => {
                 self.cursor = (self.cursor + 10).min(n.saturating_sub(1))
             }
+            // `*` is no part of a search word, so the key browse selects everything with
+            // selects every match here.
+            Input::Key(k)
+                if ctx.env.keymap.resolve(Context::Browse, &k) == Some(Action::SelectAll) =>
+            {
+                self.select_all(ctx)
+            }
             Input::Key(k) => {
                 if self.field.input(k) {
                     self.ask(ctx);
@@ -196,7 +216,18 @@ impl Screen for Search {
         }
     }
 
-    fn on_api(&mut self, ev: &ApiEvent, _ctx: &mut Ctx) {
+    fn on_api(&mut self, ev: &ApiEvent, ctx: &mut Ctx) {
+        if self.selecting == Some(ev.id) {
+            self.selecting = None;
+            match &ev.result {
+                Ok(ApiReply::SearchSelection { ids, .. }) => {
+                    ctx.toast(format!("{} found, added to browse's selection", ids.len()))
+                }
+                Ok(_) => {}
+                Err(e) => ctx.toast_error(format!("Could not select the matches: {e}")),
+            }
+            return;
+        }
         if !self.hits.waits_for(ev.id) {
             return;
         }
@@ -223,10 +254,11 @@ impl Screen for Search {
         let block = Block::bordered()
             .title(Span::styled(" Search the whole tracker ", theme::title()))
             .title_bottom(format!(
-                " {} open · {}/{} move · {} back ",
+                " {} open · {}/{} move · {} select all · {} back ",
                 k.hint(Action::Confirm),
                 k.hint(Action::Up),
                 k.hint(Action::Down),
+                k.hint_in(Context::Browse, Action::SelectAll),
                 k.hint(Action::Back)
             ));
         let inner = block.inner(area);

@@ -1690,6 +1690,11 @@ impl Screen for Browse {
     }
 
     fn on_api(&mut self, ev: &ApiEvent, ctx: &mut Ctx) {
+        // The search screen's `*`: every match joins the selection.
+        if let Ok(ApiReply::SearchSelection { ids, .. }) = &ev.result {
+            self.selection.merge(ids);
+            return;
+        }
         if self.selecting == Some(ev.id) {
             self.selecting = None;
             match &ev.result {
