@@ -9,6 +9,7 @@ use crate::tui::widgets::dialog;
 use std::collections::HashSet;
 
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32String};
@@ -18,6 +19,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
+use crate::api::model::PinState;
 use crate::api::{Customization, ExportQuery, ListQuery, Summary, TargetType};
 use crate::batch::Outcome;
 use crate::mirror::browse::{BrowseQuery, PinStateFilter, SortColumn};
@@ -61,7 +63,11 @@ const WINDOW: u64 = 240;
 /// One loaded customization, with the text of its cells worked out once.
 #[derive(Debug, Clone)]
 pub struct Row {
-    pub c: Customization,
+    /// The customization as JSON text, parsed again when it is opened: kept parsed, the
+    /// loaded rows were a third of the TUI's heap.
+    json: Box<str>,
+    /// Each pin's window, for the ACTIVE column (which changes with the clock).
+    windows: Box<[(Option<Timestamp>, Option<Timestamp>)]>,
     pub id: String,
     pub model: String,
     pub target: String,
@@ -73,6 +79,19 @@ pub struct Row {
 }
 
 impl Row {
+    /// The customization, parsed from the text it was loaded as.
+    pub fn customization(&self) -> Option<Customization> {
+        serde_json::from_str(&self.json).ok()
+    }
+
+    /// How many of its pins are active at `now`.
+    pub fn active_at(&self, now: Timestamp) -> usize {
+        self.windows
+            .iter()
+            .filter(|(from, to)| PinState::of_window(*from, *to, now) == PinState::Active)
+            .count()
+    }
+
     pub fn new(c: Customization, tz: &TimeZone) -> Row {
         let id = c.id().unwrap_or("").to_string();
         let model = c.model().unwrap_or("").to_string();
@@ -95,7 +114,10 @@ impl Row {
         );
         Row {
             pins: c.pin_count(),
-            c,
+            windows: c.pins().map(|p| (p.active_from(), p.active_to())).collect(),
+            json: serde_json::to_string(&c)
+                .unwrap_or_default()
+                .into_boxed_str(),
             id,
             model,
             target,
@@ -856,8 +878,11 @@ impl Browse {
     }
 
     fn open_selected(&mut self, ctx: &mut Ctx) {
-        if let Some(row) = self.row_at(self.scroll.selected) {
-            ctx.open(Route::Detail(row.c.clone()));
+        if let Some(c) = self
+            .row_at(self.scroll.selected)
+            .and_then(Row::customization)
+        {
+            ctx.open(Route::Detail(c));
         }
     }
 
@@ -1398,7 +1423,7 @@ impl Browse {
             if selected {
                 buf.set_style(Rect::new(a.body.x, y, a.body.width, 1), theme::selected());
             }
-            let active = r.c.active_pins_at(env.now);
+            let active = r.active_at(env.now);
             let id = if wide {
                 r.id.as_str()
             } else {
