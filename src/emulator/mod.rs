@@ -346,7 +346,7 @@ fn check_tracker_id(id: &str) -> Result<(), EmulatorError> {
 }
 
 /// Builds the stores: data file, then `load`, then `preload`.
-fn build_app(cfg: &EmulatorConfig) -> Result<App, EmulatorError> {
+fn build_app(cfg: &EmulatorConfig, preload: Vec<Customization>) -> Result<App, EmulatorError> {
     // Before the file is read: what another emulator is about to write would be lost.
     let lock = match &cfg.data {
         Some(path) => Some(crate::files::Lock::try_take(path)?),
@@ -426,12 +426,12 @@ fn build_app(cfg: &EmulatorConfig) -> Result<App, EmulatorError> {
         for path in &cfg.load {
             ps.extend(persist::read_ndjson(path)?);
         }
-        for (i, c) in cfg.preload.iter().enumerate() {
-            let p = store::PreparedLine::from_stored(c.0.clone()).map_err(|v| {
-                EmulatorError::Preload {
-                    index: i,
-                    message: crate::api::validate::describe(&v),
-                }
+        // Taken, not copied: the demo's sample would otherwise be held twice while the
+        // store is built.
+        for (i, c) in preload.into_iter().enumerate() {
+            let p = store::PreparedLine::from_stored(c.0).map_err(|v| EmulatorError::Preload {
+                index: i,
+                message: crate::api::validate::describe(&v),
             })?;
             ps.push(p);
         }
@@ -460,8 +460,9 @@ fn build_app(cfg: &EmulatorConfig) -> Result<App, EmulatorError> {
 
 /// Starts the emulator: loads the data, binds, and serves in the background. Call it
 /// inside a Tokio runtime, which then runs the server.
-pub async fn start(cfg: EmulatorConfig) -> Result<Running, EmulatorError> {
-    let app = Arc::new(build_app(&cfg)?);
+pub async fn start(mut cfg: EmulatorConfig) -> Result<Running, EmulatorError> {
+    let preload = std::mem::take(&mut cfg.preload);
+    let app = Arc::new(build_app(&cfg, preload)?);
     let listener = TcpListener::bind(cfg.addr)
         .await
         .map_err(|source| EmulatorError::Bind {
