@@ -499,7 +499,7 @@ impl ImportRun<'_> {
         }
         // One transaction a chunk: a commit a line made a million-line import wait on
         // the disk a million times.
-        if let Err(e) = history.record_many_json(*op, &writes) {
+        if let Err(e) = history.record_many(*op, &writes) {
             tracing::warn!(error = %e, chunk, "the chunk's writes are not in the history");
         }
         if let Ok(mut ids) = self.ids.lock() {

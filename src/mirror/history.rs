@@ -212,31 +212,18 @@ impl History {
         before: Option<&Customization>,
         after: Option<&Customization>,
     ) -> Result<(), HistoryError> {
-        self.record_many(op, &[(customization_id, before, after)])
+        let text = |c: Option<&Customization>| c.and_then(|c| serde_json::to_string(c).ok());
+        let (before, after) = (text(before), text(after));
+        self.record_many(
+            op,
+            &[(customization_id, before.as_deref(), after.as_deref())],
+        )
     }
 
     /// Adds several writes to operation `op` in one transaction: all of them or none.
-    /// Each is (customization id, before, after).
+    /// Each is (customization id, before, after), the customizations as the JSON text
+    /// they were sent or read as.
     pub fn record_many(
-        &self,
-        op: i64,
-        writes: &[(&str, Option<&Customization>, Option<&Customization>)],
-    ) -> Result<(), HistoryError> {
-        let text = |c: Option<&Customization>| c.and_then(|c| serde_json::to_string(c).ok());
-        let texts: Vec<(&str, Option<String>, Option<String>)> = writes
-            .iter()
-            .map(|(id, before, after)| (*id, text(*before), text(*after)))
-            .collect();
-        let borrowed: Vec<(&str, Option<&str>, Option<&str>)> = texts
-            .iter()
-            .map(|(id, b, a)| (*id, b.as_deref(), a.as_deref()))
-            .collect();
-        self.record_many_json(op, &borrowed)
-    }
-
-    /// [`History::record_many`] with each customization as the JSON text it was sent or
-    /// read as.
-    pub fn record_many_json(
         &self,
         op: i64,
         writes: &[(&str, Option<&str>, Option<&str>)],
