@@ -92,7 +92,19 @@ impl Row {
             .count()
     }
 
-    pub fn new(c: Customization, tz: &TimeZone) -> Row {
+    pub fn new(c: &Customization, tz: &TimeZone) -> Row {
+        let json = serde_json::to_string(c).unwrap_or_default();
+        Row::with_json(c, json, tz)
+    }
+
+    /// A row of a mirror's customization: its text is kept as the mirror stored it
+    /// instead of written again.
+    pub fn of_stored(s: &crate::mirror::Stored, tz: &TimeZone) -> Option<Row> {
+        let c = s.customization()?;
+        Some(Row::with_json(&c, s.json.clone(), tz))
+    }
+
+    fn with_json(c: &Customization, json: String, tz: &TimeZone) -> Row {
         let id = c.id().unwrap_or("").to_string();
         let model = c.model().unwrap_or("").to_string();
         let kind = c.target_type().map_or("?", TargetType::as_str);
@@ -115,9 +127,7 @@ impl Row {
         Row {
             pins: c.pin_count(),
             windows: c.pins().map(|p| (p.active_from(), p.active_to())).collect(),
-            json: serde_json::to_string(&c)
-                .unwrap_or_default()
-                .into_boxed_str(),
+            json: json.into_boxed_str(),
             id,
             model,
             target,
@@ -1215,8 +1225,7 @@ impl Browse {
                 self.window_start = usize::try_from(*offset).unwrap_or(usize::MAX);
                 self.rows = rows
                     .iter()
-                    .filter_map(|s| s.customization())
-                    .map(|c| Row::new(c, &ctx.env.tz))
+                    .filter_map(|s| Row::of_stored(s, &ctx.env.tz))
                     .collect();
                 let h = self.body_height(ctx);
                 self.scroll.fit(self.shown(), h);
@@ -1244,7 +1253,7 @@ impl Browse {
                 self.total = Some(page.total);
                 let got = page.results.len();
                 for c in &page.results {
-                    let row = Row::new(c.clone(), &ctx.env.tz);
+                    let row = Row::new(c, &ctx.env.tz);
                     if self.ids.insert(row.id.clone()) {
                         self.rows.push(row);
                     }
