@@ -2,16 +2,17 @@
 //! prefix, ranked), with the matching words highlighted; Enter opens one.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::Block;
 
 use crate::api::Customization;
 use crate::mirror::Stored;
 use crate::tui::keys::{Action, Context};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, Remote};
 use crate::tui::screens::{Ctx, Env, Input, Route, Screen};
+use crate::tui::widgets::finder::Finder;
 use crate::tui::widgets::text_field::TextField;
 use crate::tui::widgets::{theme, truncate};
 
@@ -251,27 +252,8 @@ impl Screen for Search {
 
     fn render(&self, frame: &mut Frame, area: Rect, env: &Env) {
         let k = &env.keymap;
-        let block = Block::bordered()
-            .title(Span::styled(" Search the whole tracker ", theme::title()))
-            .title_bottom(format!(
-                " {} open · {}/{} move · {} select all · {} back ",
-                k.hint(Action::Confirm),
-                k.hint(Action::Up),
-                k.hint(Action::Down),
-                k.hint_in(Context::Browse, Action::SelectAll),
-                k.hint(Action::Back)
-            ));
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
-        let [field, note, list] = Layout::vertical([
-            Constraint::Length(3),
-            Constraint::Length(1),
-            Constraint::Min(0),
-        ])
-        .areas(inner);
-        self.field.render(frame, field, Some(Block::bordered()));
         let words = query_words(self.field.value());
-        let note_line = match &self.hits {
+        let note = match &self.hits {
             Remote::Idle if self.too_short => Line::styled(
                 "type one more character: a single letter matches nearly everything",
                 theme::muted(),
@@ -287,18 +269,26 @@ impl Screen for Search {
                 Line::styled(format!("{} found, best first", h.len()), theme::muted())
             }
         };
-        frame.render_widget(Paragraph::new(note_line), note);
-        let height = list.height as usize;
-        let start = self.cursor.saturating_sub(height.saturating_sub(1));
-        let lines: Vec<Line> = self
-            .hits()
-            .iter()
-            .enumerate()
-            .skip(start)
-            .take(height)
-            .map(|(i, s)| Search::row_line(s, &words, list.width as usize, i == self.cursor))
-            .collect();
-        frame.render_widget(Paragraph::new(lines), list);
+        let hits = self.hits();
+        Finder {
+            title: "Search the whole tracker",
+            hints: format!(
+                " {} open · {}/{} move · {} select all · {} back ",
+                k.hint(Action::Confirm),
+                k.hint(Action::Up),
+                k.hint(Action::Down),
+                k.hint_in(Context::Browse, Action::SelectAll),
+                k.hint(Action::Back)
+            ),
+            field: &self.field,
+            field_block: Block::bordered(),
+            note,
+            len: hits.len(),
+            cursor: self.cursor,
+        }
+        .render(frame, area, |i, width, selected| {
+            Search::row_line(&hits[i], &words, width, selected)
+        });
     }
 }
 

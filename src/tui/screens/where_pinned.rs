@@ -3,16 +3,17 @@
 //! window and state now. Enter opens the customization.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::text::Line;
+use ratatui::widgets::Block;
 
 use crate::mirror::StoredPin;
 use crate::tui::keys::{Action, Context};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, Remote};
 use crate::tui::screens::search::skeleton;
 use crate::tui::screens::{Ctx, Env, Input, Route, Screen};
+use crate::tui::widgets::finder::Finder;
 use crate::tui::widgets::text_field::TextField;
 use crate::tui::widgets::{theme, truncate};
 
@@ -186,26 +187,7 @@ impl Screen for WherePinned {
 
     fn render(&self, frame: &mut Frame, area: Rect, env: &Env) {
         let k = &env.keymap;
-        let block = Block::bordered()
-            .title(Span::styled(" Where is it pinned? ", theme::title()))
-            .title_bottom(format!(
-                " {} look up / open · {}/{} move · {} back ",
-                k.hint(Action::Confirm),
-                k.hint(Action::Up),
-                k.hint(Action::Down),
-                k.hint(Action::Back)
-            ));
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
-        let [field, note, list] = Layout::vertical([
-            Constraint::Length(3),
-            Constraint::Length(1),
-            Constraint::Min(0),
-        ])
-        .areas(inner);
-        self.field
-            .render(frame, field, Some(Block::bordered().title(" item ")));
-        let note_line = match &self.pins {
+        let note = match &self.pins {
             Remote::Idle => Line::styled(
                 "every pin of the item across the tracker, from the mirror",
                 theme::muted(),
@@ -225,17 +207,24 @@ impl Screen for WherePinned {
                 theme::muted(),
             ),
         };
-        frame.render_widget(Paragraph::new(note_line), note);
-        let height = list.height as usize;
-        let start = self.cursor.saturating_sub(height.saturating_sub(1));
-        let lines: Vec<Line> = self
-            .pins()
-            .iter()
-            .enumerate()
-            .skip(start)
-            .take(height)
-            .map(|(i, p)| WherePinned::line(p, env, list.width as usize, i == self.cursor))
-            .collect();
-        frame.render_widget(Paragraph::new(lines), list);
+        let pins = self.pins();
+        Finder {
+            title: "Where is it pinned?",
+            hints: format!(
+                " {} look up / open · {}/{} move · {} back ",
+                k.hint(Action::Confirm),
+                k.hint(Action::Up),
+                k.hint(Action::Down),
+                k.hint(Action::Back)
+            ),
+            field: &self.field,
+            field_block: Block::bordered().title(" item "),
+            note,
+            len: pins.len(),
+            cursor: self.cursor,
+        }
+        .render(frame, area, |i, width, selected| {
+            WherePinned::line(&pins[i], env, width, selected)
+        });
     }
 }

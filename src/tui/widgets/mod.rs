@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear};
 
 pub mod date_field;
+pub mod finder;
 pub mod json_field;
 pub mod list;
 pub mod path_field;
