@@ -38,8 +38,8 @@ fn tracker() -> Vec<Customization> {
         .collect()
 }
 
-#[tokio::test]
-async fn slash_finds_a_row_far_beyond_the_first_page_and_w_lists_its_pins() {
+/// The emulator on a free port, holding [`tracker`], and a client of it.
+async fn emulator() -> (pinscope::emulator::Running, pinscope::api::Client) {
     let mut cfg = EmulatorConfig::new(
         "127.0.0.1:0".parse().expect("addr"),
         vec![("demo".to_string(), Secret::new(KEY))],
@@ -47,6 +47,12 @@ async fn slash_finds_a_row_far_beyond_the_first_page_and_w_lists_its_pins() {
     cfg.preload = tracker();
     let emu = start(cfg).await.expect("emulator starts");
     let client = client(&emu.url(), KEY);
+    (emu, client)
+}
+
+#[tokio::test]
+async fn slash_finds_a_row_far_beyond_the_first_page_and_w_lists_its_pins() {
+    let (emu, client) = emulator().await;
     let mirror = Mirror::open_in_memory(&Scope::of_client(&client)).expect("mirror");
     let run = Running::start_with_mirror(
         client,
@@ -112,13 +118,7 @@ async fn slash_finds_a_row_far_beyond_the_first_page_and_w_lists_its_pins() {
 
 #[tokio::test]
 async fn star_on_the_search_selects_every_match_in_browse() {
-    let mut cfg = EmulatorConfig::new(
-        "127.0.0.1:0".parse().expect("addr"),
-        vec![("demo".to_string(), Secret::new(KEY))],
-    );
-    cfg.preload = tracker();
-    let emu = start(cfg).await.expect("emulator starts");
-    let client = client(&emu.url(), KEY);
+    let (emu, client) = emulator().await;
     // The oracle: the same tracker synced into a mirror of the test's own.
     let (oracle, synced) = pinscope::mirror::sync::sync_from_client(
         Mirror::open_in_memory(&Scope::of_client(&client)).expect("mirror"),
