@@ -158,16 +158,11 @@ impl LineIds {
     /// Orders the ids by line; [`LineIds::get`] needs it. A line recorded twice keeps
     /// the later id.
     pub fn sort(&mut self) {
-        // A stable sort keeps a line's ids in the order they were recorded.
+        // Reversed first, the stable sort puts a line's latest id first among its own,
+        // and dedup keeps the first: all in place, no second copy of a million ids.
+        self.uuids.reverse();
         self.uuids.sort_by_key(|(line, _)| *line);
-        let mut kept: Vec<(u32, [u8; 16])> = Vec::with_capacity(self.uuids.len());
-        for e in self.uuids.drain(..) {
-            match kept.last_mut() {
-                Some(last) if last.0 == e.0 => *last = e,
-                _ => kept.push(e),
-            }
-        }
-        self.uuids = kept;
+        self.uuids.dedup_by_key(|(line, _)| *line);
     }
 
     /// The id of `line`, once sorted.
@@ -354,7 +349,7 @@ fn write_lines(input: &File, outcomes: &Outcomes, w: &mut impl Write) -> io::Res
             &ReportLine {
                 line: n,
                 outcome,
-                id: outcomes.ids.get(n as u32).as_deref(),
+                id: outcomes.id(n).as_deref(),
                 target,
                 reason: reason.as_deref(),
             },
