@@ -50,6 +50,7 @@ use crate::api::time::parse_rfc3339;
 pub mod browse;
 pub mod generate;
 pub mod history;
+mod rank;
 pub mod schema;
 pub mod sync;
 
@@ -384,6 +385,10 @@ impl Mirror {
             .map_err(e)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(e)?;
+        rank::register(&conn).map_err(|detail| MirrorError::Sqlite {
+            path: shown.clone(),
+            detail,
+        })?;
         match schema::migrate(&mut conn).map_err(e)? {
             schema::Migrated::Ok => {}
             schema::Migrated::Newer(found) => {
@@ -562,9 +567,54 @@ impl Mirror {
     /// (`{"results": [...]}`), read from `reader` one at a time, in one transaction:
     /// on any error (a cut body, bad JSON) nothing changes. `progress` is called with the
     /// running count every few hundred rows.
-    pub fn sync_from_reader<R: std::io::Read>(
+    pub fn sync_from_reader<R: std::io::Read + Send>(
         &mut self,
         reader: R,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<SyncStats, MirrorError> {
+        // No foreign-key checks for the sync, so that SQLite can empty a tracker's old
+        // rows whole instead of row by row (nothing the sync writes refers to another
+        // table's rows). Set outside the transaction, where the pragma cannot change.
+        let foreign_keys: bool = self
+            .conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap_or(false);
+        let _ = self.conn.execute_batch("PRAGMA foreign_keys = OFF");
+        // Reading and parsing the body runs on a thread of its own, a few hundred rows
+        // ahead of the one writing them: a third of the work, off the writer's path.
+        let r = std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Parsed>(256);
+            s.spawn(move || {
+                let mut n = 0u64;
+                let read = sync::read_export(reader, &mut |raw: &str| {
+                    n += 1;
+                    let row = Row::parse(raw)
+                        .map_err(|m| MirrorError::Export(format!("result {n}: {m}")))?;
+                    tx.send(Parsed::Row(row, raw.to_string()))
+                        .map_err(|_| MirrorError::Export("the sync stopped".into()))
+                });
+                // A writer that stopped has its own error to tell.
+                let _ = tx.send(match read {
+                    Ok(()) => Parsed::End,
+                    Err(e) => Parsed::Failed(e),
+                });
+            });
+            let r = self.sync_rows(&rx, progress);
+            // Unblock the reader if the writer stopped first.
+            drop(rx);
+            r
+        });
+        if foreign_keys {
+            let _ = self.conn.execute_batch("PRAGMA foreign_keys = ON");
+        }
+        r
+    }
+
+    /// [`Mirror::sync_from_reader`]'s transaction: the rows from `rows` until
+    /// [`Parsed::End`]; anything else (a failure, a reader that vanished) rolls back.
+    fn sync_rows(
+        &mut self,
+        rows: &std::sync::mpsc::Receiver<Parsed>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<SyncStats, MirrorError> {
         let tracker = self.tracker;
@@ -574,25 +624,44 @@ impl Mirror {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(dbe)?;
+        // Built again once the rows are in, in the same transaction: building an index
+        // from all its rows at once is cheaper than keeping it up to date through 100,000
+        // inserts in random order, and without them the old rows go faster too.
+        tx.execute_batch(schema::DROP_SECONDARY_INDEXES)
+            .map_err(dbe)?;
         clear_scope(&tx, tracker).map_err(dbe)?;
-        // Built again once the rows are in, in the same transaction.
-        tx.execute_batch(schema::DROP_BROWSE_INDEXES).map_err(dbe)?;
+        // The full-text index: no merging of its segments while the rows stream in, one
+        // merge into a single segment at the end (cheaper in all, and the fastest index to
+        // search).
+        tx.execute_batch(
+            "INSERT INTO customizations_fts (customizations_fts, rank) VALUES ('automerge', 0)",
+        )
+        .map_err(dbe)?;
         let mut stats = SyncStats {
             customizations: 0,
             pins: 0,
         };
-        sync::read_export(reader, &mut |raw: &str| {
-            let row = Row::parse(raw).map_err(|m| {
-                MirrorError::Export(format!("result {}: {m}", stats.customizations + 1))
-            })?;
-            insert_row(&tx, tracker, &row, raw).map_err(dbe)?;
-            stats.customizations += 1;
-            stats.pins += row.pins.len() as u64;
-            if stats.customizations.is_multiple_of(500) {
-                progress(stats.customizations);
+        loop {
+            match rows.recv() {
+                Ok(Parsed::Row(row, raw)) => {
+                    insert_row(&tx, tracker, &row, &raw).map_err(dbe)?;
+                    stats.customizations += 1;
+                    stats.pins += row.pins.len() as u64;
+                    if stats.customizations.is_multiple_of(500) {
+                        progress(stats.customizations);
+                    }
+                }
+                Ok(Parsed::End) => break,
+                Ok(Parsed::Failed(e)) => return Err(e),
+                Err(_) => return Err(MirrorError::Export("the sync stopped unexpectedly".into())),
             }
-            Ok(())
-        })?;
+        }
+        tx.execute_batch(
+            "INSERT INTO customizations_fts (customizations_fts) VALUES ('optimize');
+             INSERT INTO customizations_fts (customizations_fts, rank) VALUES ('automerge', 4);",
+        )
+        .map_err(dbe)?;
+        tx.execute_batch(schema::LOOKUP_INDEXES).map_err(dbe)?;
         tx.execute_batch(schema::BROWSE_INDEXES).map_err(dbe)?;
         tx.execute(
             "UPDATE trackers SET synced_at = ?1 WHERE id = ?2",
@@ -614,7 +683,7 @@ impl Mirror {
             .conn
             .prepare_cached(
                 "SELECT c.id FROM customizations_fts f \
-                 JOIN customizations c ON c.rid = f.rowid \
+                 CROSS JOIN customizations c ON c.rid = f.rowid \
                  WHERE customizations_fts MATCH ?1 AND c.tracker = ?2",
             )
             .map_err(|e| self.err(e))?;
@@ -643,22 +712,24 @@ impl Mirror {
             )
             .and_then(|mut s| s.query_row([self.tracker], |r| r.get(0)))
             .map_err(|e| self.err(e))?;
+        // CROSS JOIN keeps the hits the outer loop: each is one lookup by rowid. Left to
+        // itself the planner may walk the tracker's every row and look each up in the hits.
         let sql = if others {
             format!(
                 "SELECT {STORED_COLUMNS} FROM customizations_fts f \
-                 JOIN customizations c ON c.rid = f.rowid \
+                 CROSS JOIN customizations c ON c.rid = f.rowid \
                  WHERE customizations_fts MATCH ?1 AND c.tracker = ?2 \
-                 ORDER BY bm25(customizations_fts, {RANK}), c.id \
+                 ORDER BY pinscope_rank(customizations_fts, {RANK}) DESC, c.id \
                  LIMIT ?3"
             )
         } else {
             format!(
                 "SELECT {STORED_COLUMNS} FROM \
-                 (SELECT rowid AS r, bm25(customizations_fts, {RANK}) AS score \
+                 (SELECT rowid AS r, pinscope_rank(customizations_fts, {RANK}) AS score \
                   FROM customizations_fts WHERE customizations_fts MATCH ?1 \
-                  ORDER BY score, rowid LIMIT ?3) h \
-                 JOIN customizations c ON c.rid = h.r \
-                 WHERE c.tracker = ?2 ORDER BY h.score, c.id"
+                  ORDER BY score DESC, rowid LIMIT ?3) h \
+                 CROSS JOIN customizations c ON c.rid = h.r \
+                 WHERE c.tracker = ?2 ORDER BY h.score DESC, c.id"
             )
         };
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
@@ -767,19 +838,34 @@ fn prepare_file(path: &Path) -> std::io::Result<()> {
 }
 
 /// Turns what a user typed into an FTS5 expression: every whitespace-separated word a
-/// quoted phrase whose last token is a prefix, all of them required. `None` when nothing
-/// searchable was typed.
+/// quoted phrase whose last token is a prefix, all of them required. `-` and `_` at a
+/// word's ends are dropped (inside a word they are part of it: see [`push_text`]). `None`
+/// when nothing searchable was typed.
 pub fn fts_query(input: &str) -> Option<String> {
     let words: Vec<String> = input
         .split_whitespace()
+        .map(|w| w.trim_matches(|c| c == '-' || c == '_'))
         .filter(|w| w.chars().any(char::is_alphanumeric))
         .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
         .collect();
     if words.is_empty() {
         None
     } else {
-        Some(words.join(" "))
+        Some(words.join(" AND "))
     }
+}
+
+/// What the sync's reading thread hands the writing one.
+// Nearly every message is a `Row`: boxing it to shrink the other two would only add an
+// allocation a row.
+#[allow(clippy::large_enum_variant)]
+enum Parsed {
+    /// One customization: its columns and its exact text.
+    Row(Row, String),
+    /// The body ended where it should.
+    End,
+    /// The body could not be read.
+    Failed(MirrorError),
 }
 
 /// The columns of one customization, read from its JSON.
@@ -809,11 +895,34 @@ struct PinRow {
     active_to: Option<i64>,
 }
 
+/// Appends `s` to a full-text column. The index keeps `-` and `_` inside words
+/// (`w-home-top` is one token), so that a word typed with them is one cheap prefix lookup
+/// instead of a phrase over tokens that nearly every row has (`w`, `home`); every part
+/// after a `-` or `_` is added as well (`home-top`, `top`), appended after the text so that
+/// its phrases stay intact, so that a word is found by any of its parts too.
 fn push_text(out: &mut String, s: &str) {
     if !out.is_empty() {
         out.push(' ');
     }
     out.push_str(s);
+    let joiner = |c: char| c == '-' || c == '_';
+    for run in s.split(|c: char| !(c.is_alphanumeric() || joiner(c))) {
+        let mut rest = run;
+        while let Some(i) = rest.find(joiner) {
+            rest = rest[i + 1..].trim_start_matches(joiner);
+            if rest.chars().any(char::is_alphanumeric) {
+                out.push(' ');
+                out.push_str(rest);
+            }
+        }
+    }
+}
+
+/// [`push_text`] into a new string.
+fn fts_text(s: &str) -> String {
+    let mut out = String::new();
+    push_text(&mut out, s);
+    out
 }
 
 /// Every string and number inside a JSON value, for the full-text index (keys too, so a
@@ -848,8 +957,18 @@ impl Row {
         for t in &tags {
             push_text(&mut fts_body, t);
         }
-        if let Some(meta) = c.get("target_metadata") {
-            push_json_text(&mut fts_body, meta);
+        // The metadata's values; its keys would match nearly every row, and the title has
+        // its own column.
+        match c.get("target_metadata") {
+            Some(Value::Object(meta)) => {
+                for (k, v) in meta {
+                    if k != "title" {
+                        push_json_text(&mut fts_body, v);
+                    }
+                }
+            }
+            Some(other) => push_json_text(&mut fts_body, other),
+            None => {}
         }
         let mut fts_pins = String::new();
         let pins = c
@@ -945,6 +1064,11 @@ fn insert_row(conn: &Connection, tracker: i64, row: &Row, json: &str) -> rusqlit
             p.active_to
         ])?;
     }
+    insert_fts(conn, rid, row)
+}
+
+/// Adds one customization's full-text row.
+fn insert_fts(conn: &Connection, rid: i64, row: &Row) -> rusqlite::Result<()> {
     let mut fts = conn.prepare_cached(
         "INSERT INTO customizations_fts (rowid, identity, title, body, pins, id) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -956,8 +1080,8 @@ fn insert_row(conn: &Connection, tracker: i64, row: &Row, json: &str) -> rusqlit
         .unwrap_or("");
     fts.execute(params![
         rid,
-        identity,
-        row.title.as_deref().unwrap_or(""),
+        fts_text(identity),
+        fts_text(row.title.as_deref().unwrap_or("")),
         row.fts_body,
         row.fts_pins,
         row.id
@@ -1002,7 +1126,34 @@ fn clear_scope(conn: &Connection, tracker: i64) -> rusqlite::Result<()> {
             [tracker],
         )?;
     }
-    conn.execute("DELETE FROM pins WHERE tracker = ?1", [tracker])?;
-    conn.execute("DELETE FROM customizations WHERE tracker = ?1", [tracker])?;
+    if others == 0 {
+        // No WHERE: SQLite empties the tables whole instead of row by row.
+        conn.execute_batch("DELETE FROM pins; DELETE FROM customizations;")?;
+    } else {
+        conn.execute(
+            "DELETE FROM pins WHERE cust IN (SELECT rid FROM customizations WHERE tracker = ?1)",
+            [tracker],
+        )?;
+        conn.execute("DELETE FROM customizations WHERE tracker = ?1", [tracker])?;
+    }
+    Ok(())
+}
+
+/// Fills the full-text index anew from every stored customization's JSON (migration 4).
+/// A row whose JSON no longer parses keeps no full-text row; the next sync replaces it.
+fn reindex_fts(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO customizations_fts (customizations_fts) VALUES ('delete-all')",
+        [],
+    )?;
+    let mut stmt = conn.prepare("SELECT rid, json FROM customizations")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let rid: i64 = r.get(0)?;
+        let json: String = r.get(1)?;
+        if let Ok(row) = Row::parse(&json) {
+            insert_fts(conn, rid, &row)?;
+        }
+    }
     Ok(())
 }

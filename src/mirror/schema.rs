@@ -97,12 +97,36 @@ CREATE TABLE history_items (
 "#,
     // 3: browse reads the mirror: the indexes of [`BROWSE_INDEXES`].
     BROWSE_INDEXES,
+    // 4: a cheaper full-text index. `-` and `_` are part of words, so that `w-home` or an
+    // id is one token (each part of such a word is indexed too: `mirror::push_text`); the
+    // metadata's keys and its title (which has its own column) are left out of `body`.
+    // [`after_step`] fills the new index from the stored JSON in the same transaction.
+    // `customizations_created` goes: the browse index starts with the same columns.
+    r#"
+DROP INDEX IF EXISTS customizations_created;
+DROP TABLE customizations_fts;
+CREATE VIRTUAL TABLE customizations_fts USING fts5(
+    identity, title, body, pins, id,
+    content = '', contentless_delete = 1,
+    tokenize = "unicode61 remove_diacritics 2 tokenchars '-_'",
+    prefix = '2 3'
+);
+"#,
 ];
+
+/// What a step needs beyond its script, run in the step's transaction after it: migration
+/// 4 fills the full-text index it made anew.
+fn after_step(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()> {
+    if version == 4 {
+        super::reindex_fts(tx)?;
+    }
+    Ok(())
+}
 
 /// Migration 3. One index holds every column browse filters and sorts by, in its default
 /// order (newest first, ties by id), so a count, a filter or the ids of a whole view read
 /// the index and never the rows with their JSON; a window reads only its own rows. A sync
-/// drops these and builds them again after the rows are in ([`DROP_BROWSE_INDEXES`]):
+/// drops these and builds them again after the rows are in ([`DROP_SECONDARY_INDEXES`]):
 /// building an index once is cheaper than keeping it up to date row by row. A later
 /// migration that changes them must change this script's use in the sync too.
 pub const BROWSE_INDEXES: &str = r#"
@@ -115,9 +139,21 @@ CREATE INDEX pins_widget ON pins(widget_id, tracker);
 CREATE INDEX pins_window ON pins(active_to, active_from, tracker);
 "#;
 
-/// Drops the indexes [`BROWSE_INDEXES`] makes.
-pub const DROP_BROWSE_INDEXES: &str = "DROP INDEX IF EXISTS customizations_browse; \
-     DROP INDEX IF EXISTS pins_widget; DROP INDEX IF EXISTS pins_window;";
+/// The other secondary indexes of the latest version, as migration 1 made them: a target's
+/// customizations, an item's pins, a tracker's pins.
+pub const LOOKUP_INDEXES: &str = r#"
+CREATE INDEX customizations_target ON customizations(tracker, target_identity);
+CREATE INDEX pins_identity ON pins(pin_identity, tracker);
+CREATE INDEX pins_tracker ON pins(tracker);
+"#;
+
+/// Drops every index [`BROWSE_INDEXES`] and [`LOOKUP_INDEXES`] make: a sync does, and
+/// makes them again once the rows are in (building an index from sorted rows is cheaper
+/// than keeping it up to date through 100,000 inserts in random order).
+pub const DROP_SECONDARY_INDEXES: &str = "DROP INDEX IF EXISTS customizations_browse; \
+     DROP INDEX IF EXISTS pins_widget; DROP INDEX IF EXISTS pins_window; \
+     DROP INDEX IF EXISTS customizations_target; DROP INDEX IF EXISTS pins_identity; \
+     DROP INDEX IF EXISTS pins_tracker;";
 
 /// The version this build writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -154,6 +190,7 @@ pub fn migrate_to(conn: &mut Connection, target: i64) -> rusqlite::Result<Migrat
         let script = MIGRATIONS[at as usize];
         tx.execute_batch(script)?;
         at += 1;
+        after_step(&tx, at)?;
         tx.pragma_update(None, "user_version", at)?;
         tx.commit()?;
     }

@@ -95,6 +95,51 @@ fn a_cut_or_bad_body_leaves_the_old_rows() {
 }
 
 #[test]
+fn a_bad_row_deep_in_the_body_leaves_the_old_mirror_and_its_indexes() {
+    let mut m = synced(&[cust("old-1", "/p/1", "Old", json!([]))]);
+    m.conn
+        .execute_batch("PRAGMA foreign_keys = ON")
+        .expect("foreign keys");
+    // Far more good rows than the reading thread runs ahead of the writer, then a bad one.
+    let mut rows: Vec<Value> = (0..700)
+        .map(|i| cust(&format!("new-{i}"), &format!("/p/{i}"), "New", json!([])))
+        .collect();
+    rows.push(json!({"no_id": 1}));
+    let err = m
+        .sync_from_reader(export_of(&rows).as_bytes(), &mut |_| {})
+        .expect_err("bad row");
+    assert!(err.to_string().contains("result 701"), "{err}");
+    assert_eq!(m.count().expect("count"), 1);
+    assert_eq!(m.search("Old", 10).expect("search").len(), 1);
+    let indexes: i64 = m
+        .conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' \
+             AND name IN ('customizations_browse', 'pins_identity', 'pins_tracker')",
+            [],
+            |r| r.get(0),
+        )
+        .expect("indexes");
+    assert_eq!(
+        indexes, 3,
+        "the dropped indexes came back with the rollback"
+    );
+    // The sync turns foreign keys off for itself only.
+    let fk: bool = m
+        .conn
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .expect("pragma");
+    assert!(fk);
+    rows.pop();
+    m.sync_from_reader(export_of(&rows).as_bytes(), &mut |_| {})
+        .expect("sync");
+    assert_eq!(m.count().expect("count"), 700);
+    assert_eq!(m.where_pinned("/p/9").expect("where").len(), 0);
+    assert_eq!(m.search("new-699", 10).expect("search").len(), 1);
+    assert_eq!(m.search("new-69", 20).expect("search").len(), 11);
+}
+
+#[test]
 fn search_finds_prefixes_across_fields_best_first() {
     let m = synced(&[
         cust(
@@ -133,9 +178,26 @@ fn search_finds_prefixes_across_fields_best_first() {
         ]
     );
     assert_eq!(ids("w-home"), ["bbbb2222-0000-4000-8000-000000000002"]);
+    // A word with `-` is found whole, from its start, or by any of its parts.
+    assert_eq!(
+        ids("telecaster-c"),
+        ["bbbb2222-0000-4000-8000-000000000002"]
+    );
+    assert_eq!(ids("case"), ["bbbb2222-0000-4000-8000-000000000002"]);
+    assert!(ids("home").contains(&"bbbb2222-0000-4000-8000-000000000002".to_string()));
     assert_eq!(ids("brand"), ["cccc3333-0000-4000-8000-000000000003"]);
     assert_eq!(ids("clearance"), ["cccc3333-0000-4000-8000-000000000003"]);
     assert_eq!(ids("bbbb22"), ["bbbb2222-0000-4000-8000-000000000002"]);
+    // Ids with their dashes, in part or whole.
+    assert_eq!(ids("bbbb2222-00"), ["bbbb2222-0000-4000-8000-000000000002"]);
+    assert_eq!(
+        ids("aaaa1111-0000-4000-8000-000000000001"),
+        ["aaaa1111-0000-4000-8000-000000000001"]
+    );
+    assert_eq!(
+        ids("fender aaaa1111-0000"),
+        ["aaaa1111-0000-4000-8000-000000000001"]
+    );
     assert!(ids("\"*:()").is_empty());
     assert!(ids("nothing-like-it").is_empty());
     assert_eq!(m.search("fender", 1).expect("search").len(), 1);
@@ -414,17 +476,19 @@ fn seed_at(conn: &Connection, version: i64) {
                 r#"INSERT INTO trackers (id, host, tracker, synced_at) VALUES (1, 'h', 't', 1700000000);
                    INSERT INTO customizations (rid, tracker, id, model, target_type, target_identity,
                        tags, pin_count, json)
-                   VALUES (1, 1, 'seed-1', 'basket', 'item', '/p/1', '["x"]', 1,
-                       '{"id":"seed-1","model":"basket","target_type":"item","target_identity":"/p/1","pin_definitions":[{"position":1,"pin_type":"item","pin_identity":"/p/9"}]}');
+                   VALUES (1, 1, '3fa85f64-5717-4562-b3fc-2c963f66afa6', 'basket', 'item', '/p/1', '["x"]', 1,
+                       '{"id":"3fa85f64-5717-4562-b3fc-2c963f66afa6","model":"basket","target_type":"item","target_identity":"/p/1","target_metadata":{"title":"Fender Telecaster"},"pin_definitions":[{"position":1,"pin_type":"item","pin_identity":"/p/9"}]}');
                    INSERT INTO pins (tracker, cust, idx, position, kind, pin_type, pin_identity)
                    VALUES (1, 1, 0, 1, 'slot', 'item', '/p/9');
                    INSERT INTO customizations_fts (rowid, identity, title, body, pins, id)
-                   VALUES (1, '/p/1', '', 'basket x', '/p/9', 'seed-1');"#,
+                   VALUES (1, '/p/1', '', 'basket x', '/p/9', '3fa85f64-5717-4562-b3fc-2c963f66afa6');"#,
             )
             .expect("seed v1");
         }
         // 2 added the history tables; the rows of 1 are what browse and search read.
         2 => seed_at(conn, 1),
+        // 3 added browse's indexes; 4 made the full-text index anew from the JSON.
+        3 => seed_at(conn, 1),
         v => panic!("no seed for version {v}: add one with the migration"),
     }
 }
@@ -456,8 +520,28 @@ fn every_earlier_version_migrates_to_the_latest() {
                 ..Default::default()
             };
             assert_eq!(m.browse_count(&q).expect("browse count"), 1, "from {from}");
-            assert_eq!(m.browse_ids(&q, 0, None).expect("browse ids"), ["seed-1"]);
+            assert_eq!(
+                m.browse_ids(&q, 0, None).expect("browse ids"),
+                ["3fa85f64-5717-4562-b3fc-2c963f66afa6"]
+            );
+            // The full-text index was filled anew from the stored JSON: the title, which
+            // the seeded full-text row lacks, is found, and so is the id by a prefix.
+            assert_eq!(
+                m.search("telecast", 5).expect("search").len(),
+                1,
+                "from {from}"
+            );
+            assert_eq!(m.search("3fa85f64-57", 5).expect("search").len(), 1);
         }
+        let created_index: i64 = m
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'customizations_created'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("index");
+        assert_eq!(created_index, 0, "from {from}");
         let browse_index: i64 = m
             .conn
             .query_row(
@@ -502,13 +586,29 @@ fn two_connections_at_once() {
 }
 
 #[test]
+fn compound_words_are_indexed_whole_and_by_every_part() {
+    let mut out = String::new();
+    super::push_text(&mut out, "w-home-top and staff_pick, --x-");
+    assert_eq!(out, "w-home-top and staff_pick, --x- home-top top pick x-");
+    super::push_text(&mut out, "plain");
+    assert!(out.ends_with(" plain"));
+}
+
+#[test]
 fn fts_query_quotes_every_word() {
     assert_eq!(fts_query("/p/27"), Some("\"/p/27\"*".into()));
     assert_eq!(
         fts_query("say \"hi\" now"),
-        Some("\"say\"* \"\"\"hi\"\"\"* \"now\"*".into())
+        Some("\"say\"* AND \"\"\"hi\"\"\"* AND \"now\"*".into())
     );
     assert_eq!(fts_query("  -- * "), None);
+    // `-` and `_` stay inside a word, and go at its ends.
+    assert_eq!(
+        fts_query("3fa8-57 -x_"),
+        Some("\"3fa8-57\"* AND \"x\"*".into())
+    );
+    assert_eq!(fts_query("w-home"), Some("\"w-home\"*".into()));
+    assert_eq!(fts_query("- _"), None);
 }
 
 #[test]
