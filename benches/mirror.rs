@@ -14,6 +14,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use pinscope::mirror::browse::{BrowseQuery, PinStateFilter, SortColumn};
 use pinscope::mirror::{Mirror, Scope, generate};
 use pinscope::tui::screens::browse::Selection;
+use pinscope::tui::screens::search::LIMIT as SEARCH_LIMIT;
 
 fn bench(c: &mut Criterion) {
     let n: u64 = std::env::var("MIRROR_BENCH_N")
@@ -57,7 +58,8 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("mirror");
     g.measurement_time(Duration::from_secs(3));
-    // What a user types, one keystroke at a time: each prefix is one search.
+    // What a user types, one keystroke at a time: each prefix is one search, with as many
+    // hits as the TUI's search screen asks for.
     for q in [
         "a",
         "ac",
@@ -67,8 +69,8 @@ fn bench(c: &mut Criterion) {
         "p/00123",
         "w-home",
     ] {
-        g.bench_function(format!("search_50 {q:?}"), |b| {
-            b.iter(|| m.search(black_box(q), 50).expect("search"))
+        g.bench_function(format!("search {q:?}"), |b| {
+            b.iter(|| m.search(black_box(q), SEARCH_LIMIT).expect("search"))
         });
     }
     g.bench_function("where_pinned", |b| {
