@@ -81,10 +81,13 @@ pub fn highlight(text: &str, words: &[String], base: Style) -> Vec<Span<'static>
 }
 
 /// The words of a query as the index sees them: lower case, split at anything that is not
-/// a letter or a digit.
+/// a letter, a digit, `-` or `_` (those two stay inside a word: `w-home`), without a `-` or
+/// `_` at either end.
 pub fn query_words(query: &str) -> Vec<String> {
+    let joiner = |c: char| c == '-' || c == '_';
     query
-        .split(|c: char| !c.is_alphanumeric())
+        .split(|c: char| !(c.is_alphanumeric() || joiner(c)))
+        .map(|w| w.trim_matches(joiner))
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
         .collect()
@@ -318,5 +321,15 @@ mod tests {
             .map(|s| s.content.as_ref())
             .collect();
         assert_eq!(hl, ["Fend", "p", "27"]);
+        // `-` stays inside a word; a part after one is a word start of its own.
+        let words = query_words("holiday-g -home_");
+        assert_eq!(words, ["holiday-g", "home"]);
+        let spans = highlight("#holiday-gifts w-home-top gear", &words, Style::new());
+        let hl: Vec<&str> = spans
+            .iter()
+            .filter(|s| s.style.add_modifier.contains(Modifier::BOLD))
+            .map(|s| s.content.as_ref())
+            .collect();
+        assert_eq!(hl, ["holiday-g", "home"]);
     }
 }
