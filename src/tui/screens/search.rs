@@ -314,22 +314,33 @@ mod tests {
     fn highlights_word_prefixes_only() {
         let words = query_words("fend /p/27");
         assert_eq!(words, ["fend", "p", "27"]);
-        let spans = highlight("Fender at /p/274 defender", &words, Style::new());
-        let hl: Vec<&str> = spans
-            .iter()
-            .filter(|s| s.style.add_modifier.contains(Modifier::BOLD))
-            .map(|s| s.content.as_ref())
-            .collect();
-        assert_eq!(hl, ["Fend", "p", "27"]);
+        assert_eq!(
+            bold(&highlight(
+                "Fender at /p/274 defender",
+                &words,
+                Style::new()
+            )),
+            ["Fend", "p", "27"]
+        );
         // `-` stays inside a word; a part after one is a word start of its own.
         let words = query_words("holiday-g -home_");
         assert_eq!(words, ["holiday-g", "home"]);
-        let spans = highlight("#holiday-gifts w-home-top gear", &words, Style::new());
-        let hl: Vec<&str> = spans
+        assert_eq!(
+            bold(&highlight(
+                "#holiday-gifts w-home-top gear",
+                &words,
+                Style::new()
+            )),
+            ["holiday-g", "home"]
+        );
+    }
+
+    /// The highlighted parts.
+    fn bold(spans: &[Span<'static>]) -> Vec<String> {
+        spans
             .iter()
             .filter(|s| s.style.add_modifier.contains(Modifier::BOLD))
-            .map(|s| s.content.as_ref())
-            .collect();
-        assert_eq!(hl, ["holiday-g", "home"]);
+            .map(|s| s.content.to_string())
+            .collect()
     }
 }
