@@ -30,7 +30,8 @@ pub struct SyncArgs {
 #[derive(Debug, Args)]
 pub struct SearchArgs {
     /// Words to find (each a prefix) in target identities and criteria, titles and other
-    /// metadata, tags, pins, widget ids and ids
+    /// metadata, tags, pins, widget ids and ids; a word joined by `-` or `_` (w-home-top) is
+    /// found whole or by its parts (home)
     #[arg(required = true, value_name = "QUERY")]
     pub query: Vec<String>,
     /// At most this many customizations
