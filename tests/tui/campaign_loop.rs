@@ -3,8 +3,7 @@
 //! undo, with the service's JSON compared whole at each step.
 
 use crossterm::event::KeyCode;
-use pinscope::api::{Client, Customization, Secret};
-use pinscope::emulator::{EmulatorConfig, Running as Emulator, start};
+use pinscope::api::{Client, Customization};
 use pinscope::mirror::{Mirror, Scope};
 use pinscope::tui::screens::browse::Browse;
 use serde_json::{Value, json};
@@ -43,17 +42,6 @@ fn tracker() -> Vec<Customization> {
         .collect()
 }
 
-async fn emulator() -> (Emulator, Client) {
-    let mut cfg = EmulatorConfig::new(
-        "127.0.0.1:0".parse().expect("addr"),
-        vec![("demo".to_string(), Secret::new(KEY))],
-    );
-    cfg.preload = tracker();
-    let running = start(cfg).await.expect("emulator starts");
-    let client = client(&running.url(), KEY);
-    (running, client)
-}
-
 /// The service's version, without `available` (it changes with the clock).
 async fn current(client: &Client, id: &str) -> Value {
     let mut v = serde_json::to_value(client.get(id).await.expect("get")).expect("json");
@@ -65,7 +53,7 @@ async fn current(client: &Client, id: &str) -> Value {
 
 #[tokio::test]
 async fn select_by_filter_change_plan_apply_and_undo() {
-    let (emu, client) = emulator().await;
+    let (emu, client) = start_emulator(KEY, tracker()).await;
     let mirror = Mirror::open_in_memory(&Scope::of_client(&client)).expect("mirror");
     let run = Running::start_recording(client.clone(), options(120, 40), Browse::new(), mirror);
     run.wait_for("synced just now").await;
@@ -236,7 +224,7 @@ async fn select_by_filter_change_plan_apply_and_undo() {
 
 #[tokio::test]
 async fn an_undo_skips_what_changed_since_unless_told_to_include_it() {
-    let (emu, client) = emulator().await;
+    let (emu, client) = start_emulator(KEY, tracker()).await;
     let mirror = Mirror::open_in_memory(&Scope::of_client(&client)).expect("mirror");
     let run = Running::start_recording(client.clone(), options(120, 40), Browse::new(), mirror);
     run.wait_for("synced just now").await;
@@ -288,7 +276,7 @@ async fn an_undo_skips_what_changed_since_unless_told_to_include_it() {
 
 #[tokio::test]
 async fn without_a_mirror_the_selection_is_read_from_the_service() {
-    let (emu, client) = emulator().await;
+    let (emu, client) = start_emulator(KEY, tracker()).await;
     // No mirror, no history: the plan fetches the selection, the report says it was not
     // recorded.
     let run = Running::start(client.clone(), options(120, 40), Browse::new());

@@ -3,8 +3,7 @@
 
 use crossterm::event::KeyCode;
 use jiff::Timestamp;
-use pinscope::api::{Client, Customization, Secret};
-use pinscope::emulator::{EmulatorConfig, Running as Emulator, start};
+use pinscope::api::Customization;
 use pinscope::tui::app::ExitReason;
 use pinscope::tui::demo::{DOCS_ID, data_at};
 use pinscope::tui::screens::browse::Browse;
@@ -12,17 +11,6 @@ use pinscope::tui::screens::browse::Browse;
 use crate::harness::*;
 
 const KEY: &str = "full-loop-key";
-
-async fn emulator(data: Vec<Customization>) -> (Emulator, Client) {
-    let mut cfg = EmulatorConfig::new(
-        "127.0.0.1:0".parse().expect("addr"),
-        vec![("demo".to_string(), Secret::new(KEY))],
-    );
-    cfg.preload = data;
-    let running = start(cfg).await.expect("emulator starts");
-    let client = client(&running.url(), KEY);
-    (running, client)
-}
 
 fn shop() -> Vec<Customization> {
     data_at(Timestamp::now()).expect("demo data")
@@ -44,7 +32,7 @@ fn rows(screen: &str) -> Vec<String> {
 #[tokio::test]
 async fn browse_loads_and_pages_as_you_scroll() {
     let data = shop();
-    let (emu, client) = emulator(data.clone()).await;
+    let (emu, client) = start_emulator(KEY, data.clone()).await;
     let run = Running::start(client, options(120, 30), Browse::new());
     let screen = run.wait_for("100 of 340 loaded").await;
     assert!(screen.contains("Customizations 340"), "{screen}");
@@ -82,7 +70,7 @@ async fn browse_loads_and_pages_as_you_scroll() {
 #[tokio::test]
 async fn filters_narrow_on_the_server_and_slash_narrows_loaded_rows() {
     let data = shop();
-    let (emu, client) = emulator(data.clone()).await;
+    let (emu, client) = start_emulator(KEY, data.clone()).await;
     let run = Running::start(client, options(120, 40), Browse::new());
     run.wait_for("100 of 340 loaded").await;
 
@@ -160,7 +148,7 @@ async fn filters_narrow_on_the_server_and_slash_narrows_loaded_rows() {
 async fn lookup_opens_detail_and_remembers_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let recent = dir.path().join("recent_lookups");
-    let (emu, client) = emulator(shop()).await;
+    let (emu, client) = start_emulator(KEY, shop()).await;
     let run = Running::start_with(
         client,
         options(110, 30),
@@ -209,7 +197,7 @@ async fn lookup_opens_detail_and_remembers_it() {
 
 #[tokio::test]
 async fn delete_asks_for_the_id_and_removes_the_row() {
-    let (emu, client) = emulator(shop()).await;
+    let (emu, client) = start_emulator(KEY, shop()).await;
     let check = crate::harness::client(&emu.url(), KEY);
     let run = Running::start(client, options(160, 30), Browse::new());
     let screen = run.wait_for("100 of 340 loaded").await;

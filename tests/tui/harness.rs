@@ -206,6 +206,38 @@ pub fn client(url: &str, key: &str) -> Client {
     Client::new(cfg).expect("client")
 }
 
+/// The emulator on a free port, holding `preload` for tracker `demo` under `key`, and a
+/// client of it.
+pub async fn start_emulator(
+    key: &str,
+    preload: Vec<pinscope::api::Customization>,
+) -> (pinscope::emulator::Running, Client) {
+    let mut cfg = pinscope::emulator::EmulatorConfig::new(
+        "127.0.0.1:0".parse().expect("addr"),
+        vec![("demo".to_string(), Secret::new(key))],
+    );
+    cfg.preload = preload;
+    let running = pinscope::emulator::start(cfg)
+        .await
+        .expect("emulator starts");
+    let client = client(&running.url(), key);
+    (running, client)
+}
+
+/// A generated tracker of `n` customizations (`seed`) with `planted` inserted at `at`.
+pub fn tracker_with(
+    n: u64,
+    seed: u64,
+    at: usize,
+    planted: serde_json::Value,
+) -> Vec<pinscope::api::Customization> {
+    let mut rows: Vec<serde_json::Value> = pinscope::mirror::generate::tracker(n, seed).collect();
+    rows.insert(at, planted);
+    rows.into_iter()
+        .map(|v| pinscope::api::Customization::from_value(v).expect("object"))
+        .collect()
+}
+
 /// The real loop, running on a `TestBackend` in a task; keys go in through a channel, the
 /// latest frame comes out as text.
 pub struct Running {

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::KeyCode;
 use jiff::Timestamp;
-use pinscope::api::{Client, Customization, ExportQuery, Secret, TargetType};
-use pinscope::emulator::{EmulatorConfig, Faults, Running as Emulator, start};
+use pinscope::api::{Client, Customization, ExportQuery, TargetType};
+use pinscope::emulator::Faults;
 use pinscope::import::{self, CancelToken, ImportOptions, Progress, Source};
 use pinscope::tui::Msg;
 use pinscope::tui::demo::data_at;
@@ -21,17 +21,6 @@ use crate::harness::*;
 use crate::import_snapshots::MIXED;
 
 const KEY: &str = "import-loop-key";
-
-async fn emulator(data: Vec<Customization>) -> (Emulator, Client) {
-    let mut cfg = EmulatorConfig::new(
-        "127.0.0.1:0".parse().expect("addr"),
-        vec![("demo".to_string(), Secret::new(KEY))],
-    );
-    cfg.preload = data;
-    let running = start(cfg).await.expect("emulator starts");
-    let client = client(&running.url(), KEY);
-    (running, client)
-}
 
 fn customization(v: Value) -> Customization {
     serde_json::from_value(v).expect("customization")
@@ -120,7 +109,7 @@ async fn import_with_bad_lines_sends_only_the_valid_ones() {
         "model": "basket", "target_type": "item", "target_identity": "/p/3",
         "pin_definitions": [], "created_at": "2025-01-01T00:00:00Z"
     }));
-    let (emu, client) = emulator(vec![stored]).await;
+    let (emu, client) = start_emulator(KEY, vec![stored]).await;
     let check = crate::harness::client(&emu.url(), KEY);
     let run = Running::start(
         client,
@@ -234,7 +223,7 @@ async fn cancel_mid_import_accounts_for_every_line_and_can_be_resumed() {
         text.push('\n');
     }
     std::fs::write(&input, &text).expect("write");
-    let (emu, client) = emulator(Vec::new()).await;
+    let (emu, client) = start_emulator(KEY, Vec::new()).await;
     let check = crate::harness::client(&emu.url(), KEY);
     let run = Running::start(
         client,
@@ -332,7 +321,7 @@ async fn cancel_mid_import_accounts_for_every_line_and_can_be_resumed() {
 #[tokio::test]
 async fn export_writes_the_filtered_customizations_to_a_file() {
     let shop = data_at(Timestamp::now()).expect("demo data");
-    let (emu, client) = emulator(shop.clone()).await;
+    let (emu, client) = start_emulator(KEY, shop.clone()).await;
     let out = tempfile::tempdir().expect("out dir");
     let run = Running::start(client, options(120, 30), Browse::new());
     run.wait_for("100 of 340 loaded").await;
@@ -437,7 +426,7 @@ async fn ctrl_c_while_sending_asks_then_cancels_writes_the_report_and_prints_the
         text.push('\n');
     }
     std::fs::write(&input, &text).expect("write");
-    let (emu, client) = emulator(Vec::new()).await;
+    let (emu, client) = start_emulator(KEY, Vec::new()).await;
     let run = Running::start(
         client,
         options(110, 30),

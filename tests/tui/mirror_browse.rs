@@ -6,9 +6,8 @@
 use std::time::Duration;
 
 use crossterm::event::KeyCode;
-use pinscope::api::{Customization, Secret};
-use pinscope::emulator::{EmulatorConfig, start};
-use pinscope::mirror::{Mirror, Scope, generate};
+use pinscope::api::Customization;
+use pinscope::mirror::{Mirror, Scope};
 use pinscope::tui::screens::browse::Browse;
 use serde_json::json;
 
@@ -18,8 +17,9 @@ const KEY: &str = "mirror-browse-key";
 const PLANTED: &str = "5eed0002-bbbb-4bbb-8bbb-bbbbbbbbbbbb";
 
 fn tracker() -> Vec<Customization> {
-    let mut rows: Vec<serde_json::Value> = generate::tracker(1200, 23).collect();
-    rows.insert(
+    tracker_with(
+        1200,
+        23,
         600,
         json!({
             "id": PLANTED, "created_at": "2025-01-01T00:00:30Z",
@@ -36,10 +36,7 @@ fn tracker() -> Vec<Customization> {
                 {"position": 7, "pin_type": "item", "pin_identity": "/p/x6"}
             ]
         }),
-    );
-    rows.into_iter()
-        .map(|v| Customization::from_value(v).expect("object"))
-        .collect()
+    )
 }
 
 #[tokio::test]
@@ -57,13 +54,7 @@ async fn browse_reads_the_whole_mirror_and_keeps_it_offline() {
         .and_then(|c| c.id())
         .expect("an id")
         .to_string();
-    let mut cfg = EmulatorConfig::new(
-        "127.0.0.1:0".parse().expect("addr"),
-        vec![("demo".to_string(), Secret::new(KEY))],
-    );
-    cfg.preload = data;
-    let emu = start(cfg).await.expect("emulator starts");
-    let client = client(&emu.url(), KEY);
+    let (emu, client) = start_emulator(KEY, data).await;
     let mirror = Mirror::open_in_memory(&Scope::of_client(&client)).expect("mirror");
     let run = Running::start_with_mirror(
         client,

@@ -5,9 +5,8 @@
 
 use std::time::Duration;
 
-use pinscope::api::{Customization, Secret};
-use pinscope::emulator::{EmulatorConfig, start};
-use pinscope::mirror::{Mirror, Scope, generate};
+use pinscope::api::Customization;
+use pinscope::mirror::{Mirror, Scope};
 use pinscope::tui::screens::browse::Browse;
 use serde_json::json;
 
@@ -17,10 +16,11 @@ const KEY: &str = "mirror-loop-key";
 const PLANTED: &str = "5eed0001-aaaa-4aaa-8aaa-aaaaaaaaaaaa";
 
 fn tracker() -> Vec<Customization> {
-    let mut rows: Vec<serde_json::Value> = generate::tracker(1500, 11).collect();
     // Planted near the end: the default order (newest first) puts it far beyond the first
     // page, and nothing else mentions these words.
-    rows.insert(
+    tracker_with(
+        1500,
+        11,
         40,
         json!({
             "id": PLANTED, "created_at": "2025-01-01T00:00:30Z",
@@ -32,27 +32,12 @@ fn tracker() -> Vec<Customization> {
                  "active_to": "2001-01-01T00:00:00Z"}
             ]
         }),
-    );
-    rows.into_iter()
-        .map(|v| Customization::from_value(v).expect("object"))
-        .collect()
-}
-
-/// The emulator on a free port, holding [`tracker`], and a client of it.
-async fn emulator() -> (pinscope::emulator::Running, pinscope::api::Client) {
-    let mut cfg = EmulatorConfig::new(
-        "127.0.0.1:0".parse().expect("addr"),
-        vec![("demo".to_string(), Secret::new(KEY))],
-    );
-    cfg.preload = tracker();
-    let emu = start(cfg).await.expect("emulator starts");
-    let client = client(&emu.url(), KEY);
-    (emu, client)
+    )
 }
 
 #[tokio::test]
 async fn slash_finds_a_row_far_beyond_the_first_page_and_w_lists_its_pins() {
-    let (emu, client) = emulator().await;
+    let (emu, client) = start_emulator(KEY, tracker()).await;
     let mirror = Mirror::open_in_memory(&Scope::of_client(&client)).expect("mirror");
     let run = Running::start_with_mirror(
         client,
@@ -118,7 +103,7 @@ async fn slash_finds_a_row_far_beyond_the_first_page_and_w_lists_its_pins() {
 
 #[tokio::test]
 async fn star_on_the_search_selects_every_match_in_browse() {
-    let (emu, client) = emulator().await;
+    let (emu, client) = start_emulator(KEY, tracker()).await;
     // The oracle: the same tracker synced into a mirror of the test's own.
     let (oracle, synced) = pinscope::mirror::sync::sync_from_client(
         Mirror::open_in_memory(&Scope::of_client(&client)).expect("mirror"),
