@@ -114,14 +114,25 @@ impl Totals {
 
     /// One line: `42 customizations: 39 to update (97 pins), 3 unchanged`.
     pub fn sentence(&self) -> String {
+        self.sentence_with(format!(
+            "{} to update ({} pin{} changed)",
+            self.update,
+            self.pins_changed,
+            if self.pins_changed == 1 { "" } else { "s" }
+        ))
+    }
+
+    /// The line of an undo, which puts customizations back, deletes what was created and
+    /// creates what was deleted: `3 customizations: 2 to put back, 1 to delete`.
+    pub fn undo_sentence(&self) -> String {
+        self.sentence_with(format!("{} to put back", self.update))
+    }
+
+    /// The line, with `update` saying what happens to the customizations to update.
+    fn sentence_with(&self, update: String) -> String {
         let mut parts = Vec::new();
         if self.update > 0 {
-            parts.push(format!(
-                "{} to update ({} pin{} changed)",
-                self.update,
-                self.pins_changed,
-                if self.pins_changed == 1 { "" } else { "s" }
-            ));
+            parts.push(update);
         }
         if self.delete > 0 {
             parts.push(format!("{} to delete", self.delete));

@@ -12,7 +12,7 @@ use crate::batch::apply::{self, ApplyOptions, Cancel, Recorder, Report, Tick};
 use crate::batch::{ChangeSpec, Outcome, Plan, PlanItem, undo};
 use crate::mirror::history::{Item, OpKind, OpRow};
 use crate::tui::jobs::Shared;
-use crate::tui::worker::{Recording, SharedMirror};
+use crate::tui::worker::{Recording, SharedMirror, on_synced_mirror};
 
 /// Plan `spec` over the customizations with these ids.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,16 +94,8 @@ pub async fn plan(
 ) -> Result<BatchReply, ApiError> {
     let ids = job.ids;
     let from_mirror = {
-        let mirror = mirror.clone();
         let ids = ids.clone();
-        tokio::task::spawn_blocking(move || {
-            let guard = mirror
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let m = guard.as_ref()?;
-            if !matches!(m.synced_at(), Ok(Some(_))) {
-                return None;
-            }
+        on_synced_mirror(mirror, move |m| {
             let stored = m.get_many(&ids).ok()?;
             let mut found = Vec::with_capacity(ids.len());
             let mut missing = Vec::new();
@@ -116,8 +108,6 @@ pub async fn plan(
             Some((found, missing))
         })
         .await
-        .ok()
-        .flatten()
     };
     let (selection, missing, source) = match from_mirror {
         Some((found, missing)) => (found, missing, "mirror"),

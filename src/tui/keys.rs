@@ -735,17 +735,12 @@ impl Keymap {
 
     /// A hint line for a border: ` KEY label · KEY label `, each action with its first key.
     pub fn hints(&self, items: &[(Action, &str)]) -> String {
-        let mut out = String::from(" ");
-        for (i, (action, label)) in items.iter().enumerate() {
-            if i > 0 {
-                out.push_str(" · ");
-            }
-            out.push_str(&self.hint(*action));
-            out.push(' ');
-            out.push_str(label);
-        }
-        out.push(' ');
-        out
+        hint_line(items, |a| self.hint(a))
+    }
+
+    /// [`Keymap::hints`] with the first key of each action that works in `ctx`.
+    pub fn hints_in(&self, ctx: Context, items: &[(Action, &str)]) -> String {
+        hint_line(items, |a| self.hint_in(ctx, a))
     }
 
     /// The action `key` asks for in `ctx`; `None` when it means nothing there. In a text
@@ -816,6 +811,21 @@ pub fn describe(ctx: Context, action: Action) -> &'static str {
 pub fn is_ctrl_c(key: &KeyEvent) -> bool {
     key.modifiers.contains(KeyModifiers::CONTROL)
         && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('C'))
+}
+
+/// ` KEY label · KEY label `, the key of each action from `key`.
+fn hint_line(items: &[(Action, &str)], key: impl Fn(Action) -> String) -> String {
+    let mut out = String::from(" ");
+    for (i, (action, label)) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(" · ");
+        }
+        out.push_str(&key(*action));
+        out.push(' ');
+        out.push_str(label);
+    }
+    out.push(' ');
+    out
 }
 
 #[cfg(test)]

@@ -359,9 +359,12 @@ pub async fn call_full(
     }
 }
 
-/// The whole tracker from the mirror, for the agenda and health screens; `None` when there
-/// is no mirror or it was never synced (the tracker then comes from one export call).
-async fn tracker_from_mirror(mirror: &SharedMirror) -> Option<Result<ApiReply, ApiError>> {
+/// Runs `f` on a blocking thread with the mirror, when there is one and it was synced at
+/// least once; `None` otherwise (the caller then asks the service), or when `f` says so.
+pub async fn on_synced_mirror<T: Send + 'static>(
+    mirror: &SharedMirror,
+    f: impl FnOnce(&Mirror) -> Option<T> + Send + 'static,
+) -> Option<T> {
     let mirror = mirror.clone();
     tokio::task::spawn_blocking(move || {
         let guard = mirror
@@ -371,6 +374,17 @@ async fn tracker_from_mirror(mirror: &SharedMirror) -> Option<Result<ApiReply, A
         if !matches!(m.synced_at(), Ok(Some(_))) {
             return None;
         }
+        f(m)
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// The whole tracker from the mirror, for the agenda and health screens; `None` when there
+/// is no mirror or it was never synced (the tracker then comes from one export call).
+async fn tracker_from_mirror(mirror: &SharedMirror) -> Option<Result<ApiReply, ApiError>> {
+    on_synced_mirror(mirror, |m| {
         let mut all = Vec::new();
         let walked = m.for_each_customization(|stored| {
             if let Some(c) = stored.customization() {
@@ -385,8 +399,6 @@ async fn tracker_from_mirror(mirror: &SharedMirror) -> Option<Result<ApiReply, A
         )
     })
     .await
-    .ok()
-    .flatten()
 }
 
 /// The ids a browse view matches, from the mirror; `None` when there is no mirror or it
@@ -397,15 +409,7 @@ async fn ids_from_mirror(
     offset: u64,
     limit: Option<u64>,
 ) -> Option<Result<ApiReply, ApiError>> {
-    let mirror = mirror.clone();
-    tokio::task::spawn_blocking(move || {
-        let guard = mirror
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let m = guard.as_ref()?;
-        if !matches!(m.synced_at(), Ok(Some(_))) {
-            return None;
-        }
+    on_synced_mirror(mirror, move |m| {
         let mut ids = crate::tui::screens::browse::Selection::default();
         Some(
             m.for_each_browse_id(&query, offset, limit, |id| {
@@ -416,8 +420,6 @@ async fn ids_from_mirror(
         )
     })
     .await
-    .ok()
-    .flatten()
 }
 
 /// The ids the export calls return (each id once, in the calls' order).

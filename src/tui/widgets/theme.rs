@@ -2,9 +2,24 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::widgets::Gauge;
 
 /// The variable that asks for no colours (<https://no-color.org>): set and not empty.
 pub const NO_COLOR_ENV: &str = "NO_COLOR";
+
+/// A progress bar at `done` of `total`, labelled with the percentage (empty while the
+/// total is 0 or not known).
+pub fn gauge(done: u64, total: u64) -> Gauge<'static> {
+    let ratio = if total > 0 {
+        (done as f64 / total as f64).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    Gauge::default()
+        .gauge_style(Style::new().fg(ACCENT))
+        .ratio(ratio)
+        .label(format!("{:.0}%", ratio * 100.0))
+}
 
 /// Whether the environment asks for no colours.
 pub fn no_color_requested() -> bool {

@@ -179,21 +179,36 @@ impl Filters {
             || self.pin_state.is_some()
     }
 
-    fn describe(&self) -> String {
-        let mut parts = Vec::new();
+    /// The filters the service has that are set: a short name, the name in words, the
+    /// values (any of them matches).
+    fn service_filters(&self) -> Vec<(&'static str, &'static str, Vec<&str>)> {
+        let mut set = Vec::new();
         if !self.models.is_empty() {
-            parts.push(format!("model={}", self.models.join("|")));
+            set.push((
+                "model",
+                "model",
+                self.models.iter().map(String::as_str).collect(),
+            ));
         }
         if !self.tags.is_empty() {
-            parts.push(format!("tag={}", self.tags.join("|")));
+            set.push(("tag", "tag", self.tags.iter().map(String::as_str).collect()));
         }
         if !self.target_types.is_empty() {
-            let t: Vec<&str> = self.target_types.iter().map(|t| t.as_str()).collect();
-            parts.push(format!("type={}", t.join("|")));
+            let t = self.target_types.iter().map(|t| t.as_str()).collect();
+            set.push(("type", "target type", t));
         }
         if !self.identity.trim().is_empty() {
-            parts.push(format!("identity={}", self.identity.trim()));
+            set.push(("identity", "target identity", vec![self.identity.trim()]));
         }
+        set
+    }
+
+    fn describe(&self) -> String {
+        let mut parts: Vec<String> = self
+            .service_filters()
+            .into_iter()
+            .map(|(name, _, values)| format!("{name}={}", values.join("|")))
+            .collect();
         if !self.widget.trim().is_empty() {
             parts.push(format!("widget={}", self.widget.trim()));
         }
@@ -250,20 +265,11 @@ impl Filters {
         if self.is_empty() {
             return "every customization (no filter is set)".to_string();
         }
-        let mut parts = Vec::new();
-        if !self.models.is_empty() {
-            parts.push(format!("model {}", self.models.join(" or ")));
-        }
-        if !self.tags.is_empty() {
-            parts.push(format!("tag {}", self.tags.join(" or ")));
-        }
-        if !self.target_types.is_empty() {
-            let t: Vec<&str> = self.target_types.iter().map(|t| t.as_str()).collect();
-            parts.push(format!("target type {}", t.join(" or ")));
-        }
-        if !self.identity.trim().is_empty() {
-            parts.push(format!("target identity {}", self.identity.trim()));
-        }
+        let parts: Vec<String> = self
+            .service_filters()
+            .into_iter()
+            .map(|(_, words, values)| format!("{words} {}", values.join(" or ")))
+            .collect();
         format!("the customizations with {}", parts.join(", "))
     }
 }

@@ -439,17 +439,7 @@ impl Screen for ChangeForm {
         hints.push((Action::NextField, "next"));
         hints.push((Action::Back, "back"));
         let hint_line = if area.width >= 50 {
-            let mut s = String::from(" ");
-            for (i, (a, label)) in hints.iter().enumerate() {
-                if i > 0 {
-                    s.push_str(" · ");
-                }
-                s.push_str(&k.hint_in(ctx, *a));
-                s.push(' ');
-                s.push_str(label);
-            }
-            s.push(' ');
-            s
+            k.hints_in(ctx, &hints)
         } else {
             String::new()
         };

@@ -30,20 +30,6 @@ fn when(at: &str, env: &Env) -> String {
     }
 }
 
-fn hints(env: &Env, ctx: Context, items: &[(Action, &str)]) -> String {
-    let mut s = String::from(" ");
-    for (i, (a, label)) in items.iter().enumerate() {
-        if i > 0 {
-            s.push_str(" · ");
-        }
-        s.push_str(&env.keymap.hint_in(ctx, *a));
-        s.push(' ');
-        s.push_str(label);
-    }
-    s.push(' ');
-    s
-}
-
 /// The history list.
 pub struct HistoryList {
     load: Remote<()>,
@@ -175,7 +161,7 @@ impl Screen for HistoryList {
         let block = Block::bordered()
             .border_type(BorderType::Rounded)
             .title(Span::styled(" History · newest first ", theme::title()))
-            .title_bottom(Line::from(hints(env, ctx, &items)).right_aligned());
+            .title_bottom(Line::from(env.keymap.hints_in(ctx, &items)).right_aligned());
         let inner = block.inner(area);
         frame.render_widget(block, area);
         let [head, body] =
@@ -394,8 +380,7 @@ impl Screen for OperationView {
                 theme::title(),
             ))
             .title_bottom(
-                Line::from(hints(
-                    env,
+                Line::from(env.keymap.hints_in(
                     ctx,
                     &[
                         (Action::Down, "scroll"),

@@ -9,7 +9,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Gauge, Paragraph};
+use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use crate::api::ApiError;
 use crate::batch::apply::{Cancel, Outcome, Report, Tick};
@@ -203,26 +203,7 @@ impl PlanRun {
     fn totals_line(&self) -> String {
         let t = crate::batch::Totals::of(&self.items);
         let mut s = if self.is_undo() {
-            // An undo puts back, deletes what was created and creates what was deleted.
-            let mut parts = Vec::new();
-            if t.update > 0 {
-                parts.push(format!("{} to put back", t.update));
-            }
-            if t.delete > 0 {
-                parts.push(format!("{} to delete", t.delete));
-            }
-            if t.create > 0 {
-                parts.push(format!("{} to create again (new ids)", t.create));
-            }
-            if t.unchanged > 0 {
-                parts.push(format!("{} unchanged", t.unchanged));
-            }
-            let head = plural(t.customizations, "customization", "customizations");
-            if parts.is_empty() {
-                head
-            } else {
-                format!("{head}: {}", parts.join(", "))
-            }
+            t.undo_sentence()
         } else {
             t.sentence()
         };
@@ -540,18 +521,7 @@ impl PlanRun {
             failed: 0,
             elapsed: 0.0,
         });
-        let ratio = if t.total > 0 {
-            (t.done as f64 / t.total as f64).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
-        frame.render_widget(
-            Gauge::default()
-                .gauge_style(Style::new().fg(theme::ACCENT))
-                .ratio(ratio)
-                .label(format!("{:.0}%", ratio * 100.0)),
-            gauge,
-        );
+        frame.render_widget(theme::gauge(t.done as u64, t.total as u64), gauge);
         let eta = match t.eta() {
             Some(s) if t.done < t.total => format!(" · ETA {}", seconds(s)),
             _ => String::new(),
@@ -717,17 +687,7 @@ impl PlanRun {
             Stage::Running => vec![(Action::Cancel, "cancel")],
             Stage::Done => vec![(Action::Down, "scroll"), (Action::Back, "close")],
         };
-        let mut s = String::from(" ");
-        for (i, (a, label)) in items.iter().enumerate() {
-            if i > 0 {
-                s.push_str(" · ");
-            }
-            s.push_str(&k.hint_in(ctx, *a));
-            s.push(' ');
-            s.push_str(label);
-        }
-        s.push(' ');
-        s
+        k.hints_in(ctx, &items)
     }
 
     fn render_dialog(&self, frame: &mut Frame, area: Rect, env: &Env) {

@@ -219,12 +219,12 @@ impl ImportScreen {
             ..gauge
         };
         if let Some(total) = s.total_bytes.filter(|t| *t > 0) {
-            let ratio = (s.bytes as f64 / total as f64).clamp(0.0, 1.0);
             frame.render_widget(
-                Gauge::default()
-                    .gauge_style(Style::new().fg(theme::ACCENT))
-                    .ratio(ratio)
-                    .label(format!("{} of {}", bytes(s.bytes), bytes(total))),
+                theme::gauge(s.bytes, total).label(format!(
+                    "{} of {}",
+                    bytes(s.bytes),
+                    bytes(total)
+                )),
                 gauge_area,
             );
         }

@@ -275,16 +275,8 @@ impl Sending {
             ))
         };
         frame.render_widget(Paragraph::new(vec![head_text]), head);
-        let ratio = if s.lines_total > 0 {
-            (s.lines_done as f64 / s.lines_total as f64).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
         frame.render_widget(
-            Gauge::default()
-                .gauge_style(Style::new().fg(theme::ACCENT))
-                .ratio(ratio)
-                .label(format!("{:.0}%", ratio * 100.0)),
+            theme::gauge(s.lines_done, s.lines_total),
             Rect {
                 x: gauge.x + 1,
                 width: gauge.width.saturating_sub(2),
