@@ -8,6 +8,7 @@
 
 use super::mirror_cmd::record_write;
 use crate::mirror::Scope;
+use crate::tui::fmt::plural;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -242,10 +243,6 @@ fn validate(source: Source, watch: &Watch) -> Result<Plan, Failure> {
     })?;
     watch.bar.finish_and_clear();
     Ok(plan)
-}
-
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// The plan, for people.
@@ -809,7 +806,6 @@ pub fn copy(g: &GlobalArgs, a: CopyArgs) -> Outcome {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::cli::{Cli, Command};
     use clap::Parser;
 
@@ -864,11 +860,5 @@ mod tests {
         assert_eq!(a.filter.models, vec!["basket".to_string()]);
         assert_eq!(a.conflict_strategy, "raise");
         assert!(Cli::try_parse_from(["pinscope", "copy", "--from", "a"]).is_err());
-    }
-
-    #[test]
-    fn plurals() {
-        assert_eq!(plural(1, "line", "lines"), "1 line");
-        assert_eq!(plural(2, "line", "lines"), "2 lines");
     }
 }

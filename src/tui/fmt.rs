@@ -1,4 +1,4 @@
-//! Dates and pins in words, in the user's time zone.
+//! Dates and pins in words, in the user's time zone; sizes and counts for people.
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -72,6 +72,12 @@ pub fn pin_sentence(pin: &Pin, tz: &TimeZone) -> String {
     s
 }
 
+/// `1 line`, `3 lines`: a count and its noun.
+pub fn plural<N: std::fmt::Display + PartialEq + From<u8>>(n: N, one: &str, many: &str) -> String {
+    let noun = if n == N::from(1) { one } else { many };
+    format!("{n} {noun}")
+}
+
 /// `12.3 MB`: a size in bytes for people (powers of 1000).
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["B", "kB", "MB", "GB"];
@@ -92,6 +98,13 @@ pub fn bytes(n: u64) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn plurals() {
+        assert_eq!(plural(1u64, "line", "lines"), "1 line");
+        assert_eq!(plural(2usize, "line", "lines"), "2 lines");
+        assert_eq!(plural(0u64, "retry", "retries"), "0 retries");
+    }
 
     fn pin(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
         v.as_object().cloned().expect("object")

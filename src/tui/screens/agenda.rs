@@ -383,10 +383,9 @@ impl Screen for AgendaScreen {
     }
 
     fn counts(&self) -> Option<String> {
-        self.agenda.as_ref().map(|a| {
-            let n = a.events.len();
-            format!("{n} change{}", if n == 1 { "" } else { "s" })
-        })
+        self.agenda
+            .as_ref()
+            .map(|a| crate::tui::fmt::plural(a.events.len(), "change", "changes"))
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, env: &Env) {

@@ -237,10 +237,8 @@ impl Screen for HealthScreen {
     }
 
     fn counts(&self) -> Option<String> {
-        matches!(self.load, Remote::Ready(())).then(|| {
-            let n = self.findings.len();
-            format!("{n} finding{}", if n == 1 { "" } else { "s" })
-        })
+        matches!(self.load, Remote::Ready(()))
+            .then(|| crate::tui::fmt::plural(self.findings.len(), "finding", "findings"))
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, env: &Env) {

@@ -11,7 +11,7 @@ use crate::api::Customization;
 use crate::api::text::strip_controls;
 use crate::diff::{Change, diff_maps};
 use crate::mirror::history::{Item, OpRow};
-use crate::tui::fmt;
+use crate::tui::fmt::{self, plural};
 use crate::tui::keys::{Action, Context};
 use crate::tui::msg::{ApiEvent, ApiReply, ApiRequest, BatchReply, Remote};
 use crate::tui::screens::tracker::describe;
@@ -143,10 +143,8 @@ impl Screen for HistoryList {
     }
 
     fn counts(&self) -> Option<String> {
-        matches!(self.load, Remote::Ready(())).then(|| {
-            let n = self.ops.len();
-            format!("{n} operation{}", if n == 1 { "" } else { "s" })
-        })
+        matches!(self.load, Remote::Ready(()))
+            .then(|| plural(self.ops.len(), "operation", "operations"))
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, env: &Env) {
@@ -365,10 +363,9 @@ impl Screen for OperationView {
     }
 
     fn counts(&self) -> Option<String> {
-        self.op.as_ref().map(|_| {
-            let n = self.items.len();
-            format!("{n} customization{}", if n == 1 { "" } else { "s" })
-        })
+        self.op
+            .as_ref()
+            .map(|_| plural(self.items.len(), "customization", "customizations"))
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, env: &Env) {

@@ -16,6 +16,7 @@ use crate::batch::apply::{Cancel, Outcome, Report, Tick};
 use crate::batch::{Action as PlanAction, ChangeSpec, PlanItem};
 use crate::mirror::history::{OpKind, OpRow};
 use crate::tui::batch_jobs::new_cancel;
+use crate::tui::fmt::plural;
 use crate::tui::keys::{Action, Context};
 use crate::tui::msg::{
     ApiEvent, ApiReply, ApiRequest, ApplyJob, BatchReply, PlanJob, ReqId, Shared,
@@ -92,10 +93,6 @@ pub struct PlanRun {
     cancelling: bool,
     quit_when_done: bool,
     report: Option<Shared<Report>>,
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// `1h 02m`, `3m 05s`, `12s`.
