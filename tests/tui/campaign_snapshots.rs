@@ -7,7 +7,7 @@ use pinscope::api::Customization;
 use pinscope::batch::apply::{ItemReport, Outcome, Report, Tick};
 use pinscope::batch::{ChangeSpec, Op, PinMatcher, PinOp, Plan};
 use pinscope::mirror::history::{Item, OpKind, OpRow};
-use pinscope::tui::app::{App, Effect};
+use pinscope::tui::app::{App, AppOptions, Effect};
 use pinscope::tui::batch_jobs::{Planned, UndoPlanned};
 use pinscope::tui::msg::{ApiReply, ApiRequest, BatchReply, Shared};
 use pinscope::tui::screens::campaign::{
@@ -79,18 +79,24 @@ fn ids() -> Vec<String> {
 
 /// A plan screen over [`selection`], answered.
 fn planned(width: u16, height: u16) -> (App, Vec<Effect>) {
+    planned_with(
+        options(width, height),
+        BatchDraft::with(&[("add tags", "sale"), ("shift active_to", "-7d")]),
+        vec!["0000dead-0000-4000-8000-000000000000".into()],
+    )
+}
+
+/// The run screen of [`campaign_spec`] over [`selection`], its plan answered (`missing`:
+/// the ids the plan did not find).
+fn planned_with(opts: AppOptions, draft: BatchDraft, missing: Vec<String>) -> (App, Vec<Effect>) {
     let spec = campaign_spec();
     let plan = Plan::make(spec.clone(), selection()).expect("plan");
-    let draft = BatchDraft::with(&[("add tags", "sale"), ("shift active_to", "-7d")]);
-    let (mut app, effects) = app_with(
-        options(width, height),
-        PlanRun::batch(ids(), Shared::new(spec), draft),
-    );
+    let (mut app, effects) = app_with(opts, PlanRun::batch(ids(), Shared::new(spec), draft));
     let rest = answer_all(&mut app, effects, |req| match req {
         ApiRequest::BatchPlan(_) => {
             Ok(ApiReply::Batch(BatchReply::Planned(Shared::new(Planned {
                 plan: plan.clone(),
-                missing: vec!["0000dead-0000-4000-8000-000000000000".into()],
+                missing: missing.clone(),
                 source: "mirror",
             }))))
         }
@@ -143,19 +149,7 @@ fn plan_asks_and_a_production_profile_types_the_count() {
 
     let mut opts = options(120, 40);
     opts.profile.production = true;
-    let spec = campaign_spec();
-    let plan = Plan::make(spec.clone(), selection()).expect("plan");
-    let (mut app, effects) = app_with(
-        opts,
-        PlanRun::batch(ids(), Shared::new(spec), BatchDraft::default()),
-    );
-    answer_all(&mut app, effects, |_| {
-        Ok(ApiReply::Batch(BatchReply::Planned(Shared::new(Planned {
-            plan: plan.clone(),
-            missing: Vec::new(),
-            source: "mirror",
-        }))))
-    });
+    let (mut app, _) = planned_with(opts, BatchDraft::default(), Vec::new());
     feed(&mut app, [code(KeyCode::Enter)]);
     let effects = feed(
         &mut app,
@@ -176,19 +170,7 @@ fn plan_asks_and_a_production_profile_types_the_count() {
     // A read-only profile refuses.
     let mut opts = options(120, 40);
     opts.profile.read_only = true;
-    let spec = campaign_spec();
-    let plan = Plan::make(spec.clone(), selection()).expect("plan");
-    let (mut app, effects) = app_with(
-        opts,
-        PlanRun::batch(ids(), Shared::new(spec), BatchDraft::default()),
-    );
-    answer_all(&mut app, effects, |_| {
-        Ok(ApiReply::Batch(BatchReply::Planned(Shared::new(Planned {
-            plan: plan.clone(),
-            missing: Vec::new(),
-            source: "mirror",
-        }))))
-    });
+    let (mut app, _) = planned_with(opts, BatchDraft::default(), Vec::new());
     let screen = draw(&app);
     assert!(
         screen.contains("read-only: this plan cannot be applied"),
